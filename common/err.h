@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* The one error type of every distill module: a code, the errno behind it, and a message
+ * that names the subject ("cannot read 'x': ..."). Libraries fill it; only the CLI prints. */
+#ifndef DISTILL_COMMON_ERR_H
+#define DISTILL_COMMON_ERR_H
+
+#include <stdarg.h>
+
+enum dt_code {
+	DT_OK = 0,
+	DT_ESYS = 1,     /* an operating-system call failed (errno is kept) */
+	DT_EINPUT = 2,   /* the input is malformed or not allowed */
+	DT_ECHANGED = 3, /* an input changed while it was being read */
+	DT_ENOMEM = 4,
+	DT_ELIB = 5,     /* a library (libarchive, zstd, ...) reported an error */
+};
+
+struct dt_err {
+	int code;       /* enum dt_code; DT_OK when no error is set */
+	int sys_errno;  /* errno for DT_ESYS, else 0 */
+	char msg[1024]; /* lowercase, no trailing full stop, subject quoted */
+};
+
+/* Clears @err (a NULL @err is allowed everywhere). */
+void dt_err_clear(struct dt_err *err);
+
+/* Sets @err from a printf format.
+ * @return -@code, so call sites can write `return dt_err_set(err, DT_EINPUT, ...)`. */
+int dt_err_set(struct dt_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Sets a DT_ESYS error whose message ends with ": strerror(@errnum)".
+ * @return -DT_ESYS. */
+int dt_err_sys(struct dt_err *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Prepends "@prefix: " to an error already set (e.g. the file a library was reading). */
+void dt_err_prefix(struct dt_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

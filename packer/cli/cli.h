@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* What every subcommand of the distill CLI shares: the command table, messages, exit codes
+ * and the progress bar. Only the CLI prints or exits. */
+#ifndef DISTILL_PACKER_CLI_CLI_H
+#define DISTILL_PACKER_CLI_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "common/err.h"
+
+enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
+
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is the command name; returns an exit code */
+	const char *summary;
+};
+
+/* The subcommands, in the order `distill --help` lists them; NULL-terminated. */
+extern const struct cli_cmd cli_cmds[];
+
+int cmd_tar(int argc, char **argv);
+
+/* "distill: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "distill CMD: <message>" and a hint to run --help. @return CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints @err's message. @return CLI_ERROR. */
+int cli_fail(const struct dt_err *err);
+
+/* A progress bar on stderr, shown only when stderr is a terminal and the work has taken
+ * more than a second; redrawn at most ten times a second. */
+struct cli_progress {
+	int enabled;
+	int shown;
+	const char *label;
+	struct timespec start, last;
+};
+void cli_progress_init(struct cli_progress *p, const char *label, int quiet);
+void cli_progress_update(struct cli_progress *p, uint64_t done, uint64_t total);
+void cli_progress_end(struct cli_progress *p);
+
+#endif

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* Temporary-then-rename output files (see outfile.h). */
+#include "packer/outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int pk_outfile_open(struct pk_outfile *of, const char *path, struct dt_err *err)
+{
+	char *dcopy = NULL, *bcopy = NULL;
+	size_t len;
+	mode_t mask;
+	int rc = 0;
+
+	of->fd = -1;
+	of->tmp = NULL;
+	if (!(of->path = strdup(path)))
+		return dt_err_set(err, DT_ENOMEM, "out of memory");
+	if (strcmp(path, "-") == 0) {
+		of->fd = STDOUT_FILENO;
+		return 0;
+	}
+	if (!(dcopy = strdup(path)) || !(bcopy = strdup(path))) {
+		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		goto out;
+	}
+	len = strlen(path) + 32;
+	if (!(of->tmp = malloc(len))) {
+		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(of->tmp, len, "%s/.%s.tmp-XXXXXX", dirname(dcopy), basename(bcopy));
+	of->fd = mkostemp(of->tmp, O_CLOEXEC);
+	if (of->fd < 0) {
+		rc = dt_err_sys(err, errno, "cannot create '%s'", path);
+		free(of->tmp);
+		of->tmp = NULL;
+		goto out;
+	}
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(of->fd, 0666 & ~mask) < 0)
+		rc = dt_err_sys(err, errno, "cannot set the mode of '%s'", path);
+out:
+	free(dcopy);
+	free(bcopy);
+	if (rc < 0)
+		pk_outfile_release(of);
+	return rc;
+}
+
+int pk_outfile_commit(struct pk_outfile *of, struct dt_err *err)
+{
+	int rc = 0;
+
+	if (!of->tmp)
+		return 0;
+	if (close(of->fd) < 0) {
+		of->fd = -1;
+		rc = dt_err_sys(err, errno, "cannot write '%s'", of->path);
+		goto fail;
+	}
+	of->fd = -1;
+	if (rename(of->tmp, of->path) < 0) {
+		rc = dt_err_sys(err, errno, "cannot rename '%s' to '%s'", of->tmp, of->path);
+		goto fail;
+	}
+	free(of->tmp);
+	of->tmp = NULL;
+	return 0;
+fail:
+	unlink(of->tmp);
+	free(of->tmp);
+	of->tmp = NULL;
+	return rc;
+}
+
+void pk_outfile_release(struct pk_outfile *of)
+{
+	if (of->tmp) {
+		if (of->fd >= 0)
+			close(of->fd);
+		unlink(of->tmp);
+		free(of->tmp);
+		of->tmp = NULL;
+	}
+	of->fd = -1;
+	free(of->path);
+	of->path = NULL;
+}

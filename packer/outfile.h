@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Atomic output files: written under a temporary name in the target's directory and renamed
+ * into place only when complete, so a failed run leaves no OUT (or the old one untouched). */
+#ifndef DISTILL_PACKER_OUTFILE_H
+#define DISTILL_PACKER_OUTFILE_H
+
+#include "common/err.h"
+
+struct pk_outfile {
+	int fd;
+	char *path; /* the final name */
+	char *tmp;  /* the temporary name, NULL for stdout or once committed */
+};
+
+/* Opens @path for writing; "-" is standard output (written directly). The file gets mode
+ * 0666 & ~umask, like any new file. Not thread-safe: it reads the umask.
+ * @return 0, or a negative code with @err naming @path. */
+int pk_outfile_open(struct pk_outfile *of, const char *path, struct dt_err *err);
+
+/* Closes the temporary and renames it to the final name.
+ * @return 0, or a negative code with @err set (the temporary is then removed). */
+int pk_outfile_commit(struct pk_outfile *of, struct dt_err *err);
+
+/* Closes and removes the temporary, if any; releases @of. Safe after commit. */
+void pk_outfile_release(struct pk_outfile *of);
+
+#endif

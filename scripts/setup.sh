@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Installs every Debian package that distill's build, tests and benchmarks need.
+# Idempotent; run as root on Debian bookworm. Does nothing when all is present.
+set -eu
+
+PKGS="build-essential cmake pkg-config clang
+libarchive-dev libzstd-dev zlib1g-dev libdeflate-dev libxxhash-dev libelf-dev
+libjansson-dev libyaml-dev libssl-dev libcmocka-dev
+tar libarchive-tools zstd gzip faketime util-linux locales xxd python3 time"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "setup: missing packages:$missing (run as root to install)" >&2
+        exit 1
+    fi
+    echo "setup: installing:$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+fi
+
+# Locales the reproducibility tests switch between.
+need_locale() { locale -a 2>/dev/null | grep -qix "$(echo "$1" | sed 's/UTF-8/utf8/')"; }
+for l in tr_TR.UTF-8 en_US.UTF-8; do
+    if ! need_locale "$l"; then
+        if [ "$(id -u)" = 0 ]; then
+            localedef -i "${l%%.*}" -f UTF-8 "$l" >/dev/null 2>&1 || true
+        fi
+    fi
+done
+exit 0
