@@ -26,6 +26,13 @@ int pk_outfile_open(struct pk_outfile *of, const char *path, struct dt_err *err)
 		of->fd = STDOUT_FILENO;
 		return 0;
 	}
+	{
+		struct stat st;
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			rc = dt_err_set(err, DT_EINPUT, "cannot write '%s': it is a directory", path);
+			goto out;
+		}
+	}
 	if (!(dcopy = strdup(path)) || !(bcopy = strdup(path))) {
 		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
 		goto out;
@@ -68,7 +75,7 @@ int pk_outfile_commit(struct pk_outfile *of, struct dt_err *err)
 	}
 	of->fd = -1;
 	if (rename(of->tmp, of->path) < 0) {
-		rc = dt_err_sys(err, errno, "cannot rename '%s' to '%s'", of->tmp, of->path);
+		rc = dt_err_sys(err, errno, "cannot move the finished file to '%s'", of->path);
 		goto fail;
 	}
 	free(of->tmp);

@@ -449,8 +449,12 @@ static int merge_duplicates(struct pk_tree *t, struct dt_err *err)
 				char an[4200], bn[4200];
 				pk_tree_source_name(t, a, an, sizeof(an));
 				pk_tree_source_name(t, b, bn, sizeof(bn));
-				return dt_err_set(err, DT_EINPUT,
-					"'%s' comes from both '%s' and '%s'", a->path, an, bn);
+				dt_err_set(err, DT_EINPUT, "'%s' comes from both '%s' and '%s'",
+					   a->path, an, bn);
+				/* Keep the tree consistent (each entry once) for pk_tree_free. */
+				memmove(&t->v[w], &t->v[i], (t->n - i) * sizeof(t->v[0]));
+				t->n = w + (t->n - i);
+				return -DT_EINPUT;
 			}
 			entry_release(b);
 			continue;

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: MIT
+# A thin wrapper over CMake and CTest. `make demo` and `make test` first install whatever
+# Debian packages are missing (scripts/setup.sh; root on a fresh Debian bookworm machine).
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= 2
+
+.PHONY: all setup build asan demo test test-release test-asan bench clean
+
+all: build
+
+setup:
+	@sh scripts/setup.sh
+
+build: setup
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+asan: setup
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDISTILL_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# The whole suite (unit, cli, repro, slow), then again under ASan+UBSan (all but slow).
+test: test-release test-asan
+
+test-release: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+test-asan: asan
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -LE slow
+
+demo: build
+	@sh scripts/demo.sh $(BUILD)/distill
+
+bench: build
+	bash bench/tar.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
