@@ -23,6 +23,7 @@ struct writer {
 	uint64_t tar_size, blob_size;
 	struct dt_err *err;
 	int failed;
+	int blob_is_tar; /* no compression: the blob's hash is the tar's, computed once */
 };
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -47,7 +48,8 @@ static int emit_blob(void *ctx, const void *buf, size_t len, struct dt_err *err)
 {
 	struct writer *w = ctx;
 
-	pk_sha256_update(w->blob_hash, buf, len);
+	if (!w->blob_is_tar)
+		pk_sha256_update(w->blob_hash, buf, len);
 	w->blob_size += len;
 	if (write_all(w->fd, buf, len) < 0)
 		return dt_err_sys(err, errno, "cannot write '%s'", w->out_name);
@@ -156,7 +158,8 @@ int pk_layer_write(const struct pk_tree *t, int fd, const char *out_name,
 		   const struct pk_layer_opts *opts, struct pk_layer_result *res,
 		   struct dt_err *err)
 {
-	struct writer w = { .fd = fd, .out_name = out_name, .err = err };
+	struct writer w = { .fd = fd, .out_name = out_name, .err = err,
+			    .blob_is_tar = opts->compression == PK_COMP_NONE };
 	struct archive *a = NULL;
 	struct archive_entry *ae = NULL;
 	locale_t loc, old = (locale_t)0;
@@ -216,7 +219,10 @@ int pk_layer_write(const struct pk_tree *t, int fd, const char *out_name,
 	if ((rc = pk_compressor_finish(w.z, err)) < 0)
 		goto out;
 	pk_sha256_final(w.tar_hash, res->diff_id);
-	pk_sha256_final(w.blob_hash, res->digest);
+	if (w.blob_is_tar)
+		memcpy(res->digest, res->diff_id, PK_DIGEST_LEN);
+	else
+		pk_sha256_final(w.blob_hash, res->digest);
 	res->tar_size = w.tar_size;
 	res->blob_size = w.blob_size;
 out:

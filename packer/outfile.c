@@ -32,6 +32,14 @@ int pk_outfile_open(struct pk_outfile *of, const char *path, struct dt_err *err)
 			rc = dt_err_set(err, DT_EINPUT, "cannot write '%s': it is a directory", path);
 			goto out;
 		}
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			/* A device or a fifo (/dev/null, a named pipe): write to it in place;
+			 * renaming a file over it would replace the device. */
+			of->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+			if (of->fd < 0)
+				rc = dt_err_sys(err, errno, "cannot open '%s'", path);
+			goto out;
+		}
 	}
 	if (!(dcopy = strdup(path)) || !(bcopy = strdup(path))) {
 		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
@@ -90,6 +98,8 @@ fail:
 
 void pk_outfile_release(struct pk_outfile *of)
 {
+	if (!of->tmp && of->fd > STDERR_FILENO)
+		close(of->fd); /* written in place */
 	if (of->tmp) {
 		if (of->fd >= 0)
 			close(of->fd);

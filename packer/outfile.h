@@ -9,11 +9,13 @@
 struct pk_outfile {
 	int fd;
 	char *path; /* the final name */
-	char *tmp;  /* the temporary name, NULL for stdout or once committed */
+	char *tmp;  /* the temporary name; NULL when written in place or once committed */
 };
 
-/* Opens @path for writing; "-" is standard output (written directly). The file gets mode
- * 0666 & ~umask, like any new file. Not thread-safe: it reads the umask.
+/* Opens @path for writing; "-" is standard output, and an existing device or fifo
+ * (/dev/null, a named pipe) is written in place. Otherwise a temporary file is made in
+ * @path's directory with mode 0666 & ~umask, like any new file. Not thread-safe: it reads
+ * the umask.
  * @return 0, or a negative code with @err naming @path. */
 int pk_outfile_open(struct pk_outfile *of, const char *path, struct dt_err *err);
 

@@ -209,6 +209,8 @@ static int scan_one(struct scan *s, int dfd, const char *name)
 	if (pb_push(&s->pb, name, &saved) < 0)
 		return dt_err_set(s->err, DT_ENOMEM, "out of memory");
 	rel = s->pb.s + s->rel_off;
+	if (excluded(s, name))
+		goto out;
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			rc = dt_err_set(s->err, DT_ECHANGED,
@@ -217,8 +219,6 @@ static int scan_one(struct scan *s, int dfd, const char *name)
 			rc = dt_err_sys(s->err, errno, "cannot stat '%s/%s'", rootname, rel);
 		goto out;
 	}
-	if (excluded(s, name))
-		goto out;
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
 		const char *kind = S_ISSOCK(st.st_mode) ? "socket" : S_ISFIFO(st.st_mode) ? "fifo"
 				 : S_ISCHR(st.st_mode) ? "character device"

@@ -315,12 +315,6 @@ int cmd_tar(int argc, char **argv)
 		}
 	}
 
-	if (strcmp(a.out, "-") == 0 && isatty(STDOUT_FILENO)) {
-		cli_error("refusing to write an archive to a terminal; redirect it or use -o FILE");
-		rc = CLI_ERROR;
-		goto out;
-	}
-
 	if (!(tree = pk_tree_new())) {
 		cli_error("out of memory");
 		rc = CLI_ERROR;
@@ -346,6 +340,11 @@ int cmd_tar(int argc, char **argv)
 		goto out;
 	}
 	opened = 1;
+	if (isatty(of.fd)) {
+		cli_error("refusing to write an archive to a terminal; redirect it or use -o FILE");
+		rc = CLI_ERROR;
+		goto out;
+	}
 	cli_progress_init(&prog, "distill tar", a.quiet);
 	{
 		struct pk_layer_opts lo = {
