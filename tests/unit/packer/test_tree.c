@@ -184,6 +184,31 @@ static void test_layer_changed(void **state)
 	pk_tree_free(t);
 }
 
+static void remove_x(void *ctx, uint64_t done, uint64_t total)
+{
+	char p[256];
+	(void)done, (void)total;
+	snprintf(p, sizeof(p), "%s/x", (const char *)ctx);
+	unlink(p);
+}
+
+/* A file that vanishes after the scan, while earlier content is being written. */
+static void test_layer_vanished(void **state)
+{
+	struct pk_norm n = { .epoch = 1700000000 };
+	struct pk_layer_opts lo = { .compression = PK_COMP_ZSTD, .level = 3,
+				    .progress = remove_x, .progress_ctx = root };
+	struct pk_layer_result r;
+	struct pk_tree *t = scan(NULL, &n);
+	struct dt_err err;
+	int fd = open("/dev/null", O_WRONLY);
+	(void)state;
+	assert_int_equal(pk_layer_write(t, fd, "out", &lo, &r, &err), -DT_ECHANGED);
+	assert_non_null(strstr(err.msg, "/x' vanished or was replaced while distill was reading it"));
+	close(fd);
+	pk_tree_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +217,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
 		cmocka_unit_test(test_missing_dir),
 		cmocka_unit_test_setup_teardown(test_layer_changed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layer_vanished, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
