@@ -22,6 +22,7 @@ struct cli_cmd {
 extern const struct cli_cmd cli_cmds[];
 
 int cmd_tar(int argc, char **argv);
+int cmd_deps(int argc, char **argv);
 
 /* "distill: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

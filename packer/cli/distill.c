@@ -13,6 +13,7 @@
 #include "packer/cli/cli.h"
 
 const struct cli_cmd cli_cmds[] = {
+	{ "deps", cmd_deps, "list the files ld.so would open for ELF files, without running them" },
 	{ "tar", cmd_tar, "pack directories into a bit-for-bit reproducible tarball" },
 	{ NULL, NULL, NULL },
 };

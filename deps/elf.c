@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/* The ELF reader of elf.h. Every offset and size from the file is checked against the file
+ * before use; libelf's raw chunks do the reading. */
+#include "deps/elf.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_NEEDED 4096
+
+struct reader {
+	Elf *elf;
+	const char *name;
+	uint64_t file_size;
+	GElf_Phdr *ph;
+	size_t nph;
+	struct dt_err *err;
+};
+
+static int bad(struct reader *r, const char *what)
+{
+	return dt_err_set(r->err, DT_EINPUT, "'%s': malformed ELF file: %s", r->name, what);
+}
+
+/* Maps a virtual address to a file offset through the PT_LOAD segments. */
+static int vaddr_to_offset(const struct reader *r, uint64_t vaddr, uint64_t *off)
+{
+	for (size_t i = 0; i < r->nph; i++) {
+		const GElf_Phdr *p = &r->ph[i];
+		if (p->p_type == PT_LOAD && vaddr >= p->p_vaddr &&
+		    vaddr - p->p_vaddr < p->p_filesz) {
+			*off = p->p_offset + (vaddr - p->p_vaddr);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int in_file(const struct reader *r, uint64_t off, uint64_t len)
+{
+	return off <= r->file_size && len <= r->file_size - off;
+}
+
+static char *dup_string(const char *tab, uint64_t tabsz, uint64_t off)
+{
+	if (off >= tabsz || !memchr(tab + off, '\0', tabsz - off))
+		return NULL;
+	return strdup(tab + off);
+}
+
+static void note_import(struct deps_elf *e, const char *sym)
+{
+	if (strcmp(sym, "pthread_cancel") == 0)
+		e->imports |= DEPS_IMPORT_PTHREAD_CANCEL;
+	else if (strcmp(sym, "pthread_exit") == 0)
+		e->imports |= DEPS_IMPORT_PTHREAD_EXIT;
+	else if (strcmp(sym, "backtrace") == 0)
+		e->imports |= DEPS_IMPORT_BACKTRACE;
+	else if (strcmp(sym, "iconv_open") == 0)
+		e->imports |= DEPS_IMPORT_ICONV_OPEN;
+}
+
+/* Undefined symbols of .dynsym, when section headers exist (optional information). */
+static void read_imports(struct reader *r, struct deps_elf *e)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(r->elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || sh.sh_entsize == 0)
+			continue;
+		if (!in_file(r, sh.sh_offset, sh.sh_size) || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *s;
+			if (!gelf_getsym(d, (int)i, &sym))
+				break;
+			if (sym.st_shndx != SHN_UNDEF || sym.st_name == 0)
+				continue;
+			if ((s = elf_strptr(r->elf, sh.sh_link, sym.st_name)))
+				note_import(e, s);
+		}
+	}
+}
+
+static int read_dynamic(struct reader *r, struct deps_elf *e, const GElf_Phdr *dyn)
+{
+	uint64_t strtab = 0, strsz = 0, stroff, n;
+	int have_strtab = 0;
+	uint64_t needed_off[MAX_NEEDED];
+	uint64_t soname = 0, rpath = 0, runpath = 0;
+	int have_soname = 0, have_rpath = 0, have_runpath = 0;
+	size_t nneeded = 0;
+	Elf_Data *d, *sd;
+	const char *tab;
+	size_t entsz = gelf_fsize(r->elf, ELF_T_DYN, 1, EV_CURRENT);
+
+	if (!in_file(r, dyn->p_offset, dyn->p_filesz))
+		return bad(r, "PT_DYNAMIC lies outside the file");
+	if (entsz == 0 || dyn->p_filesz < entsz)
+		return bad(r, "PT_DYNAMIC is too small");
+	d = elf_getdata_rawchunk(r->elf, (int64_t)dyn->p_offset, dyn->p_filesz, ELF_T_DYN);
+	if (!d)
+		return bad(r, "cannot read PT_DYNAMIC");
+	n = dyn->p_filesz / entsz;
+	for (uint64_t i = 0; i < n; i++) {
+		GElf_Dyn dy;
+		if (!gelf_getdyn(d, (int)i, &dy))
+			return bad(r, "cannot read a dynamic entry");
+		if (dy.d_tag == DT_NULL)
+			break;
+		switch (dy.d_tag) {
+		case DT_STRTAB: strtab = dy.d_un.d_ptr; have_strtab = 1; break;
+		case DT_STRSZ: strsz = dy.d_un.d_val; break;
+		case DT_NEEDED:
+			if (nneeded == MAX_NEEDED)
+				return bad(r, "too many DT_NEEDED entries");
+			needed_off[nneeded++] = dy.d_un.d_val;
+			break;
+		case DT_SONAME: soname = dy.d_un.d_val; have_soname = 1; break;
+		case DT_RPATH: rpath = dy.d_un.d_val; have_rpath = 1; break;
+		case DT_RUNPATH: runpath = dy.d_un.d_val; have_runpath = 1; break;
+		case DT_FLAGS_1: e->flags_1 = dy.d_un.d_val; break;
+		default: break;
+		}
+	}
+	if (!nneeded && !have_soname && !have_rpath && !have_runpath)
+		return 0;
+	if (!have_strtab || strsz == 0)
+		return bad(r, "dynamic section has names but no string table");
+	if (vaddr_to_offset(r, strtab, &stroff) < 0 || !in_file(r, stroff, strsz))
+		return bad(r, "DT_STRTAB lies outside the file");
+	if (!(sd = elf_getdata_rawchunk(r->elf, (int64_t)stroff, strsz, ELF_T_BYTE)))
+		return bad(r, "cannot read DT_STRTAB");
+	tab = sd->d_buf;
+	if (nneeded && !(e->needed = calloc(nneeded, sizeof(char *))))
+		return dt_err_set(r->err, DT_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nneeded; i++) {
+		if (!(e->needed[i] = dup_string(tab, strsz, needed_off[i])))
+			return bad(r, "DT_NEEDED points outside DT_STRTAB");
+		e->nneeded++;
+	}
+	if (have_soname && !(e->soname = dup_string(tab, strsz, soname)))
+		return bad(r, "DT_SONAME points outside DT_STRTAB");
+	if (have_rpath && !(e->rpath = dup_string(tab, strsz, rpath)))
+		return bad(r, "DT_RPATH points outside DT_STRTAB");
+	if (have_runpath && !(e->runpath = dup_string(tab, strsz, runpath)))
+		return bad(r, "DT_RUNPATH points outside DT_STRTAB");
+	return 0;
+}
+
+int deps_elf_read(int fd, const char *name, struct deps_elf **out, struct dt_err *err)
+{
+	struct reader r = { .name = name, .err = err };
+	struct deps_elf *e = NULL;
+	const GElf_Phdr *dyn = NULL;
+	GElf_Ehdr eh;
+	struct stat st;
+	int rc = 0;
+
+	*out = NULL;
+	if (fstat(fd, &st) < 0)
+		return dt_err_sys(err, errno, "cannot stat '%s'", name);
+	r.file_size = (uint64_t)st.st_size;
+	elf_version(EV_CURRENT);
+	if (!(r.elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)))
+		return dt_err_set(err, DT_EINPUT, "'%s': cannot read: %s", name, elf_errmsg(-1));
+	if (elf_kind(r.elf) != ELF_K_ELF || !gelf_getehdr(r.elf, &eh)) {
+		rc = dt_err_set(err, DT_EINPUT, "'%s': not an ELF file", name);
+		err->sys_errno = ENOEXEC;
+		goto out;
+	}
+	if (!(e = calloc(1, sizeof(*e)))) {
+		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		goto out;
+	}
+	e->elf_class = eh.e_ident[EI_CLASS];
+	e->data = eh.e_ident[EI_DATA];
+	e->machine = eh.e_machine;
+	e->type = eh.e_type;
+	if (elf_getphdrnum(r.elf, &r.nph) != 0) {
+		rc = bad(&r, "cannot read the program header count");
+		goto out;
+	}
+	if (r.nph > 65535) {
+		rc = bad(&r, "too many program headers");
+		goto out;
+	}
+	if (r.nph && !(r.ph = calloc(r.nph, sizeof(*r.ph)))) {
+		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < r.nph; i++) {
+		if (!gelf_getphdr(r.elf, (int)i, &r.ph[i])) {
+			rc = bad(&r, "cannot read a program header");
+			goto out;
+		}
+		if (r.ph[i].p_type == PT_DYNAMIC && !dyn)
+			dyn = &r.ph[i];
+		if (r.ph[i].p_type == PT_INTERP && !e->interp) {
+			const GElf_Phdr *p = &r.ph[i];
+			Elf_Data *d;
+			if (!in_file(&r, p->p_offset, p->p_filesz) || p->p_filesz == 0 ||
+			    !(d = elf_getdata_rawchunk(r.elf, (int64_t)p->p_offset, p->p_filesz,
+							ELF_T_BYTE)) ||
+			    !memchr(d->d_buf, '\0', p->p_filesz)) {
+				rc = bad(&r, "PT_INTERP is not a string inside the file");
+				goto out;
+			}
+			if (!(e->interp = strdup(d->d_buf))) {
+				rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+	}
+	if (dyn) {
+		e->dynamic = 1;
+		if ((rc = read_dynamic(&r, e, dyn)) < 0)
+			goto out;
+		read_imports(&r, e);
+	}
+out:
+	free(r.ph);
+	elf_end(r.elf);
+	if (rc < 0) {
+		deps_elf_free(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+void deps_elf_free(struct deps_elf *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->nneeded; i++)
+		free(e->needed[i]);
+	free(e->needed);
+	free(e->interp);
+	free(e->soname);
+	free(e->rpath);
+	free(e->runpath);
+	free(e);
+}

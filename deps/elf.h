@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Reads what the dynamic loader reads from an ELF file, through libelf and the program
+ * headers only (as ld.so does, so files without section headers work): class, machine,
+ * PT_INTERP, and from PT_DYNAMIC the needed names, soname, RPATH, RUNPATH and flags. The
+ * dynamic symbol table adds the imports that imply run-time loads. Never executes anything. */
+#ifndef DISTILL_DEPS_ELF_H
+#define DISTILL_DEPS_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+/* Imported symbols that make glibc load something no DT_NEEDED shows. */
+enum {
+	DEPS_IMPORT_PTHREAD_CANCEL = 1 << 0, /* libgcc_s.so.1 (unwinding) */
+	DEPS_IMPORT_PTHREAD_EXIT = 1 << 1,   /* libgcc_s.so.1 */
+	DEPS_IMPORT_BACKTRACE = 1 << 2,      /* libgcc_s.so.1 */
+	DEPS_IMPORT_ICONV_OPEN = 1 << 3,     /* gconv modules */
+};
+
+struct deps_elf {
+	int elf_class;        /* ELFCLASS32 or ELFCLASS64 */
+	int data;             /* ELFDATA2LSB or ELFDATA2MSB */
+	uint16_t machine;     /* EM_* */
+	uint16_t type;        /* ET_EXEC, ET_DYN, ... */
+	char *interp;         /* PT_INTERP, or NULL */
+	int dynamic;          /* has PT_DYNAMIC */
+	char *soname;         /* DT_SONAME, or NULL */
+	char **needed;        /* DT_NEEDED, in file order */
+	size_t nneeded;
+	char *rpath;          /* DT_RPATH, or NULL */
+	char *runpath;        /* DT_RUNPATH, or NULL */
+	uint64_t flags_1;     /* DT_FLAGS_1 (DF_1_NODEFLIB, DF_1_PIE, ...) */
+	unsigned imports;     /* DEPS_IMPORT_* */
+};
+
+/* Reads the ELF file open on @fd; @name is used in errors ("'name': not an ELF file").
+ * @return 0 and *@out (free with deps_elf_free), -DT_EINPUT when the file is not ELF
+ * (err->sys_errno is ENOEXEC then) or is malformed, or another negative code. */
+int deps_elf_read(int fd, const char *name, struct deps_elf **out, struct dt_err *err);
+
+void deps_elf_free(struct deps_elf *e);
+
+#endif

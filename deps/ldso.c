@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/* ld.so.cache and ld.so.conf reading, and the per-architecture loader conventions. */
+#include "deps/ldso.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FLAG_ELF_LIBC6 0x0003
+static const struct deps_abi abis[] = {
+	{ EM_X86_64, ELFCLASS64, "lib/x86_64-linux-gnu", "x86_64", "/lib64/ld-linux-x86-64.so.2",
+	  { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib", NULL },
+	  FLAG_ELF_LIBC6 | 0x0300, { "x86-64-v4", "x86-64-v3", "x86-64-v2", NULL } },
+	{ EM_AARCH64, ELFCLASS64, "lib/aarch64-linux-gnu", "aarch64", "/lib/ld-linux-aarch64.so.1",
+	  { "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib", "/usr/lib", NULL },
+	  FLAG_ELF_LIBC6 | 0x0a00, { NULL } },
+	{ EM_ARM, ELFCLASS32, "lib/arm-linux-gnueabihf", "v7l", "/lib/ld-linux-armhf.so.3",
+	  { "/lib/arm-linux-gnueabihf", "/usr/lib/arm-linux-gnueabihf", "/lib", "/usr/lib", NULL },
+	  FLAG_ELF_LIBC6 | 0x0900, { NULL } },
+	{ EM_RISCV, ELFCLASS64, "lib/riscv64-linux-gnu", "riscv64", "/lib/ld-linux-riscv64-lp64d.so.1",
+	  { "/lib/riscv64-linux-gnu", "/usr/lib/riscv64-linux-gnu", "/lib", "/usr/lib", NULL },
+	  FLAG_ELF_LIBC6 | 0x1000, { NULL } },
+	{ EM_386, ELFCLASS32, "lib/i386-linux-gnu", "i686", "/lib/ld-linux.so.2",
+	  { "/lib/i386-linux-gnu", "/usr/lib/i386-linux-gnu", "/lib", "/usr/lib", NULL },
+	  FLAG_ELF_LIBC6, { NULL } },
+	{ EM_PPC64, ELFCLASS64, "lib/powerpc64le-linux-gnu", "power8", "/lib64/ld64.so.2",
+	  { "/lib/powerpc64le-linux-gnu", "/usr/lib/powerpc64le-linux-gnu", "/lib", "/usr/lib", NULL },
+	  FLAG_ELF_LIBC6 | 0x0500, { "power10", "power9", NULL } },
+	{ EM_S390, ELFCLASS64, "lib/s390x-linux-gnu", "z900", "/lib/ld64.so.1",
+	  { "/lib/s390x-linux-gnu", "/usr/lib/s390x-linux-gnu", "/lib", "/usr/lib", NULL },
+	  FLAG_ELF_LIBC6 | 0x0400, { "z16", "z15", "z14", "z13", NULL } },
+};
+
+const struct deps_abi *deps_abi_find(uint16_t machine, int elf_class)
+{
+	for (size_t i = 0; i < sizeof(abis) / sizeof(abis[0]); i++)
+		if (abis[i].machine == machine && abis[i].elf_class == elf_class)
+			return &abis[i];
+	return NULL;
+}
+
+/* Reads a whole file inside the root (after confined resolution). *@buf is NUL-terminated.
+ * @return 0, -ENOENT when absent, or a negative code with @err set. */
+static int slurp(const struct deps_root *r, const char *path, char **buf, size_t *len,
+		 struct dt_err *err)
+{
+	char *real = NULL, *p = NULL;
+	size_t cap = 0, n = 0;
+	int fd, rc = deps_root_resolve(r, path, NULL, &real, err);
+
+	*buf = NULL;
+	if (rc != 0)
+		return rc > 0 ? -ENOENT : rc;
+	fd = deps_root_open_file(r, real);
+	free(real);
+	if (fd < 0)
+		return fd == -ENOENT ? -ENOENT : dt_err_sys(err, -fd, "cannot open '%s'", path);
+	for (;;) {
+		ssize_t got;
+		if (n + 1 >= cap) {
+			char *q;
+			cap = cap ? cap * 2 : 65536;
+			if (cap > (256u << 20) || !(q = realloc(p, cap))) {
+				free(p);
+				close(fd);
+				return dt_err_set(err, DT_EINPUT, "'%s' is too large", path);
+			}
+			p = q;
+		}
+		got = read(fd, p + n, cap - n - 1);
+		if (got < 0) {
+			rc = dt_err_sys(err, errno, "cannot read '%s'", path);
+			free(p);
+			close(fd);
+			return rc;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	p[n] = '\0';
+	*buf = p;
+	*len = n;
+	return 0;
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v; /* the cache is in the target's byte order; we read little-endian targets */
+}
+
+static int parse_cache(struct deps_ldconf *c, const char *buf, size_t len,
+		       const struct deps_abi *abi, struct dt_err *err)
+{
+	static const char old_magic[] = "ld.so-1.7.0", new_magic[] = "glibc-ld.so.cache1.1";
+	const unsigned char *base = (const unsigned char *)buf;
+	size_t off = 0, hdr = 48, ent = 24;
+	uint32_t nlibs;
+
+	if (len >= sizeof(old_magic) - 1 && memcmp(buf, old_magic, sizeof(old_magic) - 1) == 0) {
+		/* old format first: skip it; the new one follows, 8-byte aligned */
+		if (len < 16)
+			goto bad;
+		nlibs = rd32(base + 12);
+		if (nlibs > (len - 16) / 12)
+			goto bad;
+		off = (16 + (size_t)nlibs * 12 + 7) & ~(size_t)7;
+	}
+	if (len - off < hdr || memcmp(buf + off, new_magic, sizeof(new_magic) - 1) != 0)
+		goto bad;
+	nlibs = rd32(base + off + 20);
+	if (nlibs > (len - off - hdr) / ent)
+		goto bad;
+	for (uint32_t i = 0; i < nlibs; i++) {
+		const unsigned char *e = base + off + hdr + (size_t)i * ent;
+		int32_t flags = (int32_t)rd32(e);
+		uint32_t key = rd32(e + 4), value = rd32(e + 8);
+		uint64_t hwcap;
+		memcpy(&hwcap, e + 16, 8);
+		if (flags != abi->cache_flags || hwcap != 0)
+			continue; /* other ABIs; hwcaps variants are added from their dirs */
+		if (key >= len - off || value >= len - off ||
+		    !memchr(buf + off + key, '\0', len - off - key) ||
+		    !memchr(buf + off + value, '\0', len - off - value))
+			goto bad;
+		if (deps_strv_push(&c->cache_keys, buf + off + key) < 0 ||
+		    deps_strv_push(&c->cache_paths, buf + off + value) < 0)
+			return dt_err_set(err, DT_ENOMEM, "out of memory");
+	}
+	c->have_cache = 1;
+	return 0;
+bad:
+	return dt_err_set(err, DT_EINPUT, "'/etc/ld.so.cache': not a glibc ld.so cache");
+}
+
+static int parse_conf(struct deps_ldconf *c, const struct deps_root *r, const char *path,
+		      int depth, struct dt_err *err);
+
+/* "include GLOB": relative to the including file's directory, matches sorted. */
+static int conf_include(struct deps_ldconf *c, const struct deps_root *r, const char *from,
+			const char *pattern, int depth, struct dt_err *err)
+{
+	char full[8300], dir[8300], *slash, *real = NULL;
+	struct deps_strv names = { 0 };
+	glob_t g;
+	int rc = 0;
+
+	if (pattern[0] == '/')
+		snprintf(full, sizeof(full), "%s", pattern);
+	else {
+		snprintf(dir, sizeof(dir), "%s", from);
+		slash = strrchr(dir, '/');
+		*(slash ? slash : dir) = '\0';
+		if ((size_t)snprintf(full, sizeof(full), "%.4096s/%.4096s", dir, pattern) >= sizeof(full))
+			return dt_err_set(err, DT_EINPUT, "'%s': include path too long", from);
+	}
+	/* Glob only the last component, inside the root's resolved directory. */
+	snprintf(dir, sizeof(dir), "%s", full);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	if ((rc = deps_root_resolve(r, dir[0] ? dir : "/", NULL, &real, err)) != 0)
+		return rc > 0 ? 0 : rc;
+	{
+		char *pat = NULL;
+		int fd = openat(r->fd, real[1] ? real + 1 : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* glob() through the directory's fd: the pattern cannot leave the root. */
+		if (fd >= 0 && asprintf(&pat, "/proc/self/fd/%d/%s", fd, slash + 1) >= 0 &&
+		    glob(pat, 0, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc && rc == 0; i++) {
+				char *p = NULL;
+				if (asprintf(&p, "%s/%s", dir, strrchr(g.gl_pathv[i], '/') + 1) < 0 ||
+				    deps_strv_push(&names, p) < 0)
+					rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+				free(p);
+			}
+			globfree(&g);
+		}
+		free(pat);
+		if (fd >= 0)
+			close(fd);
+	}
+	free(real);
+	for (size_t i = 0; i < names.n && rc == 0; i++)
+		rc = parse_conf(c, r, names.v[i], depth + 1, err);
+	deps_strv_release(&names);
+	return rc;
+}
+
+static int parse_conf(struct deps_ldconf *c, const struct deps_root *r, const char *path,
+		      int depth, struct dt_err *err)
+{
+	char *buf, *line, *save = NULL;
+	size_t len;
+	int rc;
+
+	if (depth > 16)
+		return dt_err_set(err, DT_EINPUT, "'%s': includes nest too deeply", path);
+	if ((rc = slurp(r, path, &buf, &len, err)) < 0)
+		return rc == -ENOENT ? 0 : rc;
+	for (line = strtok_r(buf, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
+		char *hash = strchr(line, '#'), *p = line, *end;
+		if (hash)
+			*hash = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strlen(p);
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+			*--end = '\0';
+		if (!*p)
+			continue;
+		if (strncmp(p, "include", 7) == 0 && (p[7] == ' ' || p[7] == '\t')) {
+			p += 8;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			rc = conf_include(c, r, path, p, depth, err);
+		} else if (strncmp(p, "hwcap", 5) == 0 && (p[5] == ' ' || p[5] == '\t')) {
+			continue; /* obsolete, ignored by ldconfig too */
+		} else if (p[0] == '/' && !deps_strv_has(&c->conf_dirs, p)) {
+			if (deps_strv_push(&c->conf_dirs, p) < 0)
+				rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+int deps_ldconf_load(struct deps_ldconf *c, const struct deps_root *r,
+		     const struct deps_abi *abi, struct dt_err *err)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = slurp(r, "/etc/ld.so.cache", &buf, &len, err);
+	if (rc == 0) {
+		rc = parse_cache(c, buf, len, abi, err);
+		free(buf);
+		return rc;
+	}
+	if (rc != -ENOENT)
+		return rc;
+	return parse_conf(c, r, "/etc/ld.so.conf", 0, err);
+}
+
+void deps_ldconf_release(struct deps_ldconf *c)
+{
+	deps_strv_release(&c->cache_keys);
+	deps_strv_release(&c->cache_paths);
+	deps_strv_release(&c->conf_dirs);
+}
+
+const char *deps_ldconf_cache_lookup(const struct deps_ldconf *c, const char *name)
+{
+	for (size_t i = 0; i < c->cache_keys.n; i++)
+		if (strcmp(c->cache_keys.v[i], name) == 0)
+			return c->cache_paths.v[i];
+	return NULL;
+}

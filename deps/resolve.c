@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: MIT */
+/* The closure resolver of resolve.h, following glibc 2.36 elf/dl-load.c (_dl_map_object)
+ * and elf/dl-deps.c (breadth-first loading). */
+#include "deps/resolve.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "deps/ldso.h"
+
+#define MAX_OBJS 100000
+#define MAX_SCRIPT_DEPTH 4
+
+struct ctx {
+	const struct deps_opts *o;
+	struct deps_root *root;
+	struct deps_ldconf conf;
+	const struct deps_abi *abi;
+	struct deps_process *p;
+	struct deps_result *res;
+	struct dt_err *err;
+};
+
+const char *deps_how_name(enum deps_how h)
+{
+	static const char *const names[] = { "loaded", "path", "rpath", "library-path",
+		"runpath", "ld.so.cache", "ld.so.conf", "default", "interpreter", "script",
+		"runtime", "missing" };
+	return names[h];
+}
+
+static int oom(struct ctx *c)
+{
+	return dt_err_set(c->err, DT_ENOMEM, "out of memory");
+}
+
+static int find_loaded(const struct deps_process *p, const char *name)
+{
+	for (size_t i = 0; i < p->nobjs; i++)
+		if (deps_strv_has(&p->objs[i].names, name))
+			return (int)i;
+	return -1;
+}
+
+static int add_name(struct ctx *c, int idx, const char *name)
+{
+	struct deps_strv *s = &c->p->objs[idx].names;
+	if (name && !deps_strv_has(s, name) && deps_strv_push(s, name) < 0)
+		return oom(c);
+	return 0;
+}
+
+static int add_files(struct ctx *c, const struct deps_strv *links, const char *real)
+{
+	for (size_t i = 0; links && i < links->n; i++)
+		if (deps_strv_push(&c->res->files, links->v[i]) < 0)
+			return oom(c);
+	if (real && deps_strv_push(&c->res->files, real) < 0)
+		return oom(c);
+	return 0;
+}
+
+/* Opens and checks a candidate like open_verify: absent -> 0; wrong class or machine ->
+ * 0 (skipped, as ld.so skips it); not ELF or malformed -> error; else 1 and *@idx, reusing
+ * an object already loaded from the same file. */
+static int load_file(struct ctx *c, const char *path, int loader, int *idx)
+{
+	struct deps_strv links = { 0 };
+	struct deps_elf *elf = NULL;
+	struct deps_obj *o;
+	char *real = NULL;
+	struct stat st;
+	int fd = -1, rc;
+
+	rc = deps_root_resolve(c->root, path, &links, &real, c->err);
+	if (rc != 0) {
+		rc = rc > 0 ? 0 : rc; /* absent: search on */
+		goto out;
+	}
+	if (fstatat(c->root->fd, real[1] ? real + 1 : ".", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode)) {
+		rc = 0;
+		goto out;
+	}
+	for (size_t i = 0; i < c->p->nobjs; i++)
+		if (c->p->objs[i].dev == (uint64_t)st.st_dev && c->p->objs[i].ino == (uint64_t)st.st_ino) {
+			*idx = (int)i;
+			rc = add_files(c, &links, NULL);
+			if (rc == 0)
+				rc = add_name(c, *idx, path);
+			if (rc == 0)
+				rc = 1;
+			goto out;
+		}
+	if ((fd = deps_root_open_file(c->root, real)) < 0) {
+		rc = fd == -EACCES ? 0 : dt_err_sys(c->err, -fd, "cannot open '%s'", path);
+		goto out;
+	}
+	if ((rc = deps_elf_read(fd, path, &elf, c->err)) < 0)
+		goto out;
+	if (c->abi && (elf->machine != c->abi->machine || elf->elf_class != c->abi->elf_class)) {
+		rc = 0; /* another class or machine: ld.so skips it and searches on */
+		goto out;
+	}
+	if (c->p->nobjs >= MAX_OBJS) {
+		rc = dt_err_set(c->err, DT_EINPUT, "more than %d objects", MAX_OBJS);
+		goto out;
+	}
+	{
+		struct deps_obj *v = realloc(c->p->objs, (c->p->nobjs + 1) * sizeof(*v));
+		if (!v) {
+			rc = oom(c);
+			goto out;
+		}
+		c->p->objs = v;
+	}
+	o = &c->p->objs[c->p->nobjs];
+	memset(o, 0, sizeof(*o));
+	o->path = strdup(path);
+	o->real = real;
+	real = NULL;
+	o->elf = elf;
+	elf = NULL;
+	o->loader = loader;
+	o->dev = (uint64_t)st.st_dev;
+	o->ino = (uint64_t)st.st_ino;
+	*idx = (int)c->p->nobjs++;
+	if (!o->path || add_name(c, *idx, path) < 0 || add_name(c, *idx, o->elf->soname) < 0) {
+		rc = oom(c);
+		goto out;
+	}
+	if ((rc = add_files(c, &links, o->real)) == 0)
+		rc = 1;
+out:
+	if (fd >= 0)
+		close(fd);
+	deps_elf_free(elf);
+	free(real);
+	deps_strv_release(&links);
+	return rc;
+}
+
+/* Replaces $ORIGIN, $LIB, $PLATFORM and their ${} forms. @return a new string or NULL. */
+static char *expand(const char *s, const char *origin, const struct deps_abi *abi)
+{
+	size_t cap = strlen(s) * 4 + 4096, n = 0;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+	while (*s) {
+		static const char *const toks[] = { "ORIGIN", "LIB", "PLATFORM" };
+		const char *val = NULL;
+		size_t skip = 0;
+		if (*s == '$') {
+			for (int t = 0; t < 3 && !val; t++) {
+				size_t l = strlen(toks[t]);
+				const char *v = t == 0 ? origin : t == 1 ? abi->lib : abi->platform;
+				if (strncmp(s + 1, toks[t], l) == 0 &&
+				    !((s[1 + l] >= 'A' && s[1 + l] <= 'Z') || s[1 + l] == '_' ||
+				      (s[1 + l] >= 'a' && s[1 + l] <= 'z') || (s[1 + l] >= '0' && s[1 + l] <= '9')))
+					val = v, skip = 1 + l;
+				else if (s[1] == '{' && strncmp(s + 2, toks[t], l) == 0 && s[2 + l] == '}')
+					val = v, skip = 3 + l;
+			}
+		}
+		if (val) {
+			size_t l = strlen(val);
+			if (n + l + 1 > cap) {
+				free(out);
+				return NULL;
+			}
+			memcpy(out + n, val, l);
+			n += l;
+			s += skip;
+		} else {
+			if (n + 2 > cap) {
+				free(out);
+				return NULL;
+			}
+			out[n++] = *s++;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static char *origin_of(const struct ctx *c, int idx)
+{
+	const struct deps_obj *o = &c->p->objs[idx];
+	/* The executable's origin is its real path's directory; a library's, the directory of
+	 * the path it was found at (symlinks not resolved). */
+	const char *p = idx == 0 ? o->real : o->path;
+	const char *slash = strrchr(p, '/');
+	return slash == p ? strdup("/") : strndup(p, (size_t)(slash - p));
+}
+
+/* Tries NAME in each directory of a colon-separated list, tokens expanded for object @idx. */
+static int search_list(struct ctx *c, const char *list, int idx, const char *name, int *found)
+{
+	char *origin = origin_of(c, idx), *copy, *dir, *save = NULL;
+	int rc = 0;
+
+	if (!origin)
+		return oom(c);
+	if (!(copy = expand(list, origin, c->abi))) {
+		free(origin);
+		return 0;
+	}
+	for (dir = strtok_r(copy, ":", &save); dir && rc == 0; dir = strtok_r(NULL, ":", &save)) {
+		char path[8192];
+		if (dir[0] != '/')
+			continue; /* relative entries depend on the cwd: ld.so would use it; we cannot */
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		rc = load_file(c, path, idx, found);
+	}
+	free(copy);
+	free(origin);
+	return rc;
+}
+
+static int search_dirs(struct ctx *c, const char *const *dirs, size_t n, int loader,
+		       const char *name, int *found)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char path[8192];
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
+		rc = load_file(c, path, loader, found);
+	}
+	return rc;
+}
+
+static int in_system_dir(const struct deps_abi *abi, const char *path)
+{
+	for (int i = 0; abi->system_dirs[i]; i++) {
+		size_t l = strlen(abi->system_dirs[i]);
+		if (strncmp(path, abi->system_dirs[i], l) == 0 && path[l] == '/')
+			return 1;
+	}
+	return 0;
+}
+
+/* _dl_map_object's search for NAME needed by object @idx. */
+static int search(struct ctx *c, int idx, const char *name, int *found, enum deps_how *how)
+{
+	const struct deps_obj *o = &c->p->objs[idx];
+	int nodeflib = (o->elf->flags_1 & DF_1_NODEFLIB) != 0;
+	int rc;
+
+	if (!o->elf->runpath) {
+		*how = DEPS_HOW_RPATH;
+		for (int l = idx; l >= 0; l = c->p->objs[l].loader)
+			if (c->p->objs[l].elf && c->p->objs[l].elf->rpath &&
+			    (rc = search_list(c, c->p->objs[l].elf->rpath, l, name, found)) != 0)
+				return rc;
+	}
+	if (c->o->library_path) {
+		*how = DEPS_HOW_LIBPATH;
+		if ((rc = search_list(c, c->o->library_path, 0, name, found)) != 0)
+			return rc;
+	}
+	if (o->elf->runpath) {
+		*how = DEPS_HOW_RUNPATH;
+		if ((rc = search_list(c, o->elf->runpath, idx, name, found)) != 0)
+			return rc;
+	}
+	if (c->conf.have_cache) {
+		const char *cached = deps_ldconf_cache_lookup(&c->conf, name);
+		*how = DEPS_HOW_CACHE;
+		if (cached && !(nodeflib && in_system_dir(c->abi, cached)) &&
+		    (rc = load_file(c, cached, idx, found)) != 0)
+			return rc;
+	} else {
+		*how = DEPS_HOW_CONF;
+		if ((rc = search_dirs(c, (const char *const *)c->conf.conf_dirs.v,
+				      c->conf.conf_dirs.n, idx, name, found)) != 0)
+			return rc;
+	}
+	if (!nodeflib) {
+		size_t n = 0;
+		while (c->abi->system_dirs[n])
+			n++;
+		*how = DEPS_HOW_DEFAULT;
+		if ((rc = search_dirs(c, c->abi->system_dirs, n, idx, name, found)) != 0)
+			return rc;
+	}
+	*how = DEPS_HOW_MISSING;
+	return 0;
+}
+
+/* glibc-hwcaps variants next to a library: all are copied, the image's CPU is unknown. */
+static int add_variants(struct ctx *c, int idx)
+{
+	struct deps_obj *o = &c->p->objs[idx];
+	const char *slash = strrchr(o->path, '/');
+
+	for (int i = 0; c->abi->hwcaps[i]; i++) {
+		char path[8192], *real = NULL;
+		struct deps_strv links = { 0 };
+		snprintf(path, sizeof(path), "%.*s/glibc-hwcaps/%s%s", (int)(slash - o->path),
+			 o->path, c->abi->hwcaps[i], slash);
+		int rc = deps_root_resolve(c->root, path, &links, &real, c->err);
+		if (rc == 0) {
+			rc = add_files(c, &links, real);
+			if (rc == 0 && deps_strv_push(&o->variants, path) < 0)
+				rc = oom(c);
+			free(real);
+		}
+		deps_strv_release(&links);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int resolve_need(struct ctx *c, int idx, const char *name)
+{
+	struct deps_need *nd, *v;
+	enum deps_how how = DEPS_HOW_LOADED;
+	int found = find_loaded(c->p, name), rc = 0;
+	size_t before = c->p->nobjs;
+
+	if (found < 0 && !c->p->objs[0].elf->interp &&
+	    strcmp(name, strrchr(c->abi->interp, '/') + 1) == 0) {
+		how = DEPS_HOW_INTERP;
+		if ((rc = load_file(c, c->abi->interp, -1, &found)) < 0)
+			return rc;
+		if (rc == 0)
+			found = -1;
+		else if ((rc = add_name(c, found, name)) < 0)
+			return rc;
+	}
+	if (found < 0) {
+		if (strchr(name, '/')) {
+			char *origin = origin_of(c, idx), *path = origin ? expand(name, origin, c->abi) : NULL;
+			how = DEPS_HOW_PATH;
+			rc = path && path[0] == '/' ? load_file(c, path, idx, &found) : 0;
+			free(origin);
+			free(path);
+		} else {
+			rc = search(c, idx, name, &found, &how);
+		}
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			char msg[8400];
+			found = -1;
+			how = DEPS_HOW_MISSING;
+			snprintf(msg, sizeof(msg), "%s (needed by %s)", name, c->p->objs[idx].path);
+			if (!deps_strv_has(&c->res->missing, msg) &&
+			    deps_strv_push(&c->res->missing, msg) < 0)
+				return oom(c);
+		} else if ((rc = add_name(c, found, name)) < 0) {
+			return rc;
+		} else if (c->p->nobjs > before && (rc = add_variants(c, found)) < 0) {
+			return rc;
+		}
+	}
+	v = realloc(c->p->objs[idx].needs, (c->p->objs[idx].nneeds + 1) * sizeof(*v));
+	if (!v)
+		return oom(c);
+	c->p->objs[idx].needs = v;
+	nd = &v[c->p->objs[idx].nneeds++];
+	nd->name = strdup(name);
+	nd->obj = found;
+	nd->how = how;
+	return nd->name ? 0 : oom(c);
+}
+
+/* Run-time loads no DT_NEEDED shows. */
+static int runtime_loads(struct ctx *c)
+{
+	const char *why = NULL, *who = NULL;
+	char reason[8400];
+	int libc = find_loaded(c->p, "libc.so.6"), found = -1, rc;
+	enum deps_how how;
+	struct deps_runtime *v;
+
+	for (size_t i = 0; i < c->p->nobjs && !why; i++) {
+		unsigned m = c->p->objs[i].elf ? c->p->objs[i].elf->imports : 0;
+		who = c->p->objs[i].path;
+		why = m & DEPS_IMPORT_PTHREAD_CANCEL ? "pthread_cancel"
+		    : m & DEPS_IMPORT_PTHREAD_EXIT ? "pthread_exit"
+		    : m & DEPS_IMPORT_BACKTRACE ? "backtrace" : NULL;
+	}
+	if (!why || libc < 0 || find_loaded(c->p, "libgcc_s.so.1") >= 0)
+		return 0;
+	snprintf(reason, sizeof(reason), "glibc loads it for unwinding: %s imports %s", who, why);
+	if (c->o->runtime == DEPS_RUNTIME_AUTO) {
+		if ((rc = search(c, libc, "libgcc_s.so.1", &found, &how)) < 0)
+			return rc;
+		if (rc == 0)
+			found = -1;
+		else if ((rc = add_name(c, found, "libgcc_s.so.1")) < 0)
+			return rc;
+	}
+	v = realloc(c->p->runtime, (c->p->nruntime + 1) * sizeof(*v));
+	if (!v)
+		return oom(c);
+	c->p->runtime = v;
+	v[c->p->nruntime].name = strdup("libgcc_s.so.1");
+	v[c->p->nruntime].path = found >= 0 ? strdup(c->p->objs[found].path) : NULL;
+	v[c->p->nruntime].reason = strdup(reason);
+	c->p->nruntime++;
+	return 0;
+}
+
+static int resolve_process(struct ctx *c, const char *input, int depth);
+
+/* "#!/path/to/interp args": the script is copied and its interpreter resolved too. */
+static int script(struct ctx *c, const char *input, int depth)
+{
+	struct deps_strv links = { 0 };
+	char *real = NULL, buf[256], interp[256];
+	ssize_t n;
+	int fd, rc = deps_root_resolve(c->root, input, &links, &real, c->err);
+
+	if (rc != 0) {
+		deps_strv_release(&links);
+		return rc > 0 ? dt_err_set(c->err, DT_EINPUT, "cannot open '%s'", input) : rc;
+	}
+	fd = deps_root_open_file(c->root, real);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n < 2 || buf[0] != '#' || buf[1] != '!') {
+		free(real);
+		deps_strv_release(&links);
+		return 1; /* not a script */
+	}
+	buf[n] = '\0';
+	if (sscanf(buf + 2, " %255[^ \t\n]", interp) != 1 || interp[0] != '/') {
+		rc = dt_err_set(c->err, DT_EINPUT, "'%s': a script without an absolute #! interpreter", input);
+	} else if (depth >= MAX_SCRIPT_DEPTH) {
+		rc = dt_err_set(c->err, DT_EINPUT, "'%s': #! interpreters nest too deeply", input);
+	} else if ((rc = add_files(c, &links, real)) == 0) {
+		rc = resolve_process(c, interp, depth + 1);
+	}
+	free(real);
+	deps_strv_release(&links);
+	return rc;
+}
+
+static int resolve_process(struct ctx *c, const char *input, int depth)
+{
+	struct deps_process *p, *v;
+	int idx = -1, rc;
+
+	/* A script is not ELF: find out before treating it as one. */
+	{
+		struct deps_strv links = { 0 };
+		char *real = NULL;
+		int fd;
+		rc = deps_root_resolve(c->root, input, &links, &real, c->err);
+		deps_strv_release(&links);
+		if (rc != 0)
+			return rc > 0 ? dt_err_set(c->err, DT_EINPUT, "cannot open '%s%s': no such file",
+						   strcmp(c->root->dir, "/") ? c->root->dir : "", input)
+				      : rc;
+		fd = deps_root_open_file(c->root, real);
+		free(real);
+		if (fd >= 0) {
+			char m[2] = { 0, 0 };
+			ssize_t n = read(fd, m, 2);
+			close(fd);
+			if (n == 2 && m[0] == '#' && m[1] == '!') {
+				rc = script(c, input, depth);
+				return rc < 0 ? rc : 0;
+			}
+		}
+	}
+
+	v = realloc(c->res->procs, (c->res->nprocs + 1) * sizeof(*v));
+	if (!v)
+		return oom(c);
+	c->res->procs = v;
+	p = &v[c->res->nprocs++];
+	memset(p, 0, sizeof(*p));
+	if (!(p->input = strdup(input)))
+		return oom(c);
+	c->p = p;
+	c->abi = NULL;
+	rc = load_file(c, input, -1, &idx);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return dt_err_set(c->err, DT_EINPUT, "cannot open '%s'", input);
+	c->abi = deps_abi_find(p->objs[0].elf->machine, p->objs[0].elf->elf_class);
+	if (!c->abi)
+		return dt_err_set(c->err, DT_EINPUT, "'%s': unsupported ELF machine %u (class %d)",
+				  input, p->objs[0].elf->machine, p->objs[0].elf->elf_class);
+	if (!p->objs[0].elf->dynamic ||
+	    (!p->objs[0].elf->interp && p->objs[0].elf->nneeded == 0))
+		return 0; /* static, static-pie, or a library needing nothing: nothing to load */
+	deps_ldconf_release(&c->conf);
+	if ((rc = deps_ldconf_load(&c->conf, c->root, c->abi, c->err)) < 0)
+		return rc;
+	/* The loader named by PT_INTERP comes first; its names (path, soname) satisfy later
+	 * needs. An object without one (a library run directly) gets the ABI's loader when
+	 * something needs it by name (see resolve_need), as ld.so --list shows. */
+	if (p->objs[0].elf->interp) {
+		const char *interp = p->objs[0].elf->interp;
+		int ii = -1;
+		rc = load_file(c, interp, -1, &ii);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			char msg[8400];
+			snprintf(msg, sizeof(msg), "%s (interpreter of %s)", interp, input);
+			if (deps_strv_push(&c->res->missing, msg) < 0)
+				return oom(c);
+		} else if ((rc = add_name(c, ii, interp)) < 0) {
+			return rc;
+		}
+	}
+	/* Breadth-first: objects are appended as they are found and processed in order. */
+	for (size_t i = 0; i < p->nobjs; i++) {
+		if (!p->objs[i].elf)
+			continue;
+		for (size_t k = 0; k < p->objs[i].elf->nneeded; k++)
+			if ((rc = resolve_need(c, (int)i, p->objs[i].elf->needed[k])) < 0)
+				return rc;
+		if (i + 1 == p->nobjs && c->o->runtime != DEPS_RUNTIME_OFF && p->nruntime == 0) {
+			if ((rc = runtime_loads(c)) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int deps_resolve(const struct deps_opts *o, const char *const *inputs, size_t n,
+		 struct deps_result **out, struct dt_err *err)
+{
+	struct deps_root root = { .fd = -1 };
+	struct ctx c = { .o = o, .root = &root, .err = err };
+	int rc;
+
+	*out = NULL;
+	if (!(c.res = calloc(1, sizeof(*c.res))))
+		return dt_err_set(err, DT_ENOMEM, "out of memory");
+	if ((rc = deps_root_open(&root, o->root ? o->root : "/", err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (inputs[i][0] != '/') {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': inputs are absolute paths inside the root",
+					inputs[i]);
+			goto out;
+		}
+		if ((rc = resolve_process(&c, inputs[i], 0)) < 0)
+			goto out;
+	}
+	/* sorted and unique */
+	qsort(c.res->files.v, c.res->files.n, sizeof(char *), cmp_str);
+	{
+		size_t w = 0;
+		for (size_t i = 0; i < c.res->files.n; i++) {
+			if (w && strcmp(c.res->files.v[w - 1], c.res->files.v[i]) == 0)
+				free(c.res->files.v[i]);
+			else
+				c.res->files.v[w++] = c.res->files.v[i];
+		}
+		c.res->files.n = w;
+	}
+	qsort(c.res->missing.v, c.res->missing.n, sizeof(char *), cmp_str);
+out:
+	deps_ldconf_release(&c.conf);
+	deps_root_release(&root);
+	if (rc < 0) {
+		deps_result_free(c.res);
+		return rc;
+	}
+	*out = c.res;
+	return 0;
+}
+
+void deps_result_free(struct deps_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nprocs; i++) {
+		struct deps_process *p = &r->procs[i];
+		for (size_t k = 0; k < p->nobjs; k++) {
+			struct deps_obj *o = &p->objs[k];
+			free(o->path);
+			free(o->real);
+			deps_elf_free(o->elf);
+			deps_strv_release(&o->names);
+			deps_strv_release(&o->variants);
+			for (size_t j = 0; j < o->nneeds; j++)
+				free(o->needs[j].name);
+			free(o->needs);
+		}
+		for (size_t k = 0; k < p->nruntime; k++) {
+			free(p->runtime[k].name);
+			free(p->runtime[k].path);
+			free(p->runtime[k].reason);
+		}
+		free(p->runtime);
+		free(p->objs);
+		free(p->input);
+	}
+	free(r->procs);
+	deps_strv_release(&r->files);
+	deps_strv_release(&r->missing);
+	free(r);
+}

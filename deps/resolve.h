@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* The shared-library closure of ELF files exactly as glibc 2.36's ld.so computes it, inside a
+ * root, without running anything. Each input is resolved as its own process (its RPATHs do
+ * not leak into another input's closure); the file list is the union. */
+#ifndef DISTILL_DEPS_RESOLVE_H
+#define DISTILL_DEPS_RESOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "deps/elf.h"
+#include "deps/root.h"
+
+enum deps_runtime_mode {
+	DEPS_RUNTIME_AUTO, /* add run-time loads (libgcc_s for pthread_cancel, ...) and closures */
+	DEPS_RUNTIME_LIST, /* report them, do not add them */
+	DEPS_RUNTIME_OFF,  /* neither */
+};
+
+struct deps_opts {
+	const char *root;          /* "/" or a sysroot */
+	const char *library_path;  /* LD_LIBRARY_PATH of the target, or NULL */
+	enum deps_runtime_mode runtime;
+};
+
+/* How a need was satisfied. */
+enum deps_how {
+	DEPS_HOW_LOADED,   /* already loaded under that name or soname */
+	DEPS_HOW_PATH,     /* the name has a '/' */
+	DEPS_HOW_RPATH,
+	DEPS_HOW_LIBPATH,  /* --library-path */
+	DEPS_HOW_RUNPATH,
+	DEPS_HOW_CACHE,    /* /etc/ld.so.cache */
+	DEPS_HOW_CONF,     /* /etc/ld.so.conf directories (no cache in the root) */
+	DEPS_HOW_DEFAULT,  /* the loader's built-in directories */
+	DEPS_HOW_INTERP,   /* PT_INTERP */
+	DEPS_HOW_SCRIPT,   /* a script's #! interpreter */
+	DEPS_HOW_RUNTIME,  /* a run-time load */
+	DEPS_HOW_MISSING,
+};
+const char *deps_how_name(enum deps_how h);
+
+struct deps_need {
+	char *name;
+	int obj;            /* index into the process's objects, or -1 when missing */
+	enum deps_how how;
+};
+
+struct deps_obj {
+	char *path;         /* as found (inside the root) */
+	char *real;         /* without symlinks */
+	struct deps_elf *elf;   /* NULL for a script */
+	struct deps_strv names; /* names it answers to: requested names, path, soname */
+	int loader;         /* the object whose need loaded it, -1 for inputs */
+	struct deps_need *needs;
+	size_t nneeds;
+	uint64_t dev, ino;
+	struct deps_strv variants; /* glibc-hwcaps variants of the same library */
+};
+
+struct deps_runtime {
+	char *name;         /* what is loaded */
+	char *path;         /* where it was found, or NULL */
+	char *reason;
+};
+
+struct deps_process {
+	char *input;
+	struct deps_obj *objs;  /* breadth-first load order; objs[0] is the input */
+	size_t nobjs;
+	struct deps_runtime *runtime;
+	size_t nruntime;
+};
+
+struct deps_result {
+	struct deps_process *procs;
+	size_t nprocs;
+	struct deps_strv files;   /* sorted, unique: every file and symlink to copy */
+	struct deps_strv missing; /* "NAME (needed by PATH)" */
+};
+
+/* Resolves each of the @n inputs (paths inside the root).
+ * @return 0 and *@out (free with deps_result_free; missing libraries are listed, not an
+ * error), or a negative code with @err naming the file (not ELF, malformed, loops). */
+int deps_resolve(const struct deps_opts *o, const char *const *inputs, size_t n,
+		 struct deps_result **out, struct dt_err *err);
+
+void deps_result_free(struct deps_result *r);
+
+#endif

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/* Confined path resolution inside a root (see root.h). */
+#include "deps/root.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_LINKS 40
+
+int deps_strv_push(struct deps_strv *s, const char *str)
+{
+	char *c;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	if (!(c = strdup(str)))
+		return -1;
+	s->v[s->n++] = c;
+	return 0;
+}
+
+int deps_strv_has(const struct deps_strv *s, const char *str)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], str) == 0)
+			return 1;
+	return 0;
+}
+
+void deps_strv_release(struct deps_strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+int deps_root_open(struct deps_root *r, const char *dir, struct dt_err *err)
+{
+	r->dir = strdup(dir);
+	r->fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (!r->dir)
+		return dt_err_set(err, DT_ENOMEM, "out of memory");
+	if (r->fd < 0)
+		return dt_err_sys(err, errno, "cannot open root '%s'", dir);
+	return 0;
+}
+
+void deps_root_release(struct deps_root *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->dir);
+	r->fd = -1;
+	r->dir = NULL;
+}
+
+/* "/a/b" + "c" -> "/a/b/c"; "/" + "c" -> "/c". */
+static char *join(const char *dir, const char *name, size_t nlen)
+{
+	size_t dlen = strlen(dir);
+	char *p = malloc(dlen + nlen + 2);
+	if (!p)
+		return NULL;
+	memcpy(p, dir, dlen);
+	if (dlen == 0 || p[dlen - 1] != '/')
+		p[dlen++] = '/';
+	memcpy(p + dlen, name, nlen);
+	p[dlen + nlen] = '\0';
+	return p;
+}
+
+static char *read_link_at(int fd, const char *rel)
+{
+	size_t cap = 256;
+	for (;;) {
+		char *buf = malloc(cap);
+		ssize_t n;
+		if (!buf)
+			return NULL;
+		n = readlinkat(fd, rel, buf, cap);
+		if (n < 0) {
+			free(buf);
+			return NULL;
+		}
+		if ((size_t)n < cap) {
+			buf[n] = '\0';
+			return buf;
+		}
+		free(buf);
+		cap *= 2;
+	}
+}
+
+int deps_root_resolve(const struct deps_root *r, const char *path, struct deps_strv *links,
+		      char **real, struct dt_err *err)
+{
+	char *cur = strdup("/"), *rest = strdup(path);
+	int nlinks = 0, rc = 0;
+
+	*real = NULL;
+	if (!cur || !rest) {
+		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		char *p = rest, *next, *cand, *target, *nrest;
+		size_t clen;
+		struct stat st;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		next = strchr(p, '/');
+		clen = next ? (size_t)(next - p) : strlen(p);
+		if (clen == 1 && p[0] == '.') {
+			memmove(rest, p + clen, strlen(p + clen) + 1);
+			continue;
+		}
+		if (clen == 2 && p[0] == '.' && p[1] == '.') {
+			char *slash = strrchr(cur, '/');
+			if (slash == cur)
+				cur[1] = '\0';
+			else if (slash)
+				*slash = '\0';
+			memmove(rest, p + clen, strlen(p + clen) + 1);
+			continue;
+		}
+		if (!(cand = join(cur, p, clen))) {
+			rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (fstatat(r->fd, cand + 1, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			rc = errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 1
+			   : dt_err_sys(err, errno, "cannot resolve '%s'", path);
+			free(cand);
+			goto out;
+		}
+		memmove(rest, p + clen, strlen(p + clen) + 1);
+		if (!S_ISLNK(st.st_mode)) {
+			if (rest[strspn(rest, "/")] && !S_ISDIR(st.st_mode)) {
+				free(cand);
+				rc = 1;
+				goto out;
+			}
+			free(cur);
+			cur = cand;
+			continue;
+		}
+		if (++nlinks > MAX_LINKS) {
+			free(cand);
+			rc = dt_err_set(err, DT_EINPUT, "'%s': too many levels of symbolic links",
+					path);
+			goto out;
+		}
+		if (links && !deps_strv_has(links, cand) && deps_strv_push(links, cand) < 0) {
+			free(cand);
+			rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+			goto out;
+		}
+		target = read_link_at(r->fd, cand + 1);
+		free(cand);
+		if (!target) {
+			rc = dt_err_sys(err, errno, "cannot read a symlink of '%s'", path);
+			goto out;
+		}
+		if (!(nrest = malloc(strlen(target) + strlen(rest) + 2))) {
+			free(target);
+			rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+			goto out;
+		}
+		strcpy(nrest, target);
+		strcat(nrest, "/");
+		strcat(nrest, rest);
+		if (target[0] == '/')
+			strcpy(cur, "/"); /* absolute: back to the root, never above it */
+		free(target);
+		free(rest);
+		rest = nrest;
+	}
+	*real = cur;
+	cur = NULL;
+out:
+	free(cur);
+	free(rest);
+	return rc;
+}
+
+int deps_root_open_file(const struct deps_root *r, const char *real)
+{
+	int fd = openat(r->fd, real[0] == '/' && real[1] ? real + 1 : ".",
+			O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* Paths inside a root (/ or a sysroot), resolved by our own walk: an absolute symlink
+ * restarts at the root, ".." stops at the root, and every symlink met is recorded, so the
+ * image can carry the same chain (libfoo.so.1 -> libfoo.so.1.2.3, /lib -> usr/lib). */
+#ifndef DISTILL_DEPS_ROOT_H
+#define DISTILL_DEPS_ROOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct deps_root {
+	int fd;       /* the root directory */
+	char *dir;    /* as given, for messages ("/" or "/srv/sysroot") */
+};
+
+/* A growable list of strings. */
+struct deps_strv {
+	char **v;
+	size_t n, cap;
+};
+int deps_strv_push(struct deps_strv *s, const char *str); /* copies; 0 or -1 (ENOMEM) */
+int deps_strv_has(const struct deps_strv *s, const char *str);
+void deps_strv_release(struct deps_strv *s);
+
+/* Opens @dir as the root. @return 0, or a negative code with @err set. */
+int deps_root_open(struct deps_root *r, const char *dir, struct dt_err *err);
+void deps_root_release(struct deps_root *r);
+
+/* Resolves the absolute @path inside the root, following every symlink confined to it (at
+ * most 40). Symlinks met are appended to @links (paths inside the root, once each).
+ * @return 0 with *@real (malloc'd, absolute inside the root, no symlinks); 1 when a component
+ * is missing, not a directory or not accessible (*@real NULL: not an error for searches); or
+ * a negative code with @err set (-DT_EINPUT for a symlink loop, naming @path). */
+int deps_root_resolve(const struct deps_root *r, const char *path, struct deps_strv *links,
+		      char **real, struct dt_err *err);
+
+/* Opens the resolved @real path for reading. @return an fd or -errno. */
+int deps_root_open_file(const struct deps_root *r, const char *real);
+
+#endif
