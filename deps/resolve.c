@@ -562,7 +562,8 @@ int deps_resolve(const struct deps_opts *o, const char *const *inputs, size_t n,
 			goto out;
 	}
 	/* sorted and unique */
-	qsort(c.res->files.v, c.res->files.n, sizeof(char *), cmp_str);
+	if (c.res->files.n > 1)
+		qsort(c.res->files.v, c.res->files.n, sizeof(char *), cmp_str);
 	{
 		size_t w = 0;
 		for (size_t i = 0; i < c.res->files.n; i++) {
@@ -573,7 +574,8 @@ int deps_resolve(const struct deps_opts *o, const char *const *inputs, size_t n,
 		}
 		c.res->files.n = w;
 	}
-	qsort(c.res->missing.v, c.res->missing.n, sizeof(char *), cmp_str);
+	if (c.res->missing.n > 1)
+		qsort(c.res->missing.v, c.res->missing.n, sizeof(char *), cmp_str);
 out:
 	deps_ldconf_release(&c.conf);
 	deps_root_release(&root);

@@ -346,6 +346,20 @@ int pk_tree_add_dir(struct pk_tree *t, const char *dir, const struct pk_scan_opt
 	memcpy(s.pb.s, prefix, plen + 1);
 	s.pb.len = plen;
 	s.rel_off = plen;
+	if (plen > 1) {
+		/* The prefix directory itself, even when DIR is empty (made by distill: its
+		 * mtime becomes the epoch). */
+		struct pk_entry *e = tree_push(t);
+		if (!e || !(e->path = strndup(prefix, plen - 1))) {
+			close(dfd);
+			free(s.pb.s);
+			return dt_err_set(err, DT_ENOMEM, "out of memory");
+		}
+		e->type = PK_DIR;
+		e->root = -1;
+		e->mode = 0755;
+		e->mtime = INT64_MAX;
+	}
 	rc = scan_dir(&s, dfd);
 	free(s.pb.s);
 	return rc;
@@ -523,12 +537,14 @@ int pk_tree_normalize(struct pk_tree *t, const struct pk_norm *norm, struct dt_e
 		if (e->mtime < 0)
 			e->mtime = 0; /* pre-1970 files are clamped to the epoch origin */
 	}
-	qsort(t->v, t->n, sizeof(t->v[0]), entry_cmp);
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof(t->v[0]), entry_cmp);
 	if ((rc = merge_duplicates(t, err)) < 0)
 		return rc;
 	if ((rc = add_parents(t, norm, err)) < 0)
 		return rc;
-	qsort(t->v, t->n, sizeof(t->v[0]), entry_cmp);
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof(t->v[0]), entry_cmp);
 	if ((rc = merge_duplicates(t, err)) < 0)
 		return rc;
 	return link_hardlinks(t, err);

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# One fixture per loader rule, built with cc. Each is also run for real, so glibc's ld.so
+# itself shows the expected outcome, and distill deps must agree with it.
+set -euo pipefail
+: "${DISTILL:?set DISTILL to the distill binary}"
+W=$(mktemp -d "${TMPDIR:-/tmp}/distill-fixtures.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+FAILED=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; FAILED=1; }
+
+# lib DIR NAME VALUE DEP [ldflags...]: DIR/NAME.so (soname NAME.so) whose NAME_v() returns
+# VALUE, or DEP_v() when VALUE is 0; DEP (or -) is referenced so it becomes a DT_NEEDED.
+lib() {
+    local dir=$1 name=$2 val=$3 dep=$4; shift 4
+    mkdir -p "$dir"
+    if [ "$dep" = - ]; then
+        echo "int ${name}_v(void) { return $val; }"
+    else
+        echo "int ${dep}_v(void); int ${name}_v(void) { return $val ? $val : ${dep}_v(); }"
+    fi > "$W/$name.$val.c"
+    cc -shared -fPIC -o "$dir/$name.so" -Wl,-soname,"$name.so" "$W/$name.$val.c" -Wl,--no-as-needed "$@"
+}
+# exe OUT CODE [cc args...]
+exe() { local out=$1 code=$2; shift 2; echo "$code" > "$W/$(basename "$out").c"; cc -o "$out" "$W/$(basename "$out").c" -Wl,--no-as-needed "$@"; }
+found() { "$DISTILL" deps --runtime off --json --allow-missing "$1" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for o in d["inputs"][0]["objects"][1:]:
+    print(o["path"])
+for m in d["missing"]:
+    print("missing " + m.split(" ")[0])'; }
+expect() { # NAME FILE EXPECTED-LINES (sorted, relative to $W)
+    local got; got=$(found "$2" | sed "s|$W/||" | grep -v -e '^/' | sort || true)
+    if [ "$got" = "$3" ]; then ok "$1"; else bad "$1: got [$got] want [$3]"; fi
+}
+
+# 1. RUNPATH of the executable does not serve a library's needs.
+lib r1 libb 1 -
+lib r1 liba 1 libb -L r1 -lb
+exe app1 'int liba_v(void); int main(void){return liba_v()-1;}' -L r1 -la -Wl,--enable-new-dtags,-rpath,'$ORIGIN/r1'
+if ./app1 2>/dev/null; then bad "runpath-exe-only: ld.so ran it"; else ok "runpath-exe-only: ld.so fails, libb.so is not found"; fi
+expect "runpath-exe-only" app1 "$(printf 'missing libb.so\nr1/liba.so')"
+
+# 2. RPATH is inherited along the chain (the library has none of its own).
+lib r2 libd 2 -
+lib r2 libc1 2 libd -L r2 -ld
+exe app2 'int libc1_v(void); int main(void){return libc1_v()-2;}' -L r2 -lc1 -Wl,--disable-new-dtags,-rpath,'$ORIGIN/r2'
+./app2 && ok "rpath-inherited: ld.so runs it" || bad "rpath-inherited: ld.so failed"
+expect "rpath-inherited" app2 "$(printf 'r2/libc1.so\nr2/libd.so')"
+
+# 3. A library's RUNPATH disables the RPATHs of its loaders: libd from y/, not x/.
+lib x libd 3 -
+lib y libd 4 -
+lib x libm1 0 libd -L y -ld -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../y'
+exe app3 'int libm1_v(void); int main(void){return libm1_v();}' -L x -lm1 -Wl,--disable-new-dtags,-rpath,'$ORIGIN/x'
+# app3 needs only libm1 (libd through it); libd_v comes from y (4), not x (3)
+set +e; ./app3; rc=$?; set -e
+[ $rc = 4 ] && ok "runpath-over-rpath: ld.so took y/libd.so" || bad "runpath-over-rpath: ld.so exit $rc"
+# found at the path the search made (as ld.so --list prints it), unnormalized
+expect "runpath-over-rpath" app3 "$(printf 'x/../y/libd.so\nx/libm1.so')"
+
+# 4. $ORIGIN of a library found through a symlink is the symlink's directory.
+mkdir -p link/dep && ln -s ../real/libo.so link/libo.so
+lib link/dep libdep 5 -
+lib real libo 5 libdep -L link/dep -ldep -Wl,--enable-new-dtags,-rpath,'$ORIGIN/dep'
+exe app4 'int libo_v(void); int main(void){return libo_v()-5;}' -L link -lo -Wl,--enable-new-dtags,-rpath,'$ORIGIN/link'
+./app4 && ok "origin-through-symlink: ld.so runs it" || bad "origin-through-symlink: ld.so failed"
+expect "origin-through-symlink" app4 "$(printf 'link/dep/libdep.so\nlink/libo.so')"
+
+# 5. The same soname in two RUNPATH dirs: breadth-first, the executable's own need wins.
+lib d1 libs 1 -
+lib d2 libs 2 -
+lib d1 libp 6 libs -L d2 -ls -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../d2'
+exe app5 'int libs_v(void); int libp_v(void); int main(void){return libp_v() == 6 ? libs_v() : 99;}' -L d1 -lp -ls -Wl,--enable-new-dtags,-rpath,'$ORIGIN/d1'
+set +e; ./app5; rc=$?; set -e
+[ $rc = 1 ] && ok "breadth-first: ld.so took d1/libs.so" || bad "breadth-first: ld.so exit $rc"
+expect "breadth-first" app5 "$(printf 'd1/libp.so\nd1/libs.so')"
+
+# 6. A wrong-class candidate first in the path is skipped.
+mkdir -p w32 w64
+python3 -c 'import sys; h = bytearray(4096); h[:7] = b"\x7fELF\x01\x01\x01"; h[16:18] = (3).to_bytes(2, "little"); h[18:20] = (3).to_bytes(2, "little"); h[20:24] = (1).to_bytes(4, "little"); h[40:42] = (52).to_bytes(2, "little"); open(sys.argv[1], "wb").write(bytes(h))' w32/libw.so
+lib w64 libw 7 -
+exe app6 'int libw_v(void); int main(void){return libw_v()-7;}' -L w64 -lw -Wl,--enable-new-dtags,-rpath,'$ORIGIN/w32:$ORIGIN/w64'
+./app6 && ok "wrong-class-skipped: ld.so runs it" || bad "wrong-class-skipped: ld.so failed"
+expect "wrong-class-skipped" app6 "w64/libw.so"
+
+# 7. DF_1_NODEFLIB: no default directories, and no cache entries inside them.
+exe app7 '#include <zlib.h>
+int main(void){return zlibVersion()[0] ? 0 : 1;}' -lz -Wl,-z,nodefaultlib
+if ./app7 2>/dev/null; then bad "nodeflib: ld.so ran it"; else ok "nodeflib: ld.so fails to find libz"; fi
+# ld.so stops at the first failure (libz); the same rule hides libc.so.6 from app7 too.
+expect "nodeflib" app7 "$(printf 'missing libc.so.6\nmissing libz.so.1')"
+
+# 8. A symlink loop in the search path is an error naming the file, not a crash.
+lib loop libl 8 -
+exe app8 'int libl_v(void); int main(void){return libl_v()-8;}' -L loop -ll -Wl,--enable-new-dtags,-rpath,'$ORIGIN/loop'
+rm loop/libl.so && ln -s libl2.so loop/libl.so && ln -s libl.so loop/libl2.so
+if ./app8 2>/dev/null; then bad "symlink-loop: ld.so ran it"; else ok "symlink-loop: ld.so fails"; fi
+if "$DISTILL" deps app8 >/dev/null 2>"$W/err"; then bad "symlink-loop: distill accepted it"
+elif grep -q "too many levels of symbolic links" "$W/err"; then ok "symlink-loop: $(cat "$W/err")"
+else bad "symlink-loop: unclear error: $(cat "$W/err")"; fi
+
+# 9. No section headers: ld.so and distill read program headers only.
+lib nsh libn 9 -
+exe app9 'int libn_v(void); int main(void){return libn_v()-9;}' -L nsh -ln -Wl,--enable-new-dtags,-rpath,'$ORIGIN/nsh'
+python3 -c 'import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[0x28:0x30] = bytes(8); b[0x3c:0x40] = bytes(4)   # e_shoff, e_shnum, e_shstrndx
+open(sys.argv[1], "wb").write(b)' app9
+./app9 && ok "no-section-headers: ld.so runs it" || bad "no-section-headers: ld.so failed"
+expect "no-section-headers" app9 "nsh/libn.so"
+
+# 10. pthread_cancel: glibc loads libgcc_s.so.1 at run time; distill adds it, and the
+#     program runs in a chroot holding exactly distill's list.
+exe app10 '#include <pthread.h>
+#include <unistd.h>
+static void *loop(void *a){ for (;;) pause(); return a; }
+int main(void){ pthread_t t; pthread_create(&t, 0, loop, 0); pthread_cancel(t); pthread_join(t, 0); return 0; }' -pthread
+"$DISTILL" deps --runtime list app10 2>"$W/err" >/dev/null
+grep -q "libgcc_s.so.1 (glibc loads it for unwinding: .*pthread_cancel" "$W/err" && ok "runtime-libgcc_s: listed with its reason" || bad "runtime-libgcc_s: $(cat "$W/err")"
+"$DISTILL" deps app10 | grep -q 'libgcc_s.so.1$' && ok "runtime-libgcc_s: added by default" || bad "runtime-libgcc_s: not added"
+if [ "$(id -u)" = 0 ]; then
+    mkdir -p chroot
+    "$DISTILL" deps "$W/app10" | sed "s|^/||" | tar -C / --no-recursion -cf - -T - | tar -C chroot -xf -
+    chroot chroot "$W/app10" && ok "runtime-libgcc_s: runs in a chroot of distill's list" || bad "runtime-libgcc_s: fails in the chroot"
+    rm -rf chroot2 && mkdir -p chroot2
+    "$DISTILL" deps --runtime off "$W/app10" | sed "s|^/||" | tar -C / --no-recursion -cf - -T - | tar -C chroot2 -xf -
+    if chroot chroot2 "$W/app10" 2>/dev/null; then bad "runtime-libgcc_s: ran without libgcc_s"; else ok "runtime-libgcc_s: without it, the program fails"; fi
+fi
+
+[ "$FAILED" = 0 ] && echo "all checks passed" || { echo "some checks failed"; exit 1; }
