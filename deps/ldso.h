@@ -20,6 +20,7 @@ struct deps_abi {
 	const char *system_dirs[5];/* built-in search dirs, NULL-terminated */
 	int32_t cache_flags;       /* ld.so.cache entry flags for this ABI */
 	const char *hwcaps[5];     /* glibc-hwcaps subdirectory names, best first */
+	const char *legacy[6];     /* 2.36's legacy hwcaps subdirectories, in search order */
 };
 
 /* @return the ABI of an ELF machine and class, or NULL when unknown. */

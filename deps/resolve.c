@@ -40,6 +40,10 @@ static int oom(struct ctx *c)
 	return dt_err_set(c->err, DT_ENOMEM, "out of memory");
 }
 
+static int try_dir(struct ctx *c, const char *dir, const char *name, int loader, int legacy,
+		   int *found);
+static int add_variants(struct ctx *c, int idx, const char *dir, const char *name, int legacy);
+
 static int find_loaded(const struct deps_process *p, const char *name)
 {
 	for (size_t i = 0; i < p->nobjs; i++)
@@ -214,11 +218,9 @@ static int search_list(struct ctx *c, const char *list, int idx, const char *nam
 		return 0;
 	}
 	for (dir = strtok_r(copy, ":", &save); dir && rc == 0; dir = strtok_r(NULL, ":", &save)) {
-		char path[8192];
 		if (dir[0] != '/')
 			continue; /* relative entries depend on the cwd: ld.so would use it; we cannot */
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		rc = load_file(c, path, idx, found);
+		rc = try_dir(c, dir, name, idx, 1, found);
 	}
 	free(copy);
 	free(origin);
@@ -229,11 +231,8 @@ static int search_dirs(struct ctx *c, const char *const *dirs, size_t n, int loa
 		       const char *name, int *found)
 {
 	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		char path[8192];
-		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
-		rc = load_file(c, path, loader, found);
-	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = try_dir(c, dirs[i], name, loader, 1, found);
 	return rc;
 }
 
@@ -274,9 +273,21 @@ static int search(struct ctx *c, int idx, const char *name, int *found, enum dep
 	if (c->conf.have_cache) {
 		const char *cached = deps_ldconf_cache_lookup(&c->conf, name);
 		*how = DEPS_HOW_CACHE;
-		if (cached && !(nodeflib && in_system_dir(c->abi, cached)) &&
-		    (rc = load_file(c, cached, idx, found)) != 0)
-			return rc;
+		if (cached && !(nodeflib && in_system_dir(c->abi, cached))) {
+			size_t before = c->p->nobjs;
+			if ((rc = load_file(c, cached, idx, found)) < 0)
+				return rc;
+			if (rc > 0) {
+				const char *slash = strrchr(cached, '/');
+				char *dir = strndup(cached, (size_t)(slash - cached));
+				if (!dir)
+					return oom(c);
+				if (c->p->nobjs > before)
+					rc = add_variants(c, *found, dir, slash + 1, 0);
+				free(dir);
+				return rc < 0 ? rc : 1;
+			}
+		}
 	} else {
 		*how = DEPS_HOW_CONF;
 		if ((rc = search_dirs(c, (const char *const *)c->conf.conf_dirs.v,
@@ -295,27 +306,75 @@ static int search(struct ctx *c, int idx, const char *name, int *found, enum dep
 	return 0;
 }
 
-/* glibc-hwcaps variants next to a library: all are copied, the image's CPU is unknown. */
-static int add_variants(struct ctx *c, int idx)
+/* The subdirectories ld.so tries in each directory, in its order: glibc-hwcaps, then (for
+ * searched directories, not the cache) 2.36's legacy hwcaps dirs, then the directory itself.
+ * Writes "sub/" prefixes ("" last) into @subs. @return their count. */
+static size_t variant_subdirs(const struct deps_abi *abi, int legacy, char subs[][64])
 {
-	struct deps_obj *o = &c->p->objs[idx];
-	const char *slash = strrchr(o->path, '/');
+	size_t n = 0;
+	for (int i = 0; abi->hwcaps[i]; i++)
+		snprintf(subs[n++], 64, "glibc-hwcaps/%s/", abi->hwcaps[i]);
+	for (int i = 0; legacy && abi->legacy[i]; i++)
+		snprintf(subs[n++], 64, "%s/", abi->legacy[i]);
+	subs[n++][0] = '\0';
+	return n;
+}
 
-	for (int i = 0; c->abi->hwcaps[i]; i++) {
-		char path[8192], *real = NULL;
+/* Every variant of NAME in DIR other than the one loaded as object @idx is copied too: the
+ * image's CPU is unknown, so each CPU level must find what it would load. */
+static int add_variants(struct ctx *c, int idx, const char *dir, const char *name, int legacy)
+{
+	char subs[16][64];
+	size_t n = variant_subdirs(c->abi, legacy, subs);
+
+	for (size_t i = 0; i < n; i++) {
 		struct deps_strv links = { 0 };
-		snprintf(path, sizeof(path), "%.*s/glibc-hwcaps/%s%s", (int)(slash - o->path),
-			 o->path, c->abi->hwcaps[i], slash);
-		int rc = deps_root_resolve(c->root, path, &links, &real, c->err);
+		char *path = NULL, *real = NULL;
+		int rc;
+		if (asprintf(&path, "%s/%s%s", dir, subs[i], name) < 0)
+			return oom(c);
+		if (strcmp(path, c->p->objs[idx].path) == 0) {
+			free(path);
+			continue;
+		}
+		rc = deps_root_resolve(c->root, path, &links, &real, c->err);
 		if (rc == 0) {
 			rc = add_files(c, &links, real);
-			if (rc == 0 && deps_strv_push(&o->variants, path) < 0)
+			if (rc == 0 && !deps_strv_has(&c->p->objs[idx].variants, path) &&
+			    deps_strv_push(&c->p->objs[idx].variants, path) < 0)
 				rc = oom(c);
-			free(real);
 		}
+		free(path);
+		free(real);
 		deps_strv_release(&links);
 		if (rc < 0)
 			return rc;
+	}
+	return 0;
+}
+
+/* Tries NAME in DIR as ld.so does: each variant subdirectory first, then DIR. */
+static int try_dir(struct ctx *c, const char *dir, const char *name, int loader, int legacy,
+		   int *found)
+{
+	char subs[16][64];
+	size_t n = variant_subdirs(c->abi, legacy, subs);
+	size_t before = c->p->nobjs;
+
+	for (size_t i = 0; i < n; i++) {
+		char *path = NULL;
+		int rc;
+		if (asprintf(&path, "%s/%s%s", dir, subs[i], name) < 0)
+			return oom(c);
+		rc = load_file(c, path, loader, found);
+		free(path);
+		if (rc < 0)
+			return rc;
+		if (rc > 0) {
+			if (c->p->nobjs > before && (rc = add_variants(c, *found, dir, name, legacy)) < 0)
+				return rc;
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -325,7 +384,6 @@ static int resolve_need(struct ctx *c, int idx, const char *name)
 	struct deps_need *nd, *v;
 	enum deps_how how = DEPS_HOW_LOADED;
 	int found = find_loaded(c->p, name), rc = 0;
-	size_t before = c->p->nobjs;
 
 	if (found < 0 && !c->p->objs[0].elf->interp &&
 	    strcmp(name, strrchr(c->abi->interp, '/') + 1) == 0) {
@@ -358,8 +416,6 @@ static int resolve_need(struct ctx *c, int idx, const char *name)
 			    deps_strv_push(&c->res->missing, msg) < 0)
 				return oom(c);
 		} else if ((rc = add_name(c, found, name)) < 0) {
-			return rc;
-		} else if (c->p->nobjs > before && (rc = add_variants(c, found)) < 0) {
 			return rc;
 		}
 	}

@@ -131,4 +131,44 @@ if [ "$(id -u)" = 0 ]; then
     if chroot chroot2 "$W/app10" 2>/dev/null; then bad "runtime-libgcc_s: ran without libgcc_s"; else ok "runtime-libgcc_s: without it, the program fails"; fi
 fi
 
+# 11. $LIB and $PLATFORM (and their ${} forms) expand as glibc 2.36 expands them here.
+lib "lib/x86_64-linux-gnu" libe 11 -
+lib x86_64 libf 11 -
+exe app11 'int libe_v(void); int libf_v(void); int main(void){return libe_v()+libf_v()-22;}' -L lib/x86_64-linux-gnu -L x86_64 -le -lf -Wl,--enable-new-dtags,-rpath,'$ORIGIN/$LIB:${ORIGIN}/${PLATFORM}'
+./app11 && ok "lib-and-platform: ld.so runs it" || bad "lib-and-platform: ld.so failed"
+expect "lib-and-platform" app11 "$(printf 'lib/x86_64-linux-gnu/libe.so\nx86_64/libf.so')"
+
+# 12. glibc-hwcaps: ld.so on this CPU takes the x86-64-v2 build; the image's CPU is unknown,
+#     so distill also copies the baseline.
+lib hw libh 12 -
+lib hw/glibc-hwcaps/x86-64-v2 libh 32 -
+exe app12 'int libh_v(void); int main(void){return libh_v();}' -L hw -lh -Wl,--enable-new-dtags,-rpath,'$ORIGIN/hw'
+set +e; ./app12; rc=$?; set -e
+[ $rc = 32 ] && ok "hwcaps: ld.so took glibc-hwcaps/x86-64-v2" || bad "hwcaps: ld.so exit $rc"
+expect "hwcaps" app12 "hw/glibc-hwcaps/x86-64-v2/libh.so"
+"$DISTILL" deps app12 | grep -qx "$W/hw/libh.so" && ok "hwcaps: the baseline is copied too" || bad "hwcaps: baseline missing"
+
+# 13. A sysroot whose symlinks are absolute: they resolve inside it, never on the host, and
+#     the program runs in a chroot of exactly distill's list.
+S=$W/sysroot
+exe app13 'int main(void){return 0;}'
+mkdir -p "$S/usr/lib/x86_64-linux-gnu" "$S/bin"
+cp app13 "$S/bin/app"
+cp -L /lib64/ld-linux-x86-64.so.2 "$S/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+cp -L /lib/x86_64-linux-gnu/libc.so.6 "$S/usr/lib/x86_64-linux-gnu/libc.so.6.real"
+ln -s /usr/lib/x86_64-linux-gnu/libc.so.6.real "$S/usr/lib/x86_64-linux-gnu/libc.so.6"
+ln -s usr/lib "$S/lib"
+mkdir -p "$S/lib64-real" && ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$S/lib64-real/ld-linux-x86-64.so.2"
+ln -s /lib64-real "$S/lib64"
+want=$(printf '%s\n' /bin/app /lib /lib64 /lib64-real/ld-linux-x86-64.so.2 \
+    /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 /usr/lib/x86_64-linux-gnu/libc.so.6 \
+    /usr/lib/x86_64-linux-gnu/libc.so.6.real)
+got=$("$DISTILL" deps --root "$S" /bin/app)
+[ "$got" = "$want" ] && ok "sysroot-absolute-links: the chain stays inside the sysroot" || bad "sysroot-absolute-links: got [$got]"
+if [ "$(id -u)" = 0 ]; then
+    mkdir -p "$W/sysroot-image"
+    "$DISTILL" deps --root "$S" /bin/app | sed 's|^/||' | tar -C "$S" --no-recursion -cf - -T - | tar -C "$W/sysroot-image" -xf -
+    chroot "$W/sysroot-image" /bin/app && ok "sysroot-absolute-links: runs in a chroot of the list" || bad "sysroot-absolute-links: fails in the chroot"
+fi
+
 [ "$FAILED" = 0 ] && echo "all checks passed" || { echo "some checks failed"; exit 1; }
