@@ -5,7 +5,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 
-.PHONY: all setup build asan demo test test-release test-asan bench clean
+.PHONY: all setup build asan demo test test-release test-asan test-fuzz bench clean
 
 all: build
 
@@ -20,14 +20,23 @@ asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDISTILL_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# The whole suite (unit, cli, repro, slow), then again under ASan+UBSan (all but slow).
-test: test-release test-asan
+# The whole suite (unit, cli, repro, slow), then again under ASan+UBSan (all but slow), then
+# every libFuzzer target for a bounded time (clang).
+test: test-release test-asan test-fuzz
 
 test-release: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
 test-asan: asan
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -LE slow
+
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+test-fuzz: setup
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+	    -DDISTILL_FUZZ=ON -DFUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_elf
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz
 
 demo: build
 	@sh scripts/demo.sh $(BUILD)/distill
@@ -36,4 +45,4 @@ bench: build
 	bash bench/tar.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

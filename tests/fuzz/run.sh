@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# run.sh FUZZER SECONDS SEED...: runs a libFuzzer target for a bounded time on a corpus made
+# at test time from the SEED files (real files of this machine, never committed blobs) plus
+# the regression inputs in tests/fuzz/regressions/<target>/. Prints executions and time.
+set -euo pipefail
+fuzzer=$1 secs=$2; shift 2
+name=$(basename "$fuzzer")
+here=$(cd "$(dirname "$0")" && pwd)
+W=$(mktemp -d "${TMPDIR:-/tmp}/distill-fuzz.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+mkdir -p "$W/corpus"
+for s in "$@"; do [ -f "$s" ] && cp "$s" "$W/corpus/" || true; done
+if [ -d "$here/regressions/$name" ]; then cp "$here/regressions/$name"/* "$W/corpus/" 2>/dev/null || true; fi
+cd "$W"
+"$fuzzer" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=1024 -print_final_stats=1 \
+    -artifact_prefix="$W/" corpus 2>&1 | grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec|Done|ERROR|SUMMARY' || true
+if ls "$W"/crash-* "$W"/leak-* "$W"/timeout-* >/dev/null 2>&1; then
+    echo "FAIL: $name found a problem; keep the input as a regression:"; ls "$W"/crash-* "$W"/leak-* "$W"/timeout-* 2>/dev/null
+    mkdir -p "$here/found"; cp "$W"/crash-* "$W"/leak-* "$W"/timeout-* "$here/found/" 2>/dev/null || true
+    exit 1
+fi
+echo "ok   $name: no crash in $secs s"
