@@ -267,3 +267,47 @@ const char *deps_ldconf_cache_lookup(const struct deps_ldconf *c, const char *na
 			return c->cache_paths.v[i];
 	return NULL;
 }
+
+int deps_nsswitch_services(const struct deps_root *r, struct deps_strv *services,
+			   struct deps_strv *dbs, struct dt_err *err)
+{
+	char *buf, *line, *save = NULL;
+	size_t len;
+	int rc = slurp(r, "/etc/nsswitch.conf", &buf, &len, err);
+
+	if (rc < 0)
+		return rc == -ENOENT ? 0 : rc;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *hash = strchr(line, '#'), *colon, *tok, *tsave = NULL;
+		if (hash)
+			*hash = '\0';
+		if (!(colon = strchr(line, ':')))
+			continue;
+		*colon = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		for (tok = strtok_r(colon + 1, " \t", &tsave); tok; tok = strtok_r(NULL, " \t", &tsave)) {
+			size_t i;
+			if (tok[0] == '[' || strchr(tok, ']') || strcmp(tok, "files") == 0 ||
+			    strcmp(tok, "dns") == 0)
+				continue; /* actions like [NOTFOUND=return]; built-in services */
+			for (i = 0; i < services->n && strcmp(services->v[i], tok) != 0; i++)
+				;
+			if (i == services->n) {
+				if (deps_strv_push(services, tok) < 0 || deps_strv_push(dbs, line) < 0)
+					goto oom;
+			} else if (!strstr(dbs->v[i], line)) {
+				char *more = NULL;
+				if (asprintf(&more, "%s %s", dbs->v[i], line) < 0)
+					goto oom;
+				free(dbs->v[i]);
+				dbs->v[i] = more;
+			}
+		}
+	}
+	free(buf);
+	return 0;
+oom:
+	free(buf);
+	return dt_err_set(err, DT_ENOMEM, "out of memory");
+}

@@ -430,42 +430,143 @@ static int resolve_need(struct ctx *c, int idx, const char *name)
 	return nd->name ? 0 : oom(c);
 }
 
-/* Run-time loads no DT_NEEDED shows. */
-static int runtime_loads(struct ctx *c)
+static int push_runtime(struct ctx *c, const char *name, const char *path, const char *reason)
 {
-	const char *why = NULL, *who = NULL;
-	char reason[8400];
-	int libc = find_loaded(c->p, "libc.so.6"), found = -1, rc;
-	enum deps_how how;
-	struct deps_runtime *v;
-
-	for (size_t i = 0; i < c->p->nobjs && !why; i++) {
-		unsigned m = c->p->objs[i].elf ? c->p->objs[i].elf->imports : 0;
-		who = c->p->objs[i].path;
-		why = m & DEPS_IMPORT_PTHREAD_CANCEL ? "pthread_cancel"
-		    : m & DEPS_IMPORT_PTHREAD_EXIT ? "pthread_exit"
-		    : m & DEPS_IMPORT_BACKTRACE ? "backtrace" : NULL;
-	}
-	if (!why || libc < 0 || find_loaded(c->p, "libgcc_s.so.1") >= 0)
-		return 0;
-	snprintf(reason, sizeof(reason), "glibc loads it for unwinding: %s imports %s", who, why);
-	if (c->o->runtime == DEPS_RUNTIME_AUTO) {
-		if ((rc = search(c, libc, "libgcc_s.so.1", &found, &how)) < 0)
-			return rc;
-		if (rc == 0)
-			found = -1;
-		else if ((rc = add_name(c, found, "libgcc_s.so.1")) < 0)
-			return rc;
-	}
-	v = realloc(c->p->runtime, (c->p->nruntime + 1) * sizeof(*v));
+	struct deps_runtime *v = realloc(c->p->runtime, (c->p->nruntime + 1) * sizeof(*v));
 	if (!v)
 		return oom(c);
 	c->p->runtime = v;
-	v[c->p->nruntime].name = strdup("libgcc_s.so.1");
-	v[c->p->nruntime].path = found >= 0 ? strdup(c->p->objs[found].path) : NULL;
-	v[c->p->nruntime].reason = strdup(reason);
-	c->p->nruntime++;
-	return 0;
+	v += c->p->nruntime++;
+	v->name = strdup(name);
+	v->path = path ? strdup(path) : NULL;
+	v->reason = strdup(reason);
+	return v->name && v->reason ? 0 : oom(c);
+}
+
+/* A library glibc dlopen()s from libc (@from): searched as libc's own needs are (no RPATH of
+ * the program), added with its closure in auto mode, always reported. */
+static int runtime_lib(struct ctx *c, int from, const char *name, const char *reason)
+{
+	enum deps_how how;
+	int found = -1, rc;
+
+	if (find_loaded(c->p, name) >= 0)
+		return 0;
+	if (c->o->runtime == DEPS_RUNTIME_AUTO) {
+		if ((rc = search(c, from, name, &found, &how)) < 0)
+			return rc;
+		if (rc == 0)
+			found = -1;
+		else if ((rc = add_name(c, found, name)) < 0)
+			return rc;
+	}
+	return push_runtime(c, name, found >= 0 ? c->p->objs[found].path : NULL, reason);
+}
+
+/* The first object importing one of @mask, or NULL. */
+static const struct deps_obj *importer(const struct ctx *c, unsigned mask)
+{
+	for (size_t i = 0; i < c->p->nobjs; i++)
+		if (c->p->objs[i].elf && (c->p->objs[i].elf->imports & mask))
+			return &c->p->objs[i];
+	return NULL;
+}
+
+/* iconv_open: the gconv modules and their configuration, all of them (which charsets the
+ * program will convert is unknown). */
+static int runtime_gconv(struct ctx *c, const char *who)
+{
+	struct deps_strv names = { 0 }, sub = { 0 };
+	char *dir = NULL, reason[8400];
+	size_t files = 0;
+	int rc;
+
+	if (asprintf(&dir, "/usr/%s/gconv", c->abi->lib) < 0)
+		return oom(c);
+	if ((rc = deps_root_list(c->root, dir, &names, c->err)) != 0)
+		goto out;
+	for (size_t i = 0; i < names.n && rc == 0; i++) {
+		struct deps_strv links = { 0 };
+		char *path = NULL, *real = NULL;
+		if (asprintf(&path, "%s/%s", dir, names.v[i]) < 0) {
+			rc = oom(c);
+			break;
+		}
+		if (strcmp(names.v[i], "gconv-modules.d") == 0) {
+			rc = deps_root_list(c->root, path, &sub, c->err);
+			for (size_t k = 0; rc == 0 && k < sub.n; k++) {
+				char *sp = NULL, *sr = NULL;
+				struct deps_strv sl = { 0 };
+				if (asprintf(&sp, "%s/%s", path, sub.v[k]) < 0)
+					rc = oom(c);
+				else if ((rc = deps_root_resolve(c->root, sp, &sl, &sr, c->err)) == 0 &&
+					 c->o->runtime == DEPS_RUNTIME_AUTO)
+					rc = add_files(c, &sl, sr), files++;
+				rc = rc > 0 ? 0 : rc;
+				free(sp);
+				free(sr);
+				deps_strv_release(&sl);
+			}
+		} else if ((rc = deps_root_resolve(c->root, path, &links, &real, c->err)) == 0 &&
+			   c->o->runtime == DEPS_RUNTIME_AUTO) {
+			rc = add_files(c, &links, real);
+			files++;
+		}
+		rc = rc > 0 ? 0 : rc;
+		free(path);
+		free(real);
+		deps_strv_release(&links);
+	}
+	if (rc == 0) {
+		snprintf(reason, sizeof(reason), "%s imports iconv_open; %zu gconv files%s", who,
+			 c->o->runtime == DEPS_RUNTIME_AUTO ? files : names.n,
+			 c->o->runtime == DEPS_RUNTIME_AUTO ? " added" : "");
+		rc = push_runtime(c, "gconv modules", dir, reason);
+	}
+out:
+	free(dir);
+	deps_strv_release(&names);
+	deps_strv_release(&sub);
+	return rc > 0 ? 0 : rc;
+}
+
+/* Run-time loads no DT_NEEDED shows: libgcc_s for unwinding, NSS modules, gconv modules. */
+static int runtime_loads(struct ctx *c)
+{
+	struct deps_strv services = { 0 }, dbs = { 0 };
+	const struct deps_obj *o;
+	char reason[8400];
+	int libc = find_loaded(c->p, "libc.so.6"), rc = 0;
+
+	if (libc < 0)
+		return 0; /* not a glibc program */
+	o = importer(c, DEPS_IMPORT_PTHREAD_CANCEL | DEPS_IMPORT_PTHREAD_EXIT | DEPS_IMPORT_BACKTRACE);
+	if (o) {
+		unsigned m = o->elf->imports;
+		snprintf(reason, sizeof(reason), "glibc loads it for unwinding: %s imports %s", o->path,
+			 m & DEPS_IMPORT_PTHREAD_CANCEL ? "pthread_cancel"
+			 : m & DEPS_IMPORT_PTHREAD_EXIT ? "pthread_exit" : "backtrace");
+		if ((rc = runtime_lib(c, libc, "libgcc_s.so.1", reason)) < 0)
+			return rc;
+	}
+	if ((rc = deps_nsswitch_services(c->root, &services, &dbs, c->err)) < 0)
+		return rc;
+	for (size_t i = 0; i < services.n && rc == 0; i++) {
+		char *name = NULL;
+		if (asprintf(&name, "libnss_%s.so.2", services.v[i]) < 0) {
+			rc = oom(c);
+			break;
+		}
+		snprintf(reason, sizeof(reason), "/etc/nsswitch.conf uses '%s' for %s", services.v[i],
+			 dbs.v[i]);
+		rc = runtime_lib(c, libc, name, reason);
+		free(name);
+	}
+	deps_strv_release(&services);
+	deps_strv_release(&dbs);
+	if (rc == 0 && (o = importer(c, DEPS_IMPORT_ICONV_OPEN)))
+		rc = runtime_gconv(c, o->path);
+	return rc;
 }
 
 static int resolve_process(struct ctx *c, const char *input, int depth);
@@ -577,13 +678,15 @@ static int resolve_process(struct ctx *c, const char *input, int depth)
 		}
 	}
 	/* Breadth-first: objects are appended as they are found and processed in order. */
-	for (size_t i = 0; i < p->nobjs; i++) {
+	for (size_t i = 0, runtime_done = 0; i < p->nobjs; i++) {
 		if (!p->objs[i].elf)
 			continue;
 		for (size_t k = 0; k < p->objs[i].elf->nneeded; k++)
 			if ((rc = resolve_need(c, (int)i, p->objs[i].elf->needed[k])) < 0)
 				return rc;
-		if (i + 1 == p->nobjs && c->o->runtime != DEPS_RUNTIME_OFF && p->nruntime == 0) {
+		/* Once the DT_NEEDED closure is complete; what it adds is then walked too. */
+		if (i + 1 == p->nobjs && !runtime_done && c->o->runtime != DEPS_RUNTIME_OFF) {
+			runtime_done = 1;
 			if ((rc = runtime_loads(c)) < 0)
 				return rc;
 		}

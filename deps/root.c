@@ -2,6 +2,7 @@
 /* Confined path resolution inside a root (see root.h). */
 #include "deps/root.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -201,4 +202,42 @@ int deps_root_open_file(const struct deps_root *r, const char *real)
 	int fd = openat(r->fd, real[0] == '/' && real[1] ? real + 1 : ".",
 			O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	return fd < 0 ? -errno : fd;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int deps_root_list(const struct deps_root *r, const char *dir, struct deps_strv *names,
+		   struct dt_err *err)
+{
+	char *real = NULL;
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = deps_root_resolve(r, dir, NULL, &real, err);
+
+	if (rc != 0)
+		return rc;
+	fd = openat(r->fd, real[1] ? real + 1 : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(real);
+	if (fd < 0)
+		return errno == ENOTDIR || errno == ENOENT ? 1
+		       : dt_err_sys(err, errno, "cannot open directory '%s'", dir);
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return dt_err_sys(err, errno, "cannot read directory '%s'", dir);
+	}
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (deps_strv_push(names, de->d_name) < 0) {
+			closedir(d);
+			return dt_err_set(err, DT_ENOMEM, "out of memory");
+		}
+	}
+	closedir(d);
+	if (names->n > 1)
+		qsort(names->v, names->n, sizeof(char *), cmp_name);
+	return 0;
 }

@@ -36,6 +36,11 @@ void deps_root_release(struct deps_root *r);
 int deps_root_resolve(const struct deps_root *r, const char *path, struct deps_strv *links,
 		      char **real, struct dt_err *err);
 
+/* Lists the entries of directory @dir inside the root (confined), sorted bytewise, without
+ * "." and "..". @return 0, 1 when @dir does not exist, or a negative code with @err set. */
+int deps_root_list(const struct deps_root *r, const char *dir, struct deps_strv *names,
+		   struct dt_err *err);
+
 /* Opens the resolved @real path for reading. @return an fd or -errno. */
 int deps_root_open_file(const struct deps_root *r, const char *real);
 

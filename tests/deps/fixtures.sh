@@ -171,4 +171,31 @@ if [ "$(id -u)" = 0 ]; then
     chroot "$W/sysroot-image" /bin/app && ok "sysroot-absolute-links: runs in a chroot of the list" || bad "sysroot-absolute-links: fails in the chroot"
 fi
 
+# 14. NSS: a module the root's nsswitch.conf names (beyond files and dns) is a run-time load.
+mkdir -p "$S/etc"
+printf 'passwd: files fake\ngroup: files [NOTFOUND=return] fake\nhosts: files dns\n' > "$S/etc/nsswitch.conf"
+lib "$S/usr/lib/x86_64-linux-gnu" libnss_fake 14 -
+mv "$S/usr/lib/x86_64-linux-gnu/libnss_fake.so" "$S/usr/lib/x86_64-linux-gnu/libnss_fake.so.2"
+"$DISTILL" deps --root "$S" /bin/app | grep -qx /usr/lib/x86_64-linux-gnu/libnss_fake.so.2 \
+    && ok "nss: libnss_fake.so.2 added" || bad "nss: libnss_fake.so.2 not added"
+"$DISTILL" deps --root "$S" --runtime list /bin/app 2>&1 >/dev/null | grep -q "uses 'fake' for passwd group" \
+    && ok "nss: reported with the databases using it" || bad "nss: no reason"
+
+# 15. iconv_open: the gconv modules come along; the program converts in a chroot of the
+#     list, and fails without them.
+exe app15 '#include <iconv.h>
+#include <string.h>
+int main(void){ iconv_t cd = iconv_open("ISO-8859-15", "UTF-8"); char in[] = "\xe2\x82\xac", out[8], *ip = in, *op = out; size_t il = 3, ol = 8;
+if (cd == (iconv_t)-1 || iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) return 1; return (unsigned char)out[0] == 0xa4 ? 0 : 2; }'
+./app15 && ok "gconv: the program converts on the host" || bad "gconv: fails on the host"
+if [ "$(id -u)" = 0 ]; then
+    for mode in auto off; do
+        rm -rf "$W/gc" && mkdir -p "$W/gc"
+        "$DISTILL" deps --runtime $mode "$W/app15" | sed 's|^/||' | tar -C / --no-recursion -cf - -T - | tar -C "$W/gc" -xf -
+        set +e; chroot "$W/gc" "$W/app15"; rc=$?; set -e
+        if [ $mode = auto ]; then [ $rc = 0 ] && ok "gconv: converts in a chroot of the list" || bad "gconv: chroot exit $rc"
+        else [ $rc != 0 ] && ok "gconv: without the modules it cannot convert" || bad "gconv: converted without modules"; fi
+    done
+fi
+
 [ "$FAILED" = 0 ] && echo "all checks passed" || { echo "some checks failed"; exit 1; }
