@@ -156,6 +156,39 @@ static int read_dynamic(struct reader *r, struct deps_elf *e, const GElf_Phdr *d
 	return 0;
 }
 
+/* FDO dlopen notes from a PT_NOTE segment; malformed notes end the walk of that segment. */
+static int read_notes(struct reader *r, struct deps_elf *e, const GElf_Phdr *p)
+{
+	Elf_Data *d;
+	size_t off = 0;
+
+	if (!in_file(r, p->p_offset, p->p_filesz) || p->p_filesz == 0)
+		return 0;
+	if (!(d = elf_getdata_rawchunk(r->elf, (int64_t)p->p_offset, p->p_filesz, ELF_T_NHDR)))
+		return 0;
+	for (;;) {
+		GElf_Nhdr nh;
+		size_t name_off, desc_off, next = gelf_getnote(d, off, &nh, &name_off, &desc_off);
+		const char *base = d->d_buf;
+		char **v;
+		if (next == 0 || next <= off)
+			break;
+		off = next;
+		if (nh.n_type != DEPS_NOTE_FDO_DLOPEN || nh.n_namesz != 4 ||
+		    memcmp(base + name_off, "FDO", 4) != 0 || nh.n_descsz == 0)
+			continue;
+		if (e->ndlopen_notes >= 64)
+			return bad(r, "too many .note.dlopen notes");
+		if (!(v = realloc(e->dlopen_notes, (e->ndlopen_notes + 1) * sizeof(*v))))
+			return dt_err_set(r->err, DT_ENOMEM, "out of memory");
+		e->dlopen_notes = v;
+		if (!(v[e->ndlopen_notes] = strndup(base + desc_off, nh.n_descsz)))
+			return dt_err_set(r->err, DT_ENOMEM, "out of memory");
+		e->ndlopen_notes++;
+	}
+	return 0;
+}
+
 int deps_elf_read(int fd, const char *name, struct deps_elf **out, struct dt_err *err)
 {
 	struct reader r = { .name = name, .err = err };
@@ -220,6 +253,9 @@ int deps_elf_read(int fd, const char *name, struct deps_elf **out, struct dt_err
 			}
 		}
 	}
+	for (size_t i = 0; i < r.nph; i++)
+		if (r.ph[i].p_type == PT_NOTE && (rc = read_notes(&r, e, &r.ph[i])) < 0)
+			goto out;
 	if (dyn) {
 		e->dynamic = 1;
 		if ((rc = read_dynamic(&r, e, dyn)) < 0)
@@ -244,6 +280,9 @@ void deps_elf_free(struct deps_elf *e)
 	for (size_t i = 0; i < e->nneeded; i++)
 		free(e->needed[i]);
 	free(e->needed);
+	for (size_t i = 0; i < e->ndlopen_notes; i++)
+		free(e->dlopen_notes[i]);
+	free(e->dlopen_notes);
 	free(e->interp);
 	free(e->soname);
 	free(e->rpath);

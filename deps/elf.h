@@ -33,7 +33,12 @@ struct deps_elf {
 	char *runpath;        /* DT_RUNPATH, or NULL */
 	uint64_t flags_1;     /* DT_FLAGS_1 (DF_1_NODEFLIB, DF_1_PIE, ...) */
 	unsigned imports;     /* DEPS_IMPORT_* */
+	char **dlopen_notes;  /* payloads (JSON text) of "FDO" .note.dlopen notes, unparsed */
+	size_t ndlopen_notes;
 };
+
+/* The freedesktop dlopen-metadata note: owner "FDO", this type, a JSON payload. */
+#define DEPS_NOTE_FDO_DLOPEN 0x407c0c0au
 
 /* Reads the ELF file open on @fd; @name is used in errors ("'name': not an ELF file").
  * @return 0 and *@out (free with deps_elf_free), -DT_EINPUT when the file is not ELF

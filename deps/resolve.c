@@ -530,7 +530,67 @@ out:
 	return rc > 0 ? 0 : rc;
 }
 
-/* Run-time loads no DT_NEEDED shows: libgcc_s for unwinding, NSS modules, gconv modules. */
+void deps_dlopen_entries_free(struct deps_dlopen_entry *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].feature);
+		free(v[i].priority);
+		for (size_t k = 0; k < v[i].nsonames; k++)
+			free(v[i].sonames[k]);
+		free(v[i].sonames);
+	}
+	free(v);
+}
+
+/* .note.dlopen: required and recommended features are loaded as a dlopen() from the object
+ * carrying the note would load them (its RUNPATH applies); suggested ones are reported. */
+static int runtime_notes(struct ctx *c)
+{
+	for (size_t i = 0; i < c->p->nobjs; i++) {
+		const struct deps_elf *e = c->p->objs[i].elf;
+		for (size_t k = 0; e && k < e->ndlopen_notes; k++) {
+			struct deps_dlopen_entry *v = NULL;
+			size_t n = 0;
+			int rc = c->o->dlopen_parse(e->dlopen_notes[k], &v, &n, c->err);
+			if (rc < 0) {
+				dt_err_prefix(c->err, "'%s': .note.dlopen", c->p->objs[i].path);
+				return rc;
+			}
+			for (size_t j = 0; j < n && rc == 0; j++) {
+				const char *prio = v[j].priority ? v[j].priority : "recommended";
+				int add = strcmp(prio, "suggested") != 0 && c->o->runtime == DEPS_RUNTIME_AUTO;
+				char reason[8400];
+				int found = -1;
+				snprintf(reason, sizeof(reason), ".note.dlopen of %s: feature '%s' (%s)",
+					 c->p->objs[i].path, v[j].feature ? v[j].feature : "?", prio);
+				for (size_t s = 0; s < v[j].nsonames && found < 0 && rc == 0; s++) {
+					enum deps_how how;
+					if ((found = find_loaded(c->p, v[j].sonames[s])) >= 0)
+						break;
+					if (!add)
+						continue;
+					rc = search(c, (int)i, v[j].sonames[s], &found, &how);
+					if (rc > 0)
+						rc = add_name(c, found, v[j].sonames[s]);
+					else
+						found = -1;
+				}
+				if (rc == 0 && v[j].nsonames)
+					rc = push_runtime(c, found >= 0 ? c->p->objs[found].elf->soname
+						? c->p->objs[found].elf->soname : v[j].sonames[0] : v[j].sonames[0],
+						found >= 0 ? c->p->objs[found].path : NULL, reason);
+			}
+			deps_dlopen_entries_free(v, n);
+			if (rc < 0)
+				return rc;
+			e = c->p->objs[i].elf; /* objs may have moved */
+		}
+	}
+	return 0;
+}
+
+/* Run-time loads no DT_NEEDED shows: libgcc_s for unwinding, NSS modules, gconv modules,
+ * and .note.dlopen features. */
 static int runtime_loads(struct ctx *c)
 {
 	struct deps_strv services = { 0 }, dbs = { 0 };
@@ -566,6 +626,8 @@ static int runtime_loads(struct ctx *c)
 	deps_strv_release(&dbs);
 	if (rc == 0 && (o = importer(c, DEPS_IMPORT_ICONV_OPEN)))
 		rc = runtime_gconv(c, o->path);
+	if (rc == 0 && c->o->dlopen_parse)
+		rc = runtime_notes(c);
 	return rc;
 }
 

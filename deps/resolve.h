@@ -18,10 +18,26 @@ enum deps_runtime_mode {
 	DEPS_RUNTIME_OFF,  /* neither */
 };
 
+/* One feature of a .note.dlopen note: sonames are alternatives, the first found is used. */
+struct deps_dlopen_entry {
+	char *feature;   /* may be NULL */
+	char *priority;  /* "required", "recommended" (the default) or "suggested" */
+	char **sonames;
+	size_t nsonames;
+};
+
+/* Parses one note payload (JSON text) into *@out / *@n (free with deps_dlopen_entries_free).
+ * Supplied by the caller, so that deps/ needs no JSON library.
+ * @return 0, or a negative code with @err set (the message names no file: the caller adds it). */
+typedef int (*deps_dlopen_parse_fn)(const char *json, struct deps_dlopen_entry **out, size_t *n,
+				    struct dt_err *err);
+void deps_dlopen_entries_free(struct deps_dlopen_entry *v, size_t n);
+
 struct deps_opts {
 	const char *root;          /* "/" or a sysroot */
 	const char *library_path;  /* LD_LIBRARY_PATH of the target, or NULL */
 	enum deps_runtime_mode runtime;
+	deps_dlopen_parse_fn dlopen_parse; /* NULL: .note.dlopen notes are ignored */
 };
 
 /* How a need was satisfied. */

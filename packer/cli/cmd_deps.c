@@ -9,6 +9,7 @@
 
 #include "deps/machine.h"
 #include "deps/resolve.h"
+#include "manifest/dlopen_note.h"
 #include "manifest/json.h"
 #include "packer/cli/cli.h"
 
@@ -116,7 +117,8 @@ static int print_json(const struct deps_result *r)
 
 int cmd_deps(int argc, char **argv)
 {
-	struct deps_opts o = { .root = "/", .runtime = DEPS_RUNTIME_AUTO };
+	struct deps_opts o = { .root = "/", .runtime = DEPS_RUNTIME_AUTO,
+			       .dlopen_parse = mf_dlopen_note_parse };
 	struct deps_result *r = NULL;
 	struct dt_err err;
 	char **inputs = NULL;

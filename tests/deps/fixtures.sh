@@ -198,4 +198,33 @@ if [ "$(id -u)" = 0 ]; then
     done
 fi
 
+# 16. .note.dlopen (freedesktop dlopen metadata): the program dlopen()s libplug.so through
+#     its RUNPATH; the note names it, so distill adds it, and the program runs in a chroot.
+lib plug libplug 16 -
+cat > "$W/app16.c" <<'C'
+#include <dlfcn.h>
+#define JSON "[{\"feature\":\"plugin\",\"priority\":\"required\",\"soname\":[\"libplug.so\"]}]"
+__attribute__((used, section(".note.dlopen"), aligned(4))) static const struct {
+	unsigned namesz, descsz, type; char name[4]; char desc[(sizeof(JSON) + 3) & ~3u];
+} note = { 4, sizeof(JSON), 0x407c0c0a, "FDO", JSON };
+int main(void) { void *h = dlopen("libplug.so", RTLD_NOW); int (*f)(void);
+	if (!h || !(f = (int (*)(void))dlsym(h, "libplug_v"))) return 1; return f() - 16; }
+C
+# An absolute RUNPATH: in a chroot without /proc, glibc cannot compute the executable's
+# $ORIGIN (it reads /proc/self/exe) and would drop a $ORIGIN entry.
+cc -o app16 "$W/app16.c" -Wl,--enable-new-dtags,-rpath,"$W/plug"
+./app16 && ok "dlopen-note: the program loads its plugin" || bad "dlopen-note: fails on the host"
+"$DISTILL" deps app16 | grep -qx "$W/plug/libplug.so" && ok "dlopen-note: libplug.so added" || bad "dlopen-note: not added"
+"$DISTILL" deps --runtime list app16 2>&1 >/dev/null | grep -q "feature 'plugin' (required)" \
+    && ok "dlopen-note: reported with its feature" || bad "dlopen-note: not reported"
+if [ "$(id -u)" = 0 ]; then
+    for mode in auto off; do
+        rm -rf "$W/dl" && mkdir -p "$W/dl"
+        "$DISTILL" deps --runtime $mode "$W/app16" | sed 's|^/||' | tar -C / --no-recursion -cf - -T - | tar -C "$W/dl" -xf -
+        set +e; chroot "$W/dl" "$W/app16"; rc=$?; set -e
+        if [ $mode = auto ]; then [ $rc = 0 ] && ok "dlopen-note: runs in a chroot of the list" || bad "dlopen-note: chroot exit $rc"
+        else [ $rc != 0 ] && ok "dlopen-note: without it the plugin is missing" || bad "dlopen-note: ran without the plugin"; fi
+    done
+fi
+
 [ "$FAILED" = 0 ] && echo "all checks passed" || { echo "some checks failed"; exit 1; }
