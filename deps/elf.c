@@ -189,7 +189,8 @@ static int read_notes(struct reader *r, struct deps_elf *e, const GElf_Phdr *p)
 	return 0;
 }
 
-int deps_elf_read(int fd, const char *name, struct deps_elf **out, struct dt_err *err)
+int deps_elf_read(int fd, const char *name, unsigned flags, struct deps_elf **out,
+		  struct dt_err *err)
 {
 	struct reader r = { .name = name, .err = err };
 	struct deps_elf *e = NULL;
@@ -260,7 +261,8 @@ int deps_elf_read(int fd, const char *name, struct deps_elf **out, struct dt_err
 		e->dynamic = 1;
 		if ((rc = read_dynamic(&r, e, dyn)) < 0)
 			goto out;
-		read_imports(&r, e);
+		if (flags & DEPS_ELF_IMPORTS)
+			read_imports(&r, e);
 	}
 out:
 	free(r.ph);

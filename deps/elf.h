@@ -40,10 +40,17 @@ struct deps_elf {
 /* The freedesktop dlopen-metadata note: owner "FDO", this type, a JSON payload. */
 #define DEPS_NOTE_FDO_DLOPEN 0x407c0c0au
 
+/* What deps_elf_read reads beyond the headers and the dynamic section. */
+enum {
+	DEPS_ELF_IMPORTS = 1 << 0, /* scan .dynsym for the DEPS_IMPORT_* symbols (costly on big
+				    * files; only run-time load detection needs it) */
+};
+
 /* Reads the ELF file open on @fd; @name is used in errors ("'name': not an ELF file").
  * @return 0 and *@out (free with deps_elf_free), -DT_EINPUT when the file is not ELF
  * (err->sys_errno is ENOEXEC then) or is malformed, or another negative code. */
-int deps_elf_read(int fd, const char *name, struct deps_elf **out, struct dt_err *err);
+int deps_elf_read(int fd, const char *name, unsigned flags, struct deps_elf **out,
+		  struct dt_err *err);
 
 void deps_elf_free(struct deps_elf *e);
 

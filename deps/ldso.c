@@ -99,6 +99,14 @@ static uint32_t rd32(const unsigned char *p)
 	return v; /* the cache is in the target's byte order; we read little-endian targets */
 }
 
+static int order_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct deps_strv *keys = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int d = strcmp(keys->v[x], keys->v[y]);
+	return d ? d : (x > y) - (x < y);
+}
+
 static int parse_cache(struct deps_ldconf *c, const char *buf, size_t len,
 		       const struct deps_abi *abi, struct dt_err *err)
 {
@@ -138,6 +146,14 @@ static int parse_cache(struct deps_ldconf *c, const char *buf, size_t len,
 			return dt_err_set(err, DT_ENOMEM, "out of memory");
 	}
 	c->have_cache = 1;
+	/* ld.so takes the first entry of a key in cache order: index by (key, position). */
+	if (c->cache_keys.n) {
+		if (!(c->cache_order = malloc(c->cache_keys.n * sizeof(size_t))))
+			return dt_err_set(err, DT_ENOMEM, "out of memory");
+		for (size_t i = 0; i < c->cache_keys.n; i++)
+			c->cache_order[i] = i;
+		qsort_r(c->cache_order, c->cache_keys.n, sizeof(size_t), order_cmp, &c->cache_keys);
+	}
 	return 0;
 bad:
 	return dt_err_set(err, DT_EINPUT, "'/etc/ld.so.cache': not a glibc ld.so cache");
@@ -257,14 +273,26 @@ void deps_ldconf_release(struct deps_ldconf *c)
 {
 	deps_strv_release(&c->cache_keys);
 	deps_strv_release(&c->cache_paths);
+	free(c->cache_order);
+	c->cache_order = NULL;
 	deps_strv_release(&c->conf_dirs);
 }
 
 const char *deps_ldconf_cache_lookup(const struct deps_ldconf *c, const char *name)
 {
-	for (size_t i = 0; i < c->cache_keys.n; i++)
-		if (strcmp(c->cache_keys.v[i], name) == 0)
-			return c->cache_paths.v[i];
+	size_t lo = 0, hi = c->cache_keys.n;
+
+	if (!c->cache_order)
+		return NULL;
+	while (lo < hi) { /* the first index whose key is >= name */
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(c->cache_keys.v[c->cache_order[mid]], name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->cache_keys.n && strcmp(c->cache_keys.v[c->cache_order[lo]], name) == 0)
+		return c->cache_paths.v[c->cache_order[lo]];
 	return NULL;
 }
 

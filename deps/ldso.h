@@ -30,6 +30,7 @@ struct deps_ldconf {
 	int have_cache;
 	struct deps_strv cache_keys;   /* soname -> path, in cache order */
 	struct deps_strv cache_paths;
+	size_t *cache_order;           /* indices sorted by key, then cache order */
 	struct deps_strv conf_dirs;    /* used when there is no cache */
 };
 

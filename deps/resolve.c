@@ -17,10 +17,37 @@
 #define MAX_OBJS 100000
 #define MAX_SCRIPT_DEPTH 4
 
+/* What a path resolved to, once per run: inputs share libraries, so each candidate path is
+ * walked, stat'ed and parsed once however many inputs try it. */
+struct memo_entry {
+	char *path;
+	int found;             /* 1: resolved to a regular file; 0: absent or not a file */
+	int is_dir;            /* resolved to a directory */
+	char *real;
+	struct deps_strv links;
+	uint64_t dev, ino;
+	struct deps_elf *elf;  /* parsed on first use */
+};
+
+struct deps_memo {
+	struct memo_entry **slots;
+	size_t cap, n;
+};
+
+/* A string -> index map with borrowed keys (open addressing); the first value put wins. */
+struct strmap {
+	const char **keys;
+	int *vals;
+	size_t cap, n;
+};
+
 struct ctx {
 	const struct deps_opts *o;
+	struct strmap names; /* this input's loaded names -> object index */
+	struct strmap files; /* every file listed so far (its value is unused) */
 	struct deps_root *root;
 	struct deps_ldconf conf;
+	const struct deps_abi *conf_abi; /* the ABI @conf was loaded for */
 	const struct deps_abi *abi;
 	struct deps_process *p;
 	struct deps_result *res;
@@ -44,18 +71,84 @@ static int try_dir(struct ctx *c, const char *dir, const char *name, int loader,
 		   int *found);
 static int add_variants(struct ctx *c, int idx, const char *dir, const char *name, int legacy);
 
-static int find_loaded(const struct deps_process *p, const char *name)
+static uint64_t hash_str(const char *s);
+
+static void strmap_release(struct strmap *m)
 {
-	for (size_t i = 0; i < p->nobjs; i++)
-		if (deps_strv_has(&p->objs[i].names, name))
-			return (int)i;
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+static int strmap_find(const struct strmap *m, const char *key)
+{
+	if (!m->cap)
+		return -1;
+	for (size_t h = hash_str(key) & (m->cap - 1); m->keys[h]; h = (h + 1) & (m->cap - 1))
+		if (strcmp(m->keys[h], key) == 0)
+			return m->vals[h];
 	return -1;
+}
+
+/* Puts @key (borrowed) -> @val unless present. @return 1 added, 0 present, -1 no memory. */
+static int strmap_put(struct strmap *m, const char *key, int val)
+{
+	size_t h;
+
+	if ((m->n + 1) * 10 > m->cap * 7) {
+		size_t cap = m->cap ? m->cap * 2 : 256;
+		const char **keys = calloc(cap, sizeof(*keys));
+		int *vals = calloc(cap, sizeof(*vals));
+		if (!keys || !vals) {
+			free(keys);
+			free(vals);
+			return -1;
+		}
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->keys[i])
+				continue;
+			for (h = hash_str(m->keys[i]) & (cap - 1); keys[h]; h = (h + 1) & (cap - 1))
+				;
+			keys[h] = m->keys[i];
+			vals[h] = m->vals[i];
+		}
+		free(m->keys);
+		free(m->vals);
+		m->keys = keys;
+		m->vals = vals;
+		m->cap = cap;
+	}
+	for (h = hash_str(key) & (m->cap - 1); m->keys[h]; h = (h + 1) & (m->cap - 1))
+		if (strcmp(m->keys[h], key) == 0)
+			return 0;
+	m->keys[h] = key;
+	m->vals[h] = val;
+	m->n++;
+	return 1;
+}
+
+static int find_loaded(const struct ctx *c, const char *name)
+{
+	return strmap_find(&c->names, name);
 }
 
 static int add_name(struct ctx *c, int idx, const char *name)
 {
 	struct deps_strv *s = &c->p->objs[idx].names;
-	if (name && !deps_strv_has(s, name) && deps_strv_push(s, name) < 0)
+	if (!name || deps_strv_has(s, name))
+		return 0;
+	if (deps_strv_push(s, name) < 0 || strmap_put(&c->names, s->v[s->n - 1], idx) < 0)
+		return oom(c);
+	return 0;
+}
+
+static int add_file(struct ctx *c, const char *path)
+{
+	int rc;
+	if (strmap_find(&c->files, path) >= 0)
+		return 0;
+	if (deps_strv_push(&c->res->files, path) < 0 ||
+	    (rc = strmap_put(&c->files, c->res->files.v[c->res->files.n - 1], 0)) < 0)
 		return oom(c);
 	return 0;
 }
@@ -63,10 +156,105 @@ static int add_name(struct ctx *c, int idx, const char *name)
 static int add_files(struct ctx *c, const struct deps_strv *links, const char *real)
 {
 	for (size_t i = 0; links && i < links->n; i++)
-		if (deps_strv_push(&c->res->files, links->v[i]) < 0)
-			return oom(c);
-	if (real && deps_strv_push(&c->res->files, real) < 0)
+		if (add_file(c, links->v[i]) < 0)
+			return -DT_ENOMEM;
+	if (real && add_file(c, real) < 0)
+		return -DT_ENOMEM;
+	return 0;
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+static void memo_free(struct deps_memo *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->cap; i++) {
+		struct memo_entry *e = m->slots[i];
+		if (!e)
+			continue;
+		free(e->path);
+		free(e->real);
+		deps_strv_release(&e->links);
+		deps_elf_free(e->elf);
+		free(e);
+	}
+	free(m->slots);
+	free(m);
+}
+
+static int memo_grow(struct deps_memo *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 1024;
+	struct memo_entry **slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return -1;
+	for (size_t i = 0; i < m->cap; i++) {
+		size_t h;
+		if (!m->slots[i])
+			continue;
+		for (h = hash_str(m->slots[i]->path) & (cap - 1); slots[h]; h = (h + 1) & (cap - 1))
+			;
+		slots[h] = m->slots[i];
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+	return 0;
+}
+
+/* The resolution of @path inside the root, from the memo or computed now. */
+static int memo_get(struct ctx *c, const char *path, struct memo_entry **out)
+{
+	struct deps_memo *m = c->res->memo;
+	struct memo_entry *e;
+	struct stat st;
+	size_t h;
+	int rc;
+
+	if (m->cap) {
+		for (h = hash_str(path) & (m->cap - 1); m->slots[h]; h = (h + 1) & (m->cap - 1))
+			if (strcmp(m->slots[h]->path, path) == 0) {
+				*out = m->slots[h];
+				return 0;
+			}
+	}
+	if (!(e = calloc(1, sizeof(*e))) || !(e->path = strdup(path))) {
+		free(e);
 		return oom(c);
+	}
+	rc = deps_root_resolve(c->root, path, &e->links, &e->real, c->err);
+	if (rc < 0) {
+		free(e->path);
+		deps_strv_release(&e->links);
+		free(e);
+		return rc;
+	}
+	if (rc == 0 && fstatat(c->root->fd, e->real[1] ? e->real + 1 : ".", &st,
+			       AT_SYMLINK_NOFOLLOW) == 0) {
+		e->found = S_ISREG(st.st_mode);
+		e->is_dir = S_ISDIR(st.st_mode);
+		e->dev = (uint64_t)st.st_dev;
+		e->ino = (uint64_t)st.st_ino;
+	}
+	if ((m->n + 1) * 10 > m->cap * 7 && memo_grow(m) < 0) {
+		free(e->path);
+		free(e->real);
+		deps_strv_release(&e->links);
+		free(e);
+		return oom(c);
+	}
+	for (h = hash_str(path) & (m->cap - 1); m->slots[h]; h = (h + 1) & (m->cap - 1))
+		;
+	m->slots[h] = e;
+	m->n++;
+	*out = e;
 	return 0;
 }
 
@@ -75,79 +263,54 @@ static int add_files(struct ctx *c, const struct deps_strv *links, const char *r
  * an object already loaded from the same file. */
 static int load_file(struct ctx *c, const char *path, int loader, int *idx)
 {
-	struct deps_strv links = { 0 };
-	struct deps_elf *elf = NULL;
-	struct deps_obj *o;
-	char *real = NULL;
-	struct stat st;
-	int fd = -1, rc;
+	struct memo_entry *m = NULL;
+	struct deps_obj *o, *v;
+	int rc;
 
-	rc = deps_root_resolve(c->root, path, &links, &real, c->err);
-	if (rc != 0) {
-		rc = rc > 0 ? 0 : rc; /* absent: search on */
-		goto out;
-	}
-	if (fstatat(c->root->fd, real[1] ? real + 1 : ".", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !S_ISREG(st.st_mode)) {
-		rc = 0;
-		goto out;
-	}
+	if ((rc = memo_get(c, path, &m)) < 0)
+		return rc;
+	if (!m->found)
+		return 0;
 	for (size_t i = 0; i < c->p->nobjs; i++)
-		if (c->p->objs[i].dev == (uint64_t)st.st_dev && c->p->objs[i].ino == (uint64_t)st.st_ino) {
+		if (c->p->objs[i].dev == m->dev && c->p->objs[i].ino == m->ino) {
 			*idx = (int)i;
-			rc = add_files(c, &links, NULL);
-			if (rc == 0)
-				rc = add_name(c, *idx, path);
-			if (rc == 0)
-				rc = 1;
-			goto out;
+			if ((rc = add_files(c, &m->links, NULL)) < 0 || (rc = add_name(c, *idx, path)) < 0)
+				return rc;
+			return 1;
 		}
-	if ((fd = deps_root_open_file(c->root, real)) < 0) {
-		rc = fd == -EACCES ? 0 : dt_err_sys(c->err, -fd, "cannot open '%s'", path);
-		goto out;
+	if (!m->elf) {
+		int fd = deps_root_open_file(c->root, m->real);
+		if (fd < 0)
+			return fd == -EACCES ? 0 : dt_err_sys(c->err, -fd, "cannot open '%s'", path);
+		rc = deps_elf_read(fd, path,
+				   c->o->runtime == DEPS_RUNTIME_OFF ? 0 : DEPS_ELF_IMPORTS,
+				   &m->elf, c->err);
+		close(fd);
+		if (rc < 0)
+			return rc;
 	}
-	if ((rc = deps_elf_read(fd, path, &elf, c->err)) < 0)
-		goto out;
-	if (c->abi && (elf->machine != c->abi->machine || elf->elf_class != c->abi->elf_class)) {
-		rc = 0; /* another class or machine: ld.so skips it and searches on */
-		goto out;
-	}
-	if (c->p->nobjs >= MAX_OBJS) {
-		rc = dt_err_set(c->err, DT_EINPUT, "more than %d objects", MAX_OBJS);
-		goto out;
-	}
-	{
-		struct deps_obj *v = realloc(c->p->objs, (c->p->nobjs + 1) * sizeof(*v));
-		if (!v) {
-			rc = oom(c);
-			goto out;
-		}
-		c->p->objs = v;
-	}
+	if (c->abi && (m->elf->machine != c->abi->machine || m->elf->elf_class != c->abi->elf_class))
+		return 0; /* another class or machine: ld.so skips it and searches on */
+	if (c->p->nobjs >= MAX_OBJS)
+		return dt_err_set(c->err, DT_EINPUT, "more than %d objects", MAX_OBJS);
+	if (!(v = realloc(c->p->objs, (c->p->nobjs + 1) * sizeof(*v))))
+		return oom(c);
+	c->p->objs = v;
 	o = &c->p->objs[c->p->nobjs];
 	memset(o, 0, sizeof(*o));
 	o->path = strdup(path);
-	o->real = real;
-	real = NULL;
-	o->elf = elf;
-	elf = NULL;
+	o->real = strdup(m->real);
+	o->elf = m->elf;
 	o->loader = loader;
-	o->dev = (uint64_t)st.st_dev;
-	o->ino = (uint64_t)st.st_ino;
+	o->dev = m->dev;
+	o->ino = m->ino;
 	*idx = (int)c->p->nobjs++;
-	if (!o->path || add_name(c, *idx, path) < 0 || add_name(c, *idx, o->elf->soname) < 0) {
-		rc = oom(c);
-		goto out;
-	}
-	if ((rc = add_files(c, &links, o->real)) == 0)
-		rc = 1;
-out:
-	if (fd >= 0)
-		close(fd);
-	deps_elf_free(elf);
-	free(real);
-	deps_strv_release(&links);
-	return rc;
+	if (!o->path || !o->real || add_name(c, *idx, path) < 0 ||
+	    add_name(c, *idx, o->elf->soname) < 0)
+		return oom(c);
+	if ((rc = add_files(c, &m->links, o->real)) < 0)
+		return rc;
+	return 1;
 }
 
 /* Replaces $ORIGIN, $LIB, $PLATFORM and their ${} forms. @return a new string or NULL. */
@@ -320,6 +483,26 @@ static size_t variant_subdirs(const struct deps_abi *abi, int legacy, char subs[
 	return n;
 }
 
+/* Whether DIR/SUB (SUB ends in "/", or is "") is a directory: most variant subdirectories
+ * do not exist, and this asks once per run instead of once per library name. */
+static int subdir_exists(struct ctx *c, const char *dir, const char *sub, int *exists)
+{
+	struct memo_entry *m = NULL;
+	char *p = NULL;
+	int rc;
+
+	*exists = 1;
+	if (!sub[0])
+		return 0;
+	if (asprintf(&p, "%s/%.*s", dir, (int)strlen(sub) - 1, sub) < 0)
+		return oom(c);
+	rc = memo_get(c, p, &m);
+	free(p);
+	if (rc == 0)
+		*exists = m->is_dir;
+	return rc;
+}
+
 /* Every variant of NAME in DIR other than the one loaded as object @idx is copied too: the
  * image's CPU is unknown, so each CPU level must find what it would load. */
 static int add_variants(struct ctx *c, int idx, const char *dir, const char *name, int legacy)
@@ -328,25 +511,27 @@ static int add_variants(struct ctx *c, int idx, const char *dir, const char *nam
 	size_t n = variant_subdirs(c->abi, legacy, subs);
 
 	for (size_t i = 0; i < n; i++) {
-		struct deps_strv links = { 0 };
-		char *path = NULL, *real = NULL;
-		int rc;
+		struct memo_entry *m = NULL;
+		char *path = NULL;
+		int rc, exists;
+		if ((rc = subdir_exists(c, dir, subs[i], &exists)) < 0)
+			return rc;
+		if (!exists)
+			continue;
 		if (asprintf(&path, "%s/%s%s", dir, subs[i], name) < 0)
 			return oom(c);
 		if (strcmp(path, c->p->objs[idx].path) == 0) {
 			free(path);
 			continue;
 		}
-		rc = deps_root_resolve(c->root, path, &links, &real, c->err);
-		if (rc == 0) {
-			rc = add_files(c, &links, real);
+		rc = memo_get(c, path, &m);
+		if (rc == 0 && m->found) {
+			rc = add_files(c, &m->links, m->real);
 			if (rc == 0 && !deps_strv_has(&c->p->objs[idx].variants, path) &&
 			    deps_strv_push(&c->p->objs[idx].variants, path) < 0)
 				rc = oom(c);
 		}
 		free(path);
-		free(real);
-		deps_strv_release(&links);
 		if (rc < 0)
 			return rc;
 	}
@@ -363,7 +548,11 @@ static int try_dir(struct ctx *c, const char *dir, const char *name, int loader,
 
 	for (size_t i = 0; i < n; i++) {
 		char *path = NULL;
-		int rc;
+		int rc, exists;
+		if ((rc = subdir_exists(c, dir, subs[i], &exists)) < 0)
+			return rc;
+		if (!exists)
+			continue;
 		if (asprintf(&path, "%s/%s%s", dir, subs[i], name) < 0)
 			return oom(c);
 		rc = load_file(c, path, loader, found);
@@ -383,7 +572,7 @@ static int resolve_need(struct ctx *c, int idx, const char *name)
 {
 	struct deps_need *nd, *v;
 	enum deps_how how = DEPS_HOW_LOADED;
-	int found = find_loaded(c->p, name), rc = 0;
+	int found = find_loaded(c, name), rc = 0;
 
 	if (found < 0 && !c->p->objs[0].elf->interp &&
 	    strcmp(name, strrchr(c->abi->interp, '/') + 1) == 0) {
@@ -450,7 +639,7 @@ static int runtime_lib(struct ctx *c, int from, const char *name, const char *re
 	enum deps_how how;
 	int found = -1, rc;
 
-	if (find_loaded(c->p, name) >= 0)
+	if (find_loaded(c, name) >= 0)
 		return 0;
 	if (c->o->runtime == DEPS_RUNTIME_AUTO) {
 		if ((rc = search(c, from, name, &found, &how)) < 0)
@@ -565,7 +754,7 @@ static int runtime_notes(struct ctx *c)
 					 c->p->objs[i].path, v[j].feature ? v[j].feature : "?", prio);
 				for (size_t s = 0; s < v[j].nsonames && found < 0 && rc == 0; s++) {
 					enum deps_how how;
-					if ((found = find_loaded(c->p, v[j].sonames[s])) >= 0)
+					if ((found = find_loaded(c, v[j].sonames[s])) >= 0)
 						break;
 					if (!add)
 						continue;
@@ -596,7 +785,7 @@ static int runtime_loads(struct ctx *c)
 	struct deps_strv services = { 0 }, dbs = { 0 };
 	const struct deps_obj *o;
 	char reason[8400];
-	int libc = find_loaded(c->p, "libc.so.6"), rc = 0;
+	int libc = find_loaded(c, "libc.so.6"), rc = 0;
 
 	if (libc < 0)
 		return 0; /* not a glibc program */
@@ -706,6 +895,7 @@ static int resolve_process(struct ctx *c, const char *input, int depth)
 		return oom(c);
 	c->p = p;
 	c->abi = NULL;
+	strmap_release(&c->names); /* each input is its own process */
 	rc = load_file(c, input, -1, &idx);
 	if (rc < 0)
 		return rc;
@@ -718,9 +908,13 @@ static int resolve_process(struct ctx *c, const char *input, int depth)
 	if (!p->objs[0].elf->dynamic ||
 	    (!p->objs[0].elf->interp && p->objs[0].elf->nneeded == 0))
 		return 0; /* static, static-pie, or a library needing nothing: nothing to load */
-	deps_ldconf_release(&c->conf);
-	if ((rc = deps_ldconf_load(&c->conf, c->root, c->abi, c->err)) < 0)
-		return rc;
+	if (c->conf_abi != c->abi) { /* read once per ABI, not once per input */
+		deps_ldconf_release(&c->conf);
+		c->conf_abi = NULL;
+		if ((rc = deps_ldconf_load(&c->conf, c->root, c->abi, c->err)) < 0)
+			return rc;
+		c->conf_abi = c->abi;
+	}
 	/* The loader named by PT_INTERP comes first; its names (path, soname) satisfy later
 	 * needs. An object without one (a library run directly) gets the ABI's loader when
 	 * something needs it by name (see resolve_need), as ld.so --list shows. */
@@ -769,8 +963,10 @@ int deps_resolve(const struct deps_opts *o, const char *const *inputs, size_t n,
 	int rc;
 
 	*out = NULL;
-	if (!(c.res = calloc(1, sizeof(*c.res))))
+	if (!(c.res = calloc(1, sizeof(*c.res))) || !(c.res->memo = calloc(1, sizeof(*c.res->memo)))) {
+		free(c.res);
 		return dt_err_set(err, DT_ENOMEM, "out of memory");
+	}
 	if ((rc = deps_root_open(&root, o->root ? o->root : "/", err)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -798,6 +994,8 @@ int deps_resolve(const struct deps_opts *o, const char *const *inputs, size_t n,
 	if (c.res->missing.n > 1)
 		qsort(c.res->missing.v, c.res->missing.n, sizeof(char *), cmp_str);
 out:
+	strmap_release(&c.names);
+	strmap_release(&c.files);
 	deps_ldconf_release(&c.conf);
 	deps_root_release(&root);
 	if (rc < 0) {
@@ -818,7 +1016,6 @@ void deps_result_free(struct deps_result *r)
 			struct deps_obj *o = &p->objs[k];
 			free(o->path);
 			free(o->real);
-			deps_elf_free(o->elf);
 			deps_strv_release(&o->names);
 			deps_strv_release(&o->variants);
 			for (size_t j = 0; j < o->nneeds; j++)
@@ -837,5 +1034,6 @@ void deps_result_free(struct deps_result *r)
 	free(r->procs);
 	deps_strv_release(&r->files);
 	deps_strv_release(&r->missing);
+	memo_free(r->memo);
 	free(r);
 }

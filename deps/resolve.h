@@ -66,7 +66,7 @@ struct deps_need {
 struct deps_obj {
 	char *path;         /* as found (inside the root) */
 	char *real;         /* without symlinks */
-	struct deps_elf *elf;   /* NULL for a script */
+	const struct deps_elf *elf; /* shared by every input that loads the file */
 	struct deps_strv names; /* names it answers to: requested names, path, soname */
 	int loader;         /* the object whose need loaded it, -1 for inputs */
 	struct deps_need *needs;
@@ -89,11 +89,14 @@ struct deps_process {
 	size_t nruntime;
 };
 
+struct deps_memo;
+
 struct deps_result {
 	struct deps_process *procs;
 	size_t nprocs;
 	struct deps_strv files;   /* sorted, unique: every file and symlink to copy */
 	struct deps_strv missing; /* "NAME (needed by PATH)" */
+	struct deps_memo *memo;   /* internal: resolved paths and parsed ELF files */
 };
 
 /* Resolves each of the @n inputs (paths inside the root).

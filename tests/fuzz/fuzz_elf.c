@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0)
 		return 0;
 	if (write(fd, data, size) == (ssize_t)size && lseek(fd, 0, SEEK_SET) == 0 &&
-	    deps_elf_read(fd, "input", &e, &err) == 0) {
+	    deps_elf_read(fd, "input", DEPS_ELF_IMPORTS, &e, &err) == 0) {
 		/* Touch every string, so a bad one shows up under ASan. */
 		volatile size_t sum = 0;
 		for (size_t i = 0; i < e->nneeded; i++)

@@ -104,7 +104,7 @@ static void test_not_elf(void **state)
 	(void)state;
 	snprintf(p, sizeof(p), "%s/usr/lib/libfoo.so.1.2.3", dir);
 	fd = open(p, O_RDONLY);
-	assert_int_equal(deps_elf_read(fd, "libfoo.so.1.2.3", &e, &err), -DT_EINPUT);
+	assert_int_equal(deps_elf_read(fd, "libfoo.so.1.2.3", DEPS_ELF_IMPORTS, &e, &err), -DT_EINPUT);
 	assert_null(e);
 	assert_string_equal(err.msg, "'libfoo.so.1.2.3': not an ELF file");
 	close(fd);
@@ -117,7 +117,7 @@ static void test_real_elf(void **state)
 	int fd = open("/bin/sh", O_RDONLY), found_libc = 0;
 	(void)state;
 	assert_true(fd >= 0);
-	assert_int_equal(deps_elf_read(fd, "/bin/sh", &e, &err), 0);
+	assert_int_equal(deps_elf_read(fd, "/bin/sh", DEPS_ELF_IMPORTS, &e, &err), 0);
 	assert_non_null(e->interp);
 	assert_true(e->dynamic);
 	for (size_t i = 0; i < e->nneeded; i++)
