@@ -227,4 +227,42 @@ if [ "$(id -u)" = 0 ]; then
     done
 fi
 
+# 17. --library-path stands for the target's LD_LIBRARY_PATH (searched after RPATH, before
+#     RUNPATH); ld.so with LD_LIBRARY_PATH agrees.
+lib lp libk 17 -
+exe app17 'int libk_v(void); int main(void){return libk_v()-17;}' -L lp -lk
+if ./app17 2>/dev/null; then bad "library-path: ran without LD_LIBRARY_PATH"; fi
+LD_LIBRARY_PATH=$W/lp ./app17 && ok "library-path: ld.so runs it with LD_LIBRARY_PATH" || bad "library-path: ld.so failed"
+got=$("$DISTILL" deps --runtime off --json --library-path "$W/lp" app17 | python3 -c 'import json,sys; d=json.load(sys.stdin); print([(n["name"], n["found_by"]) for n in d["inputs"][0]["objects"][0]["needs"] if n["name"] == "libk.so"])')
+[ "$got" = "[('libk.so', 'library-path')]" ] && ok "library-path: found by --library-path" || bad "library-path: $got"
+
+# 18. A script: the script and its #! interpreter's closure.
+printf '#!/bin/sh\necho hi\n' > script18 && chmod +x script18
+"$DISTILL" deps "$W/script18" > "$W/l18"
+grep -qx "$W/script18" "$W/l18" && grep -q 'libc.so.6$' "$W/l18" && grep -qx /bin "$W/l18" \
+    && ok "script: listed with /bin/sh's closure" || bad "script: $(tr '\n' ' ' < "$W/l18")"
+
+# 19. No ld.so.cache in the root: /etc/ld.so.conf and its include globs (sorted, relative to
+#     the including file) give the directories; ldconfig builds the same answer into a cache.
+R=$W/conf-root
+mkdir -p "$R/etc/ld.so.conf.d" "$R/bin"
+cp -a "$S/usr" "$S/lib" "$S/lib64" "$S/lib64-real" "$R/"
+rm -f "$R/usr/lib/x86_64-linux-gnu/libnss_fake.so.2"
+lib "$R/opt/b" libq 2 -
+lib "$R/opt/a" libq 1 -
+exe app19 'int libq_v(void); int main(void){return libq_v();}' -L "$R/opt/a" -lq
+cp app19 "$R/bin/app"
+printf '# comment\ninclude ld.so.conf.d/*.conf\n' > "$R/etc/ld.so.conf"
+echo /opt/b > "$R/etc/ld.so.conf.d/b.conf"
+echo /opt/a > "$R/etc/ld.so.conf.d/a.conf"
+got=$("$DISTILL" deps --root "$R" --tree /bin/app | grep 'libq.so')
+[ "$got" = "  libq.so => /opt/a/libq.so [ld.so.conf]" ] && ok "ld.so.conf: include globs, sorted" || bad "ld.so.conf: $got"
+ldconfig -r "$R"
+got=$("$DISTILL" deps --root "$R" --tree /bin/app | grep 'libq.so')
+[ "$got" = "  libq.so => /opt/a/libq.so [ld.so.cache]" ] && ok "ld.so.conf: ldconfig's cache agrees" || bad "ld.so.conf with cache: $got"
+if [ "$(id -u)" = 0 ]; then
+    set +e; chroot "$R" /bin/app; rc=$?; set -e
+    [ $rc = 1 ] && ok "ld.so.conf: ld.so in the root loads /opt/a/libq.so" || bad "ld.so.conf: chroot exit $rc"
+fi
+
 [ "$FAILED" = 0 ] && echo "all checks passed" || { echo "some checks failed"; exit 1; }
