@@ -483,24 +483,28 @@ static size_t variant_subdirs(const struct deps_abi *abi, int legacy, char subs[
 	return n;
 }
 
-/* Whether DIR/SUB (SUB ends in "/", or is "") is a directory: most variant subdirectories
- * do not exist, and this asks once per run instead of once per library name. */
-static int subdir_exists(struct ctx *c, const char *dir, const char *sub, int *exists)
+/* DIR/SUB/NAME into *@path, or NULL when DIR/SUB is not a directory (SUB ends in "/" or is
+ * ""): most variant subdirectories do not exist, and the memo asks once per run, not once
+ * per library name. */
+static int variant_path(struct ctx *c, const char *dir, const char *sub, const char *name,
+			char **path)
 {
 	struct memo_entry *m = NULL;
-	char *p = NULL;
+	char *d = NULL;
 	int rc;
 
-	*exists = 1;
-	if (!sub[0])
-		return 0;
-	if (asprintf(&p, "%s/%.*s", dir, (int)strlen(sub) - 1, sub) < 0)
-		return oom(c);
-	rc = memo_get(c, p, &m);
-	free(p);
-	if (rc == 0)
-		*exists = m->is_dir;
-	return rc;
+	*path = NULL;
+	if (sub[0]) {
+		if (asprintf(&d, "%s/%.*s", dir, (int)strlen(sub) - 1, sub) < 0)
+			return oom(c);
+		rc = memo_get(c, d, &m);
+		free(d);
+		if (rc < 0)
+			return rc;
+		if (!m->is_dir)
+			return 0;
+	}
+	return asprintf(path, "%s/%s%s", dir, sub, name) < 0 ? oom(c) : 0;
 }
 
 /* Every variant of NAME in DIR other than the one loaded as object @idx is copied too: the
@@ -513,13 +517,11 @@ static int add_variants(struct ctx *c, int idx, const char *dir, const char *nam
 	for (size_t i = 0; i < n; i++) {
 		struct memo_entry *m = NULL;
 		char *path = NULL;
-		int rc, exists;
-		if ((rc = subdir_exists(c, dir, subs[i], &exists)) < 0)
+		int rc;
+		if ((rc = variant_path(c, dir, subs[i], name, &path)) < 0)
 			return rc;
-		if (!exists)
+		if (!path)
 			continue;
-		if (asprintf(&path, "%s/%s%s", dir, subs[i], name) < 0)
-			return oom(c);
 		if (strcmp(path, c->p->objs[idx].path) == 0) {
 			free(path);
 			continue;
@@ -548,13 +550,11 @@ static int try_dir(struct ctx *c, const char *dir, const char *name, int loader,
 
 	for (size_t i = 0; i < n; i++) {
 		char *path = NULL;
-		int rc, exists;
-		if ((rc = subdir_exists(c, dir, subs[i], &exists)) < 0)
+		int rc;
+		if ((rc = variant_path(c, dir, subs[i], name, &path)) < 0)
 			return rc;
-		if (!exists)
+		if (!path)
 			continue;
-		if (asprintf(&path, "%s/%s%s", dir, subs[i], name) < 0)
-			return oom(c);
 		rc = load_file(c, path, loader, found);
 		free(path);
 		if (rc < 0)

@@ -32,6 +32,22 @@ for o in d["inputs"][0]["objects"][1:]:
     print(o["path"])
 for m in d["missing"]:
     print("missing " + m.split(" ")[0])'; }
+# chroot_check NAME EXE: EXE runs in a chroot holding exactly distill's list, and fails in one
+# without the run-time loads (as root only).
+chroot_check() {
+    local name=$1 exe=$2 mode rc
+    [ "$(id -u)" = 0 ] || return 0
+    for mode in auto off; do
+        rm -rf "$W/cr" && mkdir -p "$W/cr"
+        "$DISTILL" deps --runtime $mode "$exe" | sed 's|^/||' | tar -C / --no-recursion -cf - -T - | tar -C "$W/cr" -xf -
+        set +e; chroot "$W/cr" "$exe" 2>/dev/null; rc=$?; set -e
+        if [ $mode = auto ]; then
+            [ $rc = 0 ] && ok "$name: runs in a chroot of distill's list" || bad "$name: chroot exit $rc"
+        else
+            [ $rc != 0 ] && ok "$name: fails without its run-time loads" || bad "$name: ran without its run-time loads"
+        fi
+    done
+}
 expect() { # NAME FILE EXPECTED-LINES (sorted, relative to $W)
     local got; got=$(found "$2" | sed "s|$W/||" | grep -v -e '^/' | sort || true)
     if [ "$got" = "$3" ]; then ok "$1"; else bad "$1: got [$got] want [$3]"; fi
@@ -122,14 +138,7 @@ int main(void){ pthread_t t; pthread_create(&t, 0, loop, 0); pthread_cancel(t); 
 "$DISTILL" deps --runtime list app10 2>"$W/err" >/dev/null
 grep -q "libgcc_s.so.1 (glibc loads it for unwinding: .*pthread_cancel" "$W/err" && ok "runtime-libgcc_s: listed with its reason" || bad "runtime-libgcc_s: $(cat "$W/err")"
 "$DISTILL" deps app10 | grep -q 'libgcc_s.so.1$' && ok "runtime-libgcc_s: added by default" || bad "runtime-libgcc_s: not added"
-if [ "$(id -u)" = 0 ]; then
-    mkdir -p chroot
-    "$DISTILL" deps "$W/app10" | sed "s|^/||" | tar -C / --no-recursion -cf - -T - | tar -C chroot -xf -
-    chroot chroot "$W/app10" && ok "runtime-libgcc_s: runs in a chroot of distill's list" || bad "runtime-libgcc_s: fails in the chroot"
-    rm -rf chroot2 && mkdir -p chroot2
-    "$DISTILL" deps --runtime off "$W/app10" | sed "s|^/||" | tar -C / --no-recursion -cf - -T - | tar -C chroot2 -xf -
-    if chroot chroot2 "$W/app10" 2>/dev/null; then bad "runtime-libgcc_s: ran without libgcc_s"; else ok "runtime-libgcc_s: without it, the program fails"; fi
-fi
+chroot_check "runtime-libgcc_s" "$W/app10"
 
 # 11. $LIB and $PLATFORM (and their ${} forms) expand as glibc 2.36 expands them here.
 lib "lib/x86_64-linux-gnu" libe 11 -
@@ -188,15 +197,7 @@ exe app15 '#include <iconv.h>
 int main(void){ iconv_t cd = iconv_open("ISO-8859-15", "UTF-8"); char in[] = "\xe2\x82\xac", out[8], *ip = in, *op = out; size_t il = 3, ol = 8;
 if (cd == (iconv_t)-1 || iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) return 1; return (unsigned char)out[0] == 0xa4 ? 0 : 2; }'
 ./app15 && ok "gconv: the program converts on the host" || bad "gconv: fails on the host"
-if [ "$(id -u)" = 0 ]; then
-    for mode in auto off; do
-        rm -rf "$W/gc" && mkdir -p "$W/gc"
-        "$DISTILL" deps --runtime $mode "$W/app15" | sed 's|^/||' | tar -C / --no-recursion -cf - -T - | tar -C "$W/gc" -xf -
-        set +e; chroot "$W/gc" "$W/app15"; rc=$?; set -e
-        if [ $mode = auto ]; then [ $rc = 0 ] && ok "gconv: converts in a chroot of the list" || bad "gconv: chroot exit $rc"
-        else [ $rc != 0 ] && ok "gconv: without the modules it cannot convert" || bad "gconv: converted without modules"; fi
-    done
-fi
+chroot_check "gconv" "$W/app15"
 
 # 16. .note.dlopen (freedesktop dlopen metadata): the program dlopen()s libplug.so through
 #     its RUNPATH; the note names it, so distill adds it, and the program runs in a chroot.
@@ -217,15 +218,7 @@ cc -o app16 "$W/app16.c" -Wl,--enable-new-dtags,-rpath,"$W/plug"
 "$DISTILL" deps app16 | grep -qx "$W/plug/libplug.so" && ok "dlopen-note: libplug.so added" || bad "dlopen-note: not added"
 "$DISTILL" deps --runtime list app16 2>&1 >/dev/null | grep -q "feature 'plugin' (required)" \
     && ok "dlopen-note: reported with its feature" || bad "dlopen-note: not reported"
-if [ "$(id -u)" = 0 ]; then
-    for mode in auto off; do
-        rm -rf "$W/dl" && mkdir -p "$W/dl"
-        "$DISTILL" deps --runtime $mode "$W/app16" | sed 's|^/||' | tar -C / --no-recursion -cf - -T - | tar -C "$W/dl" -xf -
-        set +e; chroot "$W/dl" "$W/app16"; rc=$?; set -e
-        if [ $mode = auto ]; then [ $rc = 0 ] && ok "dlopen-note: runs in a chroot of the list" || bad "dlopen-note: chroot exit $rc"
-        else [ $rc != 0 ] && ok "dlopen-note: without it the plugin is missing" || bad "dlopen-note: ran without the plugin"; fi
-    done
-fi
+chroot_check "dlopen-note" "$W/app16"
 
 # 17. --library-path stands for the target's LD_LIBRARY_PATH (searched after RPATH, before
 #     RUNPATH); ld.so with LD_LIBRARY_PATH agrees.
