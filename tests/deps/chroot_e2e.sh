@@ -25,10 +25,8 @@ for f in /usr/bin/*; do
     if ! "$DISTILL" deps "$f" > "$W/list" 2>"$W/err"; then
         echo "FAIL $f: distill deps: $(head -1 "$W/err")"; fail=$((fail + 1)); continue
     fi
-    while read -r p; do
-        mkdir -p "$root$(dirname "$p")"
-        if [ -L "$p" ]; then cp -P "$p" "$root$p"; else ln "$p" "$root$p" 2>/dev/null || cp "$p" "$root$p"; fi
-    done < "$W/list"
+    # One cp per program: hardlinks (symlinks kept as symlinks), parents made as needed.
+    sed 's|^/||' "$W/list" | (cd / && xargs -d '\n' cp -P -l --parents -t "$root")
     timeout 5 chroot "$root" "$f" --version </dev/null >/dev/null 2>"$W/err"
     rc=$?
     msg=$(tr -d '\033' < "$W/err" | head -1 | cut -c1-160)
