@@ -171,20 +171,23 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
+static void memo_entry_free(struct memo_entry *e)
+{
+	if (!e)
+		return;
+	free(e->path);
+	free(e->real);
+	deps_strv_release(&e->links);
+	deps_elf_free(e->elf);
+	free(e);
+}
+
 static void memo_free(struct deps_memo *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->cap; i++) {
-		struct memo_entry *e = m->slots[i];
-		if (!e)
-			continue;
-		free(e->path);
-		free(e->real);
-		deps_strv_release(&e->links);
-		deps_elf_free(e->elf);
-		free(e);
-	}
+	for (size_t i = 0; i < m->cap; i++)
+		memo_entry_free(m->slots[i]);
 	free(m->slots);
 	free(m);
 }
@@ -231,9 +234,7 @@ static int memo_get(struct ctx *c, const char *path, struct memo_entry **out)
 	}
 	rc = deps_root_resolve(c->root, path, &e->links, &e->real, c->err);
 	if (rc < 0) {
-		free(e->path);
-		deps_strv_release(&e->links);
-		free(e);
+		memo_entry_free(e);
 		return rc;
 	}
 	if (rc == 0 && fstatat(c->root->fd, e->real[1] ? e->real + 1 : ".", &st,
@@ -244,10 +245,7 @@ static int memo_get(struct ctx *c, const char *path, struct memo_entry **out)
 		e->ino = (uint64_t)st.st_ino;
 	}
 	if ((m->n + 1) * 10 > m->cap * 7 && memo_grow(m) < 0) {
-		free(e->path);
-		free(e->real);
-		deps_strv_release(&e->links);
-		free(e);
+		memo_entry_free(e);
 		return oom(c);
 	}
 	for (h = hash_str(path) & (m->cap - 1); m->slots[h]; h = (h + 1) & (m->cap - 1))
@@ -256,6 +254,22 @@ static int memo_get(struct ctx *c, const char *path, struct memo_entry **out)
 	m->n++;
 	*out = e;
 	return 0;
+}
+
+/* Puts @path, when it resolves to a regular file, and the symlinks on the way into the file
+ * list (@add) or only looks (@add 0). @return 1 a file, 0 not one, or a negative code. */
+static int add_path(struct ctx *c, const char *path, int add)
+{
+	struct memo_entry *m = NULL;
+	int rc = memo_get(c, path, &m);
+
+	if (rc < 0)
+		return rc;
+	if (!m->found)
+		return 0;
+	if (add && (rc = add_files(c, &m->links, m->real)) < 0)
+		return rc;
+	return 1;
 }
 
 /* Opens and checks a candidate like open_verify: absent -> 0; wrong class or machine ->
@@ -515,24 +529,16 @@ static int add_variants(struct ctx *c, int idx, const char *dir, const char *nam
 	size_t n = variant_subdirs(c->abi, legacy, subs);
 
 	for (size_t i = 0; i < n; i++) {
-		struct memo_entry *m = NULL;
 		char *path = NULL;
 		int rc;
 		if ((rc = variant_path(c, dir, subs[i], name, &path)) < 0)
 			return rc;
 		if (!path)
 			continue;
-		if (strcmp(path, c->p->objs[idx].path) == 0) {
-			free(path);
-			continue;
-		}
-		rc = memo_get(c, path, &m);
-		if (rc == 0 && m->found) {
-			rc = add_files(c, &m->links, m->real);
-			if (rc == 0 && !deps_strv_has(&c->p->objs[idx].variants, path) &&
-			    deps_strv_push(&c->p->objs[idx].variants, path) < 0)
-				rc = oom(c);
-		}
+		if (strcmp(path, c->p->objs[idx].path) != 0 && (rc = add_path(c, path, 1)) > 0 &&
+		    !deps_strv_has(&c->p->objs[idx].variants, path) &&
+		    deps_strv_push(&c->p->objs[idx].variants, path) < 0)
+			rc = oom(c);
 		free(path);
 		if (rc < 0)
 			return rc;
@@ -661,62 +667,46 @@ static const struct deps_obj *importer(const struct ctx *c, unsigned mask)
 	return NULL;
 }
 
-/* iconv_open: the gconv modules and their configuration, all of them (which charsets the
- * program will convert is unknown). */
-static int runtime_gconv(struct ctx *c, const char *who)
+/* The regular files of @dir (and of its gconv-modules.d), counted in *@n, listed in auto
+ * mode. */
+static int gconv_files(struct ctx *c, const char *dir, int top, size_t *n)
 {
-	struct deps_strv names = { 0 }, sub = { 0 };
-	char *dir = NULL, reason[8400];
-	size_t files = 0;
-	int rc;
+	struct deps_strv names = { 0 };
+	int rc = deps_root_list(c->root, dir, &names, c->err);
 
-	if (asprintf(&dir, "/usr/%s/gconv", c->abi->lib) < 0)
-		return oom(c);
-	if ((rc = deps_root_list(c->root, dir, &names, c->err)) != 0)
-		goto out;
-	for (size_t i = 0; i < names.n && rc == 0; i++) {
-		struct deps_strv links = { 0 };
-		char *path = NULL, *real = NULL;
+	for (size_t i = 0; rc == 0 && i < names.n; i++) {
+		char *path = NULL;
 		if (asprintf(&path, "%s/%s", dir, names.v[i]) < 0) {
 			rc = oom(c);
 			break;
 		}
-		if (strcmp(names.v[i], "gconv-modules.d") == 0) {
-			rc = deps_root_list(c->root, path, &sub, c->err);
-			for (size_t k = 0; rc == 0 && k < sub.n; k++) {
-				char *sp = NULL, *sr = NULL;
-				struct deps_strv sl = { 0 };
-				if (asprintf(&sp, "%s/%s", path, sub.v[k]) < 0)
-					rc = oom(c);
-				else if ((rc = deps_root_resolve(c->root, sp, &sl, &sr, c->err)) == 0 &&
-					 c->o->runtime == DEPS_RUNTIME_AUTO)
-					rc = add_files(c, &sl, sr), files++;
-				rc = rc > 0 ? 0 : rc;
-				free(sp);
-				free(sr);
-				deps_strv_release(&sl);
-			}
-		} else if ((rc = deps_root_resolve(c->root, path, &links, &real, c->err)) == 0 &&
-			   c->o->runtime == DEPS_RUNTIME_AUTO) {
-			rc = add_files(c, &links, real);
-			files++;
-		}
-		rc = rc > 0 ? 0 : rc;
+		if (top && strcmp(names.v[i], "gconv-modules.d") == 0)
+			rc = gconv_files(c, path, 0, n);
+		else if ((rc = add_path(c, path, c->o->runtime == DEPS_RUNTIME_AUTO)) > 0)
+			(*n)++, rc = 0;
 		free(path);
-		free(real);
-		deps_strv_release(&links);
 	}
-	if (rc == 0) {
-		snprintf(reason, sizeof(reason), "%s imports iconv_open; %zu gconv files%s", who,
-			 c->o->runtime == DEPS_RUNTIME_AUTO ? files : names.n,
+	deps_strv_release(&names);
+	return rc > 0 ? 0 : rc; /* 1: the directory is absent */
+}
+
+/* iconv_open: the gconv modules and their configuration, all of them (which charsets the
+ * program will convert is unknown). */
+static int runtime_gconv(struct ctx *c, const char *who)
+{
+	char *dir = NULL, reason[8400];
+	size_t n = 0;
+	int rc;
+
+	if (asprintf(&dir, "/usr/%s/gconv", c->abi->lib) < 0)
+		return oom(c);
+	if ((rc = gconv_files(c, dir, 1, &n)) == 0 && n > 0) {
+		snprintf(reason, sizeof(reason), "%s imports iconv_open; %zu gconv files%s", who, n,
 			 c->o->runtime == DEPS_RUNTIME_AUTO ? " added" : "");
 		rc = push_runtime(c, "gconv modules", dir, reason);
 	}
-out:
 	free(dir);
-	deps_strv_release(&names);
-	deps_strv_release(&sub);
-	return rc > 0 ? 0 : rc;
+	return rc;
 }
 
 void deps_dlopen_entries_free(struct deps_dlopen_entry *v, size_t n)
@@ -764,15 +754,16 @@ static int runtime_notes(struct ctx *c)
 					else
 						found = -1;
 				}
-				if (rc == 0 && v[j].nsonames)
-					rc = push_runtime(c, found >= 0 ? c->p->objs[found].elf->soname
-						? c->p->objs[found].elf->soname : v[j].sonames[0] : v[j].sonames[0],
-						found >= 0 ? c->p->objs[found].path : NULL, reason);
+				if (rc == 0 && v[j].nsonames) {
+					const struct deps_obj *fo = found >= 0 ? &c->p->objs[found] : NULL;
+					rc = push_runtime(c, fo && fo->elf->soname ? fo->elf->soname
+										  : v[j].sonames[0],
+							  fo ? fo->path : NULL, reason);
+				}
 			}
 			deps_dlopen_entries_free(v, n);
 			if (rc < 0)
 				return rc;
-			e = c->p->objs[i].elf; /* objs may have moved */
 		}
 	}
 	return 0;
@@ -822,38 +813,34 @@ static int runtime_loads(struct ctx *c)
 
 static int resolve_process(struct ctx *c, const char *input, int depth);
 
-/* "#!/path/to/interp args": the script is copied and its interpreter resolved too. */
+/* "#!/path/to/interp args": the script is copied and its interpreter resolved too.
+ * @return 0 done, 1 @input is not a script, or a negative code. */
 static int script(struct ctx *c, const char *input, int depth)
 {
-	struct deps_strv links = { 0 };
-	char *real = NULL, buf[256], interp[256];
-	ssize_t n;
-	int fd, rc = deps_root_resolve(c->root, input, &links, &real, c->err);
+	struct memo_entry *m = NULL;
+	char buf[256], interp[256];
+	ssize_t n = -1;
+	int fd, rc = memo_get(c, input, &m);
 
-	if (rc != 0) {
-		deps_strv_release(&links);
-		return rc > 0 ? dt_err_set(c->err, DT_EINPUT, "cannot open '%s'", input) : rc;
-	}
-	fd = deps_root_open_file(c->root, real);
-	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
+	if (rc < 0)
+		return rc;
+	if (!m->real)
+		return dt_err_set(c->err, DT_EINPUT, "cannot open '%s%s': no such file",
+				  strcmp(c->root->dir, "/") ? c->root->dir : "", input);
+	if ((fd = deps_root_open_file(c->root, m->real)) >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
-	if (n < 2 || buf[0] != '#' || buf[1] != '!') {
-		free(real);
-		deps_strv_release(&links);
-		return 1; /* not a script */
 	}
+	if (n < 2 || buf[0] != '#' || buf[1] != '!')
+		return 1;
 	buf[n] = '\0';
-	if (sscanf(buf + 2, " %255[^ \t\n]", interp) != 1 || interp[0] != '/') {
-		rc = dt_err_set(c->err, DT_EINPUT, "'%s': a script without an absolute #! interpreter", input);
-	} else if (depth >= MAX_SCRIPT_DEPTH) {
-		rc = dt_err_set(c->err, DT_EINPUT, "'%s': #! interpreters nest too deeply", input);
-	} else if ((rc = add_files(c, &links, real)) == 0) {
-		rc = resolve_process(c, interp, depth + 1);
-	}
-	free(real);
-	deps_strv_release(&links);
-	return rc;
+	if (sscanf(buf + 2, " %255[^ \t\n]", interp) != 1 || interp[0] != '/')
+		return dt_err_set(c->err, DT_EINPUT, "'%s': a script without an absolute #! interpreter", input);
+	if (depth >= MAX_SCRIPT_DEPTH)
+		return dt_err_set(c->err, DT_EINPUT, "'%s': #! interpreters nest too deeply", input);
+	if ((rc = add_files(c, &m->links, m->real)) < 0)
+		return rc;
+	return resolve_process(c, interp, depth + 1);
 }
 
 static int resolve_process(struct ctx *c, const char *input, int depth)
@@ -861,29 +848,9 @@ static int resolve_process(struct ctx *c, const char *input, int depth)
 	struct deps_process *p, *v;
 	int idx = -1, rc;
 
-	/* A script is not ELF: find out before treating it as one. */
-	{
-		struct deps_strv links = { 0 };
-		char *real = NULL;
-		int fd;
-		rc = deps_root_resolve(c->root, input, &links, &real, c->err);
-		deps_strv_release(&links);
-		if (rc != 0)
-			return rc > 0 ? dt_err_set(c->err, DT_EINPUT, "cannot open '%s%s': no such file",
-						   strcmp(c->root->dir, "/") ? c->root->dir : "", input)
-				      : rc;
-		fd = deps_root_open_file(c->root, real);
-		free(real);
-		if (fd >= 0) {
-			char m[2] = { 0, 0 };
-			ssize_t n = read(fd, m, 2);
-			close(fd);
-			if (n == 2 && m[0] == '#' && m[1] == '!') {
-				rc = script(c, input, depth);
-				return rc < 0 ? rc : 0;
-			}
-		}
-	}
+	/* A script is not ELF: script() handles it, or says it is not one (1). */
+	if ((rc = script(c, input, depth)) <= 0)
+		return rc;
 
 	v = realloc(c->res->procs, (c->res->nprocs + 1) * sizeof(*v));
 	if (!v)
