@@ -10,7 +10,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d "${TMPDIR:-/tmp}/distill-fuzz.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/corpus"
-for s in "$@"; do [ -f "$s" ] && cp "$s" "$W/corpus/" || true; done
+# A SEED is a file, a directory of files, or a *.sh script that writes seeds into the
+# directory it is given (e.g. .deb files made with dpkg-deb).
+for s in "$@"; do
+    if [ -d "$s" ]; then
+        for f in "$s"/*; do
+            case $f in *.sh) bash "$f" "$W/corpus" ;; *) [ -f "$f" ] && cp "$f" "$W/corpus/" ;; esac
+        done
+    elif [ -f "$s" ]; then cp "$s" "$W/corpus/"; fi
+done
 if [ -d "$here/regressions/$name" ]; then cp "$here/regressions/$name"/* "$W/corpus/" 2>/dev/null || true; fi
 cd "$W"
 "$fuzzer" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=1024 -print_final_stats=1 \

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* The lockfile: sorted, stable JSON pinning every input of an image (each image path with
+ * its type, mode, owner, size, sha256, link target, source and owning Debian package; each
+ * .deb by name, version, architecture and sha256; the spec's own sha256), and the comparison
+ * that names every drift between a locked and a freshly computed lock. See docs/lock.md. */
+#ifndef DISTILL_MANIFEST_LOCK_H
+#define DISTILL_MANIFEST_LOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define MF_LOCK_VERSION 1
+
+enum mf_lock_type {
+	MF_LOCK_DIR,
+	MF_LOCK_REG,
+	MF_LOCK_SYMLINK,
+	MF_LOCK_HARDLINK,
+};
+
+enum mf_lock_layer {
+	MF_LAYER_BASE, /* skeleton, packages, shared libraries */
+	MF_LAYER_APP,  /* the spec's binaries and files */
+};
+
+struct mf_lock_file {
+	char *path;            /* absolute image path */
+	enum mf_lock_type type;
+	uint32_t mode;         /* 07777 bits */
+	uint32_t uid, gid;
+	uint64_t size;         /* regular files, else 0 */
+	char sha256[65];       /* lowercase hex of regular files' content, else "" */
+	char *link;            /* symlink target or hardlink's first path, else NULL */
+	char *source;          /* "host:/usr/lib/x", "deb:libc6@2.36-9:/lib/x", or "distill"
+				* for files distill writes (passwd, group, ...) */
+	char *package;         /* owning Debian package, or NULL */
+	char *package_version; /* its version, or NULL */
+	enum mf_lock_layer layer;
+};
+
+struct mf_lock_deb {
+	char *name, *version, *architecture;
+	char *file;            /* base name of the .deb */
+	char sha256[65];
+	uint64_t size;
+};
+
+struct mf_lock {
+	int version;           /* MF_LOCK_VERSION */
+	char *spec_file;       /* base name of the spec */
+	char spec_sha256[65];
+	char *platform;        /* "linux/amd64" */
+	struct mf_lock_file *files; /* sorted by path (strcmp) */
+	size_t nfiles;
+	struct mf_lock_deb *debs;   /* sorted by name */
+	size_t ndebs;
+};
+
+/* An empty lock (version set), or NULL when out of memory. */
+struct mf_lock *mf_lock_new(void);
+void mf_lock_free(struct mf_lock *l);
+
+/* Appends a copy of @f / @d (strings duplicated). @return 0 or -DT_ENOMEM. */
+int mf_lock_add_file(struct mf_lock *l, const struct mf_lock_file *f, struct dt_err *err);
+int mf_lock_add_deb(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_err *err);
+
+/* Sorts files by path and debs by name. Two files with the same path are an error. */
+int mf_lock_sort(struct mf_lock *l, struct dt_err *err);
+
+/* Reads a lockfile. Unknown keys, wrong types, bad hex, an unknown lockVersion are errors
+ * naming @path and the entry. @return 0 and *@out, or a negative code with @err set. */
+int mf_lock_load(const char *path, struct mf_lock **out, struct dt_err *err);
+int mf_lock_parse(const char *name, const void *buf, size_t len, struct mf_lock **out,
+		  struct dt_err *err);
+
+/* Serializes @l (sorted first) as indented JSON with sorted keys and a final newline.
+ * @return 0 and *@out (free() it), or a negative code with @err set. */
+int mf_lock_dump(struct mf_lock *l, char **out, struct dt_err *err);
+
+/* One difference between the locked and the found state, in words:
+ * "/usr/lib/x86_64-linux-gnu/libz.so.1.2.13 (zlib1g 1:1.2.13.dfsg-1): sha256 locked
+ *  3f0c...e1, found 9a2b...07". */
+struct mf_drift {
+	char *path;            /* the image path, deb file or "spec" it is about */
+	char *message;
+};
+
+struct mf_drift_list {
+	struct mf_drift *v;
+	size_t n;
+};
+
+/* Compares @locked with @found: the spec's sha256, every .deb (version, architecture,
+ * sha256), every path (added, removed, type, mode, owner, size, sha256, link, source,
+ * package). Both must be sorted. @return 0 (drift in *@out, empty when equal) or -DT_ENOMEM. */
+int mf_lock_compare(const struct mf_lock *locked, const struct mf_lock *found,
+		    struct mf_drift_list *out, struct dt_err *err);
+void mf_drift_list_release(struct mf_drift_list *d);
+
+const char *mf_lock_type_name(enum mf_lock_type t); /* "dir", "file", "symlink", "hardlink" */
+
+#endif

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* The image spec: a YAML file (libyaml) naming what goes into an image and how it runs.
+ * Parsing is strict: an unknown key, a wrong type or a bad value is an error naming the
+ * spec file, the line and the key. See docs/spec.md for the format. */
+#ifndef DISTILL_MANIFEST_SPEC_H
+#define DISTILL_MANIFEST_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+enum mf_base {
+	MF_BASE_DISTROLESS, /* passwd/group, nsswitch.conf, os-release, /tmp, /home/nonroot */
+	MF_BASE_SCRATCH,    /* nothing but what the spec names */
+};
+
+enum mf_runtime {
+	MF_RUNTIME_AUTO, /* add run-time loads (libgcc_s, NSS modules, gconv, .note.dlopen) */
+	MF_RUNTIME_OFF,  /* only DT_NEEDED closures */
+};
+
+/* A "name: value" pair, in the order the spec gives (users of maps sort them). */
+struct mf_kv {
+	char *key;
+	char *value;
+};
+
+/* An ELF whose shared-library closure is added. */
+struct mf_binary {
+	char *path; /* absolute, inside the root (a relative spec path is made absolute against
+		     * the spec's directory, and is then only valid with root "/") */
+	char *dst;  /* image path (absolute), or NULL: the same as path */
+	int line;   /* where the entry starts in the spec, for messages */
+};
+
+/* A host file or directory copied into the image. */
+struct mf_file {
+	char *src;      /* host path: absolute, or made absolute against the spec's directory */
+	char *dst;      /* absolute image path */
+	int64_t mode;   /* 0..07777, or -1: 0644/0755 by the execute bit (dirs 0755) */
+	int64_t uid;    /* -1: 0 */
+	int64_t gid;    /* -1: 0 */
+	int line;
+};
+
+/* A Debian package taken from a .deb in the debs directory. */
+struct mf_package {
+	char *name;
+	char *version;  /* NULL: the only <name>_*.deb in the directory */
+	char **paths;   /* fnmatch globs on absolute image paths ("/usr/lib/ * /libz.so*");
+			 * none: the whole package */
+	size_t npaths;
+	char **excludes; /* globs of paths to leave out */
+	size_t nexcludes;
+	int line;
+};
+
+struct mf_user {
+	char *name;
+	uint32_t uid, gid;
+	char *home;     /* default "/home/<name>" (made, mode 0700, owned by uid:gid) */
+	char *shell;    /* default "/sbin/nologin" */
+	int line;
+};
+
+struct mf_group {
+	char *name;
+	uint32_t gid;
+	char **members;
+	size_t nmembers;
+	int line;
+};
+
+struct mf_config {
+	char **entrypoint; size_t nentrypoint;
+	char **cmd; size_t ncmd;
+	char **env; size_t nenv;            /* "KEY=VALUE"; a map in YAML is also accepted */
+	char *user;                         /* default "nonroot" (distroless) or NULL (scratch) */
+	char *workdir;                      /* default "/home/nonroot" when user is nonroot */
+	struct mf_kv *labels; size_t nlabels;
+	char **exposed_ports; size_t nexposed_ports; /* "8080/tcp"; a bare number means tcp */
+	char **volumes; size_t nvolumes;
+	char *stop_signal;
+};
+
+struct mf_spec {
+	char *file;            /* the spec's path as given, for messages */
+	char *dir;             /* the spec's directory (absolute) */
+	unsigned char sha256[32]; /* of the spec's bytes */
+	char *name;            /* "repository:tag" (":latest" added when no tag) */
+	char *platform;        /* "linux/amd64" or NULL: from the binaries' ELF machine */
+	char *root;            /* default "/" */
+	enum mf_base base;
+	int certificates;      /* copy the root's /etc/ssl/certs/ca-certificates.crt */
+	enum mf_runtime runtime;
+	char *debs;            /* directory of .deb files (absolute), or NULL */
+	struct mf_binary *binaries; size_t nbinaries;
+	struct mf_file *files; size_t nfiles;
+	struct mf_package *packages; size_t npackages;
+	struct mf_user *users; size_t nusers;
+	struct mf_group *groups; size_t ngroups;
+	struct mf_config config;
+	struct mf_kv *annotations; size_t nannotations;
+};
+
+/* Parses the spec file @path.
+ * @return 0 and *@out (free with mf_spec_free), or a negative code with @err naming the file,
+ * the line and the key ("spec.yaml:12: config.user: expected a string"). */
+int mf_spec_load(const char *path, struct mf_spec **out, struct dt_err *err);
+
+/* Parses @len bytes of YAML as if read from @name, whose directory is @dir (absolute).
+ * @return as mf_spec_load. */
+int mf_spec_parse(const char *name, const char *dir, const void *buf, size_t len,
+		  struct mf_spec **out, struct dt_err *err);
+
+void mf_spec_free(struct mf_spec *s);
+
+#endif
