@@ -1,3 +1,1109 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
+/* The lockfile (see lock.h and docs/lock.md): strict parsing with jansson, serialization
+ * through the one JSON policy of json.c, and the comparison that words every drift. */
 #include "manifest/lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "manifest/json.h"
+
+/* The largest integer every JSON reader (a double) keeps exactly. */
+#define MAX_SIZE (UINT64_C(1) << 53)
+#define MAX_ID UINT64_C(4294967295)
+#define MAX_LOCK_BYTES ((size_t)1 << 30)
+
+static const char *const type_names[] = { "dir", "file", "symlink", "hardlink" };
+static const char *const layer_names[] = { "base", "app" };
+
+static int oom(struct dt_err *err)
+{
+	return dt_err_set(err, DT_ENOMEM, "out of memory");
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/* The arrays of a lock and of a drift list carry no capacity: they grow by doubling from 8
+ * slots, so slot @n must be made when n is 0 or a power of two of at least 8. Every array
+ * is built through here. @return the (maybe moved) array, or NULL when out of memory. */
+static void *grow(void *v, size_t n, size_t size)
+{
+	size_t cap;
+
+	if (v && (n < 8 || (n & (n - 1)) != 0))
+		return v;
+	cap = n ? n * 2 : 8;
+	if (cap > SIZE_MAX / size)
+		return NULL;
+	return realloc(v, cap * size);
+}
+
+const char *mf_lock_type_name(enum mf_lock_type t)
+{
+	return (unsigned)t <= MF_LOCK_HARDLINK ? type_names[t] : "unknown";
+}
+
+static const char *layer_name(enum mf_lock_layer l)
+{
+	return (unsigned)l <= MF_LAYER_APP ? layer_names[l] : "unknown";
+}
+
+struct mf_lock *mf_lock_new(void)
+{
+	struct mf_lock *l = calloc(1, sizeof(*l));
+
+	if (l)
+		l->version = MF_LOCK_VERSION;
+	return l;
+}
+
+static void file_release(struct mf_lock_file *f)
+{
+	free(f->path);
+	free(f->link);
+	free(f->source);
+	free(f->package);
+	free(f->package_version);
+}
+
+static void deb_release(struct mf_lock_deb *d)
+{
+	free(d->name);
+	free(d->version);
+	free(d->architecture);
+	free(d->file);
+}
+
+void mf_lock_free(struct mf_lock *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->nfiles; i++)
+		file_release(&l->files[i]);
+	for (size_t i = 0; i < l->ndebs; i++)
+		deb_release(&l->debs[i]);
+	free(l->files);
+	free(l->debs);
+	free(l->spec_file);
+	free(l->platform);
+	free(l);
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -1 : 0;
+}
+
+/* A new zeroed slot at the end of l->files, counted, so mf_lock_free() releases it. */
+static struct mf_lock_file *new_file(struct mf_lock *l)
+{
+	struct mf_lock_file *v = grow(l->files, l->nfiles, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	l->files = v;
+	memset(&v[l->nfiles], 0, sizeof(*v));
+	return &v[l->nfiles++];
+}
+
+static struct mf_lock_deb *new_deb(struct mf_lock *l)
+{
+	struct mf_lock_deb *v = grow(l->debs, l->ndebs, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	l->debs = v;
+	memset(&v[l->ndebs], 0, sizeof(*v));
+	return &v[l->ndebs++];
+}
+
+int mf_lock_add_file(struct mf_lock *l, const struct mf_lock_file *f, struct dt_err *err)
+{
+	struct mf_lock_file *c = new_file(l);
+
+	if (!c)
+		return oom(err);
+	c->type = f->type;
+	c->mode = f->mode;
+	c->uid = f->uid;
+	c->gid = f->gid;
+	c->size = f->size;
+	memcpy(c->sha256, f->sha256, sizeof(c->sha256) - 1);
+	c->layer = f->layer;
+	if (dup_opt(&c->path, f->path) < 0 || dup_opt(&c->link, f->link) < 0 ||
+	    dup_opt(&c->source, f->source) < 0 || dup_opt(&c->package, f->package) < 0 ||
+	    dup_opt(&c->package_version, f->package_version) < 0)
+		return oom(err); /* the slot is counted: mf_lock_free() releases it */
+	return 0;
+}
+
+int mf_lock_add_deb(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_err *err)
+{
+	struct mf_lock_deb *c = new_deb(l);
+
+	if (!c)
+		return oom(err);
+	memcpy(c->sha256, d->sha256, sizeof(c->sha256) - 1);
+	c->size = d->size;
+	if (dup_opt(&c->name, d->name) < 0 || dup_opt(&c->version, d->version) < 0 ||
+	    dup_opt(&c->architecture, d->architecture) < 0 || dup_opt(&c->file, d->file) < 0)
+		return oom(err);
+	return 0;
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+	return strcmp(nz(((const struct mf_lock_file *)a)->path),
+		      nz(((const struct mf_lock_file *)b)->path));
+}
+
+static int deb_cmp(const void *pa, const void *pb)
+{
+	const struct mf_lock_deb *a = pa, *b = pb;
+	int c;
+
+	if ((c = strcmp(nz(a->name), nz(b->name))) || (c = strcmp(nz(a->version), nz(b->version))) ||
+	    (c = strcmp(nz(a->architecture), nz(b->architecture))) ||
+	    (c = strcmp(nz(a->file), nz(b->file))))
+		return c;
+	return strcmp(a->sha256, b->sha256);
+}
+
+int mf_lock_sort(struct mf_lock *l, struct dt_err *err)
+{
+	if (l->nfiles > 1)
+		qsort(l->files, l->nfiles, sizeof(*l->files), file_cmp);
+	if (l->ndebs > 1)
+		qsort(l->debs, l->ndebs, sizeof(*l->debs), deb_cmp);
+	for (size_t i = 1; i < l->nfiles; i++)
+		if (file_cmp(&l->files[i - 1], &l->files[i]) == 0)
+			return dt_err_set(err, DT_EINPUT, "'%s' is twice in the lock",
+					  nz(l->files[i].path));
+	return 0;
+}
+
+/* ---- checks shared by parsing and writing: everything in a lock survives a round trip */
+
+static int is_hex64(const char *s)
+{
+	for (int i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[64] == '\0';
+}
+
+static int empty(const char *s)
+{
+	return !s || !*s;
+}
+
+/* Why @f cannot be in a lock, as "key: problem", or NULL. */
+static const char *file_problem(const struct mf_lock_file *f)
+{
+	int link_type = f->type == MF_LOCK_SYMLINK || f->type == MF_LOCK_HARDLINK;
+
+	if (empty(f->path) || f->path[0] != '/')
+		return "path: expected an absolute path";
+	if ((unsigned)f->type > MF_LOCK_HARDLINK)
+		return "type: expected \"dir\", \"file\", \"symlink\" or \"hardlink\"";
+	if ((unsigned)f->layer > MF_LAYER_APP)
+		return "layer: expected \"base\" or \"app\"";
+	if (f->mode > 07777)
+		return "mode: expected an octal string like \"0644\"";
+	if (empty(f->source))
+		return "source: expected a non-empty string";
+	if (f->type == MF_LOCK_REG && !is_hex64(f->sha256))
+		return "sha256: expected 64 lowercase hex digits";
+	if (f->type == MF_LOCK_REG && f->size > MAX_SIZE)
+		return "size: expected an integer from 0 to 2^53";
+	if (f->type != MF_LOCK_REG && f->sha256[0])
+		return "sha256: only regular files have one";
+	if (f->type != MF_LOCK_REG && f->size)
+		return "size: only regular files have one";
+	if (link_type && empty(f->link))
+		return "link: expected a non-empty string";
+	if (!link_type && f->link)
+		return "link: only symlinks and hardlinks have one";
+	if (!f->package != !f->package_version)
+		return "package: goes with package_version";
+	if (f->package && (!*f->package || !*f->package_version))
+		return "package: expected a non-empty string";
+	return NULL;
+}
+
+static const char *deb_problem(const struct mf_lock_deb *d)
+{
+	if (empty(d->name))
+		return "name: expected a non-empty string";
+	if (empty(d->version))
+		return "version: expected a non-empty string";
+	if (empty(d->architecture))
+		return "architecture: expected a non-empty string";
+	if (empty(d->file) || strchr(d->file, '/'))
+		return "file: expected the base name of a .deb";
+	if (!is_hex64(d->sha256))
+		return "sha256: expected 64 lowercase hex digits";
+	if (d->size > MAX_SIZE)
+		return "size: expected an integer from 0 to 2^53";
+	return NULL;
+}
+
+/* ---- parsing */
+
+struct pctx {
+	const char *name; /* the lockfile, for messages */
+	char where[640];  /* "files[12] (/usr/lib/x)", or "" at the top level */
+	struct dt_err *err;
+};
+
+static int perr(struct pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int perr(struct pctx *c, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->where[0])
+		return dt_err_set(c->err, DT_EINPUT, "'%s': %s: %s", c->name, c->where, msg);
+	return dt_err_set(c->err, DT_EINPUT, "'%s': %s", c->name, msg);
+}
+
+static int check_keys(struct pctx *c, json_t *o, const char *const *keys)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v) {
+		size_t i;
+		for (i = 0; keys[i] && strcmp(keys[i], key) != 0; i++)
+			;
+		if (!keys[i])
+			return perr(c, "unknown key \"%s\"", key);
+	}
+	return 0;
+}
+
+/* A required (or, with !@required, optional) non-empty string, borrowed from the document. */
+static int get_str(struct pctx *c, json_t *o, const char *key, int required, const char **out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (!v)
+		return required ? perr(c, "missing key \"%s\"", key) : 0;
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return perr(c, "%s: expected a non-empty string", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int get_dup(struct pctx *c, json_t *o, const char *key, int required, char **out)
+{
+	const char *s;
+	int rc = get_str(c, o, key, required, &s);
+
+	if (rc < 0 || !s)
+		return rc;
+	return (*out = strdup(s)) ? 0 : oom(c->err);
+}
+
+/* An integer from 0 to @max. @return 1 when present, 0 when absent, or an error. */
+static int get_uint(struct pctx *c, json_t *o, const char *key, int required, uint64_t max,
+		    uint64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+	json_int_t i;
+
+	*out = 0;
+	if (!v)
+		return required ? perr(c, "missing key \"%s\"", key) : 0;
+	i = json_is_integer(v) ? json_integer_value(v) : -1;
+	if (i < 0 || (uint64_t)i > max)
+		return perr(c, "%s: expected an integer from 0 to %llu", key,
+			    (unsigned long long)max);
+	*out = (uint64_t)i;
+	return 1;
+}
+
+static int get_hex(struct pctx *c, json_t *o, const char *key, int required, char *out)
+{
+	const char *s;
+	int rc = get_str(c, o, key, required, &s);
+
+	out[0] = '\0';
+	if (rc < 0 || !s)
+		return rc;
+	if (!is_hex64(s))
+		return perr(c, "%s: expected 64 lowercase hex digits", key);
+	memcpy(out, s, 65);
+	return 1;
+}
+
+static int get_enum(struct pctx *c, json_t *o, const char *key, const char *const *names,
+		    size_t n, const char *expected, int *out)
+{
+	const char *s;
+	int rc = get_str(c, o, key, 1, &s);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	return perr(c, "%s: expected %s", key, expected);
+}
+
+static int get_mode(struct pctx *c, json_t *o, uint32_t *out)
+{
+	const char *s;
+	int rc = get_str(c, o, "mode", 1, &s);
+
+	if (rc < 0)
+		return rc;
+	if (strlen(s) != 4 || strspn(s, "01234567") != 4)
+		return perr(c, "mode: expected an octal string like \"0644\"");
+	*out = (uint32_t)strtoul(s, NULL, 8);
+	return 0;
+}
+
+static const char *const file_keys[] = { "gid", "layer", "link", "mode", "package",
+					  "package_version", "path", "sha256", "size", "source",
+					  "type", "uid", NULL };
+
+static int parse_file(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
+{
+	struct mf_lock_file *f;
+	json_t *path = json_object_get(o, "path");
+	const char *why;
+	uint64_t u;
+	int t = 0, rc, has_size;
+
+	snprintf(c->where, sizeof(c->where), "files[%zu]", i);
+	if (!json_is_object(o))
+		return perr(c, "expected an object");
+	if (json_is_string(path) && json_string_length(path))
+		snprintf(c->where, sizeof(c->where), "files[%zu] (%s)", i, json_string_value(path));
+	if (!(f = new_file(l)))
+		return oom(c->err);
+	if ((rc = check_keys(c, o, file_keys)) < 0 || (rc = get_dup(c, o, "path", 1, &f->path)) < 0)
+		return rc;
+	if (f->path[0] != '/')
+		return perr(c, "path: expected an absolute path");
+	if ((rc = get_enum(c, o, "type", type_names, 4,
+			   "\"dir\", \"file\", \"symlink\" or \"hardlink\"", &t)) < 0)
+		return rc;
+	f->type = (enum mf_lock_type)t;
+	if ((rc = get_enum(c, o, "layer", layer_names, 2, "\"base\" or \"app\"", &t)) < 0)
+		return rc;
+	f->layer = (enum mf_lock_layer)t;
+	if ((rc = get_mode(c, o, &f->mode)) < 0 || (rc = get_uint(c, o, "uid", 1, MAX_ID, &u)) < 0)
+		return rc;
+	f->uid = (uint32_t)u;
+	if ((rc = get_uint(c, o, "gid", 1, MAX_ID, &u)) < 0)
+		return rc;
+	f->gid = (uint32_t)u;
+	if ((rc = get_dup(c, o, "source", 1, &f->source)) < 0 ||
+	    (rc = get_dup(c, o, "link", 0, &f->link)) < 0 ||
+	    (rc = get_dup(c, o, "package", 0, &f->package)) < 0 ||
+	    (rc = get_dup(c, o, "package_version", 0, &f->package_version)) < 0 ||
+	    (rc = get_hex(c, o, "sha256", 0, f->sha256)) < 0 ||
+	    (rc = has_size = get_uint(c, o, "size", 0, MAX_SIZE, &f->size)) < 0)
+		return rc;
+	/* What dump writes for each type, exactly: absent keys are absent, not zero. */
+	if (f->type == MF_LOCK_REG && !f->sha256[0])
+		return perr(c, "missing key \"sha256\" (a regular file has one)");
+	if (f->type == MF_LOCK_REG && !has_size)
+		return perr(c, "missing key \"size\" (a regular file has one)");
+	if (f->type != MF_LOCK_REG && has_size)
+		return perr(c, "size: only regular files have one");
+	if ((f->type == MF_LOCK_SYMLINK || f->type == MF_LOCK_HARDLINK) && !f->link)
+		return perr(c, "missing key \"link\" (a %s has one)", type_names[f->type]);
+	if (f->package && !f->package_version)
+		return perr(c, "missing key \"package_version\" (it goes with \"package\")");
+	if (!f->package && f->package_version)
+		return perr(c, "missing key \"package\" (it goes with \"package_version\")");
+	if ((why = file_problem(f)))
+		return perr(c, "%s", why);
+	return 0;
+}
+
+static const char *const deb_keys[] = { "architecture", "file", "name", "sha256", "size",
+					 "version", NULL };
+
+static int parse_deb(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
+{
+	struct mf_lock_deb *d;
+	json_t *file = json_object_get(o, "file");
+	const char *why;
+	int rc;
+
+	snprintf(c->where, sizeof(c->where), "debs[%zu]", i);
+	if (!json_is_object(o))
+		return perr(c, "expected an object");
+	if (json_is_string(file) && json_string_length(file))
+		snprintf(c->where, sizeof(c->where), "debs[%zu] (%s)", i, json_string_value(file));
+	if (!(d = new_deb(l)))
+		return oom(c->err);
+	if ((rc = check_keys(c, o, deb_keys)) < 0 ||
+	    (rc = get_dup(c, o, "architecture", 1, &d->architecture)) < 0 ||
+	    (rc = get_dup(c, o, "file", 1, &d->file)) < 0 ||
+	    (rc = get_dup(c, o, "name", 1, &d->name)) < 0 ||
+	    (rc = get_hex(c, o, "sha256", 1, d->sha256)) < 0 ||
+	    (rc = get_uint(c, o, "size", 1, MAX_SIZE, &d->size)) < 0 ||
+	    (rc = get_dup(c, o, "version", 1, &d->version)) < 0)
+		return rc;
+	if ((why = deb_problem(d)))
+		return perr(c, "%s", why);
+	return 0;
+}
+
+struct path_ix {
+	const char *path;
+	size_t i;
+};
+
+static int path_ix_cmp(const void *pa, const void *pb)
+{
+	const struct path_ix *a = pa, *b = pb;
+	int c = strcmp(a->path, b->path);
+
+	return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+/* Names the second of two entries with one path, by its place in the file. */
+static int find_duplicate(struct pctx *c, const struct mf_lock *l)
+{
+	struct path_ix *v;
+	int rc = 0;
+
+	if (l->nfiles < 2)
+		return 0;
+	if (!(v = malloc(l->nfiles * sizeof(*v))))
+		return oom(c->err);
+	for (size_t i = 0; i < l->nfiles; i++)
+		v[i] = (struct path_ix){ l->files[i].path, i };
+	qsort(v, l->nfiles, sizeof(*v), path_ix_cmp);
+	for (size_t i = 1; i < l->nfiles && rc == 0; i++)
+		if (strcmp(v[i - 1].path, v[i].path) == 0) {
+			snprintf(c->where, sizeof(c->where), "files[%zu] (%s)", v[i].i, v[i].path);
+			rc = perr(c, "duplicate path (also files[%zu])", v[i - 1].i);
+		}
+	free(v);
+	return rc;
+}
+
+static const char *const top_keys[] = { "debs", "files", "lockVersion", "platform", "spec",
+					 NULL };
+static const char *const spec_keys[] = { "file", "sha256", NULL };
+
+static int parse_doc(struct pctx *c, json_t *doc, struct mf_lock *l)
+{
+	json_t *v, *spec, *files, *debs;
+	int rc;
+
+	if (!json_is_object(doc))
+		return perr(c, "expected a JSON object at the top level");
+	/* The version first: a newer lock may well have keys this distill does not know. */
+	if (!(v = json_object_get(doc, "lockVersion")))
+		return perr(c, "missing key \"lockVersion\"");
+	if (!json_is_integer(v))
+		return perr(c, "lockVersion: expected an integer");
+	if (json_integer_value(v) != MF_LOCK_VERSION)
+		return perr(c, "lockVersion %lld is not supported by this distill (%d)",
+			    (long long)json_integer_value(v), MF_LOCK_VERSION);
+	if ((rc = check_keys(c, doc, top_keys)) < 0)
+		return rc;
+	if ((rc = get_dup(c, doc, "platform", 1, &l->platform)) < 0)
+		return rc;
+	if (!(spec = json_object_get(doc, "spec")))
+		return perr(c, "missing key \"spec\"");
+	snprintf(c->where, sizeof(c->where), "spec");
+	if (!json_is_object(spec))
+		return perr(c, "expected an object");
+	if ((rc = check_keys(c, spec, spec_keys)) < 0 ||
+	    (rc = get_dup(c, spec, "file", 1, &l->spec_file)) < 0 ||
+	    (rc = get_hex(c, spec, "sha256", 1, l->spec_sha256)) < 0)
+		return rc;
+	if (strchr(l->spec_file, '/'))
+		return perr(c, "file: expected the base name of the spec");
+	c->where[0] = '\0';
+	debs = json_object_get(doc, "debs");
+	files = json_object_get(doc, "files");
+	if (!debs || !files)
+		return perr(c, "missing key \"%s\"", debs ? "files" : "debs");
+	if (!json_is_array(debs) || !json_is_array(files))
+		return perr(c, "%s: expected an array", json_is_array(debs) ? "files" : "debs");
+	for (size_t i = 0; i < json_array_size(debs); i++)
+		if ((rc = parse_deb(c, json_array_get(debs, i), i, l)) < 0)
+			return rc;
+	for (size_t i = 0; i < json_array_size(files); i++)
+		if ((rc = parse_file(c, json_array_get(files, i), i, l)) < 0)
+			return rc;
+	if ((rc = find_duplicate(c, l)) < 0)
+		return rc;
+	return mf_lock_sort(l, c->err);
+}
+
+int mf_lock_parse(const char *name, const void *buf, size_t len, struct mf_lock **out,
+		  struct dt_err *err)
+{
+	struct pctx c = { .name = name, .err = err };
+	struct mf_lock *l;
+	json_error_t je;
+	json_t *doc;
+	int rc;
+
+	*out = NULL;
+	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!doc)
+		return dt_err_set(err, DT_EINPUT, "'%s': line %d, column %d: %s", name, je.line,
+				  je.column, je.text);
+	if (!(l = mf_lock_new())) {
+		json_decref(doc);
+		return oom(err);
+	}
+	rc = parse_doc(&c, doc, l);
+	json_decref(doc);
+	if (rc < 0) {
+		mf_lock_free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+int mf_lock_load(const char *path, struct mf_lock **out, struct dt_err *err)
+{
+	char *buf = NULL, *nbuf;
+	size_t len = 0, cap = 0;
+	int fd, rc;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return dt_err_sys(err, errno, "cannot read '%s'", path);
+	for (;;) {
+		ssize_t n;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (cap > MAX_LOCK_BYTES) {
+				rc = dt_err_set(err, DT_EINPUT, "cannot read '%s': larger than %zu bytes",
+						path, MAX_LOCK_BYTES);
+				goto out;
+			}
+			if (!(nbuf = realloc(buf, cap))) {
+				rc = oom(err);
+				goto out;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = dt_err_sys(err, errno, "cannot read '%s'", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	rc = mf_lock_parse(path, buf, len, out, err);
+out:
+	close(fd);
+	free(buf);
+	return rc;
+}
+
+/* ---- writing */
+
+struct jb {
+	int rc;
+	const char *what; /* the entry, for messages */
+	struct dt_err *err;
+};
+
+static void put(struct jb *b, json_t *o, const char *key, json_t *v)
+{
+	if (b->rc < 0) {
+		json_decref(v);
+		return;
+	}
+	if (!v || json_object_set_new(o, key, v) < 0)
+		b->rc = oom(b->err);
+}
+
+static void put_str(struct jb *b, json_t *o, const char *key, const char *s)
+{
+	json_t *v, *raw;
+
+	if (b->rc < 0 || !s)
+		return;
+	if (!(v = json_string(s))) {
+		/* json_string() refuses bad UTF-8 and fails when out of memory: tell which. */
+		if ((raw = json_string_nocheck(s))) {
+			json_decref(raw);
+			b->rc = dt_err_set(b->err, DT_EINPUT, "cannot write the lock: '%s': %s: not "
+					   "valid UTF-8", b->what, key);
+		} else {
+			b->rc = oom(b->err);
+		}
+		return;
+	}
+	put(b, o, key, v);
+}
+
+static void put_uint(struct jb *b, json_t *o, const char *key, uint64_t u)
+{
+	put(b, o, key, b->rc < 0 ? NULL : json_integer((json_int_t)u));
+}
+
+/* Like json_object_set_new(), json_array_append_new() releases @v even when it fails. */
+static void append(struct jb *b, json_t *a, json_t *v)
+{
+	if (b->rc < 0) {
+		json_decref(v);
+		return;
+	}
+	if (!v || json_array_append_new(a, v) < 0)
+		b->rc = oom(b->err);
+}
+
+static json_t *file_json(struct jb *b, const struct mf_lock_file *f)
+{
+	json_t *o = json_object();
+	char mode[8];
+
+	if (!o) {
+		b->rc = oom(b->err);
+		return NULL;
+	}
+	snprintf(mode, sizeof(mode), "%04o", (unsigned)f->mode);
+	put_uint(b, o, "gid", f->gid);
+	put_str(b, o, "layer", layer_names[f->layer]);
+	put_str(b, o, "link", f->link);
+	put_str(b, o, "mode", mode);
+	put_str(b, o, "package", f->package);
+	put_str(b, o, "package_version", f->package_version);
+	put_str(b, o, "path", f->path);
+	if (f->type == MF_LOCK_REG) {
+		put_str(b, o, "sha256", f->sha256);
+		put_uint(b, o, "size", f->size);
+	}
+	put_str(b, o, "source", f->source);
+	put_str(b, o, "type", type_names[f->type]);
+	put_uint(b, o, "uid", f->uid);
+	return o;
+}
+
+static json_t *deb_json(struct jb *b, const struct mf_lock_deb *d)
+{
+	json_t *o = json_object();
+
+	if (!o) {
+		b->rc = oom(b->err);
+		return NULL;
+	}
+	put_str(b, o, "architecture", d->architecture);
+	put_str(b, o, "file", d->file);
+	put_str(b, o, "name", d->name);
+	put_str(b, o, "sha256", d->sha256);
+	put_uint(b, o, "size", d->size);
+	put_str(b, o, "version", d->version);
+	return o;
+}
+
+int mf_lock_dump(struct mf_lock *l, char **out, struct dt_err *err)
+{
+	struct jb b = { .err = err, .what = "spec" };
+	json_t *doc = NULL, *files, *debs, *spec;
+	const char *why;
+	int rc;
+
+	*out = NULL;
+	if ((rc = mf_lock_sort(l, err)) < 0)
+		return rc;
+	if (empty(l->spec_file) || strchr(l->spec_file, '/') || !is_hex64(l->spec_sha256))
+		return dt_err_set(err, DT_EINPUT, "cannot write the lock: spec: expected a base "
+				  "name and 64 lowercase hex digits");
+	if (empty(l->platform))
+		return dt_err_set(err, DT_EINPUT, "cannot write the lock: platform: expected a "
+				  "non-empty string");
+	for (size_t i = 0; i < l->nfiles; i++)
+		if ((why = file_problem(&l->files[i])))
+			return dt_err_set(err, DT_EINPUT, "cannot write the lock: '%s': %s",
+					  nz(l->files[i].path), why);
+	for (size_t i = 0; i < l->ndebs; i++)
+		if ((why = deb_problem(&l->debs[i])))
+			return dt_err_set(err, DT_EINPUT, "cannot write the lock: '%s': %s",
+					  nz(l->debs[i].file), why);
+	if (!(doc = json_object()) || !(files = json_array()) || !(debs = json_array()) ||
+	    !(spec = json_object())) {
+		json_decref(doc);
+		return oom(err);
+	}
+	put(&b, doc, "files", files);
+	put(&b, doc, "debs", debs);
+	put(&b, doc, "spec", spec);
+	put_uint(&b, doc, "lockVersion", MF_LOCK_VERSION);
+	put_str(&b, doc, "platform", l->platform);
+	put_str(&b, spec, "file", l->spec_file);
+	put_str(&b, spec, "sha256", l->spec_sha256);
+	for (size_t i = 0; i < l->ndebs && b.rc == 0; i++) {
+		b.what = l->debs[i].file;
+		append(&b, debs, deb_json(&b, &l->debs[i]));
+	}
+	for (size_t i = 0; i < l->nfiles && b.rc == 0; i++) {
+		b.what = l->files[i].path;
+		append(&b, files, file_json(&b, &l->files[i]));
+	}
+	rc = b.rc < 0 ? b.rc : mf_json_dump(doc, MF_JSON_PRETTY, out, err);
+	json_decref(doc);
+	return rc;
+}
+
+/* ---- comparison */
+
+/* A growing message; an allocation failure is remembered and reported once at the end. */
+struct sb {
+	char *s;
+	size_t len, cap;
+	int oom;
+};
+
+static void sb_vadd(struct sb *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void sb_vadd(struct sb *b, const char *fmt, va_list ap)
+{
+	va_list aq;
+	int n;
+
+	if (b->oom)
+		return;
+	va_copy(aq, ap);
+	n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, aq);
+	va_end(aq);
+	if (n < 0) {
+		b->oom = 1;
+		return;
+	}
+	if (b->len + (size_t)n + 1 > b->cap) {
+		size_t cap = (b->len + (size_t)n + 1) * 2;
+		char *s = realloc(b->s, cap);
+		if (!s) {
+			b->oom = 1;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+		vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+	}
+	b->len += (size_t)n;
+}
+
+static void sb_add(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vadd(b, fmt, ap);
+	va_end(ap);
+}
+
+/* One part of a message: "; " between parts. */
+static void sb_part(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_part(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (b->len)
+		sb_add(b, "; ");
+	va_start(ap, fmt);
+	sb_vadd(b, fmt, ap);
+	va_end(ap);
+}
+
+static void sb_reset(struct sb *b)
+{
+	b->len = 0;
+	if (b->s)
+		b->s[0] = '\0';
+}
+
+struct cmp {
+	struct mf_drift_list *out;
+	struct sb subject, parts;
+	int oom;
+};
+
+/* Adds a drift about @path: "subject: parts", or "subject" alone. */
+static void drift(struct cmp *c, const char *path)
+{
+	struct mf_drift *v, *d;
+	size_t slen = c->subject.len, plen = c->parts.len;
+	char *msg;
+
+	if (c->subject.oom || c->parts.oom) {
+		c->oom = 1;
+		return;
+	}
+	if (c->oom || !(v = grow(c->out->v, c->out->n, sizeof(*v)))) {
+		c->oom = 1;
+		return;
+	}
+	c->out->v = v;
+	if (!(msg = malloc(slen + plen + 3))) {
+		c->oom = 1;
+		return;
+	}
+	memcpy(msg, c->subject.s, slen);
+	if (plen) {
+		memcpy(msg + slen, ": ", 2);
+		memcpy(msg + slen + 2, c->parts.s, plen);
+		slen += 2;
+	}
+	msg[slen + plen] = '\0';
+	d = &v[c->out->n];
+	if (!(d->path = strdup(path))) {
+		free(msg);
+		c->oom = 1;
+		return;
+	}
+	d->message = msg;
+	c->out->n++;
+}
+
+static void begin(struct cmp *c)
+{
+	sb_reset(&c->subject);
+	sb_reset(&c->parts);
+}
+
+static void cmp_str(struct cmp *c, const char *what, const char *a, const char *b)
+{
+	if (strcmp(nz(a), nz(b)) != 0)
+		sb_part(&c->parts, "%s locked %s, found %s", what, a ? a : "none", b ? b : "none");
+}
+
+static void cmp_u64(struct cmp *c, const char *what, uint64_t a, uint64_t b)
+{
+	if (a != b)
+		sb_part(&c->parts, "%s locked %llu, found %llu", what, (unsigned long long)a,
+			(unsigned long long)b);
+}
+
+static void compare_spec(struct cmp *c, const struct mf_lock *a, const struct mf_lock *b)
+{
+	int same_file = strcmp(nz(a->spec_file), nz(b->spec_file)) == 0;
+
+	begin(c);
+	if (same_file && strcmp(a->spec_sha256, b->spec_sha256) == 0)
+		return;
+	if (same_file)
+		sb_add(&c->subject, "spec '%s' changed since the lock was written", nz(a->spec_file));
+	else
+		sb_add(&c->subject, "spec locked '%s', found '%s'", nz(a->spec_file),
+		       nz(b->spec_file));
+	cmp_str(c, "sha256", a->spec_sha256, b->spec_sha256);
+	drift(c, "spec");
+}
+
+static void compare_platform(struct cmp *c, const struct mf_lock *a, const struct mf_lock *b)
+{
+	begin(c);
+	if (strcmp(nz(a->platform), nz(b->platform)) == 0)
+		return;
+	sb_add(&c->subject, "platform locked %s, found %s", nz(a->platform), nz(b->platform));
+	drift(c, "platform");
+}
+
+static void deb_pair(struct cmp *c, const struct mf_lock_deb *a, const struct mf_lock_deb *b)
+{
+	begin(c);
+	sb_add(&c->subject, "%s", nz(a->file));
+	cmp_str(c, "version", a->version, b->version);
+	cmp_str(c, "architecture", a->architecture, b->architecture);
+	cmp_str(c, "file", a->file, b->file);
+	cmp_u64(c, "size", a->size, b->size);
+	cmp_str(c, "sha256", a->sha256, b->sha256);
+	if (c->parts.len)
+		drift(c, nz(a->file));
+}
+
+/* The .debs of one name (a[0..na), b[0..nb)): paired by architecture and version first,
+ * then by architecture, then in order; the rest were added or removed. */
+static void deb_group(struct cmp *c, const struct mf_lock_deb *a, size_t na,
+		      const struct mf_lock_deb *b, size_t nb)
+{
+	unsigned char *used = calloc(na + nb + 1, 1), *ua, *ub;
+
+	if (!used) {
+		c->oom = 1;
+		return;
+	}
+	ua = used;
+	ub = used + na;
+	for (int pass = 0; pass < 3; pass++)
+		for (size_t i = 0; i < na; i++)
+			for (size_t j = 0; !ua[i] && j < nb; j++) {
+				if (ub[j] || (pass < 2 && strcmp(nz(a[i].architecture),
+								 nz(b[j].architecture))) ||
+				    (pass < 1 && strcmp(nz(a[i].version), nz(b[j].version))))
+					continue;
+				ua[i] = ub[j] = 1;
+				deb_pair(c, &a[i], &b[j]);
+			}
+	for (size_t i = 0; i < na; i++)
+		if (!ua[i]) {
+			begin(c);
+			sb_add(&c->subject, "%s: in the lock, not found", nz(a[i].file));
+			drift(c, nz(a[i].file));
+		}
+	for (size_t j = 0; j < nb; j++)
+		if (!ub[j]) {
+			begin(c);
+			sb_add(&c->subject, "%s: not in the lock (found %s %s %s)", nz(b[j].file),
+			       nz(b[j].name), nz(b[j].version), nz(b[j].architecture));
+			drift(c, nz(b[j].file));
+		}
+	free(used);
+}
+
+static void compare_debs(struct cmp *c, const struct mf_lock *a, const struct mf_lock *b)
+{
+	size_t i = 0, j = 0;
+
+	while (i < a->ndebs || j < b->ndebs) {
+		const char *name;
+		size_t i2 = i, j2 = j;
+		if (i < a->ndebs && j < b->ndebs)
+			name = strcmp(nz(a->debs[i].name), nz(b->debs[j].name)) <= 0
+			       ? nz(a->debs[i].name) : nz(b->debs[j].name);
+		else
+			name = i < a->ndebs ? nz(a->debs[i].name) : nz(b->debs[j].name);
+		while (i2 < a->ndebs && strcmp(nz(a->debs[i2].name), name) == 0)
+			i2++;
+		while (j2 < b->ndebs && strcmp(nz(b->debs[j2].name), name) == 0)
+			j2++;
+		deb_group(c, a->debs + i, i2 - i, b->debs + j, j2 - j);
+		i = i2;
+		j = j2;
+	}
+}
+
+static void file_pair(struct cmp *c, const struct mf_lock_file *a, const struct mf_lock_file *b)
+{
+	int same_pkg = a->package && b->package && strcmp(a->package, b->package) == 0;
+	int same_version = strcmp(nz(a->package_version), nz(b->package_version)) == 0;
+
+	begin(c);
+	sb_add(&c->subject, "%s", a->path);
+	if (same_pkg && same_version)
+		sb_add(&c->subject, " (%s %s)", a->package, nz(a->package_version));
+	else if (same_pkg)
+		sb_add(&c->subject, " (%s %s -> %s)", a->package, nz(a->package_version),
+		       nz(b->package_version));
+	if (a->type != b->type)
+		sb_part(&c->parts, "type locked %s%s%s, found %s%s%s", mf_lock_type_name(a->type),
+			a->link ? " to " : "", nz(a->link), mf_lock_type_name(b->type),
+			b->link ? " to " : "", nz(b->link));
+	if (a->mode != b->mode)
+		sb_part(&c->parts, "mode locked %04o, found %04o", (unsigned)a->mode,
+			(unsigned)b->mode);
+	if (a->uid != b->uid || a->gid != b->gid)
+		sb_part(&c->parts, "uid:gid locked %u:%u, found %u:%u", (unsigned)a->uid,
+			(unsigned)a->gid, (unsigned)b->uid, (unsigned)b->gid);
+	if (a->type == b->type) {
+		/* Another type already says the content differs. */
+		cmp_u64(c, "size", a->size, b->size);
+		if (a->type == MF_LOCK_REG)
+			cmp_str(c, "sha256", a->sha256, b->sha256);
+		cmp_str(c, "link", a->link, b->link);
+	}
+	if (a->layer != b->layer)
+		sb_part(&c->parts, "layer locked %s, found %s", layer_name(a->layer),
+			layer_name(b->layer));
+	cmp_str(c, "source", a->source, b->source);
+	if (!same_pkg && strcmp(nz(a->package), nz(b->package)) != 0)
+		sb_part(&c->parts, "package locked %s%s%s, found %s%s%s",
+			a->package ? a->package : "none", a->package ? " " : "",
+			nz(a->package_version), b->package ? b->package : "none",
+			b->package ? " " : "", nz(b->package_version));
+	else if (!same_version && c->parts.len == 0)
+		sb_part(&c->parts, "package version locked %s, found %s", nz(a->package_version),
+			nz(b->package_version));
+	if (c->parts.len)
+		drift(c, a->path);
+}
+
+static void compare_files(struct cmp *c, const struct mf_lock *a, const struct mf_lock *b)
+{
+	size_t i = 0, j = 0;
+
+	while ((i < a->nfiles || j < b->nfiles) && !c->oom) {
+		int d = i == a->nfiles ? 1 : j == b->nfiles ? -1
+			: strcmp(nz(a->files[i].path), nz(b->files[j].path));
+		begin(c);
+		if (d < 0) {
+			sb_add(&c->subject, "%s: in the lock, not found", nz(a->files[i].path));
+			drift(c, nz(a->files[i].path));
+			i++;
+		} else if (d > 0) {
+			sb_add(&c->subject, "%s: not in the lock (found, from %s)",
+			       nz(b->files[j].path), nz(b->files[j].source));
+			drift(c, nz(b->files[j].path));
+			j++;
+		} else {
+			file_pair(c, &a->files[i++], &b->files[j++]);
+		}
+	}
+}
+
+int mf_lock_compare(const struct mf_lock *locked, const struct mf_lock *found,
+		    struct mf_drift_list *out, struct dt_err *err)
+{
+	struct cmp c = { .out = out };
+
+	out->v = NULL;
+	out->n = 0;
+	compare_spec(&c, locked, found);
+	compare_platform(&c, locked, found);
+	compare_debs(&c, locked, found);
+	compare_files(&c, locked, found);
+	free(c.subject.s);
+	free(c.parts.s);
+	if (c.oom) {
+		mf_drift_list_release(out);
+		return oom(err);
+	}
+	return 0;
+}
+
+void mf_drift_list_release(struct mf_drift_list *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].path);
+		free(d->v[i].message);
+	}
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
+}
