@@ -296,15 +296,19 @@ const char *deps_ldconf_cache_lookup(const struct deps_ldconf *c, const char *na
 	return NULL;
 }
 
-int deps_nsswitch_services(const struct deps_root *r, struct deps_strv *services,
-			   struct deps_strv *dbs, struct dt_err *err)
+int deps_nsswitch_services(const struct deps_root *r, const char *text,
+			   struct deps_strv *services, struct deps_strv *dbs, struct dt_err *err)
 {
 	char *buf, *line, *save = NULL;
 	size_t len;
-	int rc = slurp(r, "/etc/nsswitch.conf", &buf, &len, err);
+	int rc = 0;
 
-	if (rc < 0)
+	if (text) {
+		if (!(buf = strdup(text)))
+			return dt_err_set(err, DT_ENOMEM, "out of memory");
+	} else if ((rc = slurp(r, "/etc/nsswitch.conf", &buf, &len, err)) < 0) {
 		return rc == -ENOENT ? 0 : rc;
+	}
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *hash = strchr(line, '#'), *colon, *tok, *tsave = NULL;
 		if (hash)

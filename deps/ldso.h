@@ -42,9 +42,10 @@ void deps_ldconf_release(struct deps_ldconf *c);
 
 /* The NSS services the root's /etc/nsswitch.conf names beyond "files" and "dns" (built into
  * glibc 2.36's libc), in order of first use; @dbs gets, for each, the databases using it
- * ("passwd group"). A missing file names none. @return 0, or a negative code with @err. */
-int deps_nsswitch_services(const struct deps_root *r, struct deps_strv *services,
-			   struct deps_strv *dbs, struct dt_err *err);
+ * ("passwd group"). A missing file names none. @text, when not NULL, is used instead of the
+ * root's file (the nsswitch.conf an image will carry). @return 0, or a negative code. */
+int deps_nsswitch_services(const struct deps_root *r, const char *text,
+			   struct deps_strv *services, struct deps_strv *dbs, struct dt_err *err);
 
 /* The cache's path for @name, or NULL. */
 const char *deps_ldconf_cache_lookup(const struct deps_ldconf *c, const char *name);

@@ -789,7 +789,7 @@ static int runtime_loads(struct ctx *c)
 		if ((rc = runtime_lib(c, libc, "libgcc_s.so.1", reason)) < 0)
 			return rc;
 	}
-	if ((rc = deps_nsswitch_services(c->root, &services, &dbs, c->err)) < 0)
+	if ((rc = deps_nsswitch_services(c->root, c->o->nsswitch, &services, &dbs, c->err)) < 0)
 		return rc;
 	for (size_t i = 0; i < services.n && rc == 0; i++) {
 		char *name = NULL;
@@ -797,7 +797,8 @@ static int runtime_loads(struct ctx *c)
 			rc = oom(c);
 			break;
 		}
-		snprintf(reason, sizeof(reason), "/etc/nsswitch.conf uses '%s' for %s", services.v[i],
+		snprintf(reason, sizeof(reason), "%s uses '%s' for %s",
+			 c->o->nsswitch ? "the image's nsswitch.conf" : "/etc/nsswitch.conf", services.v[i],
 			 dbs.v[i]);
 		rc = runtime_lib(c, libc, name, reason);
 		free(name);

@@ -38,6 +38,8 @@ struct deps_opts {
 	const char *library_path;  /* LD_LIBRARY_PATH of the target, or NULL */
 	enum deps_runtime_mode runtime;
 	deps_dlopen_parse_fn dlopen_parse; /* NULL: .note.dlopen notes are ignored */
+	const char *nsswitch;      /* the nsswitch.conf text the target runs with (an image's),
+				    * or NULL: the root's /etc/nsswitch.conf */
 };
 
 /* How a need was satisfied. */

@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,17 +81,67 @@ static int la_fail(struct writer *w, struct archive *a, const char *what)
 	return dt_err_set(w->err, DT_ELIB, "%s: %s", what, archive_error_string(a));
 }
 
+/* Content that must match a locked sha256 is hashed as it is written. */
+static int check_sha256(const struct pk_entry *e, struct pk_sha256 *h, struct dt_err *err)
+{
+	char found[PK_DIGEST_LEN], want[65];
+
+	pk_sha256_final(h, found);
+	for (int i = 0; i < 32; i++)
+		snprintf(want + 2 * i, 3, "%02x", e->sha256[i]);
+	if (strcmp(found + 7, want) != 0)
+		return dt_err_set(err, DT_ECHANGED,
+				  "/%s: changed since it was locked: sha256 locked %s, found %s",
+				  e->path, want, found + 7);
+	return 0;
+}
+
+/* Writes content held in memory. */
+static int copy_data(const struct pk_entry *e, struct writer *w, struct archive *a,
+		     const struct pk_layer_opts *o, uint64_t *done, uint64_t total)
+{
+	struct pk_sha256 *h = NULL;
+	int rc = 0;
+
+	if (e->has_sha256) {
+		if (!(h = pk_sha256_new(w->err)))
+			return -DT_ELIB;
+		pk_sha256_update(h, e->data, (size_t)e->size);
+		rc = check_sha256(e, h, w->err);
+		pk_sha256_free(h);
+		if (rc < 0)
+			return rc;
+	}
+	for (uint64_t off = 0; off < e->size;) {
+		size_t want = e->size - off < READ_CHUNK ? (size_t)(e->size - off) : READ_CHUNK;
+		if (archive_write_data(a, e->data + off, want) != (la_ssize_t)want)
+			return la_fail(w, a, e->path);
+		off += want;
+		*done += want;
+		if (o->progress)
+			o->progress(o->progress_ctx, *done, total);
+	}
+	return 0;
+}
+
 /* Streams one file's content into the archive, checking it does not change size. */
 static int copy_content(const struct pk_tree *t, const struct pk_entry *e, struct writer *w,
 			struct archive *a, char *buf, const struct pk_layer_opts *o,
 			uint64_t *done, uint64_t total)
 {
 	uint64_t left = e->size;
+	struct pk_sha256 *h = NULL;
 	char name[4200];
 	int fd, rc = 0;
 
-	if ((fd = pk_tree_open(t, e, w->err)) < 0)
+	if (e->data)
+		return copy_data(e, w, a, o, done, total);
+	if (e->has_sha256 && !(h = pk_sha256_new(w->err)))
+		return -DT_ELIB;
+	if ((fd = pk_tree_open(t, e, w->err)) < 0) {
+		pk_sha256_free(h);
 		return fd;
+	}
 	pk_tree_source_name(t, e, name, sizeof(name));
 	while (left > 0) {
 		size_t want = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
@@ -106,6 +157,8 @@ static int copy_content(const struct pk_tree *t, const struct pk_entry *e, struc
 					"'%s' shrank while distill was reading it", name);
 			goto out;
 		}
+		if (h)
+			pk_sha256_update(h, buf, (size_t)n);
 		if (archive_write_data(a, buf, (size_t)n) != n) {
 			rc = la_fail(w, a, name);
 			goto out;
@@ -121,7 +174,10 @@ static int copy_content(const struct pk_tree *t, const struct pk_entry *e, struc
 			rc = dt_err_set(w->err, DT_ECHANGED,
 					"'%s' grew while distill was reading it", name);
 	}
+	if (rc == 0 && h)
+		rc = check_sha256(e, h, w->err);
 out:
+	pk_sha256_free(h);
 	close(fd);
 	return rc;
 }

@@ -69,6 +69,8 @@ static void entry_release(struct pk_entry *e)
 {
 	free(e->path);
 	free(e->link);
+	free(e->src);
+	free(e->data);
 }
 
 void pk_tree_free(struct pk_tree *t)
@@ -111,6 +113,9 @@ void pk_tree_source_name(const struct pk_tree *t, const struct pk_entry *e, char
 {
 	if (e->root < 0)
 		snprintf(buf, len, "%s", e->path);
+	else if (e->src)
+		snprintf(buf, len, "%s%s%s", t->roots[e->root].name,
+			 strcmp(t->roots[e->root].name, "/") ? "/" : "", e->src);
 	else
 		snprintf(buf, len, "%s/%s", t->roots[e->root].name, e->path + e->src_off);
 }
@@ -195,6 +200,7 @@ static int read_link(int dirfd, const char *name, size_t hint, char **out)
 }
 
 static int scan_dir(struct scan *s, int dfd);
+static int root_push(struct pk_tree *t, const char *dir, struct dt_err *err);
 
 static int scan_one(struct scan *s, int dfd, const char *name)
 {
@@ -313,26 +319,15 @@ int pk_tree_add_dir(struct pk_tree *t, const char *dir, const struct pk_scan_opt
 		    struct dt_err *err)
 {
 	struct scan s = { .t = t, .o = opts, .err = err };
-	struct pk_root *roots, *r;
+	struct pk_root *r;
 	const char *prefix = opts->prefix ? opts->prefix : "";
-	size_t plen = strlen(prefix), dlen = strlen(dir);
+	size_t plen = strlen(prefix);
 	int dfd = -1, rc;
 
-	roots = realloc(t->roots, (t->nroots + 1) * sizeof(*roots));
-	if (!roots)
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
-	t->roots = roots;
-	r = &t->roots[t->nroots];
-	while (dlen > 1 && dir[dlen - 1] == '/')
-		dlen--;
-	r->name = strndup(dir, dlen);
-	r->fd = -1;
-	if (!r->name)
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
-	s.root = (int)t->nroots++;
-	r->fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (r->fd < 0)
-		return dt_err_sys(err, errno, "cannot open directory '%s'", r->name);
+	if ((rc = root_push(t, dir, err)) < 0)
+		return rc;
+	s.root = rc;
+	r = &t->roots[rc];
 	dfd = openat(r->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return dt_err_sys(err, errno, "cannot open directory '%s'", r->name);
@@ -363,6 +358,55 @@ int pk_tree_add_dir(struct pk_tree *t, const char *dir, const struct pk_scan_opt
 	rc = scan_dir(&s, dfd);
 	free(s.pb.s);
 	return rc;
+}
+
+static int root_push(struct pk_tree *t, const char *dir, struct dt_err *err)
+{
+	struct pk_root *roots = realloc(t->roots, (t->nroots + 1) * sizeof(*roots)), *r;
+	size_t dlen = strlen(dir);
+
+	if (!roots)
+		return dt_err_set(err, DT_ENOMEM, "out of memory");
+	t->roots = roots;
+	r = &t->roots[t->nroots];
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	r->fd = -1;
+	if (!(r->name = strndup(dir, dlen)))
+		return dt_err_set(err, DT_ENOMEM, "out of memory");
+	t->nroots++;
+	r->fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r->fd < 0)
+		return dt_err_sys(err, errno, "cannot open directory '%s'", r->name);
+	return (int)(t->nroots - 1);
+}
+
+int pk_tree_add_root(struct pk_tree *t, const char *dir, struct dt_err *err)
+{
+	return root_push(t, dir, err);
+}
+
+int pk_tree_add(struct pk_tree *t, const struct pk_entry *e, unsigned char *data,
+		struct dt_err *err)
+{
+	struct pk_entry *n = tree_push(t);
+
+	if (!n) {
+		free(data);
+		return dt_err_set(err, DT_ENOMEM, "out of memory");
+	}
+	*n = *e;
+	n->path = NULL;
+	n->link = NULL;
+	n->src = NULL;
+	n->data = data;
+	if (!(n->path = strdup(e->path)) || (e->link && !(n->link = strdup(e->link))) ||
+	    (e->src && !(n->src = strdup(e->src)))) {
+		entry_release(n);
+		t->n--;
+		return dt_err_set(err, DT_ENOMEM, "out of memory");
+	}
+	return 0;
 }
 
 /* ---- normalizing ---- */
@@ -529,6 +573,8 @@ int pk_tree_normalize(struct pk_tree *t, const struct pk_norm *norm, struct dt_e
 
 	for (size_t i = 0; i < t->n; i++) {
 		struct pk_entry *e = &t->v[i];
+		if (e->fixed)
+			continue;
 		e->mode = norm_mode(e, norm);
 		e->uid = norm->uid;
 		e->gid = norm->gid;
@@ -574,7 +620,7 @@ int pk_tree_open(const struct pk_tree *t, const struct pk_entry *e, struct dt_er
 	pk_tree_source_name(t, e, name, sizeof(name));
 	if (e->root < 0)
 		return dt_err_set(err, DT_EINPUT, "'%s' has no content source", e->path);
-	fd = open_beneath(t->roots[e->root].fd, e->path + e->src_off);
+	fd = open_beneath(t->roots[e->root].fd, e->src ? e->src : e->path + e->src_off);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ELOOP || errno == EXDEV)
 			return dt_err_set(err, DT_ECHANGED,

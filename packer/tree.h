@@ -30,6 +30,13 @@ struct pk_entry {
 	size_t src_off;
 	uint64_t dev, ino;
 	uint32_t nlink;
+	/* Entries added with pk_tree_add (images): */
+	char *src;            /* content path inside root @root (no symlinks), instead of
+			       * path + src_off; or NULL */
+	unsigned char *data;  /* content held in memory (owned by the tree), or NULL */
+	int fixed;            /* mode, owner and mtime are final: normalize keeps them */
+	int has_sha256;       /* the content must hash to @sha256 when it is written */
+	unsigned char sha256[32];
 };
 
 /* How a directory is read into the tree. */
@@ -70,6 +77,18 @@ void pk_tree_free(struct pk_tree *t);
  * @return 0, or a negative code with @err naming the path. */
 int pk_tree_add_dir(struct pk_tree *t, const char *dir, const struct pk_scan_opts *opts,
 		    struct dt_err *err);
+
+/* Registers @dir as a content root for pk_tree_add. Not scanned.
+ * @return its index (>= 0), or a negative code with @err naming @dir. */
+int pk_tree_add_root(struct pk_tree *t, const char *dir, struct dt_err *err);
+
+/* Adds a copy of @e, made by the caller (path, type, mode, uid, gid, mtime, link, size,
+ * fixed, has_sha256/sha256; root and src for content read from a root, with dev and ino
+ * checked when it is opened). @data, when not NULL, is the content (@e->size bytes): the
+ * tree takes ownership of it, also on failure. Paths are not checked here: the caller
+ * confines them. @return 0, or -DT_ENOMEM with @err set. */
+int pk_tree_add(struct pk_tree *t, const struct pk_entry *e, unsigned char *data,
+		struct dt_err *err);
 
 /* Applies @norm, sorts (per directory, bytewise: "sub", "sub/x", "sub-a"), adds every
  * missing parent directory, merges directories present in several DIRs (the first one's

@@ -1,34 +1,49 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The demo: packs a real directory (/usr/include) into a zstd tarball twice, under different
-# umask, timezone, locale, working directory, CPU count and output kind, and shows that the
-# two archives are the same bytes.
+# The demo: makes a distroless image of this machine's curl from specs/curl.yaml, twice,
+# under different umask, timezone, locale, working directory, CPU count and output path;
+# shows that both have the same digests, and runs both with podman as the nonroot user.
 set -eu
 DISTILL=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=${DEMO_DIR:-/usr/include}
+repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/distill-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+ids=""
+cleanup() { [ -z "$ids" ] || podman rmi -f $ids >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT INT TERM
 export SOURCE_DATE_EPOCH=1700000000
+cp "$repo/specs/curl.yaml" "$work/curl.yaml"
 
-echo "== distill demo: packing $SRC ($(du -sh "$SRC" | cut -f1)) twice, SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH"
+echo "== distill demo: a distroless curl image from specs/curl.yaml, built twice"
 echo
-echo "-- run 1: umask 022, TZ=UTC, LC_ALL=C.UTF-8, output to a file"
-(umask 022; cd "$work" && TZ=UTC LC_ALL=C.UTF-8 "$DISTILL" tar "$SRC" -o one.tar.zst)
+echo "-- distill lock: pin every input (sha256, mode, owner, Debian package)"
+"$DISTILL" lock "$work/curl.yaml"
 echo
-echo "-- run 2: umask 077, TZ=Asia/Kolkata, LC_ALL=tr_TR.UTF-8, one CPU, another cwd, through a pipe"
-mkdir -p "$work/elsewhere"
+echo "-- build 1: umask 022, TZ=UTC, LC_ALL=C.UTF-8"
+(umask 022; cd "$work" && TZ=UTC LC_ALL=C.UTF-8 "$DISTILL" build curl.yaml -o one.oci)
+echo
+echo "-- build 2: umask 077, TZ=Asia/Kolkata, LC_ALL=tr_TR.UTF-8, one CPU, another cwd and path"
+mkdir -p "$work/elsewhere/deeper"
 (umask 077; cd "$work/elsewhere" && TZ=Asia/Kolkata LC_ALL=tr_TR.UTF-8 \
-    taskset -c 0 "$DISTILL" tar "$SRC/" -o - --compression zstd | cat > ../two.tar.zst)
+    taskset -c 0 "$DISTILL" build ../curl.yaml -o deeper/two.oci)
 echo
-a=$(sha256sum "$work/one.tar.zst" | cut -d' ' -f1)
-b=$(sha256sum "$work/two.tar.zst" | cut -d' ' -f1)
-echo "run 1: sha256:$a"
-echo "run 2: sha256:$b"
-if cmp -s "$work/one.tar.zst" "$work/two.tar.zst"; then
-    echo "identical: the archive depends on the files, not on the machine"
+a=$(sha256sum "$work/one.oci/index.json" | cut -d' ' -f1)
+b=$(sha256sum "$work/elsewhere/deeper/two.oci/index.json" | cut -d' ' -f1)
+if diff -r "$work/one.oci" "$work/elsewhere/deeper/two.oci" >/dev/null; then
+    echo "identical: index.json sha256:$a in both, and every blob the same bytes"
 else
-    echo "DIFFERENT: this is a bug, please report it"; exit 1
+    echo "DIFFERENT (index sha256:$a vs sha256:$b): this is a bug, please report it"; exit 1
 fi
 echo
-echo "-- the first entries, as GNU tar lists them:"
-zstd -dcq "$work/one.tar.zst" | tar --numeric-owner -tvf - | head -5
+if command -v podman >/dev/null && [ "$(id -u)" = 0 ]; then
+    for img in one.oci elsewhere/deeper/two.oci; do
+        id=$(podman pull -q "oci:$work/$img")
+        ids="$ids $id"
+        echo "-- podman run $img (image $(echo "$id" | cut -c1-12), user $(podman image inspect --format '{{.Config.User}}' "$id"))"
+        podman run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+            "$id" --version | head -2
+    done
+else
+    echo "(podman runs need root and podman: skipped)"
+fi
+echo
+echo "-- the image's files: $(tar -tzf "$work/one.oci/blobs/sha256/$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"][7:]; print(json.load(open(sys.argv[1]+"/blobs/sha256/"+m))["layers"][0]["digest"][7:])' "$work/one.oci")" | wc -l) paths in the base layer"

@@ -9,7 +9,9 @@ libarchive-dev libzstd-dev zlib1g-dev libdeflate-dev libxxhash-dev libelf-dev
 libjansson-dev libyaml-dev libssl-dev libcmocka-dev
 tar libarchive-tools zstd gzip faketime util-linux locales xxd python3 time
 libc6-arm64-cross libc6-armhf-cross libc6-riscv64-cross libc6-i386-cross qemu-user
-pax-utils"
+pax-utils
+skopeo umoci podman crun fuse-overlayfs uidmap dpkg-dev python3-yaml ca-certificates
+curl jq sqlite3 xz-utils openssl cppcheck"
 
 missing=""
 for p in $PKGS; do

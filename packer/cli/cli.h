@@ -9,6 +9,9 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "manifest/lock.h"
+#include "manifest/spec.h"
+#include "packer/image.h"
 
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 
@@ -23,6 +26,8 @@ extern const struct cli_cmd cli_cmds[];
 
 int cmd_tar(int argc, char **argv);
 int cmd_deps(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
+int cmd_build(int argc, char **argv);
 
 /* "distill: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -31,6 +36,18 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints @err's message. @return CLI_ERROR. */
 int cli_fail(const struct dt_err *err);
+
+/* Warnings of the libraries (pk_warn_fn): "distill: warning: <msg>". */
+void cli_warn_cb(void *ctx, const char *msg);
+/* SOURCE_DATE_EPOCH from the option @opt (or NULL), else the environment, else the default. */
+int cli_epoch(const char *opt, int64_t *out, struct dt_err *err);
+/* The lockfile beside a spec: "dir/name.yaml" -> "dir/name.lock.json" (free() it). */
+char *cli_lock_path(const char *spec);
+/* Loads the spec and plans its image. */
+int cli_plan(const char *spec_path, const char *debs, int64_t epoch, struct mf_spec **spec,
+	     struct pk_image **img, struct dt_err *err);
+/* "distill: drift: <message>" for each, and a count naming @lock. */
+void cli_print_drift(const struct mf_drift_list *d, const char *lock);
 
 /* A progress bar on stderr, shown only when stderr is a terminal and the work has taken
  * more than a second; redrawn at most ten times a second. */

@@ -23,6 +23,8 @@ static const char deps_usage[] =
 	"      --root DIR             resolve inside DIR (a sysroot; default /); ELF paths are\n"
 	"                             inside the root\n"
 	"      --library-path P       LD_LIBRARY_PATH of the target (colon-separated)\n"
+	"      --nsswitch FILE        the nsswitch.conf the target runs with (a host file),\n"
+	"                             instead of the root's /etc/nsswitch.conf\n"
 	"      --runtime MODE         loads no DT_NEEDED shows (libgcc_s for pthread_cancel):\n"
 	"                             auto: add them (default), list: only report, off: ignore\n"
 	"      --tree                 print the loading tree instead\n"
@@ -33,7 +35,8 @@ static const char deps_usage[] =
 	"Exit status: 0 resolved, 1 error or a library missing (as ld.so would fail), 2 usage.\n"
 	"See docs/deps.md for the rules.\n";
 
-enum { OPT_ROOT = 256, OPT_LIBPATH, OPT_RUNTIME, OPT_TREE, OPT_JSON, OPT_ALLOW_MISSING };
+enum { OPT_ROOT = 256, OPT_LIBPATH, OPT_RUNTIME, OPT_TREE, OPT_JSON, OPT_ALLOW_MISSING,
+       OPT_NSSWITCH };
 
 static const struct option deps_options[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
@@ -42,6 +45,7 @@ static const struct option deps_options[] = {
 	{ "tree", no_argument, NULL, OPT_TREE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
+	{ "nsswitch", required_argument, NULL, OPT_NSSWITCH },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -121,7 +125,7 @@ int cmd_deps(int argc, char **argv)
 			       .dlopen_parse = mf_dlopen_note_parse };
 	struct deps_result *r = NULL;
 	struct dt_err err;
-	char **inputs = NULL;
+	char **inputs = NULL, *nss = NULL;
 	int c, tree = 0, json = 0, allow_missing = 0, rc = CLI_OK, n = 0;
 
 	dt_err_clear(&err);
@@ -144,17 +148,34 @@ int cmd_deps(int argc, char **argv)
 		case OPT_TREE: tree = 1; break;
 		case OPT_JSON: json = 1; break;
 		case OPT_ALLOW_MISSING: allow_missing = 1; break;
+		case OPT_NSSWITCH: {
+			FILE *f = fopen(optarg, "re");
+			size_t len = 0;
+			free(nss);
+			nss = NULL;
+			if (!f || getdelim(&nss, &len, '\0', f) < 0) {
+				if (f)
+					fclose(f);
+				free(nss);
+				cli_error("cannot read '%s'", optarg);
+				return CLI_ERROR;
+			}
+			fclose(f);
+			o.nsswitch = nss;
+			break;
+		}
 		case 'h': fputs(deps_usage, stdout); return CLI_OK;
 		case ':': return cli_usage_error("deps", "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error("deps", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error("deps", "no ELF file given");
-	if (tree && json)
-		return cli_usage_error("deps", "--tree and --json exclude each other");
-	if (!(inputs = calloc((size_t)(argc - optind), sizeof(char *))))
-		return cli_usage_error("deps", "out of memory");
+	if (optind >= argc || (tree && json) ||
+	    !(inputs = calloc((size_t)(argc - optind), sizeof(char *)))) {
+		free(nss);
+		return cli_usage_error("deps", optind >= argc ? "no ELF file given"
+					       : tree && json ? "--tree and --json exclude each other"
+					       : "out of memory");
+	}
 	for (int i = optind; i < argc; i++) {
 		/* With the host as root, a relative path is relative to the working directory. */
 		if (argv[i][0] != '/' && strcmp(o.root, "/") == 0) {
@@ -207,6 +228,7 @@ out:
 	for (int i = 0; i < n; i++)
 		free(inputs[i]);
 	free(inputs);
+	free(nss);
 	deps_result_free(r);
 	return rc;
 }

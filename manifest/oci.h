@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* The OCI image documents (image-spec v1.1): config, manifest and index, and the
+ * docker-archive manifest.json, built from plain values and serialized with the one JSON
+ * policy (sorted keys, compact), so their bytes and digests depend only on those values. */
+#ifndef DISTILL_MANIFEST_OCI_H
+#define DISTILL_MANIFEST_OCI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define MF_OCI_INDEX_TYPE "application/vnd.oci.image.index.v1+json"
+#define MF_OCI_MANIFEST_TYPE "application/vnd.oci.image.manifest.v1+json"
+#define MF_OCI_CONFIG_TYPE "application/vnd.oci.image.config.v1+json"
+#define MF_OCI_LAYER_TYPE "application/vnd.oci.image.layer.v1.tar"
+#define MF_OCI_REF_NAME "org.opencontainers.image.ref.name"
+#define MF_OCI_CREATED "org.opencontainers.image.created"
+
+struct mf_kv;
+
+/* A content descriptor: "sha256:<hex>" and size. */
+struct mf_oci_desc {
+	const char *media_type;
+	const char *digest;
+	uint64_t size;
+};
+
+struct mf_oci_config {
+	const char *os, *arch, *variant;     /* variant may be NULL */
+	const char *created;                 /* RFC 3339 */
+	const char *user, *workdir, *stop_signal;   /* each may be NULL */
+	const char *const *entrypoint; size_t nentrypoint;
+	const char *const *cmd; size_t ncmd;
+	const char *const *env; size_t nenv; /* "K=V" */
+	const struct mf_kv *labels; size_t nlabels;
+	const char *const *ports; size_t nports;   /* "8080/tcp" */
+	const char *const *volumes; size_t nvolumes;
+	const char *const *diff_ids; size_t nlayers;
+	const char *const *history;          /* created_by of each layer */
+};
+
+/* Each builder returns the compact JSON text in *@out (free() it).
+ * @return 0, or a negative code with @err set. */
+int mf_oci_config_json(const struct mf_oci_config *c, char **out, struct dt_err *err);
+
+/* @annotations: sorted by the serializer; may be empty. */
+int mf_oci_manifest_json(const struct mf_oci_desc *config, const struct mf_oci_desc *layers,
+			 size_t nlayers, const struct mf_kv *annotations, size_t nannotations,
+			 char **out, struct dt_err *err);
+
+/* One manifest of an index, with its platform and ref.name. */
+struct mf_oci_index_entry {
+	struct mf_oci_desc desc;
+	const char *os, *arch, *variant;
+	const char *ref_name;                /* may be NULL */
+};
+
+int mf_oci_index_json(const struct mf_oci_index_entry *v, size_t n, char **out,
+		      struct dt_err *err);
+
+/* Reads an existing index.json's manifests (for adding an image to an OCI layout): every
+ * entry whose ref.name is not @drop_ref is kept as raw JSON in *@keep (a json array text,
+ * free() it). @return 0, or -DT_EINPUT naming @name when it is not an OCI index. */
+int mf_oci_index_merge(const char *name, const char *old_index, const char *drop_ref,
+		       const struct mf_oci_index_entry *add, char **out, struct dt_err *err);
+
+/* docker-archive manifest.json: [{"Config": ..., "RepoTags": [...], "Layers": [...]}]. */
+int mf_docker_manifest_json(const char *config_path, const char *repo_tag,
+			    const char *const *layer_paths, size_t nlayers, char **out,
+			    struct dt_err *err);
+
+#endif
