@@ -247,9 +247,11 @@ static int add_host(struct pk_image *img, int root, const char *rel, const char 
 			goto out;
 		}
 		target[n] = '\0';
+		struct stat to;
 		if (!(e = push(img, path, MF_LOCK_SYMLINK, layer, prio, source)) ||
 		    !(e->link = strdup(target)))
 			goto nomem;
+		e->link_to_dir = fstatat(dfd, leaf, &to, 0) == 0 && S_ISDIR(to.st_mode);
 	} else if (S_ISREG(st.st_mode)) {
 		if (!(e = push(img, path, MF_LOCK_REG, layer, prio, source)) ||
 		    !(e->src = strdup(rel)))
@@ -1146,7 +1148,7 @@ static int owners(struct pk_image *img, const struct mf_dpkg *db, const struct s
 		struct img_entry *e = &img->v[i];
 		const char *name = e->pkg, *text = NULL;
 		size_t j;
-		if (e->type == MF_LOCK_DIR || strcmp(e->source, "distill") == 0)
+		if (e->type == MF_LOCK_DIR || e->link_to_dir || strcmp(e->source, "distill") == 0)
 			continue;
 		if (!name && e->root == 0 && db) {
 			const struct mf_dpkg_pkg *p = mf_dpkg_owner(db, strchr(e->source, ':') + 1);

@@ -19,6 +19,7 @@ struct img_entry {
 	char *source;            /* for the lock: "distill", "host:...", "deb:name@version:..." */
 	char *pkg, *pkg_version; /* owning Debian package, or NULL */
 	enum mf_lock_layer layer;
+	int link_to_dir;         /* a symlink to a directory (not owned by one package) */
 	int prio;                /* which of two sources of one path wins (lower) */
 };
 

@@ -476,8 +476,10 @@ static int write_layout(struct pk_image *img, int dfd, const char *dir,
 	int has[PK_IMAGE_MAX_LAYERS] = { 0 };
 	int rc;
 
-	if (o->format == PK_FORMAT_DOCKER_ARCHIVE)
+	if (o->format == PK_FORMAT_DOCKER_ARCHIVE) {
 		lo.compression = PK_COMP_NONE;
+		lo.level = 0;
+	}
 	for (size_t i = 0; i < img->n; i++)
 		has[img->v[i].layer] = 1;
 	snprintf(bname, sizeof(bname), "%s/blobs/sha256", dir);

@@ -36,10 +36,11 @@ fi
 echo
 if command -v podman >/dev/null && [ "$(id -u)" = 0 ]; then
     for img in one.oci elsewhere/deeper/two.oci; do
-        id=$(podman pull -q "oci:$work/$img")
+        id="localhost/distill-demo/curl-$(basename "$img" .oci):latest"
+        skopeo copy -q "oci:$work/$img" "containers-storage:$id"
         ids="$ids $id"
-        echo "-- podman run $img (image $(echo "$id" | cut -c1-12), user $(podman image inspect --format '{{.Config.User}}' "$id"))"
-        podman run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+        echo "-- podman run $img (image $id, user $(podman image inspect --format '{{.Config.User}}' "$id"))"
+        podman --runtime runc run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
             "$id" --version | head -2
     done
 else

@@ -27,7 +27,7 @@ with tempfile.NamedTemporaryFile("w", suffix=".conf") as nss:
     bins = spec.get("binaries", [])
     if bins:
         cmd = [distill, "deps", "--nsswitch", nss.name,
-               "--runtime", spec.get("runtime", "auto")] + bins
+               "--runtime", {False: "off", True: "auto"}.get(spec.get("runtime"), spec.get("runtime", "auto"))] + bins
         for p in subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split():
             want.add(p)
             owned.add(p)

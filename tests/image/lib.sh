@@ -16,19 +16,20 @@ need_podman() {
 }
 
 prun() {
-    podman run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$@"
+    podman --runtime runc run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$@"
 }
 
-# pull_oci DIR: copies the OCI layout's single image into podman's storage; prints its ID.
+# pull_oci DIR: copies the OCI layout's single image into podman's storage; prints its name.
 pull_oci() {
-    local id
-    id=$(podman pull -q "oci:$1") || fail "podman pull oci:$1"
-    LOADED_IMAGES+=("$id")
-    echo "$id"
+    local name="localhost/distill-test/img-$$-$RANDOM:latest"
+    skopeo copy -q "oci:$1" "containers-storage:$name" >&2 || fail "skopeo copy oci:$1 to podman"
+    LOADED_IMAGES+=("$name")
+    echo "$name"
 }
 
 cleanup_images() {
-    [ ${#LOADED_IMAGES[@]} -gt 0 ] && podman rmi -f "${LOADED_IMAGES[@]}" >/dev/null 2>&1
+    local i
+    for i in "${LOADED_IMAGES[@]}"; do podman rmi -f "$i" >/dev/null 2>&1 || true; done
     return 0
 }
 

@@ -24,34 +24,34 @@ for comp in gzip zstd; do
         [ "$got" = "$ref" ] || { diff <(echo "$ref") <(echo "$got") >&2; fail "$comp: $1 changed the image"; }
         n=$((n + 1))
     }
-    (umask 077; build "$W/v-umask-$comp" --compression $comp) | check "umask 077"
-    (umask 002; build "$W/v-umask2-$comp" --compression $comp) | check "umask 002"
-    TZ=Pacific/Kiritimati build "$W/v-tz-$comp" --compression $comp | check "TZ"
-    LC_ALL=tr_TR.UTF-8 build "$W/v-tr-$comp" --compression $comp | check "locale tr_TR"
-    LC_ALL=C build "$W/v-c-$comp" --compression $comp | check "locale C"
-    (cd / && build "$W/v-cwd-$comp" --compression $comp) | check "cwd"
-    mkdir -p "$W/deeper/out/path"; build "$W/deeper/out/path/img-$comp" --compression $comp | check "output path"
-    HOME=/nonexistent PATH=/usr/bin:/bin USER=nobody HOSTNAME=elsewhere build "$W/v-env-$comp" --compression $comp | check "environment"
+    check "umask 077" < <((umask 077; build "$W/v-umask-$comp" --compression $comp))
+    check "umask 002" < <((umask 002; build "$W/v-umask2-$comp" --compression $comp))
+    check "TZ" < <(TZ=Pacific/Kiritimati build "$W/v-tz-$comp" --compression $comp)
+    check "locale tr_TR" < <(LC_ALL=tr_TR.UTF-8 build "$W/v-tr-$comp" --compression $comp)
+    check "locale C" < <(LC_ALL=C build "$W/v-c-$comp" --compression $comp)
+    check "cwd" < <((cd / && build "$W/v-cwd-$comp" --compression $comp))
+    check "output path" < <(mkdir -p "$W/deeper/out/path"; build "$W/deeper/out/path/img-$comp" --compression $comp)
+    check "environment" < <(HOME=/nonexistent PATH=/usr/bin:/bin USER=nobody HOSTNAME=elsewhere build "$W/v-env-$comp" --compression $comp)
     if command -v faketime >/dev/null; then
         ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
             faketime '2031-02-03 04:05:06' "$DISTILL" build -q "$W/p/app.yaml" -o "$W/v-clock-$comp" --compression $comp ||
             fail "build under faketime"
-        digests "$W/v-clock-$comp" | check "clock"
+        check "clock" < <(digests "$W/v-clock-$comp")
     fi
     if command -v taskset >/dev/null; then
         taskset -c 0 "$DISTILL" build -q "$W/p/app.yaml" -o "$W/v-cpu-$comp" --compression $comp || fail "taskset"
-        digests "$W/v-cpu-$comp" | check "one CPU"
+        check "one CPU" < <(digests "$W/v-cpu-$comp")
     fi
     # input metadata: new mtimes (with nanoseconds) and modes on the project's files
     touch -d '2030-01-01 00:00:00.123456789' "$W/p/app" "$W/p/conf/app.conf" "$W/p/lib/libhello.so.1"
     chmod 0600 "$W/p/conf/app.conf"
-    build "$W/v-mtime-$comp" --compression $comp | check "input mtimes and modes"
+    check "input mtimes and modes" < <(build "$W/v-mtime-$comp" --compression $comp)
     chmod 0644 "$W/p/conf/app.conf"
     # the same directory made in another order (other inode and dirent order)
     mv "$W/p/conf" "$W/p/conf.old"; mkdir "$W/p/conf"
     for f in $(ls "$W/p/conf.old" | sort -r); do cp "$W/p/conf.old/$f" "$W/p/conf/"; done
     rm -rf "$W/p/conf.old"
-    build "$W/v-order-$comp" --compression $comp | check "directory order"
+    check "directory order" < <(build "$W/v-order-$comp" --compression $comp)
     echo "ok   $comp: $n rebuilds under different conditions gave identical digests"
 done
 

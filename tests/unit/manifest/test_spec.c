@@ -1,8 +1,151 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
+/* Unit tests of the image-spec parser: every field of a full spec, the defaults, and the
+ * errors (file, line and key named). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-int main(void) { return 0; }
+#include <string.h>
+
+#include "manifest/spec.h"
+
+static struct mf_spec *parse_ok(const char *yaml)
+{
+	struct mf_spec *s = NULL;
+	struct dt_err err;
+	int rc = mf_spec_parse("t.yaml", "/proj", yaml, strlen(yaml), &s, &err);
+	if (rc != 0)
+		fail_msg("unexpected error: %s", err.msg);
+	return s;
+}
+
+static void expect_error(const char *yaml, const char *msg)
+{
+	struct mf_spec *s = NULL;
+	struct dt_err err;
+
+	dt_err_clear(&err);
+	assert_int_equal(mf_spec_parse("t.yaml", "/proj", yaml, strlen(yaml), &s, &err),
+			 -DT_EINPUT);
+	assert_null(s);
+	if (!strstr(err.msg, msg))
+		fail_msg("error '%s' lacks '%s'", err.msg, msg);
+}
+
+static void test_full(void **state)
+{
+	struct mf_spec *s;
+	(void)state;
+	s = parse_ok("name: example/app:1.0\nplatform: linux/arm64/v8\ncertificates: true\n"
+		     "runtime: off\ndebs: ./debs\n"
+		     "binaries:\n  - /usr/bin/curl\n  - {path: ./build/app, dst: /app//bin/}\n"
+		     "files:\n  - {src: conf, dst: /etc/app, mode: \"0640\", uid: 0, gid: 1000}\n"
+		     "packages:\n  - tzdata=2024a-0\n  - name: libssl3\n    paths: [/usr/lib/*/libssl*]\n"
+		     "users:\n  - {name: app, uid: 1000, gid: 1000}\n"
+		     "groups:\n  - {name: app, gid: 1000, members: [app]}\n"
+		     "config:\n  entrypoint: /app/bin\n  env: {TZ: UTC, A: b}\n"
+		     "  exposed_ports: [8080, 53/udp]\n  volumes: [/data]\n  labels: {k: v}\n"
+		     "annotations: {a: b}\n");
+	assert_string_equal(s->name, "example/app:1.0");
+	assert_string_equal(s->platform, "linux/arm64/v8");
+	assert_string_equal(s->root, "/");
+	assert_int_equal(s->certificates, 1);
+	assert_int_equal(s->runtime, MF_RUNTIME_OFF);
+	assert_string_equal(s->debs, "/proj/debs");
+	assert_int_equal(s->nbinaries, 2);
+	assert_string_equal(s->binaries[0].path, "/usr/bin/curl");
+	assert_null(s->binaries[0].dst);
+	assert_string_equal(s->binaries[1].path, "/proj/build/app");
+	assert_string_equal(s->binaries[1].dst, "/app/bin");
+	assert_int_equal(s->binaries[1].line, 8);
+	assert_string_equal(s->files[0].src, "/proj/conf");
+	assert_int_equal(s->files[0].mode, 0640);
+	assert_int_equal(s->files[0].gid, 1000);
+	assert_string_equal(s->packages[0].name, "tzdata");
+	assert_string_equal(s->packages[0].version, "2024a-0");
+	assert_int_equal(s->packages[1].npaths, 1);
+	assert_int_equal(s->users[0].uid, 1000);
+	assert_string_equal(s->groups[0].members[0], "app");
+	assert_int_equal(s->config.nentrypoint, 1);
+	assert_string_equal(s->config.env[0], "TZ=UTC");
+	assert_string_equal(s->config.env[1], "A=b");
+	assert_string_equal(s->config.exposed_ports[0], "8080/tcp");
+	assert_string_equal(s->config.exposed_ports[1], "53/udp");
+	assert_string_equal(s->config.user, "nonroot");
+	assert_string_equal(s->config.workdir, "/home/nonroot");
+	mf_spec_free(s);
+}
+
+static void test_defaults(void **state)
+{
+	struct mf_spec *s;
+	(void)state;
+	s = parse_ok("name: app\nbase: scratch\n");
+	assert_string_equal(s->name, "app:latest");
+	assert_int_equal(s->base, MF_BASE_SCRATCH);
+	assert_null(s->config.user);
+	assert_null(s->config.workdir);
+	mf_spec_free(s);
+}
+
+static void test_sha256(void **state)
+{
+	struct mf_spec *s;
+	unsigned char expect[32];
+	(void)state;
+	s = parse_ok("name: a\n");
+	memcpy(expect, s->sha256, 32);
+	mf_spec_free(s);
+	s = parse_ok("name: a\n");
+	assert_memory_equal(expect, s->sha256, 32);
+	mf_spec_free(s);
+	/* a comment is a change of the spec */
+	s = parse_ok("name: a\n# comment\n");
+	assert_memory_not_equal(expect, s->sha256, 32);
+	mf_spec_free(s);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	expect_error("base: scratch\n", "t.yaml:1: name: missing");
+	expect_error("name: a\nbogus: 1\n", "t.yaml:2: bogus: unknown key");
+	expect_error("name: a\nname: b\n", "t.yaml:2: name: duplicate key");
+	expect_error("name: a\nconfig:\n  user: [x]\n", "t.yaml:3: config.user: expected a string");
+	expect_error("name: a\nbinaries:\n  - /x\n  - {path: /y, dst: rel}\n",
+		     "t.yaml:4: binaries[1].dst: must be an absolute path");
+	expect_error("name: a\nfiles:\n  - {src: x, dst: /a/../b}\n", "'.' and '..'");
+	expect_error("name: a\nfiles:\n  - {src: x, dst: /a, mode: \"0999\"}\n", "octal mode");
+	expect_error("name: a\ncertificates: yes\n", "expected true or false");
+	expect_error("name: a\nconfig:\n  exposed_ports: [70000]\n", "PORT");
+	expect_error("name: a\nx: &a 1\ny: *a\n", "aliases are not allowed");
+	expect_error("name: a\n  - :\n", "invalid YAML");
+	expect_error("name: Upper\n", "not a valid repository");
+	expect_error("name: a\nusers:\n  - {name: nonroot, uid: 5, gid: 5}\n", "clashes");
+	expect_error("name: a\nroot: /srv/sysroot\nbinaries: [./app]\n", "needs root: /");
+}
+
+static void test_depth(void **state)
+{
+	char buf[4096] = "name: a\nannotations: ";
+	(void)state;
+	for (int i = 0; i < 100; i++)
+		strcat(buf, "[");
+	for (int i = 0; i < 100; i++)
+		strcat(buf, "]");
+	strcat(buf, "\n");
+	expect_error(buf, "nested deeper");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_depth),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
