@@ -17,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		volatile size_t sum = 0;
 		for (size_t i = 0; i < d->nentries; i++)
 			sum += d->entries[i].path[0] + (d->entries[i].size ? d->entries[i].data[0] : 0);
+		(void)sum;
 		pk_deb_free(d);
 	}
 	return 0;

@@ -6,6 +6,7 @@
 set -euo pipefail
 fuzzer=$1 secs=$2; shift 2
 name=$(basename "$fuzzer")
+[ -x "$fuzzer" ] || { echo "FAIL: no fuzz target at $fuzzer"; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d "${TMPDIR:-/tmp}/distill-fuzz.XXXXXX")
 trap 'rm -rf "$W"' EXIT
