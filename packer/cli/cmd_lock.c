@@ -113,7 +113,7 @@ int cmd_lock(int argc, char **argv)
 		else if (drift.n)
 			cli_print_drift(&drift, path);
 		else if (!quiet)
-			fprintf(stderr, "distill: %s: no drift (%zu paths, %zu packages)\n", path,
+			fprintf(stderr, "distill: %s: no drift (%zu paths, %zu .deb files)\n", path,
 				found->nfiles, found->ndebs);
 		rc = drift.n ? CLI_ERROR : CLI_OK;
 		goto out;
@@ -139,7 +139,7 @@ int cmd_lock(int argc, char **argv)
 		goto out;
 	}
 	if (!quiet)
-		fprintf(stderr, "distill: wrote %s: %zu paths, %zu packages, %llu bytes of content\n",
+		fprintf(stderr, "distill: wrote %s: %zu paths, %zu .deb files, %llu bytes of content\n",
 			path, found->nfiles, found->ndebs,
 			(unsigned long long)pk_image_bytes(img));
 	rc = CLI_OK;
