@@ -51,6 +51,28 @@ static la_ssize_t inner_read(struct archive *a, void *ctx, const void **buf)
 	return n;
 }
 
+/* A tar member of the ar archive @outer (control.tar.*, data.tar.*), read as it streams.
+ * @return the archive, or NULL with @err set. */
+static struct archive *open_inner(const struct pk_deb *d, struct archive *outer,
+				  const char *member, struct dt_err *err)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a) {
+		oom(err);
+		return NULL;
+	}
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_filter_all(a);
+	if (archive_read_open(a, outer, NULL, inner_read, NULL) != ARCHIVE_OK) {
+		dt_err_set(err, DT_EINPUT, "'%s': %s: %s", d->file, member, archive_error_string(a));
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
 /* "./usr/bin/x" -> "/usr/bin/x"; NULL for the root itself. @return 0, or -1 with @why. */
 static int norm_name(const char *name, char **out, const char **why)
 {
@@ -128,22 +150,14 @@ static const char *below_symlink(struct pk_deb *d, const char *path)
 static int read_data_tar(struct pk_deb *d, struct archive *outer, const char *member,
 			 pk_deb_filter_fn filter, void *ctx, struct dt_err *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = open_inner(d, outer, member, err);
 	struct archive_entry *ae;
 	uint64_t total = 0;
 	size_t cap = 0;
 	int rc = 0, r;
 
 	if (!a)
-		return oom(err);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	archive_read_support_filter_all(a);
-	if (archive_read_open(a, outer, NULL, inner_read, NULL) != ARCHIVE_OK) {
-		rc = dt_err_set(err, DT_EINPUT, "'%s': %s: %s", d->file, member,
-				archive_error_string(a));
-		goto out;
-	}
+		return -err->code;
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(ae), *why = NULL, *via;
 		struct pk_deb_entry *e;
@@ -297,20 +311,12 @@ static char *field(const char *text, const char *name)
 static int read_control_tar(struct pk_deb *d, struct archive *outer, const char *member,
 			    struct dt_err *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = open_inner(d, outer, member, err);
 	struct archive_entry *ae;
 	int rc = 0, r;
 
 	if (!a)
-		return oom(err);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	archive_read_support_filter_all(a);
-	if (archive_read_open(a, outer, NULL, inner_read, NULL) != ARCHIVE_OK) {
-		rc = dt_err_set(err, DT_EINPUT, "'%s': %s: %s", d->file, member,
-				archive_error_string(a));
-		goto out;
-	}
+		return -err->code;
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(ae);
 		la_int64_t size = archive_entry_size(ae);

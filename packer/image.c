@@ -921,7 +921,7 @@ static int entry_cmp(const void *a, const void *b)
 	return (x->prio > y->prio) - (x->prio < y->prio);
 }
 
-static struct img_entry *find(struct pk_image *img, const char *path)
+struct img_entry *img_find(const struct pk_image *img, const char *path)
 {
 	size_t lo = 0, hi = img->n;
 
@@ -1113,7 +1113,7 @@ static int parents(struct pk_image *img, struct dt_err *err)
 		while ((slash = strrchr(p, '/')) && slash != p) {
 			struct img_entry *x;
 			*slash = '\0';
-			if ((x = find(img, p))) {
+			if ((x = img_find(img, p))) {
 				if (x->type != MF_LOCK_DIR) {
 					int rc = dt_err_set(err, DT_EINPUT,
 						"%s: '%s' is not a directory (%s), but '%s' is inside it",

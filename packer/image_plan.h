@@ -39,4 +39,7 @@ struct pk_image {
 	size_t nenv;
 };
 
+/* The entry at @path of a plan sorted by path (strcmp), or NULL. */
+struct img_entry *img_find(const struct pk_image *img, const char *path);
+
 #endif

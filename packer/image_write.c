@@ -26,23 +26,6 @@ static int oom(struct dt_err *err)
 
 /* ---- layer trees ---- */
 
-static const struct img_entry *find(const struct pk_image *img, const char *path)
-{
-	size_t lo = 0, hi = img->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(img->v[mid].path, path);
-		if (c == 0)
-			return &img->v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* Moves entry @e of the plan into @t (its content too: a plan is written once). */
 static int tree_put(struct pk_tree *t, struct img_entry *e, int64_t epoch, struct dt_err *err)
 {
@@ -110,7 +93,7 @@ static int layer_tree(struct pk_image *img, int layer, struct pk_tree **out,
 			const struct img_entry *d;
 			size_t j;
 			*slash = '\0';
-			if (!(d = find(img, p)))
+			if (!(d = img_find(img, p)))
 				break; /* cannot happen: the plan has every parent */
 			j = (size_t)(d - img->v);
 			if (added[j])
