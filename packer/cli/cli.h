@@ -7,10 +7,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
+#include <jansson.h>
 
 #include "common/err.h"
 #include "manifest/lock.h"
 #include "manifest/spec.h"
+#include "packer/diff.h"
 #include "packer/image.h"
 
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
@@ -28,6 +30,15 @@ int cmd_tar(int argc, char **argv);
 int cmd_deps(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+/* The text report of a comparison: differences grouped by section and counted, each
+ * line prefixed with @indent. */
+void cli_diff_print(FILE *f, const struct pk_diff *d, const char *indent);
+/* The JSON report of a comparison (json_decref() it), or NULL when out of memory. */
+json_t *cli_diff_json(const struct pk_diff *d, unsigned ignore);
 
 /* "distill: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,6 +14,7 @@
 
 const struct cli_cmd cli_cmds[] = {
 	{ "build", cmd_build, "build a reproducible OCI image from a spec and its lockfile" },
+	{ "diff", cmd_diff, "explain every difference between two images or tarballs" },
 	{ "deps", cmd_deps, "list the files ld.so would open for ELF files, without running them" },
 	{ "lock", cmd_lock, "pin every input of an image spec in its lockfile, or check drift" },
 	{ "tar", cmd_tar, "pack directories into a bit-for-bit reproducible tarball" },

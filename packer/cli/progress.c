@@ -33,7 +33,15 @@ void cli_progress_update(struct cli_progress *p, uint64_t done, uint64_t total)
 		return;
 	p->last = now;
 	p->shown = 1;
-	frac = total ? (double)done / (double)total : 1.0;
+	if (!total) { /* size unknown: no bar */
+		fprintf(stderr, "\r%s %7.1f MiB %6.1f MiB/s\033[K", p->label,
+			(double)done / 1048576.0, (double)done / 1048576.0 / secs);
+		fflush(stderr);
+		return;
+	}
+	frac = (double)done / (double)total;
+	if (frac > 1.0)
+		frac = 1.0;
 	fill = (int)(frac * 30);
 	for (int i = 0; i < 30; i++)
 		bar[i] = i < fill ? '#' : '.';

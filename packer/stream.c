@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: MIT */
+/* Streams a plain, gzip or zstd tar through zlib/libzstd and libarchive (see scan.h). */
+#include "packer/stream.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_getFrameHeader */
+#include <zstd.h>
+
+#define STREAM_BUF (1u << 17)
+
+/* The decompressing reader behind libarchive's read callback. */
+struct rd {
+	pk_pull_fn pull;
+	void *ctx;
+	const struct pk_stream_opts *o;
+	struct pk_stream *s;
+	struct dt_err *err;
+	int failed;
+	unsigned char *in, *out;
+	size_t in_len, in_pos;
+	int in_eof;
+	z_stream z;
+	gz_header gh;
+	unsigned char gh_name[256], gh_comment[256];
+	int z_init, z_in_member;
+	ZSTD_DStream *zd;
+	int zs_in_frame;
+	struct pk_sha256 *hc, *hu;
+	uint64_t next_progress;
+};
+
+static int oom(struct dt_err *err)
+{
+	return dt_err_set(err, DT_ENOMEM, "out of memory");
+}
+
+const char *pk_stream_comp_name(enum pk_stream_comp c)
+{
+	return c == PK_STREAM_GZIP ? "gzip" : c == PK_STREAM_ZSTD ? "zstd" : "none";
+}
+
+const char *pk_stream_type_name(const struct pk_stream_entry *e)
+{
+	if (e->hardlink)
+		return "hardlink";
+	switch (e->type) {
+	case AE_IFREG: return "file";
+	case AE_IFDIR: return "directory";
+	case AE_IFLNK: return "symlink";
+	case AE_IFCHR: return "character device";
+	case AE_IFBLK: return "block device";
+	case AE_IFIFO: return "fifo";
+	case AE_IFSOCK: return "socket";
+	default: return "unknown type";
+	}
+}
+
+/* Refills the input buffer once it is used up. @return 0, or -1 with the error set. */
+static int fill(struct rd *r)
+{
+	ssize_t n;
+
+	if (r->in_pos < r->in_len || r->in_eof)
+		return 0;
+	n = r->pull(r->ctx, r->in, STREAM_BUF, r->err);
+	if (n < 0) {
+		r->failed = 1;
+		return -1;
+	}
+	r->in_pos = 0;
+	r->in_len = (size_t)n;
+	if (n == 0) {
+		r->in_eof = 1;
+		return 0;
+	}
+	pk_sha256_update(r->hc, r->in, (size_t)n);
+	r->s->size += (uint64_t)n;
+	if (r->o->progress && r->s->size >= r->next_progress) {
+		r->o->progress(r->o->progress_ctx, r->s->size);
+		r->next_progress = r->s->size + (8u << 20);
+	}
+	return 0;
+}
+
+static int fail(struct rd *r, const char *what)
+{
+	r->failed = 1;
+	return dt_err_set(r->err, DT_EINPUT, "%s: %s", r->o->name, what);
+}
+
+/* Produces the next uncompressed bytes in *@buf. @return the count, 0 at the end, -1 on
+ * error. */
+static ssize_t produce(struct rd *r, const void **buf)
+{
+	for (;;) {
+		if (fill(r) < 0)
+			return -1;
+		if (r->s->comp == PK_STREAM_NONE) {
+			size_t n = r->in_len - r->in_pos;
+			*buf = r->in + r->in_pos;
+			r->in_pos = r->in_len;
+			return (ssize_t)n;
+		}
+		if (r->in_pos == r->in_len) {
+			if ((r->s->comp == PK_STREAM_GZIP && r->z_in_member) ||
+			    (r->s->comp == PK_STREAM_ZSTD && r->zs_in_frame))
+				return fail(r, "the compressed stream is truncated"), -1;
+			return 0;
+		}
+		if (r->s->comp == PK_STREAM_GZIP) {
+			int zr;
+			size_t got;
+			if (!r->z_in_member) {
+				if (r->s->gz_members > 0 && inflateReset(&r->z) != Z_OK)
+					return fail(r, "zlib cannot reset"), -1;
+				r->z_in_member = 1;
+			}
+			r->z.next_in = r->in + r->in_pos;
+			r->z.avail_in = (uInt)(r->in_len - r->in_pos);
+			r->z.next_out = r->out;
+			r->z.avail_out = STREAM_BUF;
+			zr = inflate(&r->z, Z_NO_FLUSH);
+			r->in_pos = r->in_len - r->z.avail_in;
+			got = STREAM_BUF - r->z.avail_out;
+			if (zr == Z_STREAM_END) {
+				r->s->gz_members++;
+				r->z_in_member = 0;
+			} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+				char m[160];
+				snprintf(m, sizeof(m), "not a valid gzip stream (member %u: %s)",
+					 r->s->gz_members + 1, r->z.msg ? r->z.msg : "zlib error");
+				return fail(r, m), -1;
+			}
+			if (got) {
+				*buf = r->out;
+				return (ssize_t)got;
+			}
+		} else {
+			ZSTD_inBuffer ib = { r->in, r->in_len, r->in_pos };
+			ZSTD_outBuffer ob = { r->out, STREAM_BUF, 0 };
+			size_t zr = ZSTD_decompressStream(r->zd, &ob, &ib);
+			r->in_pos = ib.pos;
+			if (ZSTD_isError(zr)) {
+				char m[160];
+				snprintf(m, sizeof(m), "not a valid zstd stream (frame %u: %s)",
+					 r->s->zs_frames + 1, ZSTD_getErrorName(zr));
+				return fail(r, m), -1;
+			}
+			r->zs_in_frame = zr != 0;
+			if (zr == 0)
+				r->s->zs_frames++;
+			if (ob.pos) {
+				*buf = r->out;
+				return (ssize_t)ob.pos;
+			}
+		}
+	}
+}
+
+static la_ssize_t la_read(struct archive *a, void *ctx, const void **buf)
+{
+	struct rd *r = ctx;
+	ssize_t n;
+
+	(void)a;
+	if (r->failed)
+		return -1;
+	n = produce(r, buf);
+	if (n > 0) {
+		pk_sha256_update(r->hu, *buf, (size_t)n);
+		r->s->usize += (uint64_t)n;
+	}
+	return n;
+}
+
+/* Detects the compression from the first bytes and reads the compressor's header. */
+static int start(struct rd *r)
+{
+	struct pk_stream *s = r->s;
+	const unsigned char *p;
+	size_t n;
+
+	if (fill(r) < 0)
+		return -1;
+	/* A header may straddle the first pull; gather at least 18 bytes when there are. */
+	while (!r->in_eof && r->in_len < 18) {
+		ssize_t k = r->pull(r->ctx, r->in + r->in_len, STREAM_BUF - r->in_len, r->err);
+		if (k < 0)
+			return r->failed = 1, -1;
+		if (k == 0)
+			break;
+		pk_sha256_update(r->hc, r->in + r->in_len, (size_t)k);
+		r->in_len += (size_t)k;
+		s->size += (uint64_t)k;
+	}
+	p = r->in;
+	n = r->in_len;
+	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
+		s->comp = PK_STREAM_GZIP;
+		if (inflateInit2(&r->z, 15 + 16) != Z_OK)
+			return fail(r, "zlib cannot start");
+		r->z_init = 1;
+		r->gh.name = r->gh_name;
+		r->gh.name_max = sizeof(r->gh_name);
+		r->gh.comment = r->gh_comment;
+		r->gh.comm_max = sizeof(r->gh_comment);
+		inflateGetHeader(&r->z, &r->gh);
+		/* The fields zlib does not keep (FLG) come from the bytes themselves. */
+		if (n >= 10) {
+			s->gz_flags = p[3];
+			s->gz_mtime = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+				      (uint32_t)p[7] << 24;
+			s->gz_xfl = p[8];
+			s->gz_os = p[9];
+		}
+	} else if (n >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) {
+		ZSTD_frameHeader fh;
+		s->comp = PK_STREAM_ZSTD;
+		if (!(r->zd = ZSTD_createDStream()) || ZSTD_isError(ZSTD_initDStream(r->zd)))
+			return fail(r, "libzstd cannot start");
+		if (ZSTD_getFrameHeader(&fh, p, n) == 0) {
+			s->zs_window = fh.windowSize;
+			s->zs_checksum = (int)fh.checksumFlag;
+			s->zs_has_size = fh.frameContentSize != ZSTD_CONTENTSIZE_UNKNOWN;
+			s->zs_single = fh.frameType == ZSTD_frame &&
+				       fh.windowSize == fh.frameContentSize;
+			s->zs_dict = fh.dictID;
+		}
+		r->zs_in_frame = 1;
+	} else if (n >= 6 && memcmp(p, "\xfd" "7zXZ", 6) == 0) {
+		return fail(r, "is xz-compressed; distill reads plain, gzip and zstd tar streams");
+	} else if (n >= 3 && memcmp(p, "BZh", 3) == 0) {
+		return fail(r, "is bzip2-compressed; distill reads plain, gzip and zstd tar "
+			       "streams");
+	} else {
+		s->comp = PK_STREAM_NONE;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "name=hex\n" for each xattr, sorted by name; NULL when there are none. */
+static int xattrs_text(struct archive_entry *ae, char **out)
+{
+	const char *name;
+	const void *val;
+	size_t sz, n = 0, len = 0, cnt = archive_entry_xattr_reset(ae);
+	char **lines;
+	int rc = 0;
+
+	*out = NULL;
+	if (cnt == 0)
+		return 0;
+	if (!(lines = calloc(cnt, sizeof(*lines))))
+		return -1;
+	while (n < cnt && archive_entry_xattr_next(ae, &name, &val, &sz) == ARCHIVE_OK) {
+		size_t nl = strlen(name);
+		char *l = malloc(nl + 2 * sz + 3);
+		if (!l) {
+			rc = -1;
+			goto out;
+		}
+		memcpy(l, name, nl);
+		l[nl] = '=';
+		for (size_t i = 0; i < sz; i++)
+			snprintf(l + nl + 1 + 2 * i, 3, "%02x", ((const unsigned char *)val)[i]);
+		l[nl + 1 + 2 * sz] = '\n';
+		l[nl + 2 + 2 * sz] = '\0';
+		len += nl + 2 + 2 * sz;
+		lines[n++] = l;
+	}
+	qsort(lines, n, sizeof(*lines), cmp_str);
+	if (!(*out = malloc(len + 1))) {
+		rc = -1;
+		goto out;
+	}
+	(*out)[0] = '\0';
+	for (size_t i = 0, off = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+		memcpy(*out + off, lines[i], l + 1);
+		off += l;
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+	return rc;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void entry_release(struct pk_stream_entry *e)
+{
+	free(e->name);
+	free(e->link);
+	free(e->uname);
+	free(e->gname);
+	free(e->xattrs);
+	free(e->fflags);
+}
+
+static int record(struct archive *a, struct archive_entry *ae, size_t pos,
+		  struct pk_stream_entry *e)
+{
+	const char *hl = archive_entry_hardlink(ae), *sl = archive_entry_symlink(ae);
+	const char *name = archive_entry_pathname(ae);
+	const char *ff = archive_entry_fflags_text(ae);
+
+	memset(e, 0, sizeof(*e));
+	e->pos = pos;
+	e->name = strdup(name ? name : "");
+	e->hardlink = hl != NULL;
+	e->link = dup_or_null(hl ? hl : sl);
+	e->type = archive_entry_filetype(ae);
+	e->mode = (uint32_t)archive_entry_perm(ae) & 07777;
+	e->uid = archive_entry_uid(ae);
+	e->gid = archive_entry_gid(ae);
+	e->uname = dup_or_null(archive_entry_uname(ae));
+	e->gname = dup_or_null(archive_entry_gname(ae));
+	e->mtime = archive_entry_mtime(ae);
+	e->mtime_ns = archive_entry_mtime_nsec(ae);
+	if ((e->has_atime = archive_entry_atime_is_set(ae)))
+		e->atime = archive_entry_atime(ae);
+	if ((e->has_ctime = archive_entry_ctime_is_set(ae)))
+		e->ctime = archive_entry_ctime(ae);
+	if ((e->has_birthtime = archive_entry_birthtime_is_set(ae)))
+		e->birthtime = archive_entry_birthtime(ae);
+	e->size = archive_entry_size_is_set(ae) ? (uint64_t)archive_entry_size(ae) : 0;
+	if (e->type == AE_IFCHR || e->type == AE_IFBLK) {
+		e->rdev_major = archive_entry_rdevmajor(ae);
+		e->rdev_minor = archive_entry_rdevminor(ae);
+	}
+	e->fflags = ff && *ff ? strdup(ff) : NULL;
+	e->format = archive_format(a);
+	e->sparse = archive_entry_sparse_count(ae) > 0;
+	if (!e->name || (xattrs_text(ae, &e->xattrs) < 0) ||
+	    (hl && !e->link) || (sl && !e->link))
+		return -1;
+	return 0;
+}
+
+/* Hashes an entry's content, holes of sparse files as zeros. */
+static int content(struct rd *r, struct archive *a, struct pk_stream_entry *e)
+{
+	static const unsigned char zeros[1 << 16];
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	uint64_t cur = 0;
+	int rc = 0, ar;
+
+	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(c);
+		return dt_err_set(r->err, DT_ELIB, "cannot set up SHA-256 (OpenSSL)");
+	}
+	while ((ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK ||
+	       ar == ARCHIVE_WARN) {
+		while (off >= 0 && cur < (uint64_t)off) {
+			size_t z = (uint64_t)off - cur < sizeof(zeros) ? (size_t)((uint64_t)off - cur)
+								      : sizeof(zeros);
+			EVP_DigestUpdate(c, zeros, z);
+			cur += z;
+		}
+		EVP_DigestUpdate(c, buf, len);
+		cur += len;
+		if (r->o->data && (rc = r->o->data(r->o->data_ctx, e, buf, len, r->err)) < 0)
+			goto out;
+	}
+	if (ar != ARCHIVE_EOF) {
+		if (!r->failed)
+			dt_err_set(r->err, DT_EINPUT, "%s: '%s': %s", r->o->name, e->name,
+				   archive_error_string(a) ? archive_error_string(a)
+							   : "cannot read the content");
+		rc = -DT_EINPUT;
+		goto out;
+	}
+	while (cur < e->size) {
+		size_t z = e->size - cur < sizeof(zeros) ? (size_t)(e->size - cur) : sizeof(zeros);
+		EVP_DigestUpdate(c, zeros, z);
+		cur += z;
+	}
+	EVP_DigestFinal_ex(c, e->sha256, NULL);
+out:
+	EVP_MD_CTX_free(c);
+	return rc;
+}
+
+int pk_stream_read(pk_pull_fn pull, void *ctx, const struct pk_stream_opts *o, struct pk_stream *s,
+		struct dt_err *err)
+{
+	struct rd r = { .pull = pull, .ctx = ctx, .o = o, .s = s, .err = err };
+	struct archive *a = NULL;
+	struct archive_entry *ae;
+	size_t cap = 0;
+	int rc = 0, ar;
+
+	memset(s, 0, sizeof(*s));
+	r.in = malloc(STREAM_BUF);
+	r.out = malloc(STREAM_BUF);
+	if (!r.in || !r.out || !(r.hc = pk_sha256_new(err)) || !(r.hu = pk_sha256_new(err))) {
+		rc = r.in && r.out ? -DT_ELIB : oom(err);
+		goto out;
+	}
+	if (start(&r) < 0) {
+		rc = -DT_EINPUT;
+		goto out;
+	}
+	if (!(a = archive_read_new()) || archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	    archive_read_open(a, &r, NULL, la_read, NULL) != ARCHIVE_OK) {
+		if (!r.failed)
+			dt_err_set(err, DT_EINPUT, "%s: not a tar archive%s%s", o->name,
+				   a && archive_error_string(a) ? ": " : "",
+				   a && archive_error_string(a) ? archive_error_string(a) : "");
+		rc = -DT_EINPUT;
+		goto out;
+	}
+	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
+		struct pk_stream_entry tmp, *e = &tmp;
+		size_t pos = archive_file_count(a) - 1;
+		if (o->entries) {
+			if (s->n == cap) {
+				size_t nc = cap ? cap * 2 : 256;
+				void *v = realloc(s->v, nc * sizeof(*s->v));
+				if (!v) {
+					rc = oom(err);
+					goto out;
+				}
+				s->v = v;
+				cap = nc;
+			}
+			e = &s->v[s->n];
+		}
+		if (record(a, ae, pos, e) < 0) {
+			entry_release(e);
+			rc = oom(err);
+			goto out;
+		}
+		if (o->entries)
+			s->n++;
+		rc = content(&r, a, e);
+		if (!o->entries)
+			entry_release(e);
+		if (rc < 0)
+			goto out;
+	}
+	if (ar != ARCHIVE_EOF) {
+		if (!r.failed)
+			dt_err_set(err, DT_EINPUT, "%s: not a valid tar archive: %s", o->name,
+				   archive_error_string(a) ? archive_error_string(a) : "bad header");
+		rc = -DT_EINPUT;
+		goto out;
+	}
+	/* libarchive stops at the end-of-archive blocks: the rest still counts in digests. */
+	for (;;) {
+		const void *buf;
+		ssize_t n = produce(&r, &buf);
+		if (n < 0) {
+			rc = -DT_EINPUT;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		pk_sha256_update(r.hu, buf, (size_t)n);
+		s->usize += (uint64_t)n;
+	}
+	pk_sha256_final(r.hc, s->digest);
+	pk_sha256_final(r.hu, s->diff_id);
+	if (s->comp == PK_STREAM_GZIP) {
+		s->gz_name = r.gh.name && r.gh_name[0] ? strdup((char *)r.gh_name) : NULL;
+		s->gz_comment = r.gh.comment && r.gh_comment[0] ? strdup((char *)r.gh_comment)
+								 : NULL;
+	}
+	if (o->progress)
+		o->progress(o->progress_ctx, s->size);
+out:
+	if (a)
+		archive_read_free(a);
+	if (r.z_init)
+		inflateEnd(&r.z);
+	ZSTD_freeDStream(r.zd);
+	pk_sha256_free(r.hc);
+	pk_sha256_free(r.hu);
+	free(r.in);
+	free(r.out);
+	return rc;
+}
+
+void pk_stream_release(struct pk_stream *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		entry_release(&s->v[i]);
+	free(s->v);
+	free(s->gz_name);
+	free(s->gz_comment);
+	memset(s, 0, sizeof(*s));
+}
