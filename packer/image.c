@@ -169,15 +169,19 @@ static int open_beneath(int dirfd, const char *path, int flags)
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
-static int hash_fd(int fd, const char *name, unsigned char *out, struct dt_err *err)
+/* SHA-256 (and MD5, for dpkg's md5sums) of a file in one read. */
+static int hash_fd(int fd, const char *name, unsigned char *out, unsigned char *md5,
+		   struct dt_err *err)
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_MD_CTX *c = EVP_MD_CTX_new(), *m = EVP_MD_CTX_new();
 	char buf[1 << 16];
 	int rc = 0;
 
-	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+	if (!c || !m || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestInit_ex(m, EVP_md5(), NULL) != 1) {
 		EVP_MD_CTX_free(c);
-		return dt_err_set(err, DT_ELIB, "cannot start SHA-256");
+		EVP_MD_CTX_free(m);
+		return dt_err_set(err, DT_ELIB, "cannot start SHA-256 and MD5");
 	}
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
@@ -190,10 +194,14 @@ static int hash_fd(int fd, const char *name, unsigned char *out, struct dt_err *
 		if (n == 0)
 			break;
 		EVP_DigestUpdate(c, buf, (size_t)n);
+		EVP_DigestUpdate(m, buf, (size_t)n);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		EVP_DigestFinal_ex(c, out, NULL);
+		EVP_DigestFinal_ex(m, md5, NULL);
+	}
 	EVP_MD_CTX_free(c);
+	EVP_MD_CTX_free(m);
 	return rc;
 }
 
@@ -264,7 +272,8 @@ static int add_host(struct pk_image *img, int root, const char *rel, const char 
 			rc = dt_err_sys(err, errno, "cannot open '%s'", shown);
 			goto out;
 		}
-		rc = hash_fd(fd, shown, e->sha256, err);
+		rc = hash_fd(fd, shown, e->sha256, e->md5, err);
+		e->has_md5 = rc == 0;
 		close(fd);
 		if (rc < 0)
 			goto out;
@@ -1136,6 +1145,40 @@ static int parents(struct pk_image *img, struct dt_err *err)
 	return dedupe(img, err);
 }
 
+/* /var/lib/dpkg/status.d/<package>.md5sums: "md5  path" for each regular file the package
+ * owns in the image (among the first @n entries, sorted by path), as distroless images
+ * carry them, so that scanners and `distill inspect` can tell the owner of a file. */
+static int md5sums(struct pk_image *img, size_t n, const char *pkg, enum mf_lock_layer layer,
+		   struct dt_err *err)
+{
+	char *text = NULL, path[4200];
+	size_t len = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct img_entry *e = &img->v[i];
+		char hex[33];
+		if (e->type != MF_LOCK_REG || !e->pkg || strcmp(e->pkg, pkg) != 0)
+			continue;
+		if (!e->has_md5 && e->data) {
+			EVP_Digest(e->data, e->size, e->md5, NULL, EVP_md5(), NULL);
+			e->has_md5 = 1;
+		}
+		if (!e->has_md5)
+			continue;
+		for (int k = 0; k < 16; k++)
+			snprintf(hex + 2 * k, 3, "%02x", e->md5[k]);
+		if (str_append(&text, &len, "%s  %s\n", hex, e->path + 1) < 0)
+			rc = oom(err);
+	}
+	if (rc == 0 && len) {
+		snprintf(path, sizeof(path), "/var/lib/dpkg/status.d/%s.md5sums", pkg);
+		rc = add_text(img, path, text, len, 0644, layer, err);
+	}
+	free(text);
+	return rc;
+}
+
 /* Owning packages, and /var/lib/dpkg/status.d/<package> for each. */
 static int owners(struct pk_image *img, const struct mf_dpkg *db, const struct stanzas *st,
 		  struct dt_err *err)
@@ -1185,6 +1228,8 @@ static int owners(struct pk_image *img, const struct mf_dpkg *db, const struct s
 			continue;
 		snprintf(path, sizeof(path), "/var/lib/dpkg/status.d/%s", pk[j].name);
 		rc = add_text(img, path, pk[j].text, strlen(pk[j].text), 0644, pk[j].layer, err);
+		if (rc == 0)
+			rc = md5sums(img, n, pk[j].name, pk[j].layer, err);
 	}
 	free(pk);
 	return rc;

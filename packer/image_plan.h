@@ -16,6 +16,8 @@ struct img_entry {
 	unsigned char *data;     /* content in memory, or NULL */
 	uint64_t dev, ino;
 	unsigned char sha256[32];
+	unsigned char md5[16];   /* for status.d/<pkg>.md5sums; valid when has_md5 */
+	int has_md5;
 	char *source;            /* for the lock: "distill", "host:...", "deb:name@version:..." */
 	char *pkg, *pkg_version; /* owning Debian package, or NULL */
 	enum mf_lock_layer layer;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # expect.py SPEC ROOTFS: checks that an unpacked image holds exactly what its spec asks for:
 # the distroless skeleton, the closure `distill deps` lists for the binaries (with the
-# image's nsswitch.conf), the declared files, a /var/lib/dpkg/status.d entry per package that
+# image's nsswitch.conf), the declared files, a /var/lib/dpkg/status.d entry (and .md5sums) per package that
 # owns any of those files (from this machine's dpkg database), their parent directories, and
 # nothing else. Prints the differences and exits 1 when there are any.
 import os, subprocess, sys, tempfile
@@ -64,6 +64,9 @@ for p in owned:
     o = owner(p)
     if o:
         want.add("/var/lib/dpkg/status.d/" + o)
+        if os.path.isfile(p) and not os.path.islink(p):
+            # "md5  path" of each regular file the package owns in the image
+            want.add("/var/lib/dpkg/status.d/" + o + ".md5sums")
 
 for p in list(want):
     while p != "/":
