@@ -93,7 +93,7 @@ static struct archive *open_archive(const char *path, struct dt_err *err)
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-		dt_err_set(err, DT_EINPUT, "cannot read '%s': %s", path,
+		dt_err_set(err, DT_EINPUT, "'%s' is not an image or a tarball (%s)", path,
 			   archive_error_string(a) ? archive_error_string(a) : "not a tar archive");
 		archive_read_free(a);
 		return NULL;
@@ -134,7 +134,7 @@ static int list_members(struct pk_source *s, struct dt_err *err)
 			break;
 	}
 	if (ar != ARCHIVE_EOF && s->nmembers <= 4096) {
-		rc = dt_err_set(err, DT_EINPUT, "cannot read '%s': %s", s->path,
+		rc = dt_err_set(err, DT_EINPUT, "'%s' is not an image or a tarball (%s)", s->path,
 				archive_error_string(a) ? archive_error_string(a)
 							: "not a tar archive");
 	}

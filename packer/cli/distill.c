@@ -14,8 +14,8 @@
 
 const struct cli_cmd cli_cmds[] = {
 	{ "build", cmd_build, "build a reproducible OCI image from a spec and its lockfile" },
-	{ "diff", cmd_diff, "explain every difference between two images or tarballs" },
 	{ "deps", cmd_deps, "list the files ld.so would open for ELF files, without running them" },
+	{ "diff", cmd_diff, "explain every difference between two images or tarballs" },
 	{ "inspect", cmd_inspect, "show an image's platform, config, layers and files with owners" },
 	{ "lock", cmd_lock, "pin every input of an image spec in its lockfile, or check drift" },
 	{ "tar", cmd_tar, "pack directories into a bit-for-bit reproducible tarball" },
