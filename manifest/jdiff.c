@@ -13,9 +13,17 @@ static int oom(struct dt_err *err)
 	return dt_err_set(err, DT_ENOMEM, "out of memory");
 }
 
+/* Shown bare unless it could be read as something else: empty, padded, a number,
+ * true/false/null, or with quotes or control characters. */
 static int plain(const char *s)
 {
+	char *end;
+
 	if (!*s || s[0] == ' ' || s[strlen(s) - 1] == ' ')
+		return 0;
+	(void)strtod(s, &end);
+	if (*end == '\0' || strcmp(s, "true") == 0 || strcmp(s, "false") == 0 ||
+	    strcmp(s, "null") == 0)
 		return 0;
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"')
