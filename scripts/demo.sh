@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The demo: makes a distroless image of this machine's curl from specs/curl.yaml, twice,
 # under different umask, timezone, locale, working directory, CPU count and output path;
-# shows that both have the same digests, and runs both with podman as the nonroot user.
+# shows that both have the same digests, and runs both with podman as the nonroot user; then
+# distill verify rebuilds it three more times and against the first, distill diff explains a
+# rebuild with another SOURCE_DATE_EPOCH, and distill inspect shows the owning packages.
 set -eu
 DISTILL=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,3 +50,18 @@ else
 fi
 echo
 echo "-- the image's files: $(tar -tzf "$work/one.oci/blobs/sha256/$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"][7:]; print(json.load(open(sys.argv[1]+"/blobs/sha256/"+m))["layers"][0]["digest"][7:])' "$work/one.oci")" | wc -l) paths in the base layer"
+echo
+echo "-- distill verify: three more rebuilds, each a fresh process under other conditions"
+"$DISTILL" verify "$work/curl.yaml" --runs 3 2>&1
+echo
+echo "-- distill verify --against: the rebuilder's check of a published image"
+"$DISTILL" verify "$work/curl.yaml" --against "$work/one.oci" 2>&1
+echo
+echo "-- distill diff: the same spec built with another SOURCE_DATE_EPOCH, explained"
+"$DISTILL" build -q "$work/curl.yaml" -o "$work/later.oci" --source-date-epoch 1732000000
+"$DISTILL" diff "$work/one.oci" "$work/later.oci" > "$work/diff.txt" || true
+head -8 "$work/diff.txt"; echo "  ..."; tail -1 "$work/diff.txt"
+"$DISTILL" diff --ignore timestamps "$work/one.oci" "$work/later.oci" | tail -1
+echo
+echo "-- distill inspect: files and their Debian packages"
+"$DISTILL" inspect "$work/one.oci" | grep -m 6 '\[' || true
