@@ -202,7 +202,8 @@ static int merge(struct inspect *in)
 		}
 		nwh++;
 	}
-	qsort(in->files, in->nfiles, sizeof(*in->files), by_name_layer);
+	if (in->nfiles)
+		qsort(in->files, in->nfiles, sizeof(*in->files), by_name_layer);
 	for (size_t i = 0; i < in->nfiles; i++) {
 		struct file *f = &in->files[i];
 		const char *base = strrchr(f->e.name, '/');
@@ -262,6 +263,8 @@ static int owners(struct inspect *in)
 			in->nowners++;
 		}
 	}
+	if (in->nowners == 0)
+		return 0;
 	qsort(in->owners, in->nowners, sizeof(*in->owners), by_path);
 	for (size_t i = 0; i < in->nfiles; i++) {
 		struct owner key = { in->files[i].e.name, NULL };

@@ -90,7 +90,7 @@ struct opts {
 };
 
 struct run {
-	char dir[PATH_MAX], out[PATH_MAX + 64];
+	char dir[PATH_MAX + 32], out[PATH_MAX + 128];
 	const struct variation *v;
 	int status;        /* exit status of the build, or -1 */
 	char *manifest;    /* its manifest digest, once read */
@@ -293,7 +293,7 @@ int cmd_verify(int argc, char **argv)
 	struct dt_err err;
 	char *spec = NULL, *lock = NULL, *against = NULL, base[PATH_MAX];
 	const char *compression;
-	json_t *jruns = json_array(), *jdiff = NULL;
+	json_t *jruns = NULL, *jdiff = NULL;
 	int rc, differs = 0, failed = 0;
 	size_t diff_run = 0;
 
@@ -301,6 +301,7 @@ int cmd_verify(int argc, char **argv)
 	if ((rc = parse(argc, argv, &o)) != 0)
 		return rc < 0 ? CLI_OK : rc; /* -1: --help */
 	dt_err_clear(&err);
+	jruns = json_array();
 	rc = CLI_USAGE;
 	if (access(o.spec, R_OK) < 0) {
 		cli_error("cannot read '%s': %s", o.spec, strerror(errno));
@@ -344,7 +345,7 @@ int cmd_verify(int argc, char **argv)
 		snprintf(r->out, sizeof(r->out), "%s/%simage", r->dir, r->v->subdir);
 		{
 			/* the run's directory and the parents of its output */
-			char parent[PATH_MAX + 64];
+			char parent[PATH_MAX + 128];
 			snprintf(parent, sizeof(parent), "%s/%s", r->dir, r->v->subdir);
 			parent[strlen(parent) - 1] = '\0';
 			if (mkdirs(parent) < 0) {
