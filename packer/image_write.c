@@ -505,6 +505,66 @@ static int index_entry_for(const struct pk_image *img, const struct pk_build_res
 	return 0;
 }
 
+/* Moves the blobs of the complete layout @tmpdir into the layout @out that another build
+ * made meanwhile, then adds the image @ie to its index.json (last, under the lock). */
+static int adopt(const char *tmpdir, const char *out, const char *ref,
+		 const struct mf_oci_index_entry *ie, struct dt_err *err)
+{
+	int ofd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC), from = -1, to = -1, rc = 0;
+	char *old = NULL, *index = NULL, src[4200];
+	DIR *d = NULL;
+
+	if (ofd < 0)
+		return dt_err_sys(err, errno, "cannot open '%s'", out);
+	if (flock(ofd, LOCK_EX) < 0) {
+		rc = dt_err_sys(err, errno, "cannot lock '%s'", out);
+		goto out;
+	}
+	snprintf(src, sizeof(src), "%s/blobs/sha256", tmpdir);
+	if ((mkdirat(ofd, "blobs", 0755) < 0 && errno != EEXIST) ||
+	    (to = openat(ofd, "blobs", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (mkdirat(to, "sha256", 0755) < 0 && errno != EEXIST)) {
+		rc = dt_err_sys(err, errno, "cannot make '%s/blobs/sha256'", out);
+		goto out;
+	}
+	{
+		int t = openat(to, "sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(to);
+		to = t;
+	}
+	if (to < 0 || (from = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    !(d = fdopendir(dup(from)))) {
+		rc = dt_err_sys(err, errno, "cannot open '%s'", src);
+		goto out;
+	}
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (renameat(from, de->d_name, to, de->d_name) < 0) {
+			rc = dt_err_sys(err, errno, "cannot rename a blob into '%s/blobs/sha256'", out);
+			goto out;
+		}
+	}
+	fsync(to);
+	if (!(old = slurp_at(ofd, "index.json", 64u << 20))) {
+		rc = dt_err_set(err, DT_EINPUT, "'%s' has no readable index.json", out);
+		goto out;
+	}
+	if ((rc = mf_oci_index_merge(out, old, ref, ie, &index, err)) == 0)
+		rc = write_file_at(ofd, out, "index.json", index, err);
+out:
+	if (d)
+		closedir(d);
+	if (from >= 0)
+		close(from);
+	if (to >= 0)
+		close(to);
+	close(ofd); /* releases the lock */
+	free(old);
+	free(index);
+	return rc;
+}
+
 /* The OCI layout of a new image: built in a temporary directory, renamed to @out. For an
  * existing layout: blobs added in place, index.json replaced last, under a lock. */
 static int write_oci(struct pk_image *img, const char *out, const struct pk_build_opts *o,
@@ -516,7 +576,7 @@ static int write_oci(struct pk_image *img, const char *out, const struct pk_buil
 	struct stat st;
 	char *tmpdir = NULL, *index = NULL, *old = NULL;
 	const char *dir = out;
-	int dfd = -1, rc, existing = stat(out, &st) == 0;
+	int dfd = -1, rc, existing = stat(out, &st) == 0, raced;
 
 	if (existing) {
 		if (!S_ISDIR(st.st_mode))
@@ -566,7 +626,10 @@ static int write_oci(struct pk_image *img, const char *out, const struct pk_buil
 	if (!existing) {
 		fsync(dfd);
 		if (rename(tmpdir, out) < 0) {
-			rc = dt_err_sys(err, errno, "cannot rename the image into '%s'", out);
+			/* another build made the layout meanwhile: add this image to it instead */
+			raced = errno == ENOTEMPTY || errno == EEXIST;
+			rc = raced ? adopt(tmpdir, out, res->name, &ie, err)
+				   : dt_err_sys(err, errno, "cannot rename the image into '%s'", out);
 			goto out;
 		}
 		free(tmpdir);

@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 	if (!setlocale(LC_ALL, "C.UTF-8"))
 		setlocale(LC_ALL, "C");
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error with a message */
+	signal(SIGXFSZ, SIG_IGN); /* so is a file-size limit (EFBIG), not a silent death */
 	raise_fd_limit();
 
 	if (argc < 2) {

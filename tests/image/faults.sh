@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Faults and atomic outputs: a build killed with SIGKILL at random points leaves its output
+# absent (or the previous one untouched) or complete and valid, never half-written; a
+# file-size limit (EFBIG, as a full disk gives ENOSPC) is a clear error with no output; two
+# builds into one OCI layout at once both land in its index.json.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+command -v skopeo >/dev/null || { echo "skipped: needs skopeo"; exit 0; }
+KILLS=${KILLS:-100}
+spec="$repo/specs/jq.yaml"
+"$DISTILL" lock -q "$spec" -o "$W/jq.lock.json"
+build() { "$DISTILL" build -q --lock "$W/jq.lock.json" "$spec" "$@"; }
+
+# valid_layout DIR [REF...]: every blob the index reaches exists and hashes to its digest,
+# skopeo reads each REF.
+valid_layout() {
+    local d=$1; shift
+    python3 - "$d" <<'PY' || return 1
+import hashlib, json, os, sys
+d = sys.argv[1]
+def blob(dg):
+    p = os.path.join(d, "blobs", "sha256", dg.split(":")[1])
+    b = open(p, "rb").read()
+    assert "sha256:" + hashlib.sha256(b).hexdigest() == dg, p + " does not match its digest"
+    return b
+assert json.load(open(os.path.join(d, "oci-layout")))["imageLayoutVersion"]
+for m in json.load(open(os.path.join(d, "index.json")))["manifests"]:
+    man = json.loads(blob(m["digest"]))
+    blob(man["config"]["digest"])
+    for l in man["layers"]:
+        blob(l["digest"])
+PY
+    for ref in "$@"; do skopeo inspect -n "oci:$d:$ref" >/dev/null || return 1; done
+}
+
+# 1. SIGKILL at random points.
+build -o "$W/ref.oci"                      # how long a build takes, in ms
+t0=$(date +%s%N); build -o "$W/timed.oci"; t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 + 20 ))
+build -o "$W/old.oci" --tag old            # an existing layout that must stay valid
+old_index=$(sha256sum < "$W/old.oci/index.json")
+RANDOM=42
+complete=0 absent=0
+for i in $(seq 1 "$KILLS"); do
+    delay=$(( RANDOM % ms ))
+    out="$W/k$i.oci"
+    case $(( i % 3 )) in
+    0) build -o "$out" & ;;
+    1) build -o "$W/old.oci" --tag "new$i" & ;;
+    2) build -o "$W/k$i.tar" --format oci-archive & ;;
+    esac
+    pid=$!
+    sleep "$(printf '0.%03d' "$delay")"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    case $(( i % 3 )) in
+    0) if [ -e "$out" ]; then valid_layout "$out" distill/jq:bookworm || fail "kill $i after ${delay}ms: $out is not valid"
+           complete=$((complete + 1)); rm -rf "$out"; else absent=$((absent + 1)); fi ;;
+    1) valid_layout "$W/old.oci" distill/jq:old || fail "kill $i after ${delay}ms: the existing layout is broken"
+       if [ "$(sha256sum < "$W/old.oci/index.json")" != "$old_index" ]; then
+           valid_layout "$W/old.oci" distill/jq:old "distill/jq:new$i" || fail "kill $i: new index without a valid image"
+           complete=$((complete + 1)); old_index=$(sha256sum < "$W/old.oci/index.json")
+       else absent=$((absent + 1)); fi ;;
+    2) if [ -e "$W/k$i.tar" ]; then skopeo inspect -n "oci-archive:$W/k$i.tar" >/dev/null ||
+           fail "kill $i after ${delay}ms: k$i.tar is not valid"; complete=$((complete + 1)); rm -f "$W/k$i.tar"
+       else absent=$((absent + 1)); fi ;;
+    esac
+done
+echo "kill -9 x$KILLS (0-${ms} ms): $complete complete and valid, $absent absent or untouched"
+[ "$complete" -gt 0 ] && [ "$absent" -gt 0 ] || fail "the kills did not land on both sides of the rename"
+
+# 2. A file-size limit mid-write: a clear error, no output, nothing half-written.
+for fmt in oci oci-archive docker-archive; do
+    if (ulimit -f 200; build -o "$W/big.$fmt" --format "$fmt") 2> "$W/err"; then
+        fail "$fmt: a build over the file-size limit succeeded"
+    fi
+    grep -q "File too large" "$W/err" || { cat "$W/err"; fail "$fmt: no clear error"; }
+    [ ! -e "$W/big.$fmt" ] || fail "$fmt: output left behind"
+    ls -A "$W" | grep -F ".big.$fmt" > "$W/tmps" || true
+    [ ! -s "$W/tmps" ] || { cat "$W/tmps"; fail "$fmt: temporary left behind"; }
+done
+
+# 3. Two builds into one layout at once, new or existing: both images in index.json.
+for round in 1 2 3 4 5; do
+    rm -rf "$W/both.oci"
+    [ "$round" -gt 3 ] && build -o "$W/both.oci" --tag first
+    build -o "$W/both.oci" --tag "a$round" & p1=$!
+    build -o "$W/both.oci" --tag "b$round" & p2=$!
+    wait "$p1" || fail "round $round: build a failed"
+    wait "$p2" || fail "round $round: build b failed"
+    valid_layout "$W/both.oci" "distill/jq:a$round" "distill/jq:b$round" || fail "round $round: index.json lacks an image"
+done
+echo "ok: faults"
