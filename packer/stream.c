@@ -302,7 +302,7 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-static void entry_release(struct pk_stream_entry *e)
+void pk_stream_entry_release(struct pk_stream_entry *e)
 {
 	free(e->name);
 	free(e->link);
@@ -445,7 +445,7 @@ int pk_stream_read(pk_pull_fn pull, void *ctx, const struct pk_stream_opts *o, s
 			e = &s->v[s->n];
 		}
 		if (record(a, ae, pos, e) < 0) {
-			entry_release(e);
+			pk_stream_entry_release(e);
 			rc = oom(err);
 			goto out;
 		}
@@ -453,7 +453,7 @@ int pk_stream_read(pk_pull_fn pull, void *ctx, const struct pk_stream_opts *o, s
 			s->n++;
 		rc = content(&r, a, e);
 		if (!o->entries)
-			entry_release(e);
+			pk_stream_entry_release(e);
 		if (rc < 0)
 			goto out;
 	}
@@ -504,7 +504,7 @@ void pk_stream_release(struct pk_stream *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n; i++)
-		entry_release(&s->v[i]);
+		pk_stream_entry_release(&s->v[i]);
 	free(s->v);
 	free(s->gz_name);
 	free(s->gz_comment);

@@ -87,6 +87,9 @@ int pk_stream_read(pk_pull_fn pull, void *ctx, const struct pk_stream_opts *o, s
 
 void pk_stream_release(struct pk_stream *s);
 
+/* Frees the strings of one entry (for callers that take entries out of a pk_stream). */
+void pk_stream_entry_release(struct pk_stream_entry *e);
+
 /* "file", "directory", "symlink", "hardlink", "character device", ... */
 const char *pk_stream_type_name(const struct pk_stream_entry *e);
 

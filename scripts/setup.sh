@@ -11,7 +11,8 @@ tar libarchive-tools zstd gzip faketime util-linux locales xxd python3 time
 libc6-arm64-cross libc6-armhf-cross libc6-riscv64-cross libc6-i386-cross qemu-user
 pax-utils
 skopeo umoci podman runc crun fuse-overlayfs uidmap dpkg-dev python3-yaml ca-certificates
-curl jq sqlite3 xz-utils openssl cppcheck"
+curl jq sqlite3 xz-utils openssl cppcheck
+diffoscope-minimal"
 
 missing=""
 for p in $PKGS; do

@@ -152,16 +152,6 @@ static int by_name_layer(const void *x, const void *y)
 	return (a->layer > b->layer) - (a->layer < b->layer);
 }
 
-static void free_entry(struct pk_stream_entry *e)
-{
-	free(e->name);
-	free(e->link);
-	free(e->uname);
-	free(e->gname);
-	free(e->xattrs);
-	free(e->fflags);
-}
-
 /* Is @name at or below @dir ("" is the root)? */
 static int below(const char *name, const char *dir)
 {
@@ -215,7 +205,7 @@ static int merge(struct inspect *in)
 			    (!wh[k].opaque || strcmp(f->e.name, wh[k].dir) != 0))
 				hidden = 1;
 		if (hidden)
-			free_entry(&f->e);
+			pk_stream_entry_release(&f->e);
 		else
 			in->files[out++] = *f;
 	}
@@ -342,7 +332,7 @@ static int load(struct inspect *in, const char *path, const char *ref, struct dt
 static void release(struct inspect *in)
 {
 	for (size_t i = 0; i < in->nfiles; i++)
-		free_entry(&in->files[i].e);
+		pk_stream_entry_release(&in->files[i].e);
 	free(in->files);
 	for (size_t i = 0; in->src && in->layers && i < in->src->nlayers; i++)
 		pk_stream_release(&in->layers[i]);
