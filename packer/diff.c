@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -576,18 +577,55 @@ static void scan_progress(void *ctx, uint64_t done)
 		r->o->progress(r->o->progress_ctx, r->section, done, r->total);
 }
 
-static int scan(struct run *r, const struct pk_source *s, size_t i, struct pk_stream *out)
-{
-	char name[4200];
-	struct pk_stream_opts so = { .name = name, .entries = 1, .progress = scan_progress,
-				   .progress_ctx = r };
+/* One side's layer read in a thread of its own, while the other side is read in the
+ * caller's: the two streams are independent (own file, decompressor, hashes). */
+struct side {
+	const struct pk_source *s;
+	size_t i;
+	struct pk_stream *out;
+	struct run *r;         /* for progress; NULL: none (the thread's side) */
+	struct dt_err err;
+	int rc;
+};
 
-	r->total = s->layers[i].size;
-	if (s->kind == PK_SOURCE_TARBALL)
-		snprintf(name, sizeof(name), "'%s'", s->path);
+static void *read_side(void *arg)
+{
+	struct side *sd = arg;
+	char name[4200];
+	struct pk_stream_opts so = { .name = name, .entries = 1 };
+
+	if (sd->r) {
+		so.progress = scan_progress;
+		so.progress_ctx = sd->r;
+		sd->r->total = sd->s->layers[sd->i].size;
+	}
+	if (sd->s->kind == PK_SOURCE_TARBALL)
+		snprintf(name, sizeof(name), "'%s'", sd->s->path);
 	else
-		snprintf(name, sizeof(name), "'%s': layer %zu", s->path, i + 1);
-	return pk_source_read(s, i, &so, out, r->err);
+		snprintf(name, sizeof(name), "'%s': layer %zu", sd->s->path, sd->i + 1);
+	dt_err_clear(&sd->err);
+	sd->rc = pk_source_read(sd->s, sd->i, &so, sd->out, &sd->err);
+	return NULL;
+}
+
+/* Reads layer @i of both sides at once (two threads; one when a thread cannot start). */
+static int scan_both(struct run *r, size_t i, struct pk_stream *sa, struct pk_stream *sb)
+{
+	struct side a = { r->d->a, i, sa, NULL, { 0 }, 0 }, b = { r->d->b, i, sb, r, { 0 }, 0 };
+	pthread_t t;
+	int threaded = pthread_create(&t, NULL, read_side, &a) == 0;
+
+	if (!threaded)
+		read_side(&a);
+	read_side(&b);
+	if (threaded)
+		pthread_join(t, NULL);
+	if (a.rc < 0 || b.rc < 0) {
+		if (r->err)
+			*r->err = a.rc < 0 ? a.err : b.err;
+		return a.rc < 0 ? a.rc : b.rc;
+	}
+	return 0;
 }
 
 /* Blob digests and config diff_ids that do not match the bytes: named, never trusted. */
@@ -632,7 +670,7 @@ static int compare_layer(struct run *r, size_t i)
 				   lb->media_type);
 		return 0;
 	}
-	if ((rc = scan(r, A, i, &sa)) < 0 || (rc = scan(r, B, i, &sb)) < 0)
+	if ((rc = scan_both(r, i, &sa, &sb)) < 0)
 		goto out;
 	r->section = r->layer;
 	if ((rc = check_claims(r, subj, A, i, &sa, "A")) < 0 ||
