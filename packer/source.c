@@ -101,6 +101,30 @@ static struct archive *open_archive(const char *path, struct dt_err *err)
 	return a;
 }
 
+static int hex_run(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Could @name be a member of an image archive (OCI archive or docker-archive)? The first
+ * name that cannot makes the file a plain tarball, without reading the rest of it. */
+static int image_member(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!*name || !strcmp(name, "oci-layout") || !strcmp(name, "index.json") ||
+	    !strcmp(name, "manifest.json") || !strcmp(name, "repositories") ||
+	    !strncmp(name, "blobs/", 6) || !strcmp(name, "blobs"))
+		return 1;
+	/* docker-archive: <hex>.json, <hex>.tar, <hex>/{layer.tar,json,VERSION} */
+	return n >= 64 && hex_run(name, 64) &&
+	       (name[64] == '\0' || name[64] == '/' || !strcmp(name + 64, ".json") ||
+		!strcmp(name + 64, ".tar"));
+}
+
 /* Lists an archive's members. @return 1 when it is a tar archive, 0 when it is not one
  * (s->members empty), or a negative code with @err set. */
 static int list_members(struct pk_source *s, struct dt_err *err)
@@ -129,11 +153,10 @@ static int list_members(struct pk_source *s, struct dt_err *err)
 			goto out;
 		}
 		s->nmembers++;
-		/* Only the top of an image archive matters for telling its kind. */
-		if (s->nmembers > 4096)
-			break;
+		if (!image_member(s->members[s->nmembers - 1]))
+			break; /* a plain tarball: the rest need not be read */
 	}
-	if (ar != ARCHIVE_EOF && s->nmembers <= 4096) {
+	if (ar != ARCHIVE_EOF && ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
 		rc = dt_err_set(err, DT_EINPUT, "'%s' is not an image or a tarball (%s)", s->path,
 				archive_error_string(a) ? archive_error_string(a)
 							: "not a tar archive");
