@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Streams a plain, gzip or zstd tar through zlib/libzstd and libarchive (see scan.h). */
+/* Streams a plain, gzip or zstd tar through libdeflate/zlib/libzstd and libarchive (see
+ * stream.h). */
 #include "packer/stream.h"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,11 @@
 #include <zstd.h>
 
 #define STREAM_BUF (1u << 17)
+/* gzip members whose compressed bytes fit in LD_IN and whose content fits in LD_OUT (as the
+ * 1 MiB members distill writes) are inflated by libdeflate, whole, two to three times faster
+ * than zlib; the first member that does not fit hands the rest of the stream to zlib. */
+#define LD_IN (4u << 20)
+#define LD_OUT (2u << 20)
 
 /* The decompressing reader behind libarchive's read callback. */
 struct rd {
@@ -26,8 +33,9 @@ struct rd {
 	size_t in_len, in_pos;
 	int in_eof;
 	z_stream z;
-	gz_header gh;
-	unsigned char gh_name[256], gh_comment[256];
+	size_t in_cap;
+	struct libdeflate_decompressor *ld; /* NULL once zlib has taken over */
+	unsigned char *ld_out;
 	int z_init, z_in_member;
 	ZSTD_DStream *zd;
 	int zs_in_frame;
@@ -68,7 +76,7 @@ static int fill(struct rd *r)
 
 	if (r->in_pos < r->in_len || r->in_eof)
 		return 0;
-	n = r->pull(r->ctx, r->in, STREAM_BUF, r->err);
+	n = r->pull(r->ctx, r->in, r->in_cap, r->err);
 	if (n < 0) {
 		r->failed = 1;
 		return -1;
@@ -86,6 +94,71 @@ static int fill(struct rd *r)
 		r->next_progress = r->s->size + (8u << 20);
 	}
 	return 0;
+}
+
+/* Reads more input behind what is unread (moved to the front when the room behind is
+ * short), up to the buffer's size.
+ * @return 1 when bytes were added, 0 at the end or when full, -1 on error. */
+static int fill_more(struct rd *r)
+{
+	ssize_t n;
+
+	if (r->in_eof)
+		return 0;
+	if (r->in_pos == r->in_len) {
+		r->in_pos = r->in_len = 0;
+	} else if (r->in_pos && r->in_cap - r->in_len < (1u << 20)) {
+		/* compact only when the room behind is short, not after every member */
+		memmove(r->in, r->in + r->in_pos, r->in_len - r->in_pos);
+		r->in_len -= r->in_pos;
+		r->in_pos = 0;
+	}
+	if (r->in_len == r->in_cap)
+		return 0;
+	n = r->pull(r->ctx, r->in + r->in_len, r->in_cap - r->in_len, r->err);
+	if (n < 0) {
+		r->failed = 1;
+		return -1;
+	}
+	if (n == 0) {
+		r->in_eof = 1;
+		return 0;
+	}
+	pk_sha256_update(r->hc, r->in + r->in_len, (size_t)n);
+	r->in_len += (size_t)n;
+	r->s->size += (uint64_t)n;
+	return 1;
+}
+
+/* The next whole gzip member through libdeflate. @return the bytes in *@buf, 0 at the end,
+ * -1 on error, or -2 when zlib must take over from here. */
+static ssize_t inflate_member(struct rd *r, const void **buf)
+{
+	for (;;) {
+		size_t ain = 0, aout = 0;
+		enum libdeflate_result res;
+		int more;
+		if (r->in_pos == r->in_len && (more = fill_more(r)) <= 0)
+			return more < 0 ? -1 : 0;
+		res = libdeflate_gzip_decompress_ex(r->ld, r->in + r->in_pos, r->in_len - r->in_pos,
+						    r->ld_out, LD_OUT, &ain, &aout);
+		if (res == LIBDEFLATE_SUCCESS) {
+			r->in_pos += ain;
+			r->s->gz_members++;
+			if (aout) {
+				*buf = r->ld_out;
+				return (ssize_t)aout;
+			}
+			continue;
+		}
+		/* maybe the member goes on beyond the buffer: read more and try again */
+		if (res == LIBDEFLATE_BAD_DATA && (more = fill_more(r)) != 0) {
+			if (more < 0)
+				return -1;
+			continue;
+		}
+		return -2;
+	}
 }
 
 static int fail(struct rd *r, const char *what)
@@ -112,6 +185,14 @@ static ssize_t produce(struct rd *r, const void **buf)
 			    (r->s->comp == PK_STREAM_ZSTD && r->zs_in_frame))
 				return fail(r, "the compressed stream is truncated"), -1;
 			return 0;
+		}
+		if (r->s->comp == PK_STREAM_GZIP && r->ld) {
+			ssize_t n = inflate_member(r, buf);
+			if (n != -2)
+				return n;
+			libdeflate_free_decompressor(r->ld);
+			r->ld = NULL; /* zlib from this member on */
+			continue;
 		}
 		if (r->s->comp == PK_STREAM_GZIP) {
 			int zr;
@@ -179,6 +260,34 @@ static la_ssize_t la_read(struct archive *a, void *ctx, const void **buf)
 	return n;
 }
 
+/* FNAME and FCOMMENT of the first gzip member's header (RFC 1952 2.3), when the first bytes
+ * hold them. */
+static void gz_strings(struct pk_stream *s, const unsigned char *p, size_t n)
+{
+	size_t off = 10;
+	int flg = p[3];
+
+	if (flg & 0x04) { /* FEXTRA */
+		if (n < 12)
+			return;
+		off = 12 + ((size_t)p[10] | (size_t)p[11] << 8);
+	}
+	for (int bit = 0x08; bit <= 0x10; bit <<= 1) { /* FNAME, then FCOMMENT */
+		size_t end = off;
+		if (!(flg & bit))
+			continue;
+		while (end < n && p[end])
+			end++;
+		if (end >= n || end - off > 255)
+			return;
+		if (bit == 0x08)
+			s->gz_name = strndup((const char *)p + off, end - off);
+		else
+			s->gz_comment = strndup((const char *)p + off, end - off);
+		off = end + 1;
+	}
+}
+
 /* Detects the compression from the first bytes and reads the compressor's header. */
 static int start(struct rd *r)
 {
@@ -190,7 +299,7 @@ static int start(struct rd *r)
 		return -1;
 	/* A header may straddle the first pull; gather at least 18 bytes when there are. */
 	while (!r->in_eof && r->in_len < 18) {
-		ssize_t k = r->pull(r->ctx, r->in + r->in_len, STREAM_BUF - r->in_len, r->err);
+		ssize_t k = r->pull(r->ctx, r->in + r->in_len, r->in_cap - r->in_len, r->err);
 		if (k < 0)
 			return r->failed = 1, -1;
 		if (k == 0)
@@ -206,18 +315,15 @@ static int start(struct rd *r)
 		if (inflateInit2(&r->z, 15 + 16) != Z_OK)
 			return fail(r, "zlib cannot start");
 		r->z_init = 1;
-		r->gh.name = r->gh_name;
-		r->gh.name_max = sizeof(r->gh_name);
-		r->gh.comment = r->gh_comment;
-		r->gh.comm_max = sizeof(r->gh_comment);
-		inflateGetHeader(&r->z, &r->gh);
-		/* The fields zlib does not keep (FLG) come from the bytes themselves. */
+		if (!(r->ld = libdeflate_alloc_decompressor()) || !(r->ld_out = malloc(LD_OUT)))
+			return fail(r, "cannot set up libdeflate");
 		if (n >= 10) {
 			s->gz_flags = p[3];
 			s->gz_mtime = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
 				      (uint32_t)p[7] << 24;
 			s->gz_xfl = p[8];
 			s->gz_os = p[9];
+			gz_strings(s, p, n);
 		}
 	} else if (n >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) {
 		ZSTD_frameHeader fh;
@@ -409,7 +515,8 @@ int pk_stream_read(pk_pull_fn pull, void *ctx, const struct pk_stream_opts *o, s
 	int rc = 0, ar;
 
 	memset(s, 0, sizeof(*s));
-	r.in = malloc(STREAM_BUF);
+	r.in_cap = LD_IN; /* room for a whole gzip member */
+	r.in = malloc(r.in_cap);
 	r.out = malloc(STREAM_BUF);
 	if (!r.in || !r.out || !(r.hc = pk_sha256_new(err)) || !(r.hu = pk_sha256_new(err))) {
 		rc = r.in && r.out ? -DT_ELIB : oom(err);
@@ -479,11 +586,6 @@ int pk_stream_read(pk_pull_fn pull, void *ctx, const struct pk_stream_opts *o, s
 	}
 	pk_sha256_final(r.hc, s->digest);
 	pk_sha256_final(r.hu, s->diff_id);
-	if (s->comp == PK_STREAM_GZIP) {
-		s->gz_name = r.gh.name && r.gh_name[0] ? strdup((char *)r.gh_name) : NULL;
-		s->gz_comment = r.gh.comment && r.gh_comment[0] ? strdup((char *)r.gh_comment)
-								 : NULL;
-	}
 	if (o->progress)
 		o->progress(o->progress_ctx, s->size);
 out:
@@ -492,6 +594,9 @@ out:
 	if (r.z_init)
 		inflateEnd(&r.z);
 	ZSTD_freeDStream(r.zd);
+	if (r.ld)
+		libdeflate_free_decompressor(r.ld);
+	free(r.ld_out);
 	pk_sha256_free(r.hc);
 	pk_sha256_free(r.hu);
 	free(r.in);

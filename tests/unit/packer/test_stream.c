@@ -178,6 +178,68 @@ static void test_plain_gzip_zstd(void **state)
 	pk_stream_release(&s);
 }
 
+/* One gzip member of more than libdeflate's output buffer: zlib takes over, same result;
+ * then the same tar as many small members (libdeflate all the way). */
+static void test_large_member(void **state)
+{
+	size_t big = (3u << 20) + 123, tlen = big + 4096, cap = tlen + (1u << 16), used = 0;
+	unsigned char *content = calloc(1, big), *tar = malloc(tlen), *gz = malloc(cap);
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	char want[PK_DIGEST_LEN];
+	struct pk_stream s;
+	struct dt_err err;
+	(void)state;
+
+	for (size_t i = 0; i < big; i++)
+		content[i] = (unsigned char)(i * 7 + i / 4096);
+	archive_write_set_format_pax_restricted(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	assert_int_equal(archive_write_open_memory(a, tar, tlen, &used), ARCHIVE_OK);
+	archive_entry_set_pathname(e, "big.bin");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)big);
+	archive_write_header(a, e);
+	archive_write_data(a, content, big);
+	archive_entry_free(e);
+	archive_write_close(a);
+	archive_write_free(a);
+	digest(tar, used, want);
+	{
+		z_stream z = { 0 };
+		assert_int_equal(deflateInit2(&z, 1, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+		z.next_in = tar;
+		z.avail_in = (uInt)used;
+		z.next_out = gz;
+		z.avail_out = (uInt)cap;
+		assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+		assert_int_equal(read_mem(gz, cap - z.avail_out, &s, &err), 0);
+		deflateEnd(&z);
+	}
+	assert_string_equal(s.diff_id, want);
+	assert_int_equal(s.gz_members, 1);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.v[0].size, big);
+	pk_stream_release(&s);
+	{
+		/* 64 KiB members */
+		size_t off = 0, glen = 0;
+		while (off < used) {
+			size_t n = used - off < 65536 ? used - off : 65536;
+			glen += gzip2(tar + off, n, gz + glen, cap - glen, 0);
+			off += n;
+		}
+		assert_int_equal(read_mem(gz, glen, &s, &err), 0);
+		assert_string_equal(s.diff_id, want);
+		assert_int_equal(s.gz_members, 2 * ((used + 65535) / 65536));
+		pk_stream_release(&s);
+	}
+	free(content);
+	free(tar);
+	free(gz);
+}
+
 static void test_errors(void **state)
 {
 	static unsigned char gz[1 << 16], zs[1 << 16];
@@ -209,6 +271,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_gzip_zstd),
+		cmocka_unit_test(test_large_member),
 		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
