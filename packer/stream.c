@@ -18,7 +18,7 @@
 /* gzip members whose compressed bytes fit in LD_IN and whose content fits in LD_OUT (as the
  * 1 MiB members distill writes) are inflated by libdeflate, whole, two to three times faster
  * than zlib; the first member that does not fit hands the rest of the stream to zlib. */
-#define LD_IN (4u << 20)
+#define LD_IN (2u << 20)
 #define LD_OUT (2u << 20)
 
 /* The decompressing reader behind libarchive's read callback. */
@@ -315,6 +315,15 @@ static int start(struct rd *r)
 		if (inflateInit2(&r->z, 15 + 16) != Z_OK)
 			return fail(r, "zlib cannot start");
 		r->z_init = 1;
+		{
+			/* room for a whole member behind what was read */
+			unsigned char *in = realloc(r->in, LD_IN);
+			if (!in)
+				return fail(r, "out of memory");
+			r->in = in;
+			r->in_cap = LD_IN;
+			p = in;
+		}
 		if (!(r->ld = libdeflate_alloc_decompressor()) || !(r->ld_out = malloc(LD_OUT)))
 			return fail(r, "cannot set up libdeflate");
 		if (n >= 10) {
@@ -515,7 +524,7 @@ int pk_stream_read(pk_pull_fn pull, void *ctx, const struct pk_stream_opts *o, s
 	int rc = 0, ar;
 
 	memset(s, 0, sizeof(*s));
-	r.in_cap = LD_IN; /* room for a whole gzip member */
+	r.in_cap = STREAM_BUF; /* LD_IN once the stream is known to be gzip */
 	r.in = malloc(r.in_cap);
 	r.out = malloc(STREAM_BUF);
 	if (!r.in || !r.out || !(r.hc = pk_sha256_new(err)) || !(r.hu = pk_sha256_new(err))) {
