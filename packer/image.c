@@ -5,9 +5,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <linux/openat2.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,18 +160,11 @@ static int add_text(struct pk_image *img, const char *path, const char *text, si
 
 /* ---- host files ---- */
 
-static int open_beneath(int dirfd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-}
 
-/* SHA-256 (and MD5, for dpkg's md5sums) of a file in one read. */
+/* SHA-256 (and MD5, for dpkg's md5sums) of a file in one read; the bytes read go to
+ * *@len. */
 static int hash_fd(int fd, const char *name, unsigned char *out, unsigned char *md5,
-		   struct dt_err *err)
+		   uint64_t *len, struct dt_err *err)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new(), *m = EVP_MD_CTX_new();
 	char buf[1 << 16];
@@ -195,6 +188,7 @@ static int hash_fd(int fd, const char *name, unsigned char *out, unsigned char *
 			break;
 		EVP_DigestUpdate(c, buf, (size_t)n);
 		EVP_DigestUpdate(m, buf, (size_t)n);
+		*len += (uint64_t)n;
 	}
 	if (rc == 0) {
 		EVP_DigestFinal_ex(c, out, NULL);
@@ -234,7 +228,7 @@ static int add_host(struct pk_image *img, int root, const char *rel, const char 
 		int sub;
 		*slash = '\0';
 		leaf = rel + (slash - parent) + 1;
-		sub = open_beneath(dfd, parent, O_PATH | O_DIRECTORY);
+		sub = pk_open_beneath(dfd, parent, O_PATH | O_DIRECTORY);
 		close(dfd);
 		dfd = sub;
 	}
@@ -272,7 +266,18 @@ static int add_host(struct pk_image *img, int root, const char *rel, const char 
 			rc = dt_err_sys(err, errno, "cannot open '%s'", shown);
 			goto out;
 		}
-		rc = hash_fd(fd, shown, e->sha256, e->md5, err);
+		{
+			uint64_t got = 0;
+			rc = hash_fd(fd, shown, e->sha256, e->md5, &got, err);
+			/* a /proc or /sys file says size 0 and has content: refused, not packed
+			 * empty; any other mismatch is a file that changed while read */
+			if (rc == 0 && got != e->size)
+				rc = dt_err_set(err, DT_ECHANGED,
+						"'%s': its size is %" PRIu64 " bytes but %" PRIu64
+						" were read: it changed while distill was reading it, "
+						"or it is not an ordinary file (/proc, /sys)",
+						shown, e->size, got);
+		}
 		e->has_md5 = rc == 0;
 		close(fd);
 		if (rc < 0)

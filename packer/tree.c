@@ -598,16 +598,70 @@ int pk_tree_normalize(struct pk_tree *t, const struct pk_norm *norm, struct dt_e
 
 /* ---- reading content ---- */
 
-static int open_beneath(int dirfd, const char *path)
+/* What openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) does, one component at a time, for
+ * kernels before 5.6 and for valgrind, which lack it: no "..", no absolute path, no symlink
+ * on the way (ELOOP), the last component opened with O_NOFOLLOW. */
+static int open_walk(int dirfd, const char *path, int flags)
+{
+	char buf[4096], *p = buf, *slash;
+	int cur = dirfd, fd;
+
+	if (path[0] == '/' || strlen(path) >= sizeof(buf)) {
+		errno = path[0] == '/' ? EXDEV : ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(buf, path);
+	for (;;) {
+		int next;
+		struct stat st;
+		if ((slash = strchr(p, '/')))
+			*slash = '\0';
+		if (strcmp(p, "..") == 0) {
+			errno = EXDEV;
+			fd = -1;
+			break;
+		}
+		if (!slash) {
+			fd = openat(cur, *p ? p : ".", flags);
+			break;
+		}
+		if (!*p || strcmp(p, ".") == 0) {
+			p = slash + 1;
+			continue;
+		}
+		next = openat(cur, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			int e = errno;
+			if (fstatat(cur, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+				e = ELOOP;
+			errno = e;
+			fd = -1;
+			break;
+		}
+		if (cur != dirfd)
+			close(cur);
+		cur = next;
+		p = slash + 1;
+	}
+	if (cur != dirfd) {
+		int e = errno;
+		close(cur);
+		errno = e;
+	}
+	return fd;
+}
+
+int pk_open_beneath(int dirfd, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+		.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC |
+				    ((flags & O_PATH) ? 0 : O_NOCTTY)),
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 
 	if (fd < 0 && errno == ENOSYS)
-		return openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		return open_walk(dirfd, path, (int)how.flags);
 	return (int)fd;
 }
 
@@ -620,7 +674,8 @@ int pk_tree_open(const struct pk_tree *t, const struct pk_entry *e, struct dt_er
 	pk_tree_source_name(t, e, name, sizeof(name));
 	if (e->root < 0)
 		return dt_err_set(err, DT_EINPUT, "'%s' has no content source", e->path);
-	fd = open_beneath(t->roots[e->root].fd, e->src ? e->src : e->path + e->src_off);
+	fd = pk_open_beneath(t->roots[e->root].fd, e->src ? e->src : e->path + e->src_off,
+			     O_RDONLY);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ELOOP || errno == EXDEV)
 			return dt_err_set(err, DT_ECHANGED,

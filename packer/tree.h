@@ -115,4 +115,10 @@ void pk_tree_source_name(const struct pk_tree *t, const struct pk_entry *e, char
 /* The component-wise bytewise order of archive paths. */
 int pk_path_cmp(const char *a, const char *b);
 
+/* Opens @path below the directory @dirfd with @flags (O_RDONLY, O_PATH | O_DIRECTORY, ...),
+ * refusing absolute paths, ".." and symlinks anywhere on the way (openat2 RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS; one component at a time where the kernel lacks openat2).
+ * @return the descriptor, or -1 with errno (ELOOP for a symlink, EXDEV for an escape). */
+int pk_open_beneath(int dirfd, const char *path, int flags);
+
 #endif

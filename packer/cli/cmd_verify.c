@@ -121,7 +121,7 @@ static int mkdirs(const char *path)
 static int build(const struct opts *o, const char *spec, const char *lock, struct run *r,
 		 size_t k, const char *compression)
 {
-	char epoch[32], noise[64], runno[24];
+	char epoch[32], noise[64], runno[24], exe[PATH_MAX];
 	const char *argv[24];
 	int n = 0, st;
 	pid_t pid;
@@ -156,6 +156,14 @@ static int build(const struct opts *o, const char *spec, const char *lock, struc
 		argv[n++] = o->level;
 	}
 	argv[n] = NULL;
+	/* the binary by its path: under valgrind /proc/self/exe is valgrind's own */
+	{
+		ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (len > 0)
+			exe[len] = '\0';
+		else
+			strcpy(exe, "/proc/self/exe");
+	}
 	fflush(NULL);
 	if ((pid = fork()) < 0)
 		return -1;
@@ -180,7 +188,7 @@ static int build(const struct opts *o, const char *spec, const char *lock, struc
 			char *cargv[24];
 			for (int i = 0; i <= n; i++)
 				cargv[i] = argv[i] ? strdup(argv[i]) : NULL;
-			execv("/proc/self/exe", cargv);
+			execv(exe, cargv);
 		}
 		_exit(127);
 	}

@@ -3,7 +3,8 @@
 # Faults and atomic outputs: a build killed with SIGKILL at random points leaves its output
 # absent (or the previous one untouched) or complete and valid, never half-written; a
 # file-size limit (EFBIG, as a full disk gives ENOSPC) is a clear error with no output; two
-# builds into one OCI layout at once both land in its index.json.
+# builds into one OCI layout at once both land in its index.json; a file whose size lies
+# (/proc) is refused by name.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 command -v skopeo >/dev/null || { echo "skipped: needs skopeo"; exit 0; }
@@ -91,4 +92,11 @@ for round in 1 2 3 4 5; do
     wait "$p2" || fail "round $round: build b failed"
     valid_layout "$W/both.oci" "distill/jq:a$round" "distill/jq:b$round" || fail "round $round: index.json lacks an image"
 done
+# 4. A file whose size lies (/proc says 0 and has content): refused by name, not packed empty.
+printf 'name: t/proc:1\nplatform: linux/amd64\nfiles:\n  - {src: /proc/self/environ, dst: /env}\n' > "$W/proc.yaml"
+if "$DISTILL" build -q --no-lock "$W/proc.yaml" -o "$W/proc.oci" 2> "$W/err"; then
+    fail "a /proc file was packed"
+fi
+grep -q "environ': its size is 0 bytes but [0-9]* were read" "$W/err" || { cat "$W/err"; fail "no clear error for /proc"; }
+[ ! -e "$W/proc.oci" ] || fail "output left after the /proc refusal"
 echo "ok: faults"
