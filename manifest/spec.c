@@ -375,7 +375,7 @@ static int file_mode(struct p *p, const yaml_node_t *n, void *o)
 
 static int file_uid(struct p *p, const yaml_node_t *n, void *o)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = want_uint(p, n, 0xfffffffeu, &v);
 	((struct mf_file *)o)->uid = (int64_t)v;
 	return rc;
@@ -383,7 +383,7 @@ static int file_uid(struct p *p, const yaml_node_t *n, void *o)
 
 static int file_gid(struct p *p, const yaml_node_t *n, void *o)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = want_uint(p, n, 0xfffffffeu, &v);
 	((struct mf_file *)o)->gid = (int64_t)v;
 	return rc;
@@ -507,7 +507,7 @@ static int user_name(struct p *p, const yaml_node_t *n, void *o)
 
 static int user_uid(struct p *p, const yaml_node_t *n, void *o)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = want_uint(p, n, 0xfffffffeu, &v);
 	((struct mf_user *)o)->uid = (uint32_t)v;
 	return rc;
@@ -515,7 +515,7 @@ static int user_uid(struct p *p, const yaml_node_t *n, void *o)
 
 static int user_gid(struct p *p, const yaml_node_t *n, void *o)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = want_uint(p, n, 0xfffffffeu, &v);
 	((struct mf_user *)o)->gid = (uint32_t)v;
 	return rc;
@@ -559,7 +559,7 @@ static int group_name(struct p *p, const yaml_node_t *n, void *o)
 
 static int group_gid(struct p *p, const yaml_node_t *n, void *o)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = want_uint(p, n, 0xfffffffeu, &v);
 	((struct mf_group *)o)->gid = (uint32_t)v;
 	return rc;

@@ -278,23 +278,6 @@ static void describe(const struct pk_stream_entry *e, char *buf, size_t cap)
 		snprintf(buf, cap, "%s", pk_stream_type_name(e));
 }
 
-static const char *format_name(int f)
-{
-	switch (f & ARCHIVE_FORMAT_BASE_MASK) {
-	case ARCHIVE_FORMAT_TAR:
-		break;
-	default:
-		return "other";
-	}
-	switch (f) {
-	case ARCHIVE_FORMAT_TAR_USTAR: return "ustar";
-	case ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE: return "pax";
-	case ARCHIVE_FORMAT_TAR_PAX_RESTRICTED: return "pax (restricted)";
-	case ARCHIVE_FORMAT_TAR_GNUTAR: return "gnu";
-	default: return "tar";
-	}
-}
-
 static void time_text(int has, int64_t s, long ns, char *buf, size_t cap)
 {
 	if (!has)
@@ -358,6 +341,7 @@ static int compare_entry(struct run *r, const struct pk_stream_entry *a,
 			 const struct pk_stream_entry *b)
 {
 	const char *n = a->name;
+	size_t before = found(r);
 	int rc = 0;
 
 	if (a->type != b->type || a->hardlink != b->hardlink) {
@@ -408,10 +392,19 @@ static int compare_entry(struct run *r, const struct pk_stream_entry *a,
 	if (rc == 0 && strcmp(or_none(a->xattrs), or_none(b->xattrs)) != 0)
 		rc = compare_xattrs(r, n, a->xattrs, b->xattrs);
 	STR(fflags, 0, "file flags");
-	if (rc == 0 && a->format != b->format)
-		rc = add(r, n, "header", format_name(a->format), format_name(b->format), 0,
-			 "%s: tar header %s -> %s", n, format_name(a->format),
-			 format_name(b->format));
+	/* the header itself, when nothing else about the entry explains a change in it */
+	if (rc == 0 && found(r) == before) {
+		const char *ka = pk_stream_header_kind(a), *kb = pk_stream_header_kind(b);
+		char x[32], y[32];
+		if (ka && kb && strcmp(ka, kb) != 0)
+			rc = add(r, n, "header", ka, kb, 0, "%s: tar header %s -> %s", n, ka, kb);
+		else if (ka && kb && a->header_bytes != b->header_bytes) {
+			snprintf(x, sizeof(x), "%" PRIu64, a->header_bytes);
+			snprintf(y, sizeof(y), "%" PRIu64, b->header_bytes);
+			rc = add(r, n, "header", x, y, 0, "%s: tar header %s -> %s bytes (%s)", n,
+				 x, y, ka);
+		}
+	}
 	if (rc == 0 && a->sparse != b->sparse)
 		rc = add(r, n, "sparse", a->sparse ? "yes" : "no", b->sparse ? "yes" : "no", 0,
 			 "%s: sparse %s -> %s", n, a->sparse ? "yes" : "no",

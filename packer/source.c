@@ -125,8 +125,9 @@ static int image_member(const char *name)
 		!strcmp(name + 64, ".tar"));
 }
 
-/* Lists an archive's members. @return 1 when it is a tar archive, 0 when it is not one
- * (s->members empty), or a negative code with @err set. */
+/* Lists an archive's members, as far as they could be an image archive's. @return 1 when
+ * every member could be, 0 when one cannot (a plain tarball, whatever names came before
+ * it: a web root may hold an index.json), or a negative code with @err set. */
 static int list_members(struct pk_source *s, struct dt_err *err)
 {
 	struct archive *a = open_archive(s->path, err);
@@ -153,8 +154,10 @@ static int list_members(struct pk_source *s, struct dt_err *err)
 			goto out;
 		}
 		s->nmembers++;
-		if (!image_member(s->members[s->nmembers - 1]))
-			break; /* a plain tarball: the rest need not be read */
+		if (!image_member(s->members[s->nmembers - 1])) {
+			rc = 0; /* a plain tarball: the rest need not be read */
+			break;
+		}
 	}
 	if (ar != ARCHIVE_EOF && ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
 		rc = dt_err_set(err, DT_EINPUT, "'%s' is not an image or a tarball (%s)", s->path,
@@ -594,12 +597,13 @@ int pk_source_open(const char *path, const char *ref, struct pk_source **out,
 		s->kind = PK_SOURCE_LAYOUT;
 		rc = open_oci(s, ref, err);
 	} else {
-		if ((rc = list_members(s, err)) < 0)
+		int image;
+		if ((rc = image = list_members(s, err)) < 0)
 			goto fail;
-		if (has_member(s, "oci-layout") && has_member(s, "index.json")) {
+		if (image && has_member(s, "oci-layout") && has_member(s, "index.json")) {
 			s->kind = PK_SOURCE_OCI_ARCHIVE;
 			rc = open_oci(s, ref, err);
-		} else if (has_member(s, "manifest.json")) {
+		} else if (image && has_member(s, "manifest.json")) {
 			s->kind = PK_SOURCE_DOCKER_ARCHIVE;
 			rc = open_docker(s, ref, err);
 		} else {

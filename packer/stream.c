@@ -186,6 +186,21 @@ static ssize_t produce(struct rd *r, const void **buf)
 				return fail(r, "the compressed stream is truncated"), -1;
 			return 0;
 		}
+		/* zeros after the last member (padding to a block, as tape tools write): read,
+		 * counted in the digest, accepted as gzip(1) accepts them */
+		if (r->s->comp == PK_STREAM_GZIP && !r->z_in_member && r->s->gz_members > 0 &&
+		    r->in[r->in_pos] == 0) {
+			for (;;) {
+				for (; r->in_pos < r->in_len; r->in_pos++)
+					if (r->in[r->in_pos] != 0)
+						return fail(r, "data after the gzip stream that is not "
+							       "zero padding"), -1;
+				if (fill(r) < 0)
+					return -1;
+				if (r->in_pos == r->in_len)
+					return 0;
+			}
+		}
 		if (r->s->comp == PK_STREAM_GZIP && r->ld) {
 			ssize_t n = inflate_member(r, buf);
 			if (n != -2)
@@ -460,6 +475,7 @@ static int record(struct archive *a, struct archive_entry *ae, size_t pos,
 	}
 	e->fflags = ff && *ff ? strdup(ff) : NULL;
 	e->format = archive_format(a);
+	e->header_pos = archive_read_header_position(a);
 	e->sparse = archive_entry_sparse_count(ae) > 0;
 	if (!e->name || (xattrs_text(ae, &e->xattrs) < 0) ||
 	    (hl && !e->link) || (sl && !e->link))
@@ -512,6 +528,30 @@ static int content(struct rd *r, struct archive *a, struct pk_stream_entry *e)
 out:
 	EVP_MD_CTX_free(c);
 	return rc;
+}
+
+const char *pk_stream_header_kind(const struct pk_stream_entry *e)
+{
+	int gnu = e->format == ARCHIVE_FORMAT_TAR_GNUTAR;
+
+	if (!e->header_bytes)
+		return NULL;
+	if (e->header_bytes == 512)
+		return gnu ? "gnu" : "ustar";
+	return gnu ? "gnu" : "pax";
+}
+
+/* Each entry's header blocks: the distance to the next header (or to the end-of-archive
+ * blocks at @end) less its data, padded to 512. */
+static void header_sizes(struct pk_stream *s, int64_t end)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct pk_stream_entry *e = &s->v[i];
+		int64_t next = i + 1 < s->n ? s->v[i + 1].header_pos : end;
+		uint64_t data = e->type == AE_IFREG && !e->hardlink ? (e->size + 511) / 512 * 512 : 0;
+		int64_t h = next - e->header_pos - (int64_t)data;
+		e->header_bytes = !e->sparse && h >= 512 && h % 512 == 0 ? (uint64_t)h : 0;
+	}
 }
 
 int pk_stream_read(pk_pull_fn pull, void *ctx, const struct pk_stream_opts *o, struct pk_stream *s,
@@ -580,6 +620,7 @@ int pk_stream_read(pk_pull_fn pull, void *ctx, const struct pk_stream_opts *o, s
 		rc = -DT_EINPUT;
 		goto out;
 	}
+	header_sizes(s, archive_read_header_position(a));
 	/* libarchive stops at the end-of-archive blocks: the rest still counts in digests. */
 	for (;;) {
 		const void *buf;

@@ -37,7 +37,11 @@ struct pk_stream_entry {
 	uint64_t rdev_major, rdev_minor;
 	char *xattrs;           /* "name=hexvalue\n" sorted by name, or NULL */
 	char *fflags;           /* file flags as text, or NULL */
-	int format;             /* archive_format() of the header: ustar, pax, gnu */
+	int format;             /* archive_format() when read; libarchive keeps "pax" once it
+				 * has seen one pax header, so see pk_stream_header_kind() */
+	uint64_t header_bytes;  /* its header blocks, extended headers (pax, GNU long names)
+				 * included; 0 when unknown (sparse entries) */
+	int64_t header_pos;     /* offset of its first header block in the tar */
 	int sparse;
 	unsigned char sha256[32];
 	size_t pos;             /* 0-based position in the archive */
@@ -92,6 +96,10 @@ void pk_stream_entry_release(struct pk_stream_entry *e);
 
 /* "file", "directory", "symlink", "hardlink", "character device", ... */
 const char *pk_stream_type_name(const struct pk_stream_entry *e);
+
+/* The header of one entry: "ustar" (one block), "pax" or "gnu" (extended headers), or NULL
+ * when unknown. */
+const char *pk_stream_header_kind(const struct pk_stream_entry *e);
 
 /* "none", "gzip", "zstd" */
 const char *pk_stream_comp_name(enum pk_stream_comp c);

@@ -250,6 +250,15 @@ static void test_errors(void **state)
 	(void)state;
 
 	ngz = gzip2(tar, len, gz, sizeof(gz), 0);
+	/* zero padding after the last member is accepted (and counted); anything else is not */
+	memset(gz + ngz, 0, 512);
+	assert_int_equal(read_mem(gz, ngz + 512, &s, &err), 0);
+	assert_int_equal(s.size, ngz + 512);
+	pk_stream_release(&s);
+	gz[ngz + 100] = 1;
+	assert_true(read_mem(gz, ngz + 512, &s, &err) < 0);
+	assert_non_null(strstr(err.msg, "not zero padding"));
+	pk_stream_release(&s);
 	assert_true(read_mem(gz, ngz - 9, &s, &err) < 0);
 	assert_non_null(strstr(err.msg, "'mem'"));
 	pk_stream_release(&s);
