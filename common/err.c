@@ -3,7 +3,12 @@
 #include "common/err.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Bytes of a message kept before the "..." when it does not fit; the rest is its end,
+ * which carries the reason. */
+#define ERR_HEAD 384
 
 void dt_err_clear(struct dt_err *err)
 {
@@ -14,12 +19,71 @@ void dt_err_clear(struct dt_err *err)
 	err->msg[0] = '\0';
 }
 
+static int utf8_cont(unsigned char c)
+{
+	return (c & 0xc0) == 0x80;
+}
+
+/* Stores @s in @err->msg: control characters written as \n, \t or \xHH (a file name never
+ * moves the terminal), and a message too long for the buffer shortened in its middle. */
+static void err_store(struct dt_err *err, const char *s)
+{
+	size_t len = strlen(s), w = 0, cap = sizeof(err->msg);
+	char *e = malloc(len * 4 + 1), *out;
+
+	if (!e) {
+		snprintf(err->msg, cap, "%s", s);
+		return;
+	}
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '\n' || *c == '\t') {
+			e[w++] = '\\';
+			e[w++] = *c == '\n' ? 'n' : 't';
+		} else if (*c < 0x20 || *c == 0x7f) {
+			w += (size_t)sprintf(e + w, "\\x%02x", *c);
+		} else {
+			e[w++] = (char)*c;
+		}
+	}
+	e[w] = '\0';
+	out = err->msg;
+	if (w < cap) {
+		memcpy(out, e, w + 1);
+	} else {
+		size_t head = ERR_HEAD, tail = cap - 1 - ERR_HEAD - 3, from = w - tail;
+		while (head > 0 && utf8_cont((unsigned char)e[head]))
+			head--;
+		while (from < w && utf8_cont((unsigned char)e[from]))
+			from++;
+		memcpy(out, e, head);
+		memcpy(out + head, "...", 3);
+		memcpy(out + head + 3, e + from, w - from + 1);
+	}
+	free(e);
+}
+
+static void err_vset(struct dt_err *err, const char *suffix, const char *fmt, va_list ap)
+{
+	char *s = NULL, *full = NULL;
+
+	if (vasprintf(&s, fmt, ap) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return;
+	}
+	if (suffix && asprintf(&full, "%s: %s", s, suffix) >= 0) {
+		free(s);
+		s = full;
+	}
+	err_store(err, s);
+	free(s);
+}
+
 int dt_err_set(struct dt_err *err, int code, const char *fmt, ...)
 {
 	if (err) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		err_vset(err, NULL, fmt, ap);
 		va_end(ap);
 		err->code = code;
 		err->sys_errno = 0;
@@ -31,12 +95,9 @@ int dt_err_sys(struct dt_err *err, int errnum, const char *fmt, ...)
 {
 	if (err) {
 		va_list ap;
-		size_t len;
 		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		err_vset(err, strerror(errnum), fmt, ap);
 		va_end(ap);
-		len = strlen(err->msg);
-		snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", strerror(errnum));
 		err->code = DT_ESYS;
 		err->sys_errno = errnum;
 	}
@@ -45,23 +106,17 @@ int dt_err_sys(struct dt_err *err, int errnum, const char *fmt, ...)
 
 void dt_err_prefix(struct dt_err *err, const char *fmt, ...)
 {
-	char head[512];
-	size_t hlen, mlen;
+	char *head = NULL, *s = NULL;
 	va_list ap;
 
 	if (!err)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(head, sizeof(head), fmt, ap);
+	if (vasprintf(&head, fmt, ap) < 0)
+		head = NULL;
 	va_end(ap);
-	hlen = strlen(head);
-	if (hlen + 2 >= sizeof(err->msg))
-		return;
-	mlen = strnlen(err->msg, sizeof(err->msg) - 1);
-	if (hlen + 2 + mlen >= sizeof(err->msg))
-		mlen = sizeof(err->msg) - 1 - hlen - 2;
-	memmove(err->msg + hlen + 2, err->msg, mlen);
-	memcpy(err->msg, head, hlen);
-	memcpy(err->msg + hlen, ": ", 2);
-	err->msg[hlen + 2 + mlen] = '\0';
+	if (head && asprintf(&s, "%s: %s", head, err->msg) >= 0)
+		err_store(err, s);
+	free(head);
+	free(s);
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <fnmatch.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -654,21 +655,38 @@ static int name_cmp(const void *a, const void *b)
 static int add_file_tree(struct pk_image *img, const struct mf_file *f, const char *real,
 			 const char *dst, struct dt_err *err)
 {
-	char source[4200];
+	char *source = malloc(PATH_MAX + 16); /* on the heap: this recurses */
 	struct stat st;
 	DIR *d;
 	char **names = NULL;
 	size_t n = 0, cap = 0;
-	int rc;
+	int rc, root = -1, fd = -1, dir = -1;
 
-	host_source(img, real, source, sizeof(source));
-	if ((rc = add_host(img, img->nroots - 1, real + 1, dst, MF_LAYER_APP, PRIO_FILES, source,
-			   err)) < 0)
+	if (!source)
+		return oom(err);
+	host_source(img, real, source, PATH_MAX + 16);
+	rc = add_host(img, img->nroots - 1, real + 1, dst, MF_LAYER_APP, PRIO_FILES, source, err);
+	free(source);
+	if (rc < 0)
 		return rc;
-	if (lstat(real, &st) < 0 || !S_ISDIR(st.st_mode))
-		return 0;
-	if (!(d = opendir(real)))
-		return dt_err_sys(err, errno, "cannot read directory '%s'", real);
+	/* by descriptor, beneath the root: a tree may be deeper than PATH_MAX */
+	if ((root = open(img->roots[img->nroots - 1], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (fd = pk_open_beneath(root, real + 1, O_PATH)) < 0 || fstat(fd, &st) < 0) {
+		rc = dt_err_sys(err, errno, "cannot read directory '%s'", real);
+		goto closefds;
+	}
+	if (!S_ISDIR(st.st_mode))
+		goto closefds;
+	if ((dir = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    !(d = fdopendir(dir))) {
+		rc = dt_err_sys(err, errno, "cannot read directory '%s'", real);
+		if (dir >= 0)
+			close(dir);
+		goto closefds;
+	}
+	close(fd);
+	close(root);
+	fd = root = -1;
 	for (struct dirent *de; (de = readdir(d));) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
@@ -701,6 +719,12 @@ static int add_file_tree(struct pk_image *img, const struct mf_file *f, const ch
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	return rc;
+closefds:
+	if (fd >= 0)
+		close(fd);
+	if (root >= 0)
+		close(root);
 	return rc;
 nomem:
 	if (d)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,10 +200,77 @@ static int read_link(int dirfd, const char *name, size_t hint, char **out)
 	}
 }
 
-static int scan_dir(struct scan *s, int dfd);
+/* Directories below this depth keep their descriptor open while their children are read;
+ * deeper ones are closed and reopened through ".." (checked by device and inode), so a
+ * tree nested thousands deep needs a bounded number of descriptors. */
+#define SCAN_FDS_KEPT 64
+
+static int scan_dir(struct scan *s, int *dfd, size_t depth);
 static int root_push(struct pk_tree *t, const char *dir, struct dt_err *err);
 
-static int scan_one(struct scan *s, int dfd, const char *name)
+/* The message for an entry that is not packed, on the heap: scan_one recurses and its frame
+ * stays small. */
+static int not_packed(struct scan *s, const char *kind, const char *rel)
+{
+	const char *rootname = s->t->roots[s->root].name;
+	char *msg = NULL;
+	int rc = 0;
+
+	if (asprintf(&msg, "%s '%s/%s' is not packed", kind, rootname, rel) < 0)
+		return dt_err_set(s->err, DT_ENOMEM, "out of memory");
+	if (s->o->strict)
+		rc = dt_err_set(s->err, DT_EINPUT, "%s (--strict)", msg);
+	else if (s->o->warn)
+		s->o->warn(s->o->warn_ctx, msg);
+	free(msg);
+	return rc;
+}
+
+/* Descends into directory @name of *@dfd (whose stat is @dst). Past SCAN_FDS_KEPT levels
+ * *@dfd is closed meanwhile and reopened through the child's "..", which must be the same
+ * directory. */
+static int scan_subdir(struct scan *s, int *dfd, const struct stat *dst, const char *name,
+		       size_t depth)
+{
+	const char *rootname = s->t->roots[s->root].name;
+	struct stat st;
+	int sub, rc;
+
+	sub = openat(*dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0) {
+		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+			return dt_err_set(s->err, DT_ECHANGED,
+				"directory '%s/%s' vanished or was replaced while distill was reading it",
+				rootname, s->pb.s + s->rel_off);
+		return dt_err_sys(s->err, errno, "cannot open directory '%s/%s'", rootname,
+				  s->pb.s + s->rel_off);
+	}
+	if (depth >= SCAN_FDS_KEPT) {
+		close(*dfd);
+		*dfd = -1;
+	}
+	rc = scan_dir(s, &sub, depth + 1);
+	if (*dfd < 0 && sub >= 0) {
+		int up = openat(sub, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (up >= 0 && fstat(up, &st) == 0 && st.st_dev == dst->st_dev &&
+		    st.st_ino == dst->st_ino) {
+			*dfd = up;
+		} else {
+			if (up >= 0)
+				close(up);
+			if (rc == 0)
+				rc = dt_err_set(s->err, DT_ECHANGED,
+					"directory '%s/%s' moved while distill was reading it",
+					rootname, s->pb.s + s->rel_off);
+		}
+	}
+	if (sub >= 0)
+		close(sub);
+	return rc;
+}
+
+static int scan_one(struct scan *s, int *dfd, const struct stat *dst, const char *name,
+		    size_t depth)
 {
 	struct pk_tree *t = s->t;
 	const char *rootname = t->roots[s->root].name;
@@ -217,7 +285,7 @@ static int scan_one(struct scan *s, int dfd, const char *name)
 	rel = s->pb.s + s->rel_off;
 	if (excluded(s, name))
 		goto out;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (fstatat(*dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			rc = dt_err_set(s->err, DT_ECHANGED,
 					"'%s/%s' vanished while distill was reading it", rootname, rel);
@@ -226,16 +294,9 @@ static int scan_one(struct scan *s, int dfd, const char *name)
 		goto out;
 	}
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-		const char *kind = S_ISSOCK(st.st_mode) ? "socket" : S_ISFIFO(st.st_mode) ? "fifo"
+		rc = not_packed(s, S_ISSOCK(st.st_mode) ? "socket" : S_ISFIFO(st.st_mode) ? "fifo"
 				 : S_ISCHR(st.st_mode) ? "character device"
-				 : S_ISBLK(st.st_mode) ? "block device" : "special file";
-		char msg[4200];
-		snprintf(msg, sizeof(msg), "%s '%s/%s' is not packed", kind, rootname, rel);
-		if (s->o->strict) {
-			rc = dt_err_set(s->err, DT_EINPUT, "%s (--strict)", msg);
-		} else if (s->o->warn) {
-			s->o->warn(s->o->warn_ctx, msg);
-		}
+				 : S_ISBLK(st.st_mode) ? "block device" : "special file", rel);
 		goto out;
 	}
 	if (!(e = tree_push(t))) {
@@ -260,41 +321,45 @@ static int scan_one(struct scan *s, int dfd, const char *name)
 		e->size = (uint64_t)st.st_size;
 	} else if (S_ISLNK(st.st_mode)) {
 		e->type = PK_SYMLINK;
-		rc = read_link(dfd, name, (size_t)st.st_size, &e->link);
+		rc = read_link(*dfd, name, (size_t)st.st_size, &e->link);
 		if (rc < 0) {
 			rc = dt_err_sys(s->err, -rc, "cannot read symlink '%s/%s'", rootname, rel);
 			goto out;
 		}
 	} else {
-		int sub;
 		e->type = PK_DIR;
-		sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0) {
-			if (errno == ENOENT)
-				rc = dt_err_set(s->err, DT_ECHANGED,
-					"directory '%s/%s' vanished while distill was reading it",
-					rootname, rel);
-			else
-				rc = dt_err_sys(s->err, errno, "cannot open directory '%s/%s'",
-						rootname, rel);
-			goto out;
-		}
-		rc = scan_dir(s, sub); /* closes sub */
+		rc = scan_subdir(s, dfd, dst, name, depth);
 	}
 out:
 	pb_pop(&s->pb, saved);
 	return rc;
 }
 
-static int scan_dir(struct scan *s, int dfd)
+static void names_free(char **names, size_t n)
 {
-	DIR *d = fdopendir(dfd);
-	int rc = 0;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
 
-	if (!d) {
-		rc = dt_err_sys(s->err, errno, "cannot read directory '%s/%s'",
-				s->t->roots[s->root].name, s->pb.s + s->rel_off);
-		close(dfd);
+/* Reads every name of directory *@dfd first (no directory stream stays open while its
+ * children are read), then scans each. Deep below, *@dfd may be replaced by another
+ * descriptor of the same directory, or be -1 after an error; the caller closes it. */
+static int scan_dir(struct scan *s, int *dfd, size_t depth)
+{
+	const char *rootname = s->t->roots[s->root].name;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct stat dst;
+	DIR *d = NULL;
+	int rfd = -1, rc = 0;
+
+	if (fstat(*dfd, &dst) < 0 || (rfd = fcntl(*dfd, F_DUPFD_CLOEXEC, 0)) < 0 ||
+	    !(d = fdopendir(rfd))) {
+		rc = dt_err_sys(s->err, errno, "cannot read directory '%s/%s'", rootname,
+				s->pb.s + s->rel_off);
+		if (rfd >= 0)
+			close(rfd);
 		return rc;
 	}
 	for (;;) {
@@ -303,15 +368,29 @@ static int scan_dir(struct scan *s, int dfd)
 		if (!(de = readdir(d))) {
 			if (errno)
 				rc = dt_err_sys(s->err, errno, "cannot read directory '%s/%s'",
-						s->t->roots[s->root].name, s->pb.s + s->rel_off);
+						rootname, s->pb.s + s->rel_off);
 			break;
 		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if ((rc = scan_one(s, dirfd(d), de->d_name)) < 0)
+		if (n == cap) {
+			char **v = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+			if (!v) {
+				rc = dt_err_set(s->err, DT_ENOMEM, "out of memory");
+				break;
+			}
+			names = v;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			rc = dt_err_set(s->err, DT_ENOMEM, "out of memory");
 			break;
+		}
+		n++;
 	}
 	closedir(d);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = scan_one(s, dfd, &dst, names[i], depth);
+	names_free(names, n);
 	return rc;
 }
 
@@ -355,7 +434,9 @@ int pk_tree_add_dir(struct pk_tree *t, const char *dir, const struct pk_scan_opt
 		e->mode = 0755;
 		e->mtime = INT64_MAX;
 	}
-	rc = scan_dir(&s, dfd);
+	rc = scan_dir(&s, &dfd, 0);
+	if (dfd >= 0)
+		close(dfd);
 	free(s.pb.s);
 	return rc;
 }
@@ -651,7 +732,7 @@ static int open_walk(int dirfd, const char *path, int flags)
 	return fd;
 }
 
-int pk_open_beneath(int dirfd, const char *path, int flags)
+static int open_beneath_short(int dirfd, const char *path, int flags)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC |
@@ -663,6 +744,46 @@ int pk_open_beneath(int dirfd, const char *path, int flags)
 	if (fd < 0 && errno == ENOSYS)
 		return open_walk(dirfd, path, (int)how.flags);
 	return (int)fd;
+}
+
+int pk_open_beneath(int dirfd, const char *path, int flags)
+{
+	const char *p = path;
+	int cur = dirfd, fd;
+
+	/* A path the kernel takes in one call is opened in one; a longer one (a tree nested
+	 * thousands deep) a directory of fewer than PATH_MAX bytes at a time, each step beneath
+	 * the last: no "..", no symlink, so still beneath @dirfd. */
+	while (strlen(p) >= PATH_MAX) {
+		const char *cut = p + PATH_MAX - 1;
+		char *head;
+		int next;
+		while (cut > p && *cut != '/')
+			cut--;
+		if (cut == p || !(head = strndup(p, (size_t)(cut - p)))) {
+			errno = cut == p ? ENAMETOOLONG : ENOMEM;
+			fd = -1;
+			goto out;
+		}
+		next = open_beneath_short(cur, head, O_PATH | O_DIRECTORY);
+		free(head);
+		if (next < 0) {
+			fd = -1;
+			goto out;
+		}
+		if (cur != dirfd)
+			close(cur);
+		cur = next;
+		p = cut + 1;
+	}
+	fd = open_beneath_short(cur, p, flags);
+out:
+	if (cur != dirfd) {
+		int e = errno;
+		close(cur);
+		errno = e;
+	}
+	return fd;
 }
 
 int pk_tree_open(const struct pk_tree *t, const struct pk_entry *e, struct dt_err *err)

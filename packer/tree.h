@@ -117,7 +117,8 @@ int pk_path_cmp(const char *a, const char *b);
 
 /* Opens @path below the directory @dirfd with @flags (O_RDONLY, O_PATH | O_DIRECTORY, ...),
  * refusing absolute paths, ".." and symlinks anywhere on the way (openat2 RESOLVE_BENEATH |
- * RESOLVE_NO_SYMLINKS; one component at a time where the kernel lacks openat2).
+ * RESOLVE_NO_SYMLINKS; one component at a time where the kernel lacks openat2). A path of
+ * PATH_MAX bytes or more is opened a directory at a time, each step beneath the last.
  * @return the descriptor, or -1 with errno (ELOOP for a symlink, EXDEV for an escape). */
 int pk_open_beneath(int dirfd, const char *path, int flags);
 
