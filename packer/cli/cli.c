@@ -8,24 +8,67 @@
 
 #include "common/epoch.h"
 
+const char *cli_vis(const char *s)
+{
+	static char *ring[8];
+	static unsigned next;
+	const unsigned char *c;
+	char *out, *w;
+
+	if (!s)
+		return s;
+	for (c = (const unsigned char *)s; *c && *c >= 0x20 && *c != 0x7f; c++)
+		;
+	if (!*c)
+		return s;
+	if (!(out = malloc(strlen(s) * 4 + 1)))
+		return "(unprintable name)";
+	for (w = out, c = (const unsigned char *)s; *c; c++) {
+		if (*c == '\n' || *c == '\t') {
+			*w++ = '\\';
+			*w++ = *c == '\n' ? 'n' : 't';
+		} else if (*c < 0x20 || *c == 0x7f) {
+			w += sprintf(w, "\\x%02x", *c);
+		} else {
+			*w++ = (char)*c;
+		}
+	}
+	*w = '\0';
+	free(ring[next]);
+	ring[next] = out;
+	next = (next + 1) % 8;
+	return out;
+}
+
+/* @prefix, the message with its control characters made visible, and a newline. */
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+	char *s = NULL;
+
+	fputs(prefix, stderr);
+	if (vasprintf(&s, fmt, ap) < 0) {
+		fputs("out of memory\n", stderr);
+		return;
+	}
+	fputs(cli_vis(s), stderr);
+	fputc('\n', stderr);
+	free(s);
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("distill: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage("distill: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("distill: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage("distill: warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -33,9 +76,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_list ap;
 	fprintf(stderr, "distill %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage("", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'distill %s --help'.\n", cmd);
+	fprintf(stderr, "Try 'distill %s --help'.\n", cmd);
 	return CLI_USAGE;
 }
 
@@ -90,7 +133,7 @@ int cli_plan(const char *spec_path, const char *debs, int64_t epoch, struct mf_s
 void cli_print_drift(const struct mf_drift_list *d, const char *lock)
 {
 	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "distill: drift: %s\n", d->v[i].message);
+		fprintf(stderr, "distill: drift: %s\n", cli_vis(d->v[i].message));
 	fprintf(stderr, "distill: %zu input%s differ%s from '%s'\n", d->n, d->n == 1 ? "" : "s",
 		d->n == 1 ? "s" : "", lock);
 }

@@ -40,7 +40,11 @@ void cli_diff_print(FILE *f, const struct pk_diff *d, const char *indent);
 /* The JSON report of a comparison (json_decref() it), or NULL when out of memory. */
 json_t *cli_diff_json(const struct pk_diff *d, unsigned ignore);
 
-/* "distill: <message>" on stderr. */
+/* @s with control characters written as \n, \t or \xHH for text output (a name never moves
+ * the terminal or splits a line; --json has names exactly), or @s itself when it has none.
+ * The copy stays valid for the next seven calls. */
+const char *cli_vis(const char *s);
+/* "distill: <message>" on stderr, control characters made visible. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "distill CMD: <message>" and a hint to run --help. @return CLI_USAGE. */

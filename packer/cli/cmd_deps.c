@@ -57,8 +57,8 @@ static void print_tree(const struct deps_process *p, size_t idx, int depth, char
 	seen[idx] = 1;
 	for (size_t k = 0; k < o->nneeds; k++) {
 		const struct deps_need *n = &o->needs[k];
-		printf("%*s%s => %s [%s]%s\n", 2 * (depth + 1), "", n->name,
-		       n->obj >= 0 ? p->objs[n->obj].path : "not found", deps_how_name(n->how),
+		printf("%*s%s => %s [%s]%s\n", 2 * (depth + 1), "", cli_vis(n->name),
+		       n->obj >= 0 ? cli_vis(p->objs[n->obj].path) : "not found", deps_how_name(n->how),
 		       n->obj >= 0 && seen[n->obj] && n->how != DEPS_HOW_LOADED ? " (see above)" : "");
 		if (n->obj >= 0 && !seen[n->obj])
 			print_tree(p, (size_t)n->obj, depth + 1, seen);
@@ -201,24 +201,25 @@ int cmd_deps(int argc, char **argv)
 		for (size_t i = 0; i < r->nprocs; i++) {
 			const struct deps_process *p = &r->procs[i];
 			char *seen = calloc(p->nobjs ? p->nobjs : 1, 1);
-			printf("%s\n", p->input);
+			printf("%s\n", cli_vis(p->input));
 			if (p->nobjs > 1 && p->objs[1].loader < 0)
-				printf("  %s [interpreter]\n", p->objs[1].path);
+				printf("  %s [interpreter]\n", cli_vis(p->objs[1].path));
 			if (seen && p->nobjs)
 				print_tree(p, 0, 0, seen);
 			for (size_t k = 0; k < p->nruntime; k++)
-				printf("  %s => %s [runtime: %s]\n", p->runtime[k].name,
-				       p->runtime[k].path ? p->runtime[k].path : "not found",
-				       p->runtime[k].reason);
+				printf("  %s => %s [runtime: %s]\n", cli_vis(p->runtime[k].name),
+				       p->runtime[k].path ? cli_vis(p->runtime[k].path) : "not found",
+				       cli_vis(p->runtime[k].reason));
 			free(seen);
 		}
 	} else {
 		for (size_t i = 0; i < r->files.n; i++)
-			printf("%s\n", r->files.v[i]);
+			printf("%s\n", cli_vis(r->files.v[i]));
 		for (size_t i = 0; i < r->nprocs && o.runtime == DEPS_RUNTIME_LIST; i++)
 			for (size_t k = 0; k < r->procs[i].nruntime; k++)
 				fprintf(stderr, "distill: run-time load not added: %s (%s)\n",
-					r->procs[i].runtime[k].name, r->procs[i].runtime[k].reason);
+					cli_vis(r->procs[i].runtime[k].name),
+					cli_vis(r->procs[i].runtime[k].reason));
 	}
 	for (size_t i = 0; i < r->missing.n; i++)
 		cli_error("not found: %s", r->missing.v[i]);

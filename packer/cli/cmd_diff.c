@@ -48,9 +48,9 @@ static const struct option diff_options[] = {
 static void side(FILE *f, const char *mark, const struct pk_source *s)
 {
 	char d[24];
-	fprintf(f, "%s %s (%s", mark, s->path, pk_source_kind_name(s->kind));
+	fprintf(f, "%s %s (%s", mark, cli_vis(s->path), pk_source_kind_name(s->kind));
 	if (s->ref)
-		fprintf(f, ", %s", s->ref);
+		fprintf(f, ", %s", cli_vis(s->ref));
 	if (s->manifest_digest)
 		fprintf(f, ", manifest %s", pk_short_digest(s->manifest_digest, d));
 	fputs(")\n", f);
@@ -80,7 +80,7 @@ void cli_diff_print(FILE *f, const struct pk_diff *d, const char *indent)
 		fprintf(f, "%s%s (%zu)\n", indent, sec[j], cnt);
 		for (size_t i = 0; i < d->n; i++)
 			if (strcmp(d->v[i].section, sec[j]) == 0)
-				fprintf(f, "%s  %s\n", indent, d->v[i].what);
+				fprintf(f, "%s  %s\n", indent, cli_vis(d->v[i].what));
 	}
 	if (d->n)
 		fprintf(f, "%s%zu difference%s", indent, d->n, d->n == 1 ? "" : "s");

@@ -378,8 +378,8 @@ static void print_list(const char *label, json_t *arr)
 	if (!json_array_size(arr))
 		return;
 	json_array_foreach(arr, i, v)
-		printf("%-11s %s\n", i ? "" : label, json_string_value(v) ? json_string_value(v)
-									 : "?");
+		printf("%-11s %s\n", i ? "" : label,
+		       json_string_value(v) ? cli_vis(json_string_value(v)) : "?");
 }
 
 static void print_text(const struct inspect *in, int tree)
@@ -388,8 +388,8 @@ static void print_text(const struct inspect *in, int tree)
 	json_t *cfg = config_section(s);
 	char a[32], b[32];
 
-	printf("%-11s %s (%s%s%s)\n", "image", s->path, pk_source_kind_name(s->kind),
-	       s->ref ? ", " : "", s->ref ? s->ref : "");
+	printf("%-11s %s (%s%s%s)\n", "image", cli_vis(s->path), pk_source_kind_name(s->kind),
+	       s->ref ? ", " : "", s->ref ? cli_vis(s->ref) : "");
 	if (s->manifest_digest)
 		printf("%-11s %s\n", "manifest", s->manifest_digest);
 	if (s->config) {
@@ -403,19 +403,19 @@ static void print_text(const struct inspect *in, int tree)
 		json_t *v;
 		size_t i = 0;
 		printf("%-11s %s\n", "config", s->config_digest);
-		printf("%-11s %s/%s%s%s\n", "platform", os ? os : "?", arch ? arch : "?",
-		       var ? "/" : "", var ? var : "");
+		printf("%-11s %s/%s%s%s\n", "platform", os ? cli_vis(os) : "?",
+		       arch ? cli_vis(arch) : "?", var ? "/" : "", var ? cli_vis(var) : "");
 		if (created)
-			printf("%-11s %s\n", "created", created);
-		printf("%-11s %s\n", "user", user && *user ? user : "(root)");
+			printf("%-11s %s\n", "created", cli_vis(created));
+		printf("%-11s %s\n", "user", user && *user ? cli_vis(user) : "(root)");
 		print_list("entrypoint", json_object_get(cfg, "Entrypoint"));
 		print_list("cmd", json_object_get(cfg, "Cmd"));
 		print_list("env", json_object_get(cfg, "Env"));
 		if (wd && *wd)
-			printf("%-11s %s\n", "workdir", wd);
+			printf("%-11s %s\n", "workdir", cli_vis(wd));
 		json_object_foreach(json_object_get(cfg, "Labels"), k, v)
-			printf("%-11s %s=%s\n", i++ ? "" : "labels", k,
-			       json_string_value(v) ? json_string_value(v) : "");
+			printf("%-11s %s=%s\n", i++ ? "" : "labels", cli_vis(k),
+			       json_string_value(v) ? cli_vis(json_string_value(v)) : "");
 	}
 	printf("layers\n");
 	for (size_t i = 0; i < s->nlayers; i++) {
@@ -441,15 +441,15 @@ static void print_text(const struct inspect *in, int tree)
 					depth++;
 					base = c + 1;
 				}
-			printf("  %*s%s%s", depth * 2, "", base, f->e.type == AE_IFDIR ? "/" : "");
+			printf("  %*s%s%s", depth * 2, "", cli_vis(base), f->e.type == AE_IFDIR ? "/" : "");
 		} else {
 			printf("  %s %5" PRId64 ":%-5" PRId64 " %10" PRIu64 "  %s%s", m, f->e.uid,
-			       f->e.gid, f->e.size, f->e.name, f->e.type == AE_IFDIR ? "/" : "");
+			       f->e.gid, f->e.size, cli_vis(f->e.name), f->e.type == AE_IFDIR ? "/" : "");
 		}
 		if (f->e.link)
-			printf(" %s %s", f->e.hardlink ? "=>" : "->", f->e.link);
+			printf(" %s %s", f->e.hardlink ? "=>" : "->", cli_vis(f->e.link));
 		if (f->pkg)
-			printf("  [%s%s%s]", f->pkg, v ? " " : "", v ? v : "");
+			printf("  [%s%s%s]", cli_vis(f->pkg), v ? " " : "", v ? cli_vis(v) : "");
 		putchar('\n');
 	}
 }
