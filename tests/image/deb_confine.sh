@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # .deb files that try to leave the image (".." members, absolute members, a symlink pointing
-# out and a file written through it, a hardlink to an outside path) are rejected with a
-# message naming the package and the member; nothing outside the image changes. A normal
+# out and a file written through it, a hardlink to an outside path, a newline in a name, a
+# component over 255 bytes, a path over 4095) are rejected with a one-line message naming the
+# package and the member; nothing outside the image changes. A normal
 # package's absolute symlink is kept as a symlink, never followed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -14,7 +15,7 @@ snapshot() { (cd "$W" && find outside -printf '%p %y %s %T@\n' | sort; cat outsi
 before=$(snapshot)
 
 mkdir -p "$W/p/debs"
-for kind in dotdot absolute symlink hardlink; do
+for kind in dotdot absolute symlink hardlink newline longname longpath; do
     python3 "$here/hostile_deb.py" "$W/p/debs/evil-$kind""_1.0_all.deb" "evil-$kind" $kind
     cat > "$W/p/$kind.yaml" <<Y
 name: example/evil:$kind
@@ -27,6 +28,7 @@ Y
             fail "$kind: build accepted a hostile package"
         fi
         grep -q "evil-$kind" "$W/err" || { cat "$W/err"; fail "$kind: message does not name the package"; }
+        [ "$(wc -l < "$W/err")" = 1 ] || { cat "$W/err"; fail "$kind: the message is not one line"; }
         [ ! -e "$W/out-$kind-$fmt" ] || fail "$kind: output left behind"
     done
     if "$DISTILL" lock -q "$W/p/$kind.yaml" 2>/dev/null; then fail "$kind: lock accepted it"; fi

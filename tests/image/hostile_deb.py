@@ -6,6 +6,9 @@
 #   absolute  /TARGET/pwned                   (an absolute member name)
 #   symlink   ./evil -> TARGET, ./evil/pwned  (a file written through its own symlink)
 #   hardlink  ./evil hardlinked to /TARGET/x  (a hardlink to a path outside)
+#   newline   ./usr/share/a<LF>b               (a control character in a name)
+#   longname  ./usr/share/<300 bytes>          (a component over 255 bytes)
+#   longpath  ./usr/share/<200 bytes>/... 4200 bytes in all (a path over 4095 bytes)
 # TARGET is the environment variable TARGET (an absolute directory).
 import io, os, sys, tarfile, time
 
@@ -43,6 +46,12 @@ elif kind == "symlink":
     data.append(member("./usr/share/evil/pwned", data=payload))
 elif kind == "hardlink":
     data.append(member("./usr/share/evil", tarfile.LNKTYPE, link="/" + target + "/x"))
+elif kind == "newline":
+    data.append(member("./usr/share/a\nb", data=payload))
+elif kind == "longname":
+    data.append(member("./usr/share/" + "n" * 300, data=payload))
+elif kind == "longpath":
+    data.append(member("./usr/share/" + "/".join(["p" * 200] * 21), data=payload))
 else:
     sys.exit(f"unknown kind {kind}")
 dat = tar_gz(data)
