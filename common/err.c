@@ -63,6 +63,9 @@ static void err_store(struct dt_err *err, const char *s)
 }
 
 static void err_vset(struct dt_err *err, const char *suffix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void err_vset(struct dt_err *err, const char *suffix, const char *fmt, va_list ap)
 {
 	char *s = NULL, *full = NULL;
 

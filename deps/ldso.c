@@ -262,11 +262,12 @@ int deps_ldconf_load(struct deps_ldconf *c, const struct deps_root *r,
 	if (rc == 0) {
 		rc = parse_cache(c, buf, len, abi, err);
 		free(buf);
-		return rc;
+	} else if (rc == -ENOENT) {
+		rc = parse_conf(c, r, "/etc/ld.so.conf", 0, err);
 	}
-	if (rc != -ENOENT)
-		return rc;
-	return parse_conf(c, r, "/etc/ld.so.conf", 0, err);
+	if (rc < 0)
+		deps_ldconf_release(c); /* what was read before the error */
+	return rc;
 }
 
 void deps_ldconf_release(struct deps_ldconf *c)

@@ -35,7 +35,8 @@ struct deps_ldconf {
 };
 
 /* Reads the root's cache (for @abi) or, failing that, its ld.so.conf. A missing file is not an
- * error; a malformed cache is. @return 0, or a negative code with @err set. */
+ * error; a malformed cache is. @return 0, or a negative code with @err set (@c then holds
+ * nothing; releasing it again is harmless). */
 int deps_ldconf_load(struct deps_ldconf *c, const struct deps_root *r,
 		     const struct deps_abi *abi, struct dt_err *err);
 void deps_ldconf_release(struct deps_ldconf *c);

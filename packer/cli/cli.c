@@ -42,6 +42,9 @@ const char *cli_vis(const char *s)
 
 /* @prefix, the message with its control characters made visible, and a newline. */
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
 	char *s = NULL;
 

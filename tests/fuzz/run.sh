@@ -22,8 +22,19 @@ for s in "$@"; do
 done
 if [ -d "$here/regressions/$name" ]; then cp "$here/regressions/$name"/* "$W/corpus/" 2>/dev/null || true; fi
 cd "$W"
+rc=0
 "$fuzzer" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=1024 -print_final_stats=1 \
-    -artifact_prefix="$W/" corpus 2>&1 | grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec|Done|ERROR|SUMMARY' || true
+    -artifact_prefix="$W/" corpus > "$W/log" 2>&1 || rc=$?
+grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec|Done|ERROR|SUMMARY' "$W/log" || true
+# A problem met while reading the seeds leaves no artifact: the exit status and the log tell.
+if [ $rc != 0 ] || grep -q 'ERROR: ' "$W/log"; then
+    grep -B2 -A30 -m1 'ERROR: ' "$W/log" || tail -30 "$W/log"
+    echo "FAIL: $name exited $rc"
+    if ls "$W"/crash-* "$W"/leak-* "$W"/timeout-* >/dev/null 2>&1; then
+        mkdir -p "$here/found"; cp "$W"/crash-* "$W"/leak-* "$W"/timeout-* "$here/found/" 2>/dev/null || true
+    fi
+    exit 1
+fi
 if ls "$W"/crash-* "$W"/leak-* "$W"/timeout-* >/dev/null 2>&1; then
     echo "FAIL: $name found a problem; keep the input as a regression:"; ls "$W"/crash-* "$W"/leak-* "$W"/timeout-* 2>/dev/null
     mkdir -p "$here/found"; cp "$W"/crash-* "$W"/leak-* "$W"/timeout-* "$here/found/" 2>/dev/null || true
