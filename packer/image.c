@@ -959,9 +959,10 @@ static int entry_cmp(const void *a, const void *b)
 	return (x->prio > y->prio) - (x->prio < y->prio);
 }
 
-struct img_entry *img_find(const struct pk_image *img, const char *path)
+/* The entry at @path among the first @n entries (sorted by path). */
+static struct img_entry *find_in(const struct pk_image *img, size_t n, const char *path)
 {
-	size_t lo = 0, hi = img->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -974,6 +975,11 @@ struct img_entry *img_find(const struct pk_image *img, const char *path)
 			hi = mid;
 	}
 	return NULL;
+}
+
+struct img_entry *img_find(const struct pk_image *img, const char *path)
+{
+	return find_in(img, img->n, path);
 }
 
 /* Joins @link (a symlink at @at) and @rest into a normalized absolute path: ".." stops at
@@ -1138,7 +1144,11 @@ static void sort_entries(struct pk_image *img)
 		qsort(img->v, img->n, sizeof(img->v[0]), entry_cmp);
 }
 
-/* Every parent directory, explicitly; its layer is the lowest of its children's. */
+/* Every parent directory, explicitly; its layer is the lowest of its children's. The
+ * entries are sorted on entry; directories added here go after them. A climb stops at a
+ * parent that is already in a layer as low: that parent's own parents were (or, for an
+ * entry still ahead in the loop, will be) made at least as low, so a tree nested
+ * thousands deep costs one step per entry, not one per level. */
 static int parents(struct pk_image *img, struct dt_err *err)
 {
 	size_t n = img->n;
@@ -1151,7 +1161,7 @@ static int parents(struct pk_image *img, struct dt_err *err)
 		while ((slash = strrchr(p, '/')) && slash != p) {
 			struct img_entry *x;
 			*slash = '\0';
-			if ((x = img_find(img, p))) {
+			if ((x = find_in(img, n, p))) {
 				if (x->type != MF_LOCK_DIR) {
 					int rc = dt_err_set(err, DT_EINPUT,
 						"%s: '%s' is not a directory (%s), but '%s' is inside it",
@@ -1159,8 +1169,9 @@ static int parents(struct pk_image *img, struct dt_err *err)
 					free(p);
 					return rc;
 				}
-				if (layer < x->layer)
-					x->layer = layer;
+				if (x->layer <= layer)
+					break;
+				x->layer = layer;
 				continue;
 			}
 			if (add_dir(img, p, 0755, 0, 0, layer, PRIO_PARENT, err) < 0) {

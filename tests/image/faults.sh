@@ -12,6 +12,9 @@ KILLS=${KILLS:-100}
 spec="$repo/specs/jq.yaml"
 "$DISTILL" lock -q "$spec" -o "$W/jq.lock.json"
 build() { "$DISTILL" build -q --lock "$W/jq.lock.json" "$spec" "$@"; }
+# build_bg ARGS...: the same in the background, $pid the distill process itself (a function
+# sent to the background is a subshell: killing it would leave distill running).
+build_bg() { "$DISTILL" build -q --lock "$W/jq.lock.json" "$spec" "$@" & pid=$!; }
 
 # valid_layout DIR [REF...]: every blob the index reaches exists and hashes to its digest,
 # skopeo reads each REF.
@@ -47,11 +50,10 @@ for i in $(seq 1 "$KILLS"); do
     delay=$(( RANDOM % ms ))
     out="$W/k$i.oci"
     case $(( i % 3 )) in
-    0) build -o "$out" & ;;
-    1) build -o "$W/old.oci" --tag "new$i" & ;;
-    2) build -o "$W/k$i.tar" --format oci-archive & ;;
+    0) build_bg -o "$out" ;;
+    1) build_bg -o "$W/old.oci" --tag "new$i" ;;
+    2) build_bg -o "$W/k$i.tar" --format oci-archive ;;
     esac
-    pid=$!
     sleep "$(printf '0.%03d' "$delay")"
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
