@@ -5,7 +5,7 @@
 # times and ratios. Goal: distill at least 10x faster than ld.so --list over the set.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-DISTILL=${DISTILL:-$here/build/distill}
+. "$here/bench/lib.sh"
 LDSO=/lib64/ld-linux-x86-64.so.2
 W=$(mktemp -d "${TMPDIR:-/tmp}/distill-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT

@@ -11,10 +11,9 @@
 # Needs diffoscope (Debian package diffoscope-minimal; scripts/setup.sh installs it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-DISTILL=${DISTILL:-$here/build/distill}
+. "$here/bench/lib.sh"
 BIG_DIR=${BIG_DIR:-/usr/lib/llvm-14}
 TIMEOUT=${TIMEOUT:-1200}
-[ -x "$DISTILL" ] || { cmake -S "$here" -B "$here/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null; cmake --build "$here/build" -j2 >/dev/null; }
 command -v diffoscope >/dev/null || { echo "needs diffoscope (apt-get install diffoscope-minimal)"; exit 1; }
 [ -d "$BIG_DIR" ] || { echo "no $BIG_DIR: set BIG_DIR to a directory of a few hundred MB"; exit 1; }
 W=$(mktemp -d "${TMPDIR:-/tmp}/distill-bench.XXXXXX")

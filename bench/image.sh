@@ -7,9 +7,8 @@
 # (3x on curl, 4x on the large one). Never part of the test suite. Needs root and umoci.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-DISTILL=${DISTILL:-$here/build/distill}
+. "$here/bench/lib.sh"
 BIG_DIR=${BIG_DIR:-/usr/lib/llvm-14}
-[ -x "$DISTILL" ] || { cmake -S "$here" -B "$here/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null; cmake --build "$here/build" -j2 >/dev/null; }
 command -v umoci >/dev/null || { echo "needs umoci (scripts/setup.sh)"; exit 1; }
 W=$(mktemp -d "${TMPDIR:-/tmp}/distill-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT

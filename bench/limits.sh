@@ -17,11 +17,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 FILES=${FILES:-1000000} SPARSE_GIB=${SPARSE_GIB:-10} LOCK_FILES=${LOCK_FILES:-100000}
 OBJS=${OBJS:-3000}
-if [ -z "${DISTILL:-}" ]; then
-    cmake -S "$here" -B "$here/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$here/build" -j2 >/dev/null
-    DISTILL=$here/build/distill
-fi
+. "$here/bench/lib.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/distill-limits.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 echo "distill: $DISTILL ($("$DISTILL" --version | head -1)), $(nproc) CPUs, $W"

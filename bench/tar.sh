@@ -8,11 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 DIR=$(cd "${1:-/usr/lib/x86_64-linux-gnu}" && pwd)
-DISTILL=${DISTILL:-$here/build/distill}
-if [ ! -x "$DISTILL" ]; then
-    cmake -S "$here" -B "$here/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$here/build" -j2 >/dev/null
-fi
+. "$here/bench/lib.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/distill-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
