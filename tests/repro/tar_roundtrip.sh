@@ -44,4 +44,16 @@ for c in "m1|drwxr-xr-x d/ -rw-r--r-- odd -rwxr-xr-x suid " \
     if [ "$got" = "${c#*|}" ]; then echo "ok   modes ${c%%|*}: $got"
     else echo "FAIL modes ${c%%|*}: '$got' != '${c#*|}'"; FAILED=1; fi
 done
+
+# Reading the inputs writes nothing to them: an access time older than the modification
+# time (which relatime would update on the first read) stays as it was.
+mkdir -p "$W/atime" && echo a > "$W/atime/f"
+touch -a -d '2001-02-03 04:05:06' "$W/atime/f"
+before=$(stat -c %X "$W/atime/f")
+"$DISTILL" tar "$W/atime" -o "$W/atime.tar" -q
+after=$(stat -c %X "$W/atime/f")
+if [ "$(id -u)" != 0 ] && [ "$(stat -c %u "$W/atime/f")" != "$(id -u)" ]; then
+    echo "skip atime: not the owner"
+elif [ "$before" = "$after" ]; then echo "ok   input access time kept ($before)"
+else echo "FAIL input access time changed: $before -> $after"; FAILED=1; fi
 finish
