@@ -24,29 +24,36 @@ static int utf8_cont(unsigned char c)
 	return (c & 0xc0) == 0x80;
 }
 
-/* Stores @s in @err->msg: control characters written as \n, \t or \xHH (a file name never
- * moves the terminal), and a message too long for the buffer shortened in its middle. */
+size_t dt_vis(char *out, const char *s)
+{
+	size_t w = 0;
+
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '\n' || *c == '\t') {
+			out[w++] = '\\';
+			out[w++] = *c == '\n' ? 'n' : 't';
+		} else if (*c < 0x20 || *c == 0x7f) {
+			w += (size_t)sprintf(out + w, "\\x%02x", *c);
+		} else {
+			out[w++] = (char)*c;
+		}
+	}
+	out[w] = '\0';
+	return w;
+}
+
+/* Stores @s in @err->msg with dt_vis(), a message too long for the buffer shortened in its
+ * middle. */
 static void err_store(struct dt_err *err, const char *s)
 {
-	size_t len = strlen(s), w = 0, cap = sizeof(err->msg);
-	char *e = malloc(len * 4 + 1), *out;
+	size_t w, cap = sizeof(err->msg);
+	char *e = malloc(strlen(s) * 4 + 1), *out = err->msg;
 
 	if (!e) {
 		snprintf(err->msg, cap, "%s", s);
 		return;
 	}
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '\n' || *c == '\t') {
-			e[w++] = '\\';
-			e[w++] = *c == '\n' ? 'n' : 't';
-		} else if (*c < 0x20 || *c == 0x7f) {
-			w += (size_t)sprintf(e + w, "\\x%02x", *c);
-		} else {
-			e[w++] = (char)*c;
-		}
-	}
-	e[w] = '\0';
-	out = err->msg;
+	w = dt_vis(e, s);
 	if (w < cap) {
 		memcpy(out, e, w + 1);
 	} else {

@@ -5,6 +5,7 @@
 #define DISTILL_COMMON_ERR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum dt_code {
 	DT_OK = 0,
@@ -33,6 +34,11 @@ int dt_err_set(struct dt_err *err, int code, const char *fmt, ...)
  * @return -DT_ESYS. */
 int dt_err_sys(struct dt_err *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Writes @s to @out with each control character as \n, \t or \xHH, so that a name printed
+ * stays on its line and cannot move the terminal; @out holds at least 4 * strlen(@s) + 1
+ * bytes. @return the length written. */
+size_t dt_vis(char *out, const char *s);
 
 /* Prepends "@prefix: " to an error already set (e.g. the file a library was reading). */
 void dt_err_prefix(struct dt_err *err, const char *fmt, ...)

@@ -13,7 +13,7 @@ const char *cli_vis(const char *s)
 	static char *ring[8];
 	static unsigned next;
 	const unsigned char *c;
-	char *out, *w;
+	char *out;
 
 	if (!s)
 		return s;
@@ -23,17 +23,7 @@ const char *cli_vis(const char *s)
 		return s;
 	if (!(out = malloc(strlen(s) * 4 + 1)))
 		return "(unprintable name)";
-	for (w = out, c = (const unsigned char *)s; *c; c++) {
-		if (*c == '\n' || *c == '\t') {
-			*w++ = '\\';
-			*w++ = *c == '\n' ? 'n' : 't';
-		} else if (*c < 0x20 || *c == 0x7f) {
-			w += sprintf(w, "\\x%02x", *c);
-		} else {
-			*w++ = (char)*c;
-		}
-	}
-	*w = '\0';
+	dt_vis(out, s);
 	free(ring[next]);
 	ring[next] = out;
 	next = (next + 1) % 8;
