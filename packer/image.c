@@ -263,10 +263,7 @@ static int add_host(struct pk_image *img, int root, const char *rel, const char 
 		e->size = (uint64_t)st.st_size;
 		e->dev = st.st_dev;
 		e->ino = st.st_ino;
-		fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NOATIME);
-		if (fd < 0 && errno == EPERM) /* O_NOATIME: only for the owner or root */
-			fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0) {
+		if ((fd = pk_open_beneath(dfd, leaf, O_RDONLY | O_NOATIME)) < 0) {
 			rc = dt_err_sys(err, errno, "cannot open '%s'", shown);
 			goto out;
 		}

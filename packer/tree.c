@@ -777,6 +777,8 @@ int pk_open_beneath(int dirfd, const char *path, int flags)
 		p = cut + 1;
 	}
 	fd = open_beneath_short(cur, p, flags);
+	if (fd < 0 && errno == EPERM && (flags & O_NOATIME)) /* only for the owner or root */
+		fd = open_beneath_short(cur, p, flags & ~O_NOATIME);
 out:
 	if (cur != dirfd) {
 		int e = errno;
@@ -795,13 +797,9 @@ int pk_tree_open(const struct pk_tree *t, const struct pk_entry *e, struct dt_er
 	pk_tree_source_name(t, e, name, sizeof(name));
 	if (e->root < 0)
 		return dt_err_set(err, DT_EINPUT, "'%s' has no content source", e->path);
-	/* O_NOATIME: reading an input does not write to its inode (allowed to its owner and
-	 * to root; anyone else reads it the ordinary way) */
+	/* O_NOATIME: reading an input does not write to its inode */
 	fd = pk_open_beneath(t->roots[e->root].fd, e->src ? e->src : e->path + e->src_off,
 			     O_RDONLY | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = pk_open_beneath(t->roots[e->root].fd,
-				     e->src ? e->src : e->path + e->src_off, O_RDONLY);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ELOOP || errno == EXDEV)
 			return dt_err_set(err, DT_ECHANGED,

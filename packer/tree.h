@@ -119,6 +119,7 @@ int pk_path_cmp(const char *a, const char *b);
  * refusing absolute paths, ".." and symlinks anywhere on the way (openat2 RESOLVE_BENEATH |
  * RESOLVE_NO_SYMLINKS; one component at a time where the kernel lacks openat2). A path of
  * PATH_MAX bytes or more is opened a directory at a time, each step beneath the last.
+ * O_NOATIME in @flags is dropped where the kernel refuses it (a file of another owner).
  * @return the descriptor, or -1 with errno (ELOOP for a symlink, EXDEV for an escape). */
 int pk_open_beneath(int dirfd, const char *path, int flags);
 
