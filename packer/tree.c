@@ -350,12 +350,12 @@ static int scan_dir(struct scan *s, int *dfd, size_t depth)
 	const char *rootname = s->t->roots[s->root].name;
 	char **names = NULL;
 	size_t n = 0, cap = 0;
-	struct stat dst;
+	struct stat dst = { 0 }; /* what ".." must be again, once *dfd is closed meanwhile */
 	DIR *d = NULL;
 	int rfd = -1, rc = 0;
 
-	if (fstat(*dfd, &dst) < 0 || (rfd = fcntl(*dfd, F_DUPFD_CLOEXEC, 0)) < 0 ||
-	    !(d = fdopendir(rfd))) {
+	if ((depth >= SCAN_FDS_KEPT && fstat(*dfd, &dst) < 0) ||
+	    (rfd = fcntl(*dfd, F_DUPFD_CLOEXEC, 0)) < 0 || !(d = fdopendir(rfd))) {
 		rc = dt_err_sys(s->err, errno, "cannot read directory '%s/%s'", rootname,
 				s->pb.s + s->rel_off);
 		if (rfd >= 0)
