@@ -36,18 +36,7 @@ measure() {
 check() { if [ "$2" = "$3" ]; then echo "  ok   $1"; else echo "  FAIL $1: got $2, want $3"; exit 1; fi; }
 
 # ---- files: a tree of FILES entries ----
-python3 - "$W/files" "$FILES" <<'PY'
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-per = 1000
-for d in range((n + per - 1) // per):
-    dd = os.path.join(root, "d%04d" % d)
-    os.makedirs(dd)
-    for i in range(min(per, n - d * per)):
-        fd = os.open(os.path.join(dd, "f%04d" % i), os.O_WRONLY | os.O_CREAT, 0o644)
-        os.write(fd, b"%d\n" % (d * per + i))
-        os.close(fd)
-PY
+python3 "$here/tests/lib/trees.py" wide "$W/files" "$FILES"
 entries=$((FILES + (FILES + 999) / 1000))
 echo "files: $FILES files in $(((FILES + 999) / 1000)) directories ($entries entries)"
 measure "files: distill tar (zstd)" "$DISTILL" tar "$W/files" -o "$W/files.tar.zst" --compression zstd --json
@@ -57,15 +46,7 @@ measure "files: GNU tar --sort=name | zstd -3" bash -c 'tar --sort=name --format
 rm -f "$W/files.gnu.tar.zst"
 
 # ---- deep: 4096 nested directories ----
-python3 - "$W/deep" <<'PY'
-import os, sys
-os.makedirs(sys.argv[1])
-fd = os.open(sys.argv[1], os.O_RDONLY)
-for i in range(4096):
-    os.mkdir("d", dir_fd=fd)
-    n = os.open("d", os.O_RDONLY, dir_fd=fd); os.close(fd); fd = n
-f = os.open("f", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd); os.write(f, b"deep\n"); os.close(f)
-PY
+python3 "$here/tests/lib/trees.py" deep "$W/deep" 4096
 measure "deep: distill tar, 4096 levels, ulimit -n 128" bash -c 'ulimit -n 128; exec "$0" tar "$1" -o "$2"' "$DISTILL" "$W/deep" "$W/deep.tar"
 check "entries in the archive" "$(tar -tf "$W/deep.tar" | wc -l)" 4097
 
@@ -79,16 +60,7 @@ rm -f "$W/sparse.tar.zst" "$W/sparse/big"
 
 # ---- lock: a spec of LOCK_FILES files ----
 mkdir -p "$W/lock"
-python3 - "$W/lock/tree" "$LOCK_FILES" <<'PY'
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-for d in range((n + 999) // 1000):
-    dd = os.path.join(root, "d%03d" % d)
-    os.makedirs(dd)
-    for i in range(min(1000, n - d * 1000)):
-        with open(os.path.join(dd, "f%03d" % i), "w") as f:
-            f.write("%d\n" % (d * 1000 + i))
-PY
+python3 "$here/tests/lib/trees.py" wide "$W/lock/tree" "$LOCK_FILES"
 printf 'name: example/many:1\nbase: scratch\nplatform: linux/amd64\nfiles:\n  - src: ./tree\n    dst: /data\n' > "$W/lock/many.yaml"
 measure "lock: distill lock, $LOCK_FILES files" "$DISTILL" lock "$W/lock/many.yaml"
 measure "lock: distill lock --check" "$DISTILL" lock --check "$W/lock/many.yaml"

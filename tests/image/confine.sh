@@ -194,15 +194,7 @@ ok "a component over 255 bytes and a path over 4095 bytes are refused by file:li
 # ---- 6. a tree nested 4096 deep ----
 depth=${CONFINE_DEPTH:-4096}
 D=$W/deep
-mkdir -p "$D/tree"
-python3 - "$D/tree" "$depth" <<'PY'
-import os, sys
-fd = os.open(sys.argv[1], os.O_RDONLY)
-for i in range(int(sys.argv[2])):
-    os.mkdir("d", dir_fd=fd)
-    n = os.open("d", os.O_RDONLY, dir_fd=fd); os.close(fd); fd = n
-f = os.open("f", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd); os.write(f, b"deep\n"); os.close(f)
-PY
+python3 "$repo/tests/lib/trees.py" deep "$D/tree" "$depth"
 printf 'name: example/deep:1\nbase: scratch\nplatform: linux/amd64\nfiles:\n  - src: ./tree\n    dst: /deep\n' > "$D/deep.yaml"
 (
     ulimit -n 128
