@@ -5,7 +5,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 
-.PHONY: all setup build asan demo test test-release test-asan test-fuzz bench clean
+.PHONY: all setup build asan demo test test-release test-asan test-fuzz test-valgrind bench clean
 
 all: build
 
@@ -20,12 +20,13 @@ asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDISTILL_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# The whole suite (unit, cli, repro, slow), then again under ASan+UBSan (all but slow), then
-# every libFuzzer target for a bounded time (clang).
+# The whole suite (unit, cli, repro, image, slow; and every test again under valgrind
+# memcheck, light variants, all but the slow one), then again under ASan+UBSan (all but
+# slow), then every libFuzzer target for a bounded time (clang).
 test: test-release test-asan test-fuzz
 
 test-release: build
-	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE valgrind-slow
 
 test-asan: asan
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -LE slow
@@ -36,7 +37,15 @@ test-fuzz: setup
 	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
 	    -DDISTILL_FUZZ=ON -DFUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_elf fuzz_spec fuzz_lock fuzz_deb fuzz_stream fuzz_oci fuzz_ldso
-	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j$(JOBS) -L fuzz
+
+# Not in `make test`: every test under valgrind memcheck at full size (make test runs their
+# light variants), in its own build; takes hours.
+VG_BUILD ?= build-valgrind
+test-valgrind: setup
+	@cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVALGRIND_FULL=ON >/dev/null
+	@cmake --build $(VG_BUILD) -j$(JOBS)
+	ctest --test-dir $(VG_BUILD) --output-on-failure -j$(JOBS) -L valgrind
 
 demo: build
 	@sh scripts/demo.sh $(BUILD)/distill
@@ -45,4 +54,4 @@ bench: build
 	bash bench/tar.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(VG_BUILD)

@@ -16,9 +16,12 @@ while IFS=$'\t' read -r path reason; do
     [ -n "$path" ] && [ "${path:0:1}" != "#" ] && excused[$path]=$reason
 done < "$here/e2e_exceptions.txt"
 
-pass=0 fail=0 tried=0 ex=0 data=0
+# The light variant (DISTILL_TEST_LIGHT=1: under memcheck) takes every 8th program.
+step=1; [ -n "${DISTILL_TEST_LIGHT:-}" ] && step=8
+pass=0 fail=0 tried=0 ex=0 data=0 i=0
 for f in /usr/bin/*; do
     [ -f "$f" ] && [ ! -L "$f" ] || continue
+    i=$((i + 1)); [ $(( (i - 1) % step )) = 0 ] || continue
     [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = "177ELF" ] || continue
     # In a scratch directory: some programs write files into their cwd.
     (cd "$W/scratch" && timeout 5 "$f" --version </dev/null >/dev/null 2>&1) || continue

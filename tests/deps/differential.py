@@ -79,6 +79,10 @@ def check(path):
     return path, "disagree", (got, want)
 
 files = list(elf_files())
+# The light variant (DISTILL_TEST_LIGHT=1: under memcheck, where each run costs about a second)
+# takes every 16th file, and every file exceptions.txt names.
+if os.environ.get("DISTILL_TEST_LIGHT"):
+    files = [p for i, p in enumerate(files) if i % 16 == 0 or p in exceptions]
 agree = skipped = excused = 0
 failures = []
 with ThreadPoolExecutor(max_workers=2) as pool:

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# suite.sh SCRIPT [ARGS...]: runs one of the suite's shell tests with DISTILL replaced by
-# distill under valgrind memcheck (a wrapper script, so tests that clear the environment
-# keep it). The test must pass, and memcheck must report nothing for any distill process
+# suite.sh SCRIPT [ARGS...]: runs one of the suite's tests (bash, or python3 for .py) with
+# DISTILL replaced by distill under valgrind memcheck (a wrapper script, so tests that clear
+# the environment keep it). The test must pass, and memcheck must report nothing for any distill process
 # it started: no error, no definite or indirect leak. Expected failures of distill (exit 1
 # or 2) stay what they are; memcheck's findings go to one log per process, checked here.
 set -uo pipefail
@@ -17,7 +17,8 @@ exec "$VALGRIND" --quiet --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect --log-file="$W/logs/vg.%p" "$DISTILL" "\$@"
 SH
 chmod +x "$W/distill"
-DISTILL="$W/distill" bash "$@"
+case $1 in *.py) run=python3 ;; *) run=bash ;; esac
+DISTILL="$W/distill" "$run" "$@"
 rc=$?
 n=$(ls "$W/logs" | wc -l)
 bad=0
