@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Confined path resolution inside a root (see root.h). */
 #include "deps/root.h"
+#include "common/fs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -199,8 +200,8 @@ out:
 
 int deps_root_open_file(const struct deps_root *r, const char *real)
 {
-	int fd = openat(r->fd, real[0] == '/' && real[1] ? real + 1 : ".",
-			O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int fd = dt_open_input(r->fd, real[0] == '/' && real[1] ? real + 1 : ".",
+			       O_RDONLY | O_NOFOLLOW | O_NOCTTY);
 	return fd < 0 ? -errno : fd;
 }
 

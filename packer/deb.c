@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Debian packages read with libarchive, confined and never extracted (see deb.h). */
 #include "packer/deb.h"
+#include "common/fs.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -457,7 +458,7 @@ static int slurp(const char *path, unsigned char **buf, size_t *len, struct dt_e
 {
 	struct stat st;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = dt_open_input(AT_FDCWD, path, O_RDONLY);
 
 	if (fd < 0)
 		return dt_err_sys(err, errno, "cannot read '%s'", path);

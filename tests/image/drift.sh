@@ -14,9 +14,16 @@ packages:
   - name: distill-data
     paths: [/usr/share/distill-data]
 Y
+# inputs are read without touching their access times (O_NOATIME): an old atime, which
+# relatime would update on the first read, stays through lock, lock --check and build
+inputs=("$W/p/app" "$W/p/lib/libhello.so.1" "$W/p/debs"/*.deb)
+touch -a -d '2001-02-03 04:05:06' "${inputs[@]}"
+atimes=$(stat -c '%X %n' "${inputs[@]}")
 "$DISTILL" lock -q "$W/p/app.yaml" || fail "lock"
 "$DISTILL" lock --check -q "$W/p/app.yaml" || fail "lock --check on a fresh lock"
 "$DISTILL" build -q "$W/p/app.yaml" -o "$W/ok.oci" || fail "build on a fresh lock"
+[ "$(stat -c '%X %n' "${inputs[@]}")" = "$atimes" ] ||
+    { stat -c '%X %n' "${inputs[@]}"; fail "lock or build changed an input's access time"; }
 grep -q '"name": "distill-data"' "$W/p/app.lock.json" || fail "the .deb is not in the lock"
 grep -q '"path": "/app/lib/libhello.so.1"' "$W/p/app.lock.json" || fail "the library is not in the lock"
 
