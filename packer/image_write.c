@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/epoch.h"
+#include "common/tempfile.h"
 #include "manifest/oci.h"
 #include "packer/image_plan.h"
 #include "packer/outfile.h"
@@ -123,7 +124,15 @@ struct blobdir {
 	const char *name;       /* for messages: "OUT/blobs/sha256" */
 	char **created;         /* blobs this run added, removed on failure */
 	size_t ncreated;
+	int temp;               /* the temporary being written, for a signal (dt_temp_add) */
 };
+
+/* The temporary @tmp is gone (renamed or removed): a signal has nothing to remove. */
+static void blob_tmp_gone(struct blobdir *b)
+{
+	dt_temp_drop(b->temp);
+	b->temp = 0;
+}
 
 static int blob_tmp(struct blobdir *b, char *tmp, size_t len, struct dt_err *err)
 {
@@ -132,7 +141,7 @@ static int blob_tmp(struct blobdir *b, char *tmp, size_t len, struct dt_err *err
 
 	for (int tries = 0; tries < 100; tries++) {
 		snprintf(tmp, len, ".tmp-%ld-%u", (long)getpid(), seq++);
-		fd = openat(b->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		fd = dt_temp_openat(b->fd, tmp, O_WRONLY | O_EXCL | O_CLOEXEC, 0644, &b->temp);
 		if (fd >= 0) {
 			fchmod(fd, 0644);
 			return fd;
@@ -154,17 +163,21 @@ static int blob_commit(struct blobdir *b, int fd, const char *tmp, const char *d
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		int e = errno;
 		unlinkat(b->fd, tmp, 0);
+		blob_tmp_gone(b);
 		return dt_err_sys(err, e, "cannot write '%s/%s'", b->name, hex);
 	}
 	if (fstatat(b->fd, hex, &st, 0) == 0) {
 		unlinkat(b->fd, tmp, 0);
+		blob_tmp_gone(b);
 		return 0;
 	}
 	if (renameat(b->fd, tmp, b->fd, hex) < 0) {
 		int e = errno;
 		unlinkat(b->fd, tmp, 0);
+		blob_tmp_gone(b);
 		return dt_err_sys(err, e, "cannot rename a blob into '%s/%s'", b->name, hex);
 	}
+	blob_tmp_gone(b);
 	{
 		char **v = realloc(b->created, (b->ncreated + 1) * sizeof(*v));
 		if (!v || !(v[b->ncreated] = strdup(hex))) {
@@ -218,6 +231,7 @@ static int blob_text(struct blobdir *b, const char *text, char *digest, struct d
 	if ((rc = write_all(fd, text, strlen(text))) < 0) {
 		close(fd);
 		unlinkat(b->fd, tmp, 0);
+		blob_tmp_gone(b);
 		return dt_err_sys(err, -rc, "cannot write '%s/%s'", b->name, digest + 7);
 	}
 	return blob_commit(b, fd, tmp, digest, err);
@@ -235,6 +249,7 @@ static int blob_layer(struct blobdir *b, const struct pk_tree *t, const struct p
 	if ((rc = pk_layer_write(t, fd, name, lo, res, err)) < 0) {
 		close(fd);
 		unlinkat(b->fd, tmp, 0);
+		blob_tmp_gone(b);
 		return rc;
 	}
 	return blob_commit(b, fd, tmp, res->digest, err);
@@ -377,8 +392,9 @@ static void rm_rf(const char *path)
 	rm_rf_at(AT_FDCWD, path);
 }
 
-/* A new empty directory beside @out: "<dir>/.<base>.distill-XXXXXX". */
-static char *temp_dir_beside(const char *out, struct dt_err *err)
+/* A new empty directory beside @out: "<dir>/.<base>.distill-XXXXXX", registered in @temp
+ * to be removed if a signal stops the process. */
+static char *temp_dir_beside(const char *out, int *temp, struct dt_err *err)
 {
 	const char *slash = strrchr(out, '/');
 	char *t = NULL;
@@ -388,7 +404,7 @@ static char *temp_dir_beside(const char *out, struct dt_err *err)
 		oom(err);
 		return NULL;
 	}
-	if (!mkdtemp(t)) {
+	if (!dt_temp_mkdtemp(t, temp)) {
 		dt_err_sys(err, errno, "cannot create a temporary directory beside '%s'", out);
 		free(t);
 		return NULL;
@@ -401,10 +417,10 @@ static int write_file_at(int dfd, const char *dirname, const char *name, const c
 			 struct dt_err *err)
 {
 	char tmp[300];
-	int fd, rc;
+	int fd, rc, temp;
 
 	snprintf(tmp, sizeof(tmp), ".%s.tmp-%ld", name, (long)getpid());
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = dt_temp_openat(dfd, tmp, O_WRONLY | O_TRUNC | O_CLOEXEC, 0644, &temp);
 	if (fd < 0)
 		return dt_err_sys(err, errno, "cannot create '%s/%s'", dirname, name);
 	fchmod(fd, 0644);
@@ -412,14 +428,17 @@ static int write_file_at(int dfd, const char *dirname, const char *name, const c
 		rc = rc < 0 ? -rc : errno;
 		close(fd);
 		unlinkat(dfd, tmp, 0);
+		dt_temp_drop(temp);
 		return dt_err_sys(err, rc, "cannot write '%s/%s'", dirname, name);
 	}
 	close(fd);
 	if (renameat(dfd, tmp, dfd, name) < 0) {
 		rc = errno;
 		unlinkat(dfd, tmp, 0);
+		dt_temp_drop(temp);
 		return dt_err_sys(err, rc, "cannot rename into '%s/%s'", dirname, name);
 	}
+	dt_temp_drop(temp);
 	return 0;
 }
 
@@ -576,7 +595,7 @@ static int write_oci(struct pk_image *img, const char *out, const struct pk_buil
 	struct stat st;
 	char *tmpdir = NULL, *index = NULL, *old = NULL;
 	const char *dir = out;
-	int dfd = -1, rc, existing = stat(out, &st) == 0, raced;
+	int dfd = -1, rc, existing = stat(out, &st) == 0, raced, temp = 0;
 
 	if (existing) {
 		if (!S_ISDIR(st.st_mode))
@@ -603,7 +622,7 @@ static int write_oci(struct pk_image *img, const char *out, const struct pk_buil
 			return rc;
 		}
 	} else {
-		if (!(tmpdir = temp_dir_beside(out, err)))
+		if (!(tmpdir = temp_dir_beside(out, &temp, err)))
 			return -err->code;
 		dir = tmpdir;
 		if ((dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -645,6 +664,7 @@ out:
 		rm_rf(tmpdir);
 		free(tmpdir);
 	}
+	dt_temp_drop(temp);
 	docs_release(&d);
 	free(index);
 	free(old);
@@ -685,8 +705,8 @@ static int write_archive(struct pk_image *img, const char *out, const struct pk_
 {
 	struct blobdir b = { .fd = -1 };
 	struct docs d = { 0 };
-	char *tmpdir = temp_dir_beside(out, err), *text = NULL;
-	int dfd = -1, rc;
+	int dfd = -1, rc, temp = 0;
+	char *tmpdir = temp_dir_beside(out, &temp, err), *text = NULL;
 
 	if (!tmpdir)
 		return -err->code;
@@ -725,6 +745,7 @@ out:
 	if (dfd >= 0)
 		close(dfd);
 	rm_rf(tmpdir);
+	dt_temp_drop(temp);
 	free(tmpdir);
 	docs_release(&d);
 	free(text);

@@ -2,6 +2,8 @@
 /* Temporary-then-rename output files (see outfile.h). */
 #include "packer/outfile.h"
 
+#include "common/tempfile.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -20,6 +22,7 @@ int pk_outfile_open(struct pk_outfile *of, const char *path, struct dt_err *err)
 
 	of->fd = -1;
 	of->tmp = NULL;
+	of->temp = 0;
 	if (!(of->path = strdup(path)))
 		return dt_err_set(err, DT_ENOMEM, "out of memory");
 	if (strcmp(path, "-") == 0) {
@@ -51,7 +54,7 @@ int pk_outfile_open(struct pk_outfile *of, const char *path, struct dt_err *err)
 		goto out;
 	}
 	snprintf(of->tmp, len, "%s/.%s.tmp-XXXXXX", dirname(dcopy), basename(bcopy));
-	of->fd = mkostemp(of->tmp, O_CLOEXEC);
+	of->fd = dt_temp_mkstemp(of->tmp, O_CLOEXEC, &of->temp);
 	if (of->fd < 0) {
 		rc = dt_err_sys(err, errno, "cannot create '%s'", path);
 		free(of->tmp);
@@ -88,11 +91,15 @@ int pk_outfile_commit(struct pk_outfile *of, struct dt_err *err)
 	}
 	free(of->tmp);
 	of->tmp = NULL;
+	dt_temp_drop(of->temp);
+	of->temp = 0;
 	return 0;
 fail:
 	unlink(of->tmp);
 	free(of->tmp);
 	of->tmp = NULL;
+	dt_temp_drop(of->temp);
+	of->temp = 0;
 	return rc;
 }
 
@@ -106,6 +113,8 @@ void pk_outfile_release(struct pk_outfile *of)
 		unlink(of->tmp);
 		free(of->tmp);
 		of->tmp = NULL;
+		dt_temp_drop(of->temp);
+		of->temp = 0;
 	}
 	of->fd = -1;
 	free(of->path);

@@ -10,6 +10,7 @@ struct pk_outfile {
 	int fd;
 	char *path; /* the final name */
 	char *tmp;  /* the temporary name; NULL when written in place or once committed */
+	int temp;   /* its dt_temp_add handle: removed if a signal stops the process */
 };
 
 /* Opens @path for writing; "-" is standard output, and an existing device or fifo

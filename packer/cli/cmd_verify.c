@@ -2,16 +2,19 @@
 /* `distill verify`: rebuilds an image in fresh processes under perturbed conditions and
  * compares every digest; or rebuilds it and compares it with a published image. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/tempfile.h"
 #include "manifest/json.h"
 #include "packer/cli/cli.h"
 #include "packer/diff.h"
@@ -123,6 +126,7 @@ static int build(const struct opts *o, const char *spec, const char *lock, struc
 {
 	char epoch[32], noise[64], runno[24], exe[PATH_MAX];
 	const char *argv[24];
+	sigset_t sigs, oldmask;
 	int n = 0, st;
 	pid_t pid;
 
@@ -165,9 +169,19 @@ static int build(const struct opts *o, const char *spec, const char *lock, struc
 			strcpy(exe, "/proc/self/exe");
 	}
 	fflush(NULL);
-	if ((pid = fork()) < 0)
+	/* until the child is known to the handler, a signal waits: it must stop the child too */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, &oldmask);
+	if ((pid = fork()) < 0) {
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		return -1;
+	}
 	if (pid == 0) {
+		dt_temp_forked(); /* a signal before exec must not remove the runs */
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		umask(r->v->umask);
 		setenv("TZ", r->v->tz, 1);
 		setenv("LC_ALL", r->v->locale, 1);
@@ -192,9 +206,14 @@ static int build(const struct opts *o, const char *spec, const char *lock, struc
 		}
 		_exit(127);
 	}
+	dt_temp_child(pid); /* a signal to verify stops the build before the runs are removed */
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			dt_temp_child(0);
 			return -1;
+		}
+	dt_temp_child(0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
@@ -302,7 +321,7 @@ int cmd_verify(int argc, char **argv)
 	char *spec = NULL, *lock = NULL, *against = NULL, base[PATH_MAX];
 	const char *compression;
 	json_t *jruns = NULL, *jdiff = NULL;
-	int rc, differs = 0, failed = 0;
+	int rc, differs = 0, failed = 0, temp = 0;
 	size_t diff_run = 0;
 
 	base[0] = '\0';
@@ -335,7 +354,7 @@ int cmd_verify(int argc, char **argv)
 	} else {
 		const char *tmp = getenv("TMPDIR");
 		snprintf(base, sizeof(base), "%s/distill-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-		if (!mkdtemp(base)) {
+		if (!dt_temp_mkdtemp(base, &temp)) {
 			cli_error("cannot make a temporary directory in '%s': %s",
 				  tmp && *tmp ? tmp : "/tmp", strerror(errno));
 			goto out;
@@ -464,6 +483,7 @@ out:
 		remove_tree(base);
 	else if (o.keep && rc != CLI_USAGE && !o.quiet && !o.json)
 		fprintf(stderr, "distill verify: builds kept in %s\n", o.keep);
+	dt_temp_drop(temp);
 	for (size_t k = 0; runs && k < (size_t)o.runs; k++)
 		free(runs[k].manifest);
 	free(runs);

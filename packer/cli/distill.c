@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <zstd.h>
 
+#include "common/tempfile.h"
 #include "packer/cli/cli.h"
 
 const struct cli_cmd cli_cmds[] = {
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
 		setlocale(LC_ALL, "C");
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error with a message */
 	signal(SIGXFSZ, SIG_IGN); /* so is a file-size limit (EFBIG), not a silent death */
+	dt_temp_on_signals();     /* Ctrl-C or a CI timeout leaves no temporary behind */
 	raise_fd_limit();
 
 	if (argc < 2) {

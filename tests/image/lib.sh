@@ -57,6 +57,28 @@ for m in json.loads(idx)["manifests"]:
 PY
 }
 
+# valid_layout DIR [REF...]: every blob the index reaches exists and hashes to its digest,
+# skopeo reads each REF.
+valid_layout() {
+    local d=$1; shift
+    python3 - "$d" <<'PY' || return 1
+import hashlib, json, os, sys
+d = sys.argv[1]
+def blob(dg):
+    p = os.path.join(d, "blobs", "sha256", dg.split(":")[1])
+    b = open(p, "rb").read()
+    assert "sha256:" + hashlib.sha256(b).hexdigest() == dg, p + " does not match its digest"
+    return b
+assert json.load(open(os.path.join(d, "oci-layout")))["imageLayoutVersion"]
+for m in json.load(open(os.path.join(d, "index.json")))["manifests"]:
+    man = json.loads(blob(m["digest"]))
+    blob(man["config"]["digest"])
+    for l in man["layers"]:
+        blob(l["digest"])
+PY
+    for ref in "$@"; do skopeo inspect -n "oci:$d:$ref" >/dev/null || return 1; done
+}
+
 # make_app DIR MESSAGE: a small project: DIR/app (C, linked with DIR/lib/libhello.so.1 through
 # RPATH $ORIGIN/lib, and with zlib from the system), DIR/conf/app.conf, and DIR/app.yaml.
 make_app() {

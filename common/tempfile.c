@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* Temporaries removed on SIGINT, SIGTERM and SIGHUP (see tempfile.h; as git's tempfile.c). */
+#include "common/tempfile.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* A slot is filled, then marked used; unmarked, then emptied: the handler, which only runs
+ * on the registering thread, sees either nothing or a complete entry. */
+struct slot {
+	char *volatile name;
+	volatile int dirfd;
+	volatile int is_dir;
+	volatile sig_atomic_t used;
+};
+
+static struct slot slots[DT_TEMP_SLOTS];
+static volatile pid_t child;
+static pthread_t owner;
+static const int handled[] = { SIGHUP, SIGINT, SIGTERM };
+
+int dt_temp_add(int dirfd, const char *name, int is_dir)
+{
+	for (int i = 0; i < DT_TEMP_SLOTS; i++) {
+		char *copy;
+		if (slots[i].used)
+			continue;
+		if (!(copy = strdup(name)))
+			return 0;
+		slots[i].name = copy;
+		slots[i].dirfd = dirfd;
+		slots[i].is_dir = is_dir;
+		slots[i].used = 1;
+		return i + 1;
+	}
+	return 0;
+}
+
+/* Blocks the handled signals in this thread, saving the mask in @old. */
+static void block(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaddset(&set, handled[i]);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+int dt_temp_mkstemp(char *tmpl, int flags, int *h)
+{
+	sigset_t old;
+	int fd, e;
+
+	block(&old);
+	fd = mkostemp(tmpl, flags);
+	e = errno;
+	*h = fd >= 0 ? dt_temp_add(AT_FDCWD, tmpl, 0) : 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return fd;
+}
+
+char *dt_temp_mkdtemp(char *tmpl, int *h)
+{
+	sigset_t old;
+	char *r;
+	int e;
+
+	block(&old);
+	r = mkdtemp(tmpl);
+	e = errno;
+	*h = r ? dt_temp_add(AT_FDCWD, tmpl, 1) : 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return r;
+}
+
+int dt_temp_openat(int dirfd, const char *name, int flags, mode_t mode, int *h)
+{
+	sigset_t old;
+	int fd, e;
+
+	block(&old);
+	fd = openat(dirfd, name, flags | O_CREAT, mode);
+	e = errno;
+	*h = fd >= 0 ? dt_temp_add(dirfd, name, 0) : 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return fd;
+}
+
+void dt_temp_drop(int h)
+{
+	char *name;
+
+	if (h < 1 || h > DT_TEMP_SLOTS || !slots[--h].used)
+		return;
+	slots[h].used = 0;
+	name = slots[h].name;
+	slots[h].name = NULL;
+	free(name);
+}
+
+void dt_temp_child(pid_t pid)
+{
+	child = pid;
+}
+
+void dt_temp_forked(void)
+{
+	for (int i = 0; i < DT_TEMP_SLOTS; i++)
+		slots[i].used = 0;
+	child = 0;
+}
+
+/* rm -rf @name below @dirfd with system calls only (async-signal-safe), never following a
+ * symlink; 32 levels at most (distill's temporaries are a few levels deep). */
+static void remove_at(int dirfd, const char *name, int depth)
+{
+	union {
+		struct dirent64 de;
+		char bytes[2048];
+	} buf;
+	ssize_t n = 0;
+	int fd;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno != EISDIR || depth > 32)
+		return;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	/* entries removed while the directory is read may hide others: read it again, a few
+	 * times at most (an entry that cannot be removed must not loop forever) */
+	for (int pass = 0; pass < 4; pass++) {
+		int seen = 0;
+		lseek(fd, 0, SEEK_SET);
+		while ((n = getdents64(fd, buf.bytes, sizeof(buf.bytes))) > 0) {
+			for (ssize_t off = 0; off < n;) {
+				struct dirent64 *de = (struct dirent64 *)(void *)(buf.bytes + off);
+				off += de->d_reclen;
+				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+					continue;
+				remove_at(fd, de->d_name, depth + 1);
+				seen = 1;
+			}
+		}
+		if (!seen)
+			break;
+	}
+	close(fd);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+
+	if (!pthread_equal(pthread_self(), owner)) {
+		/* a worker thread: the owner, which creates the temporaries, cleans up */
+		pthread_kill(owner, sig);
+		errno = saved;
+		return;
+	}
+	if (child > 0) {
+		kill(child, sig);
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	for (int i = 0; i < DT_TEMP_SLOTS; i++)
+		if (slots[i].used && slots[i].name)
+			remove_at(slots[i].dirfd, slots[i].name, 0);
+	/* blocked until this handler returns, then the default action: the process stops */
+	signal(sig, SIG_DFL);
+	raise(sig);
+	errno = saved;
+}
+
+void dt_temp_on_signals(void)
+{
+	struct sigaction sa, old;
+
+	owner = pthread_self();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaddset(&sa.sa_mask, handled[i]);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++) {
+		/* a signal ignored on entry (nohup, a background job of a script) stays ignored */
+		if (sigaction(handled[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(handled[i], &sa, NULL);
+	}
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Temporary outputs removed when a signal (SIGINT, SIGTERM, SIGHUP) stops the process. */
+#ifndef DISTILL_COMMON_TEMPFILE_H
+#define DISTILL_COMMON_TEMPFILE_H
+
+#include <sys/types.h>
+
+/* How many temporaries can be registered at once; more are not removed on a signal. */
+#define DT_TEMP_SLOTS 32
+
+/* Registers the file (or, with @is_dir, the directory tree) @name, relative to @dirfd
+ * (AT_FDCWD or a directory the caller keeps open until dt_temp_drop), to be removed if a
+ * signal stops the process. Only the thread that called dt_temp_on_signals may register
+ * and drop; without dt_temp_on_signals the registry is kept but never used.
+ * @return a handle for dt_temp_drop (1 or more), or 0 when the name is not registered (no
+ *         memory, or every slot in use): the caller goes on, only the cleanup on a signal
+ *         is lost. 0 is also what a zeroed struct holds: dropping it does nothing. */
+int dt_temp_add(int dirfd, const char *name, int is_dir);
+
+/* Creates and registers a temporary with the signals blocked in between, so that a signal
+ * never leaves one behind unregistered. @h receives the handle (0: not registered).
+ * dt_temp_mkstemp: mkostemp(@tmpl, @flags); @return a descriptor, or -1 with errno set.
+ * dt_temp_mkdtemp: mkdtemp(@tmpl), a tree; @return @tmpl, or NULL with errno set.
+ * dt_temp_openat: openat(@dirfd, @name, @flags | O_CREAT, @mode); @return as openat. */
+int dt_temp_mkstemp(char *tmpl, int flags, int *h);
+char *dt_temp_mkdtemp(char *tmpl, int *h);
+int dt_temp_openat(int dirfd, const char *name, int flags, mode_t mode, int *h);
+
+/* Forgets handle @h (0 is ignored): the caller has renamed or removed it. */
+void dt_temp_drop(int h);
+
+/* Names the child process the caller is waiting for (0: none). On a signal it is sent the
+ * same signal and waited for before the temporaries are removed (they may hold its output). */
+void dt_temp_child(pid_t pid);
+
+/* In a child just forked: forgets the parent's temporaries and child, so that a signal
+ * before exec stops the child with nothing removed (exec then resets the handlers). */
+void dt_temp_forked(void);
+
+/* Installs the handlers for SIGINT, SIGTERM and SIGHUP: the child, if any, is stopped and
+ * reaped, every registered temporary removed, and the signal raised again with its default
+ * action, so the caller sees the process stopped by it. A signal that lands on another
+ * thread is passed on to this one. Call once, from the main thread, before other threads. */
+void dt_temp_on_signals(void);
+
+#endif

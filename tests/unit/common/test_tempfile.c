@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of common/tempfile: what a signal removes, what it leaves, and the exit it gives. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/tempfile.h"
+
+static char root[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(root, "/tmp/distill-tempfile-XXXXXX");
+	return mkdtemp(root) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int exists(const char *name)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/%s", root, name);
+	return lstat(p, &st) == 0;
+}
+
+static void put(const char *name, const char *text)
+{
+	char p[PATH_MAX];
+	FILE *f;
+	snprintf(p, sizeof(p), "%s/%s", root, name);
+	assert_non_null(f = fopen(p, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Runs @body in a child with the handlers installed, then stops it with @sig.
+ * @return the child's wait status. */
+static int in_child(void (*body)(int rootfd), int sig)
+{
+	int st, pipefd[2];
+	char c;
+	pid_t pid;
+
+	alarm(30); /* a child that is never stopped fails the test, not hangs it */
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int rootfd = open(root, O_RDONLY | O_DIRECTORY);
+		close(pipefd[0]);
+		dt_temp_on_signals();
+		body(rootfd);
+		if (write(pipefd[1], "r", 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	close(pipefd[0]);
+	kill(pid, sig);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	alarm(0);
+	return st;
+}
+
+/* A registered file; one made by dt_temp_mkstemp then renamed (as a commit does before it
+ * drops the handle); a registered directory with a file; a file registered then dropped. */
+static void make_temps(int rootfd)
+{
+	char tmpl[PATH_MAX], to[PATH_MAX + 8];
+	int h, fd;
+
+	if ((fd = dt_temp_openat(rootfd, "file-temp", O_WRONLY | O_EXCL, 0644, &h)) < 0 || h <= 0)
+		_exit(4);
+	close(fd);
+	snprintf(tmpl, sizeof(tmpl), "%s/.out.tmp-XXXXXX", root);
+	snprintf(to, sizeof(to), "%s/committed", root);
+	if ((fd = dt_temp_mkstemp(tmpl, O_CLOEXEC, &h)) < 0 || h <= 0 || rename(tmpl, to) < 0)
+		_exit(5);
+	close(fd);
+	snprintf(tmpl, sizeof(tmpl), "%s/.img.distill-XXXXXX", root);
+	if (!dt_temp_mkdtemp(tmpl, &h) || h <= 0)
+		_exit(6);
+	snprintf(to, sizeof(to), "%s/blob", tmpl);
+	put(to + strlen(root) + 1, "blob\n");
+	if ((fd = dt_temp_openat(rootfd, "dropped", O_WRONLY | O_EXCL, 0644, &h)) < 0)
+		_exit(7);
+	close(fd);
+	dt_temp_drop(h);
+	dt_temp_drop(0); /* a zeroed handle: nothing */
+}
+
+static void test_signal_removes_registered(void **state)
+{
+	DIR *d;
+	int st, n = 0;
+	(void)state;
+
+	st = in_child(make_temps, SIGTERM);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGTERM);
+	assert_false(exists("file-temp"));
+	assert_true(exists("committed"));
+	assert_true(exists("dropped"));
+	/* nothing else: the directory and the temporary name of "committed" are gone */
+	assert_non_null(d = opendir(root));
+	for (struct dirent *de; (de = readdir(d));)
+		n += de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."));
+	closedir(d);
+	assert_int_equal(n, 2);
+}
+
+/* A tree of files, directories and a symlink to a file outside it: the tree goes, the
+ * symlink's target stays. */
+static void make_tree(int rootfd)
+{
+	char p[PATH_MAX];
+	int h;
+
+	for (int i = 0; i < 300; i++) { /* more entries than one getdents64 buffer */
+		snprintf(p, sizeof(p), "%s/t/blobs/sha256/%040d", root, i);
+		FILE *f = fopen(p, "w");
+		if (!f)
+			_exit(4);
+		fclose(f);
+	}
+	snprintf(p, sizeof(p), "%s/keep", root);
+	if (symlinkat(p, rootfd, "t/link-out") < 0 || symlinkat("..", rootfd, "t/blobs/up") < 0)
+		_exit(5);
+	h = dt_temp_add(rootfd, "t", 1);
+	if (h <= 0)
+		_exit(6);
+}
+
+static void test_signal_removes_tree(void **state)
+{
+	char p[PATH_MAX];
+	int st;
+	(void)state;
+
+	put("keep", "kept\n");
+	snprintf(p, sizeof(p), "%s/t/blobs/sha256", root);
+	assert_int_equal(mkdir(strcat(strcpy((char[PATH_MAX]){ 0 }, root), "/t"), 0755), 0);
+	assert_int_equal(mkdir(strcat(strcpy((char[PATH_MAX]){ 0 }, root), "/t/blobs"), 0755), 0);
+	assert_int_equal(mkdir(p, 0755), 0);
+	st = in_child(make_tree, SIGINT);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGINT);
+	assert_false(exists("t"));
+	assert_true(exists("keep"));
+}
+
+/* A child process named with dt_temp_child is stopped and reaped before the removal. */
+static void make_child(int rootfd)
+{
+	pid_t pid = fork();
+	(void)rootfd;
+	if (pid == 0) {
+		dt_temp_forked();
+		for (;;)
+			pause();
+	}
+	dt_temp_child(pid);
+	{
+		char p[PATH_MAX];
+		FILE *f;
+		snprintf(p, sizeof(p), "%s/child.pid", root);
+		f = fopen(p, "w");
+		fprintf(f, "%d\n", (int)pid);
+		fclose(f);
+	}
+}
+
+static void test_signal_stops_child(void **state)
+{
+	char p[PATH_MAX];
+	FILE *f;
+	int st, pid = 0;
+	(void)state;
+
+	st = in_child(make_child, SIGHUP);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGHUP);
+	snprintf(p, sizeof(p), "%s/child.pid", root);
+	assert_non_null(f = fopen(p, "r"));
+	assert_int_equal(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	assert_true(pid > 0);
+	/* reaped by its parent before that one died: gone, not a zombie of init */
+	assert_int_equal(kill(pid, 0), -1);
+}
+
+/* A signal ignored on entry stays ignored. */
+static void ignore_then_install(int rootfd)
+{
+	int h;
+	(void)rootfd;
+	h = dt_temp_add(AT_FDCWD, "/nonexistent-distill-tempfile", 0);
+	(void)h;
+}
+
+static void test_ignored_signal_stays_ignored(void **state)
+{
+	int st;
+	(void)state;
+
+	signal(SIGHUP, SIG_IGN);
+	/* the child inherits SIGHUP ignored: a SIGHUP does nothing, a SIGTERM stops it */
+	{
+		int pipefd[2];
+		char c;
+		pid_t pid;
+		assert_int_equal(pipe(pipefd), 0);
+		pid = fork();
+		if (pid == 0) {
+			alarm(0);
+			dt_temp_on_signals();
+			ignore_then_install(-1);
+			if (write(pipefd[1], "r", 1) != 1)
+				_exit(3);
+			for (;;)
+				pause();
+		}
+		assert_int_equal(read(pipefd[0], &c, 1), 1);
+		kill(pid, SIGHUP);
+		usleep(100 * 1000);
+		assert_int_equal(waitpid(pid, &st, WNOHANG), 0);
+		kill(pid, SIGTERM);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), SIGTERM);
+		close(pipefd[0]);
+		close(pipefd[1]);
+	}
+	signal(SIGHUP, SIG_DFL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_signal_removes_registered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signal_removes_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signal_stops_child, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ignored_signal_stays_ignored, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
