@@ -17,28 +17,6 @@ build() { "$DISTILL" build -q --lock "$W/jq.lock.json" "$spec" "$@"; }
 # sent to the background is a subshell: killing it would leave distill running).
 build_bg() { "$DISTILL" build -q --lock "$W/jq.lock.json" "$spec" "$@" & pid=$!; }
 
-# valid_layout DIR [REF...]: every blob the index reaches exists and hashes to its digest,
-# skopeo reads each REF.
-valid_layout() {
-    local d=$1; shift
-    python3 - "$d" <<'PY' || return 1
-import hashlib, json, os, sys
-d = sys.argv[1]
-def blob(dg):
-    p = os.path.join(d, "blobs", "sha256", dg.split(":")[1])
-    b = open(p, "rb").read()
-    assert "sha256:" + hashlib.sha256(b).hexdigest() == dg, p + " does not match its digest"
-    return b
-assert json.load(open(os.path.join(d, "oci-layout")))["imageLayoutVersion"]
-for m in json.load(open(os.path.join(d, "index.json")))["manifests"]:
-    man = json.loads(blob(m["digest"]))
-    blob(man["config"]["digest"])
-    for l in man["layers"]:
-        blob(l["digest"])
-PY
-    for ref in "$@"; do skopeo inspect -n "oci:$d:$ref" >/dev/null || return 1; done
-}
-
 # 1. SIGKILL at random points.
 build -o "$W/ref.oci"                      # how long a build takes, in ms
 t0=$(date +%s%N); build -o "$W/timed.oci"; t1=$(date +%s%N)
