@@ -40,7 +40,7 @@ test-fuzz: setup
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j$(JOBS) -L fuzz
 
 # Not in `make test`: every test under valgrind memcheck at full size (make test runs their
-# light variants), in its own build; takes hours.
+# light variants), in its own build; about 50 minutes on two cores.
 VG_BUILD ?= build-valgrind
 test-valgrind: setup
 	@cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVALGRIND_FULL=ON >/dev/null
