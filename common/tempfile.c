@@ -174,8 +174,10 @@ static void on_signal(int sig)
 			;
 	}
 	for (int i = 0; i < DT_TEMP_SLOTS; i++)
-		if (slots[i].used && slots[i].name)
+		if (slots[i].used && slots[i].name && slots[i].is_dir)
 			remove_at(slots[i].dirfd, slots[i].name, 0);
+		else if (slots[i].used && slots[i].name)
+			unlinkat(slots[i].dirfd, slots[i].name, 0);
 	/* blocked until this handler returns, then the default action: the process stops */
 	signal(sig, SIG_DFL);
 	raise(sig);
