@@ -109,15 +109,26 @@ void dt_temp_drop(int h)
 	free(name);
 }
 
-void dt_temp_child(pid_t pid)
+pid_t dt_temp_fork(void)
 {
-	child = pid;
+	sigset_t old;
+	pid_t pid;
+
+	block(&old);
+	pid = fork();
+	if (pid == 0) {
+		for (int i = 0; i < DT_TEMP_SLOTS; i++)
+			slots[i].used = 0;
+		child = 0;
+	} else if (pid > 0) {
+		child = pid;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return pid;
 }
 
-void dt_temp_forked(void)
+void dt_temp_child_done(void)
 {
-	for (int i = 0; i < DT_TEMP_SLOTS; i++)
-		slots[i].used = 0;
 	child = 0;
 }
 

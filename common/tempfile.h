@@ -29,13 +29,15 @@ int dt_temp_openat(int dirfd, const char *name, int flags, mode_t mode, int *h);
 /* Forgets handle @h (0 is ignored): the caller has renamed or removed it. */
 void dt_temp_drop(int h);
 
-/* Names the child process the caller is waiting for (0: none). On a signal it is sent the
- * same signal and waited for before the temporaries are removed (they may hold its output). */
-void dt_temp_child(pid_t pid);
+/* fork() for a child the caller will wait for. The parent names it as the child: on a signal
+ * it is sent the same signal and reaped before the temporaries are removed (they may hold
+ * its output); the signals wait while it is being named. The child forgets the parent's
+ * temporaries, so a signal before it execs removes nothing (exec resets the handlers).
+ * @return as fork(). */
+pid_t dt_temp_fork(void);
 
-/* In a child just forked: forgets the parent's temporaries and child, so that a signal
- * before exec stops the child with nothing removed (exec then resets the handlers). */
-void dt_temp_forked(void);
+/* Forgets the child named by dt_temp_fork, once the caller has reaped it. */
+void dt_temp_child_done(void);
 
 /* Installs the handlers for SIGINT, SIGTERM and SIGHUP: the child, if any, is stopped and
  * reaped, every registered temporary removed, and the signal raised again with its default

@@ -134,6 +134,12 @@ static void blob_tmp_gone(struct blobdir *b)
 	b->temp = 0;
 }
 
+static void blob_tmp_remove(struct blobdir *b, const char *tmp)
+{
+	unlinkat(b->fd, tmp, 0);
+	blob_tmp_gone(b);
+}
+
 static int blob_tmp(struct blobdir *b, char *tmp, size_t len, struct dt_err *err)
 {
 	static unsigned seq;
@@ -162,19 +168,16 @@ static int blob_commit(struct blobdir *b, int fd, const char *tmp, const char *d
 
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		int e = errno;
-		unlinkat(b->fd, tmp, 0);
-		blob_tmp_gone(b);
+		blob_tmp_remove(b, tmp);
 		return dt_err_sys(err, e, "cannot write '%s/%s'", b->name, hex);
 	}
 	if (fstatat(b->fd, hex, &st, 0) == 0) {
-		unlinkat(b->fd, tmp, 0);
-		blob_tmp_gone(b);
+		blob_tmp_remove(b, tmp);
 		return 0;
 	}
 	if (renameat(b->fd, tmp, b->fd, hex) < 0) {
 		int e = errno;
-		unlinkat(b->fd, tmp, 0);
-		blob_tmp_gone(b);
+		blob_tmp_remove(b, tmp);
 		return dt_err_sys(err, e, "cannot rename a blob into '%s/%s'", b->name, hex);
 	}
 	blob_tmp_gone(b);
@@ -230,8 +233,7 @@ static int blob_text(struct blobdir *b, const char *text, char *digest, struct d
 	sha256_hex(text, strlen(text), digest);
 	if ((rc = write_all(fd, text, strlen(text))) < 0) {
 		close(fd);
-		unlinkat(b->fd, tmp, 0);
-		blob_tmp_gone(b);
+		blob_tmp_remove(b, tmp);
 		return dt_err_sys(err, -rc, "cannot write '%s/%s'", b->name, digest + 7);
 	}
 	return blob_commit(b, fd, tmp, digest, err);
@@ -248,8 +250,7 @@ static int blob_layer(struct blobdir *b, const struct pk_tree *t, const struct p
 	snprintf(name, sizeof(name), "%s/%s", b->name, tmp);
 	if ((rc = pk_layer_write(t, fd, name, lo, res, err)) < 0) {
 		close(fd);
-		unlinkat(b->fd, tmp, 0);
-		blob_tmp_gone(b);
+		blob_tmp_remove(b, tmp);
 		return rc;
 	}
 	return blob_commit(b, fd, tmp, res->digest, err);

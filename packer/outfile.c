@@ -2,8 +2,6 @@
 /* Temporary-then-rename output files (see outfile.h). */
 #include "packer/outfile.h"
 
-#include "common/tempfile.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -12,6 +10,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "common/tempfile.h"
+
+/* Removes the temporary, if any. */
+static void discard_tmp(struct pk_outfile *of)
+{
+	if (!of->tmp)
+		return;
+	unlink(of->tmp);
+	free(of->tmp);
+	of->tmp = NULL;
+	dt_temp_drop(of->temp);
+	of->temp = 0;
+}
 
 int pk_outfile_open(struct pk_outfile *of, const char *path, struct dt_err *err)
 {
@@ -95,11 +107,7 @@ int pk_outfile_commit(struct pk_outfile *of, struct dt_err *err)
 	of->temp = 0;
 	return 0;
 fail:
-	unlink(of->tmp);
-	free(of->tmp);
-	of->tmp = NULL;
-	dt_temp_drop(of->temp);
-	of->temp = 0;
+	discard_tmp(of);
 	return rc;
 }
 
@@ -107,15 +115,9 @@ void pk_outfile_release(struct pk_outfile *of)
 {
 	if (!of->tmp && of->fd > STDERR_FILENO)
 		close(of->fd); /* written in place */
-	if (of->tmp) {
-		if (of->fd >= 0)
-			close(of->fd);
-		unlink(of->tmp);
-		free(of->tmp);
-		of->tmp = NULL;
-		dt_temp_drop(of->temp);
-		of->temp = 0;
-	}
+	if (of->tmp && of->fd >= 0)
+		close(of->fd);
+	discard_tmp(of);
 	of->fd = -1;
 	free(of->path);
 	of->path = NULL;

@@ -7,7 +7,6 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -126,7 +125,6 @@ static int build(const struct opts *o, const char *spec, const char *lock, struc
 {
 	char epoch[32], noise[64], runno[24], exe[PATH_MAX];
 	const char *argv[24];
-	sigset_t sigs, oldmask;
 	int n = 0, st;
 	pid_t pid;
 
@@ -169,19 +167,10 @@ static int build(const struct opts *o, const char *spec, const char *lock, struc
 			strcpy(exe, "/proc/self/exe");
 	}
 	fflush(NULL);
-	/* until the child is known to the handler, a signal waits: it must stop the child too */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigprocmask(SIG_BLOCK, &sigs, &oldmask);
-	if ((pid = fork()) < 0) {
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	/* a signal to verify stops this build before the runs are removed */
+	if ((pid = dt_temp_fork()) < 0)
 		return -1;
-	}
 	if (pid == 0) {
-		dt_temp_forked(); /* a signal before exec must not remove the runs */
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		umask(r->v->umask);
 		setenv("TZ", r->v->tz, 1);
 		setenv("LC_ALL", r->v->locale, 1);
@@ -206,14 +195,12 @@ static int build(const struct opts *o, const char *spec, const char *lock, struc
 		}
 		_exit(127);
 	}
-	dt_temp_child(pid); /* a signal to verify stops the build before the runs are removed */
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR) {
-			dt_temp_child(0);
+			dt_temp_child_done();
 			return -1;
 		}
-	dt_temp_child(0);
+	dt_temp_child_done();
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
