@@ -132,8 +132,7 @@ void dt_temp_child_done(void)
 	child = 0;
 }
 
-/* rm -rf @name below @dirfd with system calls only (async-signal-safe), never following a
- * symlink; 32 levels at most (distill's temporaries are a few levels deep). */
+/* dt_temp_remove_tree, @depth levels down. */
 static void remove_at(int dirfd, const char *name, int depth)
 {
 	union {
@@ -167,6 +166,11 @@ static void remove_at(int dirfd, const char *name, int depth)
 	}
 	close(fd);
 	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+void dt_temp_remove_tree(int dirfd, const char *name)
+{
+	remove_at(dirfd, name, 0);
 }
 
 static void on_signal(int sig)

@@ -39,6 +39,11 @@ pid_t dt_temp_fork(void);
 /* Forgets the child named by dt_temp_fork, once the caller has reaped it. */
 void dt_temp_child_done(void);
 
+/* rm -rf @name below @dirfd (AT_FDCWD or a directory), best effort: never follows a symlink,
+ * goes 32 levels deep at most (distill's temporaries are a few), and makes system calls only,
+ * so that the signal handler uses it too. */
+void dt_temp_remove_tree(int dirfd, const char *name);
+
 /* Installs the handlers for SIGINT, SIGTERM and SIGHUP: the child, if any, is stopped and
  * reaped, every registered temporary removed, and the signal raised again with its default
  * action, so the caller sees the process stopped by it. A signal that lands on another

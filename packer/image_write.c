@@ -370,29 +370,6 @@ static int make_docs(const struct pk_image *img, const struct pk_build_opts *o,
 
 /* ---- directories ---- */
 
-static int rm_rf_at(int dfd, const char *name)
-{
-	int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d;
-
-	if (sub < 0)
-		return unlinkat(dfd, name, 0);
-	if (!(d = fdopendir(sub))) {
-		close(sub);
-		return -1;
-	}
-	for (struct dirent *de; (de = readdir(d));)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			rm_rf_at(dirfd(d), de->d_name);
-	closedir(d);
-	return unlinkat(dfd, name, AT_REMOVEDIR);
-}
-
-static void rm_rf(const char *path)
-{
-	rm_rf_at(AT_FDCWD, path);
-}
-
 /* A new empty directory beside @out: "<dir>/.<base>.distill-XXXXXX", registered in @temp
  * to be removed if a signal stops the process. */
 static char *temp_dir_beside(const char *out, int *temp, struct dt_err *err)
@@ -425,22 +402,15 @@ static int write_file_at(int dfd, const char *dirname, const char *name, const c
 	if (fd < 0)
 		return dt_err_sys(err, errno, "cannot create '%s/%s'", dirname, name);
 	fchmod(fd, 0644);
-	if ((rc = write_all(fd, text, strlen(text))) < 0 || fsync(fd) < 0) {
-		rc = rc < 0 ? -rc : errno;
-		close(fd);
-		unlinkat(dfd, tmp, 0);
-		dt_temp_drop(temp);
-		return dt_err_sys(err, rc, "cannot write '%s/%s'", dirname, name);
-	}
+	if ((rc = write_all(fd, text, strlen(text))) < 0 || fsync(fd) < 0)
+		rc = dt_err_sys(err, rc < 0 ? -rc : errno, "cannot write '%s/%s'", dirname, name);
 	close(fd);
-	if (renameat(dfd, tmp, dfd, name) < 0) {
-		rc = errno;
+	if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0)
+		rc = dt_err_sys(err, errno, "cannot rename into '%s/%s'", dirname, name);
+	if (rc < 0)
 		unlinkat(dfd, tmp, 0);
-		dt_temp_drop(temp);
-		return dt_err_sys(err, rc, "cannot rename into '%s/%s'", dirname, name);
-	}
 	dt_temp_drop(temp);
-	return 0;
+	return rc;
 }
 
 static char *slurp_at(int dfd, const char *name, size_t max)
@@ -662,7 +632,7 @@ out:
 	if (dfd >= 0)
 		close(dfd); /* releases the lock */
 	if (tmpdir) {
-		rm_rf(tmpdir);
+		dt_temp_remove_tree(AT_FDCWD, tmpdir);
 		free(tmpdir);
 	}
 	dt_temp_drop(temp);
@@ -745,7 +715,7 @@ out:
 	blobs_release(&b);
 	if (dfd >= 0)
 		close(dfd);
-	rm_rf(tmpdir);
+	dt_temp_remove_tree(AT_FDCWD, tmpdir);
 	dt_temp_drop(temp);
 	free(tmpdir);
 	docs_release(&d);

@@ -13,16 +13,22 @@
 
 #include "common/tempfile.h"
 
+/* Forgets the temporary's name: it has been renamed or removed. */
+static void forget_tmp(struct pk_outfile *of)
+{
+	free(of->tmp);
+	of->tmp = NULL;
+	dt_temp_drop(of->temp);
+	of->temp = 0;
+}
+
 /* Removes the temporary, if any. */
 static void discard_tmp(struct pk_outfile *of)
 {
 	if (!of->tmp)
 		return;
 	unlink(of->tmp);
-	free(of->tmp);
-	of->tmp = NULL;
-	dt_temp_drop(of->temp);
-	of->temp = 0;
+	forget_tmp(of);
 }
 
 int pk_outfile_open(struct pk_outfile *of, const char *path, struct dt_err *err)
@@ -101,10 +107,7 @@ int pk_outfile_commit(struct pk_outfile *of, struct dt_err *err)
 		rc = dt_err_sys(err, errno, "cannot move the finished file to '%s'", of->path);
 		goto fail;
 	}
-	free(of->tmp);
-	of->tmp = NULL;
-	dt_temp_drop(of->temp);
-	of->temp = 0;
+	forget_tmp(of);
 	return 0;
 fail:
 	discard_tmp(of);

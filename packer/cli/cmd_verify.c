@@ -126,7 +126,7 @@ static int build(const struct opts *o, const char *spec, const char *lock, struc
 	char epoch[32], noise[64], runno[24], exe[PATH_MAX];
 	const char *argv[24];
 	int n = 0, st;
-	pid_t pid;
+	pid_t pid, w;
 
 	snprintf(epoch, sizeof(epoch), "%" PRId64, o->epoch);
 	argv[n++] = "distill";
@@ -195,12 +195,11 @@ static int build(const struct opts *o, const char *spec, const char *lock, struc
 		}
 		_exit(127);
 	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			dt_temp_child_done();
-			return -1;
-		}
+	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
 	dt_temp_child_done();
+	if (w < 0)
+		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
@@ -208,22 +207,6 @@ static void describe(const struct run *r, size_t k, FILE *f)
 {
 	fprintf(f, "run %zu (umask %03o, TZ=%s, LC_ALL=%s, cwd %s)", k + 1, (unsigned)r->v->umask,
 		r->v->tz, r->v->locale, r->dir);
-}
-
-/* rm -rf @path (the builds), best effort. */
-static void remove_tree(const char *path)
-{
-	pid_t pid;
-	int st;
-
-	fflush(NULL);
-	if ((pid = fork()) == 0) {
-		execlp("rm", "rm", "-rf", "--", path, (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
 }
 
 /* The layer compression of a published image: gzip, zstd or none. */
@@ -467,7 +450,7 @@ report:
 	}
 out:
 	if (runs && !o.keep && base[0])
-		remove_tree(base);
+		dt_temp_remove_tree(AT_FDCWD, base);
 	else if (o.keep && rc != CLI_USAGE && !o.quiet && !o.json)
 		fprintf(stderr, "distill verify: builds kept in %s\n", o.keep);
 	dt_temp_drop(temp);

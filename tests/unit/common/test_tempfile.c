@@ -179,6 +179,26 @@ static void test_signal_removes_tree(void **state)
 	assert_true(exists("keep"));
 }
 
+/* Called directly (a failed build's cleanup): the same removal, a symlink's target kept. */
+static void test_remove_tree(void **state)
+{
+	char p[PATH_MAX];
+	int rfd = open(root, O_RDONLY | O_DIRECTORY);
+	(void)state;
+
+	put("keep", "kept\n");
+	assert_int_equal(mkdirat(rfd, "t", 0755), 0);
+	assert_int_equal(mkdirat(rfd, "t/blobs", 0700), 0);
+	put("t/blobs/b", "blob\n");
+	snprintf(p, sizeof(p), "%s/keep", root);
+	assert_int_equal(symlinkat(p, rfd, "t/blobs/link-out"), 0);
+	assert_int_equal(symlinkat("..", rfd, "t/up"), 0);
+	dt_temp_remove_tree(rfd, "t");
+	close(rfd);
+	assert_false(exists("t"));
+	assert_true(exists("keep"));
+}
+
 /* A child process made with dt_temp_fork is stopped and reaped before the removal. */
 static void make_child(int rootfd)
 {
@@ -252,6 +272,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_signal_removes_registered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_removes_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_stops_child, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ignored_signal_stays_ignored, setup, teardown),
 	};
