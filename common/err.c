@@ -114,6 +114,11 @@ int dt_err_sys(struct dt_err *err, int errnum, const char *fmt, ...)
 	return -DT_ESYS;
 }
 
+int dt_oom(struct dt_err *err)
+{
+	return dt_err_set(err, DT_ENOMEM, "out of memory");
+}
+
 void dt_err_prefix(struct dt_err *err, const char *fmt, ...)
 {
 	char *head = NULL, *s = NULL;

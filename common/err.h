@@ -40,6 +40,9 @@ int dt_err_sys(struct dt_err *err, int errnum, const char *fmt, ...)
  * bytes. @return the length written. */
 size_t dt_vis(char *out, const char *s);
 
+/* Sets "out of memory". @return -DT_ENOMEM. */
+int dt_oom(struct dt_err *err);
+
 /* Prepends "@prefix: " to an error already set (e.g. the file a library was reading). */
 void dt_err_prefix(struct dt_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -101,7 +101,7 @@ static uint32_t rd32(const unsigned char *p)
 
 static int order_cmp(const void *a, const void *b, void *ctx)
 {
-	const struct deps_strv *keys = ctx;
+	const struct dt_strv *keys = ctx;
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
 	int d = strcmp(keys->v[x], keys->v[y]);
 	return d ? d : (x > y) - (x < y);
@@ -141,8 +141,8 @@ static int parse_cache(struct deps_ldconf *c, const char *buf, size_t len,
 		    !memchr(buf + off + key, '\0', len - off - key) ||
 		    !memchr(buf + off + value, '\0', len - off - value))
 			goto bad;
-		if (deps_strv_push(&c->cache_keys, buf + off + key) < 0 ||
-		    deps_strv_push(&c->cache_paths, buf + off + value) < 0)
+		if (dt_strv_push(&c->cache_keys, buf + off + key) < 0 ||
+		    dt_strv_push(&c->cache_paths, buf + off + value) < 0)
 			return dt_err_set(err, DT_ENOMEM, "out of memory");
 	}
 	c->have_cache = 1;
@@ -167,7 +167,7 @@ static int conf_include(struct deps_ldconf *c, const struct deps_root *r, const 
 			const char *pattern, int depth, struct dt_err *err)
 {
 	char full[8300], dir[8300], *slash, *real = NULL;
-	struct deps_strv names = { 0 };
+	struct dt_strv names = { 0 };
 	glob_t g;
 	int rc = 0;
 
@@ -195,7 +195,7 @@ static int conf_include(struct deps_ldconf *c, const struct deps_root *r, const 
 			for (size_t i = 0; i < g.gl_pathc && rc == 0; i++) {
 				char *p = NULL;
 				if (asprintf(&p, "%s/%s", dir, strrchr(g.gl_pathv[i], '/') + 1) < 0 ||
-				    deps_strv_push(&names, p) < 0)
+				    dt_strv_push(&names, p) < 0)
 					rc = dt_err_set(err, DT_ENOMEM, "out of memory");
 				free(p);
 			}
@@ -208,7 +208,7 @@ static int conf_include(struct deps_ldconf *c, const struct deps_root *r, const 
 	free(real);
 	for (size_t i = 0; i < names.n && rc == 0; i++)
 		rc = parse_conf(c, r, names.v[i], depth + 1, err);
-	deps_strv_release(&names);
+	dt_strv_release(&names);
 	return rc;
 }
 
@@ -241,8 +241,8 @@ static int parse_conf(struct deps_ldconf *c, const struct deps_root *r, const ch
 			rc = conf_include(c, r, path, p, depth, err);
 		} else if (strncmp(p, "hwcap", 5) == 0 && (p[5] == ' ' || p[5] == '\t')) {
 			continue; /* obsolete, ignored by ldconfig too */
-		} else if (p[0] == '/' && !deps_strv_has(&c->conf_dirs, p)) {
-			if (deps_strv_push(&c->conf_dirs, p) < 0)
+		} else if (p[0] == '/' && !dt_strv_has(&c->conf_dirs, p)) {
+			if (dt_strv_push(&c->conf_dirs, p) < 0)
 				rc = dt_err_set(err, DT_ENOMEM, "out of memory");
 		}
 	}
@@ -272,11 +272,11 @@ int deps_ldconf_load(struct deps_ldconf *c, const struct deps_root *r,
 
 void deps_ldconf_release(struct deps_ldconf *c)
 {
-	deps_strv_release(&c->cache_keys);
-	deps_strv_release(&c->cache_paths);
+	dt_strv_release(&c->cache_keys);
+	dt_strv_release(&c->cache_paths);
 	free(c->cache_order);
 	c->cache_order = NULL;
-	deps_strv_release(&c->conf_dirs);
+	dt_strv_release(&c->conf_dirs);
 }
 
 const char *deps_ldconf_cache_lookup(const struct deps_ldconf *c, const char *name)
@@ -298,7 +298,7 @@ const char *deps_ldconf_cache_lookup(const struct deps_ldconf *c, const char *na
 }
 
 int deps_nsswitch_services(const struct deps_root *r, const char *text,
-			   struct deps_strv *services, struct deps_strv *dbs, struct dt_err *err)
+			   struct dt_strv *services, struct dt_strv *dbs, struct dt_err *err)
 {
 	char *buf, *line, *save = NULL;
 	size_t len;
@@ -327,7 +327,7 @@ int deps_nsswitch_services(const struct deps_root *r, const char *text,
 			for (i = 0; i < services->n && strcmp(services->v[i], tok) != 0; i++)
 				;
 			if (i == services->n) {
-				if (deps_strv_push(services, tok) < 0 || deps_strv_push(dbs, line) < 0)
+				if (dt_strv_push(services, tok) < 0 || dt_strv_push(dbs, line) < 0)
 					goto oom;
 			} else if (!strstr(dbs->v[i], line)) {
 				char *more = NULL;

@@ -28,10 +28,10 @@ const struct deps_abi *deps_abi_find(uint16_t machine, int elf_class);
 
 struct deps_ldconf {
 	int have_cache;
-	struct deps_strv cache_keys;   /* soname -> path, in cache order */
-	struct deps_strv cache_paths;
+	struct dt_strv cache_keys;   /* soname -> path, in cache order */
+	struct dt_strv cache_paths;
 	size_t *cache_order;           /* indices sorted by key, then cache order */
-	struct deps_strv conf_dirs;    /* used when there is no cache */
+	struct dt_strv conf_dirs;    /* used when there is no cache */
 };
 
 /* Reads the root's cache (for @abi) or, failing that, its ld.so.conf. A missing file is not an
@@ -46,7 +46,7 @@ void deps_ldconf_release(struct deps_ldconf *c);
  * ("passwd group"). A missing file names none. @text, when not NULL, is used instead of the
  * root's file (the nsswitch.conf an image will carry). @return 0, or a negative code. */
 int deps_nsswitch_services(const struct deps_root *r, const char *text,
-			   struct deps_strv *services, struct deps_strv *dbs, struct dt_err *err);
+			   struct dt_strv *services, struct dt_strv *dbs, struct dt_err *err);
 
 /* The cache's path for @name, or NULL. */
 const char *deps_ldconf_cache_lookup(const struct deps_ldconf *c, const char *name);

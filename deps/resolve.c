@@ -24,7 +24,7 @@ struct memo_entry {
 	int found;             /* 1: resolved to a regular file; 0: absent or not a file */
 	int is_dir;            /* resolved to a directory */
 	char *real;
-	struct deps_strv links;
+	struct dt_strv links;
 	uint64_t dev, ino;
 	struct deps_elf *elf;  /* parsed on first use */
 };
@@ -134,10 +134,10 @@ static int find_loaded(const struct ctx *c, const char *name)
 
 static int add_name(struct ctx *c, int idx, const char *name)
 {
-	struct deps_strv *s = &c->p->objs[idx].names;
-	if (!name || deps_strv_has(s, name))
+	struct dt_strv *s = &c->p->objs[idx].names;
+	if (!name || dt_strv_has(s, name))
 		return 0;
-	if (deps_strv_push(s, name) < 0 || strmap_put(&c->names, s->v[s->n - 1], idx) < 0)
+	if (dt_strv_push(s, name) < 0 || strmap_put(&c->names, s->v[s->n - 1], idx) < 0)
 		return oom(c);
 	return 0;
 }
@@ -147,13 +147,13 @@ static int add_file(struct ctx *c, const char *path)
 	int rc;
 	if (strmap_find(&c->files, path) >= 0)
 		return 0;
-	if (deps_strv_push(&c->res->files, path) < 0 ||
+	if (dt_strv_push(&c->res->files, path) < 0 ||
 	    (rc = strmap_put(&c->files, c->res->files.v[c->res->files.n - 1], 0)) < 0)
 		return oom(c);
 	return 0;
 }
 
-static int add_files(struct ctx *c, const struct deps_strv *links, const char *real)
+static int add_files(struct ctx *c, const struct dt_strv *links, const char *real)
 {
 	for (size_t i = 0; links && i < links->n; i++)
 		if (add_file(c, links->v[i]) < 0)
@@ -177,7 +177,7 @@ static void memo_entry_free(struct memo_entry *e)
 		return;
 	free(e->path);
 	free(e->real);
-	deps_strv_release(&e->links);
+	dt_strv_release(&e->links);
 	deps_elf_free(e->elf);
 	free(e);
 }
@@ -536,8 +536,8 @@ static int add_variants(struct ctx *c, int idx, const char *dir, const char *nam
 		if (!path)
 			continue;
 		if (strcmp(path, c->p->objs[idx].path) != 0 && (rc = add_path(c, path, 1)) > 0 &&
-		    !deps_strv_has(&c->p->objs[idx].variants, path) &&
-		    deps_strv_push(&c->p->objs[idx].variants, path) < 0)
+		    !dt_strv_has(&c->p->objs[idx].variants, path) &&
+		    dt_strv_push(&c->p->objs[idx].variants, path) < 0)
 			rc = oom(c);
 		free(path);
 		if (rc < 0)
@@ -607,8 +607,8 @@ static int resolve_need(struct ctx *c, int idx, const char *name)
 			found = -1;
 			how = DEPS_HOW_MISSING;
 			snprintf(msg, sizeof(msg), "%s (needed by %s)", name, c->p->objs[idx].path);
-			if (!deps_strv_has(&c->res->missing, msg) &&
-			    deps_strv_push(&c->res->missing, msg) < 0)
+			if (!dt_strv_has(&c->res->missing, msg) &&
+			    dt_strv_push(&c->res->missing, msg) < 0)
 				return oom(c);
 		} else if ((rc = add_name(c, found, name)) < 0) {
 			return rc;
@@ -671,7 +671,7 @@ static const struct deps_obj *importer(const struct ctx *c, unsigned mask)
  * mode. */
 static int gconv_files(struct ctx *c, const char *dir, int top, size_t *n)
 {
-	struct deps_strv names = { 0 };
+	struct dt_strv names = { 0 };
 	int rc = deps_root_list(c->root, dir, &names, c->err);
 
 	for (size_t i = 0; rc == 0 && i < names.n; i++) {
@@ -686,7 +686,7 @@ static int gconv_files(struct ctx *c, const char *dir, int top, size_t *n)
 			(*n)++, rc = 0;
 		free(path);
 	}
-	deps_strv_release(&names);
+	dt_strv_release(&names);
 	return rc > 0 ? 0 : rc; /* 1: the directory is absent */
 }
 
@@ -773,7 +773,7 @@ static int runtime_notes(struct ctx *c)
  * and .note.dlopen features. */
 static int runtime_loads(struct ctx *c)
 {
-	struct deps_strv services = { 0 }, dbs = { 0 };
+	struct dt_strv services = { 0 }, dbs = { 0 };
 	const struct deps_obj *o;
 	char reason[8400];
 	int libc = find_loaded(c, "libc.so.6"), rc = 0;
@@ -803,8 +803,8 @@ static int runtime_loads(struct ctx *c)
 		rc = runtime_lib(c, libc, name, reason);
 		free(name);
 	}
-	deps_strv_release(&services);
-	deps_strv_release(&dbs);
+	dt_strv_release(&services);
+	dt_strv_release(&dbs);
 	if (rc == 0 && (o = importer(c, DEPS_IMPORT_ICONV_OPEN)))
 		rc = runtime_gconv(c, o->path);
 	if (rc == 0 && c->o->dlopen_parse)
@@ -895,7 +895,7 @@ static int resolve_process(struct ctx *c, const char *input, int depth)
 		if (rc == 0) {
 			char msg[8400];
 			snprintf(msg, sizeof(msg), "%s (interpreter of %s)", interp, input);
-			if (deps_strv_push(&c->res->missing, msg) < 0)
+			if (dt_strv_push(&c->res->missing, msg) < 0)
 				return oom(c);
 		} else if ((rc = add_name(c, ii, interp)) < 0) {
 			return rc;
@@ -984,8 +984,8 @@ void deps_result_free(struct deps_result *r)
 			struct deps_obj *o = &p->objs[k];
 			free(o->path);
 			free(o->real);
-			deps_strv_release(&o->names);
-			deps_strv_release(&o->variants);
+			dt_strv_release(&o->names);
+			dt_strv_release(&o->variants);
 			for (size_t j = 0; j < o->nneeds; j++)
 				free(o->needs[j].name);
 			free(o->needs);
@@ -1000,8 +1000,8 @@ void deps_result_free(struct deps_result *r)
 		free(p->input);
 	}
 	free(r->procs);
-	deps_strv_release(&r->files);
-	deps_strv_release(&r->missing);
+	dt_strv_release(&r->files);
+	dt_strv_release(&r->missing);
 	memo_free(r->memo);
 	free(r);
 }

@@ -69,12 +69,12 @@ struct deps_obj {
 	char *path;         /* as found (inside the root) */
 	char *real;         /* without symlinks */
 	const struct deps_elf *elf; /* shared by every input that loads the file */
-	struct deps_strv names; /* names it answers to: requested names, path, soname */
+	struct dt_strv names; /* names it answers to: requested names, path, soname */
 	int loader;         /* the object whose need loaded it, -1 for inputs */
 	struct deps_need *needs;
 	size_t nneeds;
 	uint64_t dev, ino;
-	struct deps_strv variants; /* glibc-hwcaps variants of the same library */
+	struct dt_strv variants; /* glibc-hwcaps variants of the same library */
 };
 
 struct deps_runtime {
@@ -96,8 +96,8 @@ struct deps_memo;
 struct deps_result {
 	struct deps_process *procs;
 	size_t nprocs;
-	struct deps_strv files;   /* sorted, unique: every file and symlink to copy */
-	struct deps_strv missing; /* "NAME (needed by PATH)" */
+	struct dt_strv files;   /* sorted, unique: every file and symlink to copy */
+	struct dt_strv missing; /* "NAME (needed by PATH)" */
 	struct deps_memo *memo;   /* internal: resolved paths and parsed ELF files */
 };
 

@@ -13,39 +13,6 @@
 
 #define MAX_LINKS 40
 
-int deps_strv_push(struct deps_strv *s, const char *str)
-{
-	char *c;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		char **v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
-	if (!(c = strdup(str)))
-		return -1;
-	s->v[s->n++] = c;
-	return 0;
-}
-
-int deps_strv_has(const struct deps_strv *s, const char *str)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->v[i], str) == 0)
-			return 1;
-	return 0;
-}
-
-void deps_strv_release(struct deps_strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
 int deps_root_open(struct deps_root *r, const char *dir, struct dt_err *err)
 {
 	r->dir = strdup(dir);
@@ -103,7 +70,7 @@ static char *read_link_at(int fd, const char *rel)
 	}
 }
 
-int deps_root_resolve(const struct deps_root *r, const char *path, struct deps_strv *links,
+int deps_root_resolve(const struct deps_root *r, const char *path, struct dt_strv *links,
 		      char **real, struct dt_err *err)
 {
 	char *cur = strdup("/"), *rest = strdup(path);
@@ -165,7 +132,7 @@ int deps_root_resolve(const struct deps_root *r, const char *path, struct deps_s
 					path);
 			goto out;
 		}
-		if (links && !deps_strv_has(links, cand) && deps_strv_push(links, cand) < 0) {
+		if (links && !dt_strv_has(links, cand) && dt_strv_push(links, cand) < 0) {
 			free(cand);
 			rc = dt_err_set(err, DT_ENOMEM, "out of memory");
 			goto out;
@@ -210,7 +177,7 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int deps_root_list(const struct deps_root *r, const char *dir, struct deps_strv *names,
+int deps_root_list(const struct deps_root *r, const char *dir, struct dt_strv *names,
 		   struct dt_err *err)
 {
 	char *real = NULL;
@@ -232,7 +199,7 @@ int deps_root_list(const struct deps_root *r, const char *dir, struct deps_strv 
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (deps_strv_push(names, de->d_name) < 0) {
+		if (dt_strv_push(names, de->d_name) < 0) {
 			closedir(d);
 			return dt_err_set(err, DT_ENOMEM, "out of memory");
 		}

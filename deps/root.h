@@ -8,21 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 
 struct deps_root {
 	int fd;       /* the root directory */
 	char *dir;    /* as given, for messages ("/" or "/srv/sysroot") */
 };
-
-/* A growable list of strings. */
-struct deps_strv {
-	char **v;
-	size_t n, cap;
-};
-int deps_strv_push(struct deps_strv *s, const char *str); /* copies; 0 or -1 (ENOMEM) */
-int deps_strv_has(const struct deps_strv *s, const char *str);
-void deps_strv_release(struct deps_strv *s);
 
 /* Opens @dir as the root. @return 0, or a negative code with @err set. */
 int deps_root_open(struct deps_root *r, const char *dir, struct dt_err *err);
@@ -33,12 +25,12 @@ void deps_root_release(struct deps_root *r);
  * @return 0 with *@real (malloc'd, absolute inside the root, no symlinks); 1 when a component
  * is missing, not a directory or not accessible (*@real NULL: not an error for searches); or
  * a negative code with @err set (-DT_EINPUT for a symlink loop, naming @path). */
-int deps_root_resolve(const struct deps_root *r, const char *path, struct deps_strv *links,
+int deps_root_resolve(const struct deps_root *r, const char *path, struct dt_strv *links,
 		      char **real, struct dt_err *err);
 
 /* Lists the entries of directory @dir inside the root (confined), sorted bytewise, without
  * "." and "..". @return 0, 1 when @dir does not exist, or a negative code with @err set. */
-int deps_root_list(const struct deps_root *r, const char *dir, struct deps_strv *names,
+int deps_root_list(const struct deps_root *r, const char *dir, struct dt_strv *names,
 		   struct dt_err *err);
 
 /* Opens the resolved @real path for reading. @return an fd or -errno. */

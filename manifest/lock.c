@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/digest.h"
+#include "common/fs.h"
 #include "manifest/json.h"
 
 /* The largest integer every JSON reader (a double) keeps exactly. */
@@ -580,6 +582,7 @@ int mf_lock_parse(const char *name, const void *buf, size_t len, struct mf_lock 
 	}
 	rc = parse_doc(&c, doc, l);
 	json_decref(doc);
+	dt_sha256_digest(buf, len, l->digest);
 	if (rc < 0) {
 		mf_lock_free(l);
 		return rc;
@@ -590,42 +593,13 @@ int mf_lock_parse(const char *name, const void *buf, size_t len, struct mf_lock 
 
 int mf_lock_load(const char *path, struct mf_lock **out, struct dt_err *err)
 {
-	char *buf = NULL, *nbuf;
-	size_t len = 0, cap = 0;
-	int fd, rc;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return dt_err_sys(err, errno, "cannot read '%s'", path);
-	for (;;) {
-		ssize_t n;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > MAX_LOCK_BYTES) {
-				rc = dt_err_set(err, DT_EINPUT, "cannot read '%s': larger than %zu bytes",
-						path, MAX_LOCK_BYTES);
-				goto out;
-			}
-			if (!(nbuf = realloc(buf, cap))) {
-				rc = oom(err);
-				goto out;
-			}
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = dt_err_sys(err, errno, "cannot read '%s'", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	rc = mf_lock_parse(path, buf, len, out, err);
-out:
-	close(fd);
+	if ((rc = dt_read_file(AT_FDCWD, path, MAX_LOCK_BYTES, &buf, &len, err)) == 0)
+		rc = mf_lock_parse(path, buf, len, out, err);
 	free(buf);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/digest.h"
 #include "common/err.h"
 
 #define MF_LOCK_VERSION 1
@@ -49,6 +50,7 @@ struct mf_lock_deb {
 
 struct mf_lock {
 	int version;           /* MF_LOCK_VERSION */
+	char digest[DT_DIGEST_LEN]; /* "sha256:..." of the bytes it was parsed from, else "" */
 	char *spec_file;       /* base name of the spec */
 	char spec_sha256[65];
 	char *platform;        /* "linux/amd64" */
@@ -69,8 +71,9 @@ int mf_lock_add_deb(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_er
 /* Sorts files by path and debs by name. Two files with the same path are an error. */
 int mf_lock_sort(struct mf_lock *l, struct dt_err *err);
 
-/* Reads a lockfile. Unknown keys, wrong types, bad hex, an unknown lockVersion are errors
- * naming @path and the entry. @return 0 and *@out, or a negative code with @err set. */
+/* Reads a lockfile (its digest too). Unknown keys, wrong types, bad hex, an unknown
+ * lockVersion are errors naming @path and the entry; a missing file is -DT_ESYS with
+ * err->sys_errno ENOENT. @return 0 and *@out, or a negative code with @err set. */
 int mf_lock_load(const char *path, struct mf_lock **out, struct dt_err *err);
 int mf_lock_parse(const char *name, const void *buf, size_t len, struct mf_lock **out,
 		  struct dt_err *err);

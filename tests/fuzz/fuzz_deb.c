@@ -4,21 +4,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "packer/deb.h"
+#include "debian/deb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pk_deb *d = NULL;
+	struct deb_package *d = NULL;
 	struct dt_err err;
 
-	if (pk_deb_read_mem("fuzz.deb", data, size, NULL, NULL, &d, &err) == 0) {
+	if (deb_package_read_mem("fuzz.deb", data, size, NULL, NULL, &d, &err) == 0) {
 		volatile size_t sum = 0;
 		for (size_t i = 0; i < d->nentries; i++)
 			sum += d->entries[i].path[0] + (d->entries[i].size ? d->entries[i].data[0] : 0);
 		(void)sum;
-		pk_deb_free(d);
+		deb_package_free(d);
 	}
 	return 0;
 }

@@ -86,14 +86,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	default: { /* nsswitch.conf, as text */
 		char *text = malloc(size);
-		struct deps_strv services = { 0 }, dbs = { 0 };
+		struct dt_strv services = { 0 }, dbs = { 0 };
 		if (!text)
 			break;
 		memcpy(text, data + 1, size - 1);
 		text[size - 1] = '\0';
 		(void)deps_nsswitch_services(&r, text, &services, &dbs, &err);
-		deps_strv_release(&services);
-		deps_strv_release(&dbs);
+		dt_strv_release(&services);
+		dt_strv_release(&dbs);
 		free(text);
 		break;
 	}

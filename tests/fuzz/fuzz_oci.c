@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "packer/source.h"
+#include "verify/source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[] = "/tmp/distill-fuzz-oci-XXXXXX";
-	struct pk_source *s = NULL;
+	struct vf_source *s = NULL;
 	struct dt_err err;
 	int fd = mkstemp(path);
 	FILE *f;
@@ -27,15 +27,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	fclose(f);
 	for (int pick = 0; pick < 2; pick++) {
-		if (pk_source_open(path, pick ? "a" : NULL, &s, &err) < 0)
+		if (vf_source_open(path, pick ? "a" : NULL, &s, &err) < 0)
 			continue;
 		for (size_t i = 0; i < s->nlayers && i < 4; i++) {
-			struct pk_stream_opts o = { .name = "'fuzz'", .entries = 1 };
-			struct pk_stream st;
-			pk_source_read(s, i, &o, &st, &err);
-			pk_stream_release(&st);
+			struct vf_stream_opts o = { .name = "'fuzz'", .entries = 1 };
+			struct vf_stream st;
+			vf_source_read(s, i, &o, &st, &err);
+			vf_stream_release(&st);
 		}
-		pk_source_free(s);
+		vf_source_free(s);
 		s = NULL;
 	}
 	unlink(path);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "packer/stream.h"
+#include "verify/stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,17 +34,17 @@ static ssize_t pull(void *ctx, void *buf, size_t cap, struct dt_err *err)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mem a = { data, size, 0, 13 }, b = { data, size, 0, size ? size : 1 };
-	struct pk_stream_opts o = { .name = "'fuzz'", .entries = 1 };
-	struct pk_stream sa, sb;
+	struct vf_stream_opts o = { .name = "'fuzz'", .entries = 1 };
+	struct vf_stream sa, sb;
 	struct dt_err err;
-	int ra = pk_stream_read(pull, &a, &o, &sa, &err);
-	int rb = pk_stream_read(pull, &b, &o, &sb, &err);
+	int ra = vf_stream_read(pull, &a, &o, &sa, &err);
+	int rb = vf_stream_read(pull, &b, &o, &sb, &err);
 
 	if ((ra < 0) != (rb < 0))
 		abort(); /* the result depends on how the bytes are cut */
 	if (ra == 0 && (strcmp(sa.diff_id, sb.diff_id) != 0 || sa.n != sb.n))
 		abort();
-	pk_stream_release(&sa);
-	pk_stream_release(&sb);
+	vf_stream_release(&sa);
+	vf_stream_release(&sb);
 	return 0;
 }

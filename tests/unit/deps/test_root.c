@@ -62,7 +62,7 @@ static int teardown(void **state)
 static void test_resolve(void **state)
 {
 	struct deps_root r;
-	struct deps_strv links = { 0 };
+	struct dt_strv links = { 0 };
 	struct dt_err err;
 	char *real = NULL;
 	(void)state;
@@ -74,7 +74,7 @@ static void test_resolve(void **state)
 	assert_string_equal(links.v[0], "/lib");
 	assert_string_equal(links.v[1], "/usr/lib/libfoo.so.1");
 	free(real);
-	deps_strv_release(&links);
+	dt_strv_release(&links);
 
 	assert_int_equal(deps_root_resolve(&r, "/usr/lib/abs.so", &links, &real, &err), 0);
 	assert_string_equal(real, "/usr/lib/libfoo.so.1.2.3");
@@ -91,7 +91,7 @@ static void test_resolve(void **state)
 	assert_int_equal(deps_root_resolve(&r, "/usr/lib/libfoo.so.1/x", NULL, &real, &err), 1);
 	assert_int_equal(deps_root_resolve(&r, "/usr/lib/loop1", NULL, &real, &err), -DT_EINPUT);
 	assert_string_equal(err.msg, "'/usr/lib/loop1': too many levels of symbolic links");
-	deps_strv_release(&links);
+	dt_strv_release(&links);
 	deps_root_release(&r);
 }
 

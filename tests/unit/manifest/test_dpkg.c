@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "manifest/dpkg.h"
+#include "debian/dpkg.h"
 
 static const char dpkg_stanza[] =
 	"Package: dpkg\n"
@@ -91,16 +91,16 @@ static void rm_root(char *dir)
 	free(dir);
 }
 
-static struct mf_dpkg *open_db(const char *dir)
+static struct deb_dpkg *open_db(const char *dir)
 {
 	struct deps_root r;
 	struct dt_err err;
-	struct mf_dpkg *db = NULL;
+	struct deb_dpkg *db = NULL;
 	int rc;
 
 	dt_err_clear(&err);
 	assert_int_equal(deps_root_open(&r, dir, &err), 0);
-	rc = mf_dpkg_open(&r, &db, &err);
+	rc = deb_dpkg_open(&r, &db, &err);
 	if (rc < 0)
 		fail_msg("%s", err.msg);
 	deps_root_release(&r);
@@ -108,17 +108,17 @@ static struct mf_dpkg *open_db(const char *dir)
 	return db;
 }
 
-static const char *owner(const struct mf_dpkg *db, const char *path)
+static const char *owner(const struct deb_dpkg *db, const char *path)
 {
-	const struct mf_dpkg_pkg *p = mf_dpkg_owner(db, path);
+	const struct deb_dpkg_pkg *p = deb_dpkg_owner(db, path);
 	return p ? p->name : NULL;
 }
 
 static void test_fake_root(void **state)
 {
 	char *dir = fake_root(), *text;
-	const struct mf_dpkg_pkg *p;
-	struct mf_dpkg *db;
+	const struct deb_dpkg_pkg *p;
+	struct deb_dpkg *db;
 	(void)state;
 
 	if (asprintf(&text, "%s%s\n%s", status, dpkg_stanza, "Package: last\nStatus: install ok "
@@ -138,20 +138,20 @@ static void test_fake_root(void **state)
 	put(dir, "var/lib/dpkg/info/last.list", "/usr/libx32/last\n");
 
 	db = open_db(dir);
-	assert_int_equal(mf_dpkg_count(db), 6); /* not oldpkg */
+	assert_int_equal(deb_dpkg_count(db), 6); /* not oldpkg */
 
 	assert_string_equal(owner(db, "/usr/bin/dpkg"), "dpkg");
 	assert_string_equal(owner(db, "/bin/dpkg"), "dpkg");         /* /bin -> usr/bin */
 	assert_string_equal(owner(db, "/usr/lib/x86_64-linux-gnu/libc.so.6"), "libc6");
 	assert_string_equal(owner(db, "/lib/x86_64-linux-gnu/libc.so.6"), "libc6");
 	assert_string_equal(owner(db, "/usr/lib64/ld-linux-x86-64.so.2"), "libc6");
-	assert_string_equal(mf_dpkg_owner(db, "/lib/i386-linux-gnu/libc.so.6")->arch, "i386");
+	assert_string_equal(deb_dpkg_owner(db, "/lib/i386-linux-gnu/libc.so.6")->arch, "i386");
 	assert_string_equal(owner(db, "/sbin/held"), "held");
 	assert_string_equal(owner(db, "/libx32/last"), "last");
 	/* Directories: the first owner by name; per name the native architecture (dpkg's). */
 	assert_string_equal(owner(db, "/"), "dpkg");
 	assert_string_equal(owner(db, "/usr"), "dpkg");
-	assert_string_equal(mf_dpkg_owner(db, "/usr/share/doc/libc6")->arch, "amd64");
+	assert_string_equal(deb_dpkg_owner(db, "/usr/share/doc/libc6")->arch, "amd64");
 	assert_null(owner(db, "/etc/old.conf"));    /* removed, config files left */
 	assert_null(owner(db, "/not/this/one"));
 	assert_null(owner(db, "/usr/bin/dpkg2"));
@@ -160,55 +160,55 @@ static void test_fake_root(void **state)
 	assert_null(owner(db, "/usr/lib/i386-linux-gnu/x"));
 	assert_null(owner(db, ""));
 
-	assert_non_null(p = mf_dpkg_find(db, "dpkg"));
+	assert_non_null(p = deb_dpkg_find(db, "dpkg"));
 	assert_string_equal(p->version, "1.21.23");
 	assert_string_equal(p->arch, "amd64");
 	assert_string_equal(p->stanza, dpkg_stanza);
-	assert_string_equal(mf_dpkg_find(db, "libc6")->arch, "amd64");
-	assert_string_equal(mf_dpkg_find(db, "libc6:i386")->arch, "i386");
-	assert_string_equal(mf_dpkg_find(db, "libc6:amd64")->arch, "amd64");
-	assert_string_equal(mf_dpkg_find(db, "libc6")->version, "2.36-9+deb12u4");
-	assert_null(mf_dpkg_find(db, "libc6:arm64"));
-	assert_null(mf_dpkg_find(db, "libc"));
-	assert_null(mf_dpkg_find(db, "libc66"));
-	assert_null(mf_dpkg_find(db, "oldpkg"));
-	assert_string_equal(mf_dpkg_find(db, "aaa-base")->version, "1");
-	assert_string_equal(mf_dpkg_find(db, "held")->stanza,
+	assert_string_equal(deb_dpkg_find(db, "libc6")->arch, "amd64");
+	assert_string_equal(deb_dpkg_find(db, "libc6:i386")->arch, "i386");
+	assert_string_equal(deb_dpkg_find(db, "libc6:amd64")->arch, "amd64");
+	assert_string_equal(deb_dpkg_find(db, "libc6")->version, "2.36-9+deb12u4");
+	assert_null(deb_dpkg_find(db, "libc6:arm64"));
+	assert_null(deb_dpkg_find(db, "libc"));
+	assert_null(deb_dpkg_find(db, "libc66"));
+	assert_null(deb_dpkg_find(db, "oldpkg"));
+	assert_string_equal(deb_dpkg_find(db, "aaa-base")->version, "1");
+	assert_string_equal(deb_dpkg_find(db, "held")->stanza,
 			    "Package: held\nStatus: hold ok installed\nArchitecture: all\n"
 			    "Version: 2\n");
 	/* The last paragraph has no final newline in the file: the stanza does. */
-	assert_string_equal(mf_dpkg_find(db, "last")->stanza,
+	assert_string_equal(deb_dpkg_find(db, "last")->stanza,
 			    "Package: last\nStatus: install ok installed\nArchitecture: amd64\n"
 			    "Version: 3\n");
-	assert_string_equal(mf_dpkg_find(db, "libc6")->stanza,
+	assert_string_equal(deb_dpkg_find(db, "libc6")->stanza,
 			    "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\n"
 			    "Multi-Arch: same\nVersion: 2.36-9+deb12u4\n"
 			    "Description: GNU C Library: Shared libraries\n"
 			    " Contains the standard libraries that are used by nearly all programs "
 			    "on\n the system.\n");
-	mf_dpkg_free(db);
+	deb_dpkg_free(db);
 	rm_root(dir);
 }
 
 static void test_missing_db(void **state)
 {
 	char *dir = fake_root();
-	struct mf_dpkg *db;
+	struct deb_dpkg *db;
 	(void)state;
 
 	db = open_db(dir);
-	assert_int_equal(mf_dpkg_count(db), 0);
-	assert_null(mf_dpkg_owner(db, "/usr/bin/dpkg"));
-	assert_null(mf_dpkg_find(db, "dpkg"));
-	mf_dpkg_free(db);
+	assert_int_equal(deb_dpkg_count(db), 0);
+	assert_null(deb_dpkg_owner(db, "/usr/bin/dpkg"));
+	assert_null(deb_dpkg_find(db, "dpkg"));
+	deb_dpkg_free(db);
 	/* A status file and no info/ directory: packages without paths. */
 	put(dir, "var/lib/dpkg/status", dpkg_stanza);
 	db = open_db(dir);
-	assert_int_equal(mf_dpkg_count(db), 1);
-	assert_null(mf_dpkg_owner(db, "/usr/bin/dpkg"));
-	mf_dpkg_free(db);
-	mf_dpkg_free(NULL);
-	assert_int_equal(mf_dpkg_count(NULL), 0);
+	assert_int_equal(deb_dpkg_count(db), 1);
+	assert_null(deb_dpkg_owner(db, "/usr/bin/dpkg"));
+	deb_dpkg_free(db);
+	deb_dpkg_free(NULL);
+	assert_int_equal(deb_dpkg_count(NULL), 0);
 	rm_root(dir);
 }
 
@@ -216,7 +216,7 @@ static void test_missing_db(void **state)
 static void test_confined(void **state)
 {
 	char *dir = fake_root(), path[4200], host[4200], target[4300];
-	struct mf_dpkg *db;
+	struct deb_dpkg *db;
 	FILE *f;
 	(void)state;
 
@@ -226,9 +226,9 @@ static void test_confined(void **state)
 	snprintf(path, sizeof(path), "%s/var/lib/dpkg/status", dir);
 	assert_int_equal(symlink("/elsewhere/status", path), 0);
 	db = open_db(dir);
-	assert_int_equal(mf_dpkg_count(db), 1);
+	assert_int_equal(deb_dpkg_count(db), 1);
 	assert_string_equal(owner(db, "/inside"), "inside");
-	mf_dpkg_free(db);
+	deb_dpkg_free(db);
 	/* ".." stops at the root: the host file beside the root (which would not parse) is
 	 * not reached, and the missing file inside the root is an empty database. */
 	snprintf(host, sizeof(host), "%s.host", dir);
@@ -239,8 +239,8 @@ static void test_confined(void **state)
 	snprintf(target, sizeof(target), "../../../../../../../../..%s", host);
 	assert_int_equal(symlink(target, path), 0);
 	db = open_db(dir);
-	assert_int_equal(mf_dpkg_count(db), 0);
-	mf_dpkg_free(db);
+	assert_int_equal(deb_dpkg_count(db), 0);
+	deb_dpkg_free(db);
 	unlink(host);
 	rm_root(dir);
 }
@@ -248,7 +248,7 @@ static void test_confined(void **state)
 static void test_bad_status(void **state)
 {
 	char *dir = fake_root(), want[4400];
-	struct mf_dpkg *db = NULL;
+	struct deb_dpkg *db = NULL;
 	struct deps_root r;
 	struct dt_err err;
 	(void)state;
@@ -256,7 +256,7 @@ static void test_bad_status(void **state)
 	put(dir, "var/lib/dpkg/status", "Package: a\nStatus: install ok installed\nVersion: 1\n"
 					"\nPackage: b\nnot a field\n");
 	assert_int_equal(deps_root_open(&r, dir, &err), 0);
-	assert_int_equal(mf_dpkg_open(&r, &db, &err), -DT_EINPUT);
+	assert_int_equal(deb_dpkg_open(&r, &db, &err), -DT_EINPUT);
 	assert_null(db);
 	snprintf(want, sizeof(want), "'%s/var/lib/dpkg/status': line 6: expected a field "
 		 "(Name: value)", dir);
@@ -264,14 +264,14 @@ static void test_bad_status(void **state)
 
 	put(dir, "var/lib/dpkg/status", "Package: a\nStatus: install ok installed\nVersion: 1\n"
 					"\nStatus: install ok installed\nVersion: 1\n");
-	assert_int_equal(mf_dpkg_open(&r, &db, &err), -DT_EINPUT);
+	assert_int_equal(deb_dpkg_open(&r, &db, &err), -DT_EINPUT);
 	snprintf(want, sizeof(want), "'%s/var/lib/dpkg/status': line 5: an installed package "
 		 "without a Package field", dir);
 	assert_string_equal(err.msg, want);
 
 	put(dir, "var/lib/dpkg/status", "Package: ../../x\nStatus: install ok installed\n"
 					"Version: 1\n");
-	assert_int_equal(mf_dpkg_open(&r, &db, &err), -DT_EINPUT);
+	assert_int_equal(deb_dpkg_open(&r, &db, &err), -DT_EINPUT);
 	snprintf(want, sizeof(want), "'%s/var/lib/dpkg/status': line 1: an installed package "
 		 "without a valid Package or Architecture field", dir);
 	assert_string_equal(err.msg, want);
@@ -283,19 +283,19 @@ static void test_bad_status(void **state)
  * its list names /lib/x86_64-linux-gnu/libc.so.6 (merged /usr). */
 static void test_real_root(void **state)
 {
-	struct mf_dpkg *db;
+	struct deb_dpkg *db;
 	(void)state;
 
 	if (access("/var/lib/dpkg/status", R_OK) != 0)
 		skip();
 	db = open_db("/");
-	assert_true(mf_dpkg_count(db) > 10);
+	assert_true(deb_dpkg_count(db) > 10);
 	assert_string_equal(owner(db, "/usr/bin/dpkg"), "dpkg");
 	if (access("/usr/lib/x86_64-linux-gnu/libc.so.6", F_OK) == 0)
 		assert_string_equal(owner(db, "/usr/lib/x86_64-linux-gnu/libc.so.6"), "libc6");
-	assert_non_null(mf_dpkg_find(db, "dpkg"));
-	assert_non_null(strstr(mf_dpkg_find(db, "dpkg")->stanza, "Package: dpkg\n"));
-	mf_dpkg_free(db);
+	assert_non_null(deb_dpkg_find(db, "dpkg"));
+	assert_non_null(strstr(deb_dpkg_find(db, "dpkg")->stanza, "Package: dpkg\n"));
+	deb_dpkg_free(db);
 }
 
 int main(void)

@@ -11,7 +11,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "packer/compress.h"
+#include "packer/archive/compress.h"
 
 struct buf {
 	unsigned char *p;
@@ -47,7 +47,7 @@ static unsigned char *make_input(size_t n)
 	return p;
 }
 
-static struct buf compress_with(enum pk_compression c, int level, const unsigned char *in,
+static struct buf compress_with(enum dt_compression c, int level, const unsigned char *in,
 				size_t n, size_t piece)
 {
 	struct buf out = { 0 };
@@ -88,8 +88,8 @@ static void test_gzip(void **state)
 	struct buf a, b;
 	int members;
 	(void)state;
-	a = compress_with(PK_COMP_GZIP, 6, in, n, n);
-	b = compress_with(PK_COMP_GZIP, 6, in, n, 7919);
+	a = compress_with(DT_COMP_GZIP, 6, in, n, n);
+	b = compress_with(DT_COMP_GZIP, 6, in, n, 7919);
 	assert_int_equal(a.len, b.len);
 	assert_memory_equal(a.p, b.p, a.len);
 	/* MTIME 0, no FLG bits (no name), XFL 0, OS 3 */
@@ -107,8 +107,8 @@ static void test_zstd(void **state)
 	unsigned char *in = make_input(n), *back = malloc(n);
 	struct buf a, b;
 	(void)state;
-	a = compress_with(PK_COMP_ZSTD, 3, in, n, n);
-	b = compress_with(PK_COMP_ZSTD, 3, in, n, 65537);
+	a = compress_with(DT_COMP_ZSTD, 3, in, n, n);
+	b = compress_with(DT_COMP_ZSTD, 3, in, n, 65537);
 	assert_int_equal(a.len, b.len);
 	assert_memory_equal(a.p, b.p, a.len);
 	assert_int_equal(ZSTD_getFrameContentSize(a.p, a.len), ZSTD_CONTENTSIZE_UNKNOWN);
@@ -123,10 +123,10 @@ static void test_empty(void **state)
 	unsigned char tmp[16];
 	int members;
 	(void)state;
-	g = compress_with(PK_COMP_GZIP, 6, NULL, 0, 1);
+	g = compress_with(DT_COMP_GZIP, 6, NULL, 0, 1);
 	assert_int_equal(gunzip_all(&g, tmp, sizeof(tmp), &members), 0);
 	assert_int_equal(members, 1);
-	z = compress_with(PK_COMP_ZSTD, 3, NULL, 0, 1);
+	z = compress_with(DT_COMP_ZSTD, 3, NULL, 0, 1);
 	assert_int_equal(ZSTD_decompress(tmp, sizeof(tmp), z.p, z.len), 0);
 	free(g.p), free(z.p);
 }
@@ -137,7 +137,7 @@ static void test_emit_error(void **state)
 	unsigned char *in = make_input(n);
 	struct dt_err err;
 	(void)state;
-	for (int c = PK_COMP_GZIP; c <= PK_COMP_ZSTD; c++) {
+	for (int c = DT_COMP_GZIP; c <= DT_COMP_ZSTD; c++) {
 		struct buf out = { .fail_after = 1 };
 		struct pk_compressor *z = pk_compressor_new(c, 3, emit, &out, &err);
 		int rc = 0;
@@ -155,25 +155,25 @@ static void test_emit_error(void **state)
 
 static void test_names_and_levels(void **state)
 {
-	enum pk_compression c;
+	enum dt_compression c;
 	struct dt_err err;
 	(void)state;
-	assert_int_equal(pk_compression_from_suffix("a.tar", &c), 1);
-	assert_int_equal(c, PK_COMP_NONE);
-	assert_int_equal(pk_compression_from_suffix("x/a.tgz", &c), 1);
-	assert_int_equal(c, PK_COMP_GZIP);
-	assert_int_equal(pk_compression_from_suffix("a.tar.zst", &c), 1);
-	assert_int_equal(c, PK_COMP_ZSTD);
-	assert_int_equal(pk_compression_from_suffix("a.zip", &c), 0);
-	assert_int_equal(pk_compression_parse("gzip", &c), 0);
-	assert_int_equal(pk_compression_parse("xz", &c), -1);
-	assert_int_equal(pk_compression_default_level(PK_COMP_ZSTD), 3);
-	assert_int_equal(pk_compression_default_level(PK_COMP_GZIP), 6);
-	assert_int_equal(pk_compression_check_level(PK_COMP_ZSTD, 19, &err), 0);
-	assert_int_equal(pk_compression_check_level(PK_COMP_ZSTD, 20, &err), -DT_EINPUT);
-	assert_int_equal(pk_compression_check_level(PK_COMP_GZIP, 0, &err), -DT_EINPUT);
-	assert_int_equal(pk_compression_check_level(PK_COMP_NONE, 1, &err), -DT_EINPUT);
-	assert_null(pk_compressor_new(PK_COMP_GZIP, 13, emit, NULL, &err));
+	assert_int_equal(dt_compression_from_suffix("a.tar", &c), 1);
+	assert_int_equal(c, DT_COMP_NONE);
+	assert_int_equal(dt_compression_from_suffix("x/a.tgz", &c), 1);
+	assert_int_equal(c, DT_COMP_GZIP);
+	assert_int_equal(dt_compression_from_suffix("a.tar.zst", &c), 1);
+	assert_int_equal(c, DT_COMP_ZSTD);
+	assert_int_equal(dt_compression_from_suffix("a.zip", &c), 0);
+	assert_int_equal(dt_compression_parse("gzip", &c), 0);
+	assert_int_equal(dt_compression_parse("xz", &c), -1);
+	assert_int_equal(pk_compression_default_level(DT_COMP_ZSTD), 3);
+	assert_int_equal(pk_compression_default_level(DT_COMP_GZIP), 6);
+	assert_int_equal(pk_compression_check_level(DT_COMP_ZSTD, 19, &err), 0);
+	assert_int_equal(pk_compression_check_level(DT_COMP_ZSTD, 20, &err), -DT_EINPUT);
+	assert_int_equal(pk_compression_check_level(DT_COMP_GZIP, 0, &err), -DT_EINPUT);
+	assert_int_equal(pk_compression_check_level(DT_COMP_NONE, 1, &err), -DT_EINPUT);
+	assert_null(pk_compressor_new(DT_COMP_GZIP, 13, emit, NULL, &err));
 	assert_non_null(strstr(err.msg, "gzip level 13"));
 }
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "packer/deb.h"
+#include "debian/deb.h"
 
 static char dir[] = "/tmp/distill-test-deb.XXXXXX";
 
@@ -43,7 +43,7 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static const struct pk_deb_entry *entry(const struct pk_deb *d, const char *path)
+static const struct deb_member *entry(const struct deb_package *d, const char *path)
 {
 	for (size_t i = 0; i < d->nentries; i++)
 		if (strcmp(d->entries[i].path, path) == 0)
@@ -59,32 +59,32 @@ static void test_read(void **state)
 	(void)state;
 	for (int i = 0; i < 3; i++) {
 		char path[4200];
-		struct pk_deb *d = NULL;
+		struct deb_package *d = NULL;
 		struct dt_err err;
-		const struct pk_deb_entry *e;
+		const struct deb_member *e;
 		snprintf(path, sizeof(path), "%s/t-%s.deb", dir, z[i]);
-		if (pk_deb_read(path, NULL, NULL, &d, &err) != 0)
+		if (deb_package_read(path, NULL, NULL, &d, &err) != 0)
 			fail_msg("%s", err.msg);
 		assert_string_equal(d->package, "t");
 		assert_string_equal(d->version, "1:2.0-1");
 		assert_string_equal(d->architecture, "amd64");
 		assert_non_null(strstr(d->control, "Description: test\n more\n"));
 		assert_non_null(e = entry(d, "/usr/share/t/a.txt"));
-		assert_int_equal(e->type, PK_DEB_REG);
+		assert_int_equal(e->type, DEB_REG);
 		assert_int_equal(e->size, 5);
 		assert_memory_equal(e->data, "hello", 5);
 		assert_memory_equal(e->sha256, hello, 4);
 		assert_non_null(e = entry(d, "/usr/share/t/b.txt"));
-		assert_int_equal(e->type, PK_DEB_HARDLINK);
+		assert_int_equal(e->type, DEB_HARDLINK);
 		assert_string_equal(e->link, "/usr/share/t/a.txt");
 		assert_non_null(e = entry(d, "/usr/bin/link"));
-		assert_int_equal(e->type, PK_DEB_SYMLINK);
+		assert_int_equal(e->type, DEB_SYMLINK);
 		assert_string_equal(e->link, "../share/t/a.txt");
 		assert_non_null(e = entry(d, "/usr/bin/suid"));
 		assert_int_equal(e->mode, 04755);
 		assert_non_null(e = entry(d, "/usr/share/t"));
-		assert_int_equal(e->type, PK_DEB_DIR);
-		pk_deb_free(d);
+		assert_int_equal(e->type, DEB_DIR);
+		deb_package_free(d);
 	}
 }
 
@@ -97,19 +97,19 @@ static int only_share(void *ctx, const char *path)
 static void test_filter_and_control(void **state)
 {
 	char path[4200];
-	struct pk_deb *d = NULL;
+	struct deb_package *d = NULL;
 	struct dt_err err;
 	(void)state;
 	snprintf(path, sizeof(path), "%s/t-xz.deb", dir);
-	assert_int_equal(pk_deb_read(path, only_share, NULL, &d, &err), 0);
+	assert_int_equal(deb_package_read(path, only_share, NULL, &d, &err), 0);
 	assert_null(entry(d, "/usr/bin/link"));
 	assert_non_null(entry(d, "/usr/share/t/a.txt"));
 	assert_non_null(entry(d, "/usr/bin")); /* directories are always kept */
-	pk_deb_free(d);
-	assert_int_equal(pk_deb_read_control(path, &d, &err), 0);
+	deb_package_free(d);
+	assert_int_equal(deb_package_read_control(path, &d, &err), 0);
 	assert_int_equal(d->nentries, 0);
 	assert_string_equal(d->package, "t");
-	pk_deb_free(d);
+	deb_package_free(d);
 }
 
 static void test_not_debs(void **state)
@@ -118,10 +118,10 @@ static void test_not_debs(void **state)
 	(void)state;
 	for (int i = 0; i < 3; i++) {
 		char path[4200];
-		struct pk_deb *d = NULL;
+		struct deb_package *d = NULL;
 		struct dt_err err;
 		snprintf(path, sizeof(path), "%s/%s", dir, bad[i]);
-		assert_true(pk_deb_read(path, NULL, NULL, &d, &err) < 0);
+		assert_true(deb_package_read(path, NULL, NULL, &d, &err) < 0);
 		assert_null(d);
 		assert_non_null(strstr(err.msg, bad[i]));
 	}

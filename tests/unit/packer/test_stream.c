@@ -17,7 +17,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "packer/stream.h"
+#include "verify/stream.h"
 
 struct mem {
 	const unsigned char *p;
@@ -70,7 +70,7 @@ static unsigned char *make_tar(size_t *len)
 	return buf;
 }
 
-static void digest(const void *p, size_t n, char out[PK_DIGEST_LEN])
+static void digest(const void *p, size_t n, char out[DT_DIGEST_LEN])
 {
 	unsigned char md[32];
 	EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
@@ -111,15 +111,15 @@ static size_t zstd2(const unsigned char *in, size_t len, unsigned char *out, siz
 	return a + b;
 }
 
-static int read_mem(const unsigned char *p, size_t len, struct pk_stream *s,
+static int read_mem(const unsigned char *p, size_t len, struct vf_stream *s,
 		    struct dt_err *err)
 {
 	struct mem m = { p, len, 0, 7 };
-	struct pk_stream_opts o = { .name = "'mem'", .entries = 1 };
-	return pk_stream_read(pull, &m, &o, s, err);
+	struct vf_stream_opts o = { .name = "'mem'", .entries = 1 };
+	return vf_stream_read(pull, &m, &o, s, err);
 }
 
-static void check_entries(const struct pk_stream *s)
+static void check_entries(const struct vf_stream *s)
 {
 	assert_int_equal(s->n, 2);
 	assert_string_equal(s->v[0].name, "etc/conf");
@@ -131,7 +131,7 @@ static void check_entries(const struct pk_stream *s)
 	assert_int_equal(s->v[0].pos, 0);
 	assert_string_equal(s->v[1].name, "etc/link");
 	assert_string_equal(s->v[1].link, "conf");
-	assert_string_equal(pk_stream_type_name(&s->v[1]), "symlink");
+	assert_string_equal(vf_stream_type_name(&s->v[1]), "symlink");
 	assert_int_equal(s->v[1].pos, 1);
 	/* sha256("hello\n") */
 	assert_int_equal(s->v[0].sha256[0], 0x58);
@@ -143,39 +143,39 @@ static void test_plain_gzip_zstd(void **state)
 	static unsigned char gz[1 << 16], zs[1 << 16];
 	size_t len, ngz, nzs;
 	unsigned char *tar = make_tar(&len);
-	char want[PK_DIGEST_LEN];
-	struct pk_stream s;
+	char want[DT_DIGEST_LEN];
+	struct vf_stream s;
 	struct dt_err err;
 	(void)state;
 
 	digest(tar, len, want);
 	assert_int_equal(read_mem(tar, len, &s, &err), 0);
-	assert_int_equal(s.comp, PK_STREAM_NONE);
+	assert_int_equal(s.comp, DT_COMP_NONE);
 	assert_string_equal(s.diff_id, want);
 	assert_string_equal(s.digest, want);
 	assert_int_equal(s.usize, len);
 	check_entries(&s);
-	pk_stream_release(&s);
+	vf_stream_release(&s);
 
 	ngz = gzip2(tar, len, gz, sizeof(gz), 1732000000);
 	assert_int_equal(read_mem(gz, ngz, &s, &err), 0);
-	assert_int_equal(s.comp, PK_STREAM_GZIP);
+	assert_int_equal(s.comp, DT_COMP_GZIP);
 	assert_string_equal(s.diff_id, want);
 	assert_int_equal(s.size, ngz);
 	assert_int_equal(s.gz_members, 2);
 	assert_int_equal(s.gz_mtime, 1732000000);
 	assert_int_equal(s.gz_os, 3);
 	check_entries(&s);
-	pk_stream_release(&s);
+	vf_stream_release(&s);
 
 	nzs = zstd2(tar, len, zs, sizeof(zs));
 	assert_int_equal(read_mem(zs, nzs, &s, &err), 0);
-	assert_int_equal(s.comp, PK_STREAM_ZSTD);
+	assert_int_equal(s.comp, DT_COMP_ZSTD);
 	assert_string_equal(s.diff_id, want);
 	assert_int_equal(s.zs_frames, 2);
 	assert_int_equal(s.zs_has_size, 1);
 	check_entries(&s);
-	pk_stream_release(&s);
+	vf_stream_release(&s);
 }
 
 /* One gzip member of more than libdeflate's output buffer: zlib takes over, same result;
@@ -186,8 +186,8 @@ static void test_large_member(void **state)
 	unsigned char *content = calloc(1, big), *tar = malloc(tlen), *gz = malloc(cap);
 	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
-	char want[PK_DIGEST_LEN];
-	struct pk_stream s;
+	char want[DT_DIGEST_LEN];
+	struct vf_stream s;
 	struct dt_err err;
 	(void)state;
 
@@ -221,7 +221,7 @@ static void test_large_member(void **state)
 	assert_int_equal(s.gz_members, 1);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.v[0].size, big);
-	pk_stream_release(&s);
+	vf_stream_release(&s);
 	{
 		/* 64 KiB members */
 		size_t off = 0, glen = 0;
@@ -233,7 +233,7 @@ static void test_large_member(void **state)
 		assert_int_equal(read_mem(gz, glen, &s, &err), 0);
 		assert_string_equal(s.diff_id, want);
 		assert_int_equal(s.gz_members, 2 * ((used + 65535) / 65536));
-		pk_stream_release(&s);
+		vf_stream_release(&s);
 	}
 	free(content);
 	free(tar);
@@ -245,7 +245,7 @@ static void test_errors(void **state)
 	static unsigned char gz[1 << 16], zs[1 << 16];
 	size_t len, ngz, nzs;
 	unsigned char *tar = make_tar(&len);
-	struct pk_stream s;
+	struct vf_stream s;
 	struct dt_err err;
 	(void)state;
 
@@ -254,26 +254,26 @@ static void test_errors(void **state)
 	memset(gz + ngz, 0, 512);
 	assert_int_equal(read_mem(gz, ngz + 512, &s, &err), 0);
 	assert_int_equal(s.size, ngz + 512);
-	pk_stream_release(&s);
+	vf_stream_release(&s);
 	gz[ngz + 100] = 1;
 	assert_true(read_mem(gz, ngz + 512, &s, &err) < 0);
 	assert_non_null(strstr(err.msg, "not zero padding"));
-	pk_stream_release(&s);
+	vf_stream_release(&s);
 	assert_true(read_mem(gz, ngz - 9, &s, &err) < 0);
 	assert_non_null(strstr(err.msg, "'mem'"));
-	pk_stream_release(&s);
+	vf_stream_release(&s);
 	nzs = zstd2(tar, len, zs, sizeof(zs));
 	assert_true(read_mem(zs, nzs - 3, &s, &err) < 0);
 	assert_non_null(strstr(err.msg, "truncated"));
-	pk_stream_release(&s);
+	vf_stream_release(&s);
 	assert_true(read_mem((const unsigned char *)"\xfd" "7zXZ\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20,
 			     &s, &err) < 0);
 	assert_non_null(strstr(err.msg, "xz-compressed"));
-	pk_stream_release(&s);
+	vf_stream_release(&s);
 	assert_true(read_mem((const unsigned char *)"just some text, not a tar archive at all",
 			     40, &s, &err) < 0);
 	assert_non_null(strstr(err.msg, "tar archive"));
-	pk_stream_release(&s);
+	vf_stream_release(&s);
 }
 
 int main(void)

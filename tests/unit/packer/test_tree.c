@@ -14,8 +14,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "packer/layer.h"
-#include "packer/tree.h"
+#include "packer/archive/tar.h"
+#include "packer/archive/tree.h"
 
 static char root[64];
 
@@ -163,22 +163,22 @@ static void test_missing_dir(void **state)
 static void test_layer_changed(void **state)
 {
 	struct pk_norm n = { .epoch = 1700000000 };
-	struct pk_layer_opts lo = { .compression = PK_COMP_NONE };
-	struct pk_layer_result r;
+	struct pk_tar_opts lo = { .compression = DT_COMP_NONE };
+	struct pk_tar_result r;
 	struct pk_tree *t = scan(NULL, &n);
 	struct dt_err err;
 	char tmp[] = "/tmp/distill-unit-out-XXXXXX";
 	int fd = mkstemp(tmp);
 	(void)state;
 	unlink(tmp);
-	assert_int_equal(pk_layer_write(t, fd, "out", &lo, &r, &err), 0);
+	assert_int_equal(pk_tar_write(t, fd, "out", &lo, &r, &err), 0);
 	assert_string_equal(r.diff_id, r.digest);
 	assert_int_equal(r.tar_size % 512, 0);
 	assert_int_equal(r.entries, 5);
 	assert_int_equal(lseek(fd, 0, SEEK_END), (off_t)r.tar_size);
 
 	put("d/f", "content, longer now\n", 0600, 1800000000); /* after the scan */
-	assert_int_equal(pk_layer_write(t, fd, "out", &lo, &r, &err), -DT_ECHANGED);
+	assert_int_equal(pk_tar_write(t, fd, "out", &lo, &r, &err), -DT_ECHANGED);
 	assert_non_null(strstr(err.msg, "/d/f' changed while distill was reading it"));
 	close(fd);
 	pk_tree_free(t);
@@ -196,14 +196,14 @@ static void remove_x(void *ctx, uint64_t done, uint64_t total)
 static void test_layer_vanished(void **state)
 {
 	struct pk_norm n = { .epoch = 1700000000 };
-	struct pk_layer_opts lo = { .compression = PK_COMP_ZSTD, .level = 3,
+	struct pk_tar_opts lo = { .compression = DT_COMP_ZSTD, .level = 3,
 				    .progress = remove_x, .progress_ctx = root };
-	struct pk_layer_result r;
+	struct pk_tar_result r;
 	struct pk_tree *t = scan(NULL, &n);
 	struct dt_err err;
 	int fd = open("/dev/null", O_WRONLY);
 	(void)state;
-	assert_int_equal(pk_layer_write(t, fd, "out", &lo, &r, &err), -DT_ECHANGED);
+	assert_int_equal(pk_tar_write(t, fd, "out", &lo, &r, &err), -DT_ECHANGED);
 	assert_non_null(strstr(err.msg, "/x' vanished or was replaced while distill was reading it"));
 	close(fd);
 	pk_tree_free(t);

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/* Messages and exit codes of the CLI. */
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/epoch.h"
+
+const char *cli_vis(const char *s)
+{
+	static char *ring[8];
+	static unsigned next;
+	const unsigned char *c;
+	char *out;
+
+	if (!s)
+		return s;
+	for (c = (const unsigned char *)s; *c && *c >= 0x20 && *c != 0x7f; c++)
+		;
+	if (!*c)
+		return s;
+	if (!(out = malloc(strlen(s) * 4 + 1)))
+		return "(unprintable name)";
+	dt_vis(out, s);
+	free(ring[next]);
+	ring[next] = out;
+	next = (next + 1) % 8;
+	return out;
+}
+
+/* @prefix, the message with its control characters made visible, and a newline. */
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+	char *s = NULL;
+
+	fputs(prefix, stderr);
+	if (vasprintf(&s, fmt, ap) < 0) {
+		fputs("out of memory\n", stderr);
+		return;
+	}
+	fputs(cli_vis(s), stderr);
+	fputc('\n', stderr);
+	free(s);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage("distill: ", fmt, ap);
+	va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage("distill: warning: ", fmt, ap);
+	va_end(ap);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "distill %s: ", cmd);
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try 'distill %s --help'.\n", cmd);
+	return CLI_USAGE;
+}
+
+int cli_fail(const struct dt_err *err)
+{
+	cli_error("%s", err->msg[0] ? err->msg : "unknown error");
+	return CLI_ERROR;
+}
+
+void cli_warn_cb(void *ctx, const char *msg)
+{
+	(void)ctx;
+	cli_warn("%s", msg);
+}
+
+int cli_epoch(const char *opt, int64_t *out, struct dt_err *err)
+{
+	*out = DT_EPOCH_DEFAULT;
+	if (opt)
+		return dt_epoch_parse(opt, "--source-date-epoch", out, err);
+	if (getenv("SOURCE_DATE_EPOCH"))
+		return dt_epoch_parse(getenv("SOURCE_DATE_EPOCH"), "SOURCE_DATE_EPOCH", out, err);
+	return 0;
+}
+
+char *cli_lock_path(const char *spec)
+{
+	size_t n = strlen(spec);
+	char *p;
+
+	if (n > 5 && strcmp(spec + n - 5, ".yaml") == 0)
+		n -= 5;
+	else if (n > 4 && strcmp(spec + n - 4, ".yml") == 0)
+		n -= 4;
+	if (asprintf(&p, "%.*s.lock.json", (int)n, spec) < 0)
+		return NULL;
+	return p;
+}
+
+int cli_plan(const char *spec_path, const char *debs, int64_t epoch, struct mf_spec **spec,
+	     struct pk_image **img, struct dt_err *err)
+{
+	struct pk_plan_opts po = { .debs = debs, .epoch = epoch, .warn = cli_warn_cb };
+	int rc;
+
+	*img = NULL;
+	if ((rc = mf_spec_load(spec_path, spec, err)) < 0)
+		return rc;
+	return pk_image_plan(*spec, &po, img, err);
+}
+
+void cli_print_drift(const struct mf_drift_list *d, const char *lock)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "distill: drift: %s\n", cli_vis(d->v[i].message));
+	fprintf(stderr, "distill: %zu input%s differ%s from '%s'\n", d->n, d->n == 1 ? "" : "s",
+		d->n == 1 ? "s" : "", lock);
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* What every subcommand of the distill CLI shares: the command table, messages, exit codes
+ * and the progress bar. Only the CLI prints or exits. */
+#ifndef DISTILL_CLI_CLI_H
+#define DISTILL_CLI_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "common/err.h"
+#include "manifest/lock.h"
+#include "manifest/spec.h"
+#include "verify/diff.h"
+#include "packer/image/image.h"
+
+enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
+
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is the command name; returns an exit code */
+	const char *summary;
+};
+
+/* The subcommands, in the order `distill --help` lists them; NULL-terminated. */
+extern const struct cli_cmd cli_cmds[];
+
+int cmd_tar(int argc, char **argv);
+int cmd_deps(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+/* The text report of a comparison: differences grouped by section and counted, each
+ * line prefixed with @indent. */
+void cli_diff_print(FILE *f, const struct vf_diff *d, const char *indent);
+/* The JSON report of a comparison (json_decref() it), or NULL when out of memory. */
+json_t *cli_diff_json(const struct vf_diff *d, unsigned ignore);
+
+/* @s with control characters written as \n, \t or \xHH for text output (a name never moves
+ * the terminal or splits a line; --json has names exactly), or @s itself when it has none.
+ * The copy stays valid for the next seven calls. */
+const char *cli_vis(const char *s);
+/* "distill: <message>" on stderr, control characters made visible. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "distill CMD: <message>" and a hint to run --help. @return CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints @err's message. @return CLI_ERROR. */
+int cli_fail(const struct dt_err *err);
+
+/* Warnings of the libraries (pk_warn_fn): "distill: warning: <msg>". */
+void cli_warn_cb(void *ctx, const char *msg);
+/* SOURCE_DATE_EPOCH from the option @opt (or NULL), else the environment, else the default. */
+int cli_epoch(const char *opt, int64_t *out, struct dt_err *err);
+/* The lockfile beside a spec: "dir/name.yaml" -> "dir/name.lock.json" (free() it). */
+char *cli_lock_path(const char *spec);
+/* Loads the spec and plans its image. */
+int cli_plan(const char *spec_path, const char *debs, int64_t epoch, struct mf_spec **spec,
+	     struct pk_image **img, struct dt_err *err);
+/* "distill: drift: <message>" for each, and a count naming @lock. */
+void cli_print_drift(const struct mf_drift_list *d, const char *lock);
+
+/* A progress bar on stderr, shown only when stderr is a terminal and the work has taken
+ * more than a second; redrawn at most ten times a second. */
+struct cli_progress {
+	int enabled;
+	int shown;
+	const char *label;
+	struct timespec start, last;
+};
+void cli_progress_init(struct cli_progress *p, const char *label, int quiet);
+void cli_progress_update(struct cli_progress *p, uint64_t done, uint64_t total);
+void cli_progress_end(struct cli_progress *p);
+
+#endif

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/* `distill build`: writes the image of a spec, refusing any input that drifted from the lock. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "manifest/json.h"
+#include "cli/cli.h"
+#include "common/digest.h"
+
+static const char build_usage[] =
+	"usage: distill build [options] SPEC -o OUT\n"
+	"\n"
+	"Builds the minimal image the spec SPEC describes, bit for bit the same on every\n"
+	"rebuild, after checking every input against SPEC's lockfile (see 'distill lock').\n"
+	"\n"
+	"  -o, --output OUT           where to write the image\n"
+	"      --format FMT           oci: OCI image layout directory (default; an existing\n"
+	"                             layout gains or replaces this image's tag),\n"
+	"                             oci-archive, docker-archive (docker/podman load), or\n"
+	"                             rootfs: one tarball of the whole filesystem\n"
+	"      --compression ALG      layers: gzip (default), zstd or none\n"
+	"                             (docker-archive layers are always plain tar)\n"
+	"      --level N              gzip 1-12 (default 6), zstd 1-19 (default 3)\n"
+	"      --tag TAG              replace the tag of the spec's name\n"
+	"      --lock FILE            the lockfile (default: beside SPEC)\n"
+	"      --no-lock              build without a lockfile (nothing is checked)\n"
+	"      --debs DIR             directory of .deb files (overrides the spec's debs)\n"
+	"      --source-date-epoch N  seconds since 1970 for every timestamp (default:\n"
+	"                             $SOURCE_DATE_EPOCH, else 0)\n"
+	"      --json                 print the digests as JSON on stdout\n"
+	"  -q, --quiet                no summary and no progress bar\n"
+	"  -h, --help                 show this help\n"
+	"\n"
+	"Exit status: 0 written, 1 error or drift from the lock (nothing is written), 2 usage.\n"
+	"See docs/spec.md and docs/lock.md.\n";
+
+enum { OPT_FORMAT = 256, OPT_COMPRESSION, OPT_LEVEL, OPT_TAG, OPT_LOCK, OPT_NO_LOCK, OPT_DEBS,
+       OPT_SDE, OPT_JSON };
+
+static const struct option build_options[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "compression", required_argument, NULL, OPT_COMPRESSION },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "lock", required_argument, NULL, OPT_LOCK },
+	{ "no-lock", no_argument, NULL, OPT_NO_LOCK },
+	{ "debs", required_argument, NULL, OPT_DEBS },
+	{ "source-date-epoch", required_argument, NULL, OPT_SDE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct build_args {
+	const char *out, *tag, *lock, *debs, *sde;
+	struct pk_build_opts o;
+	int no_lock, json, quiet;
+};
+
+static int valid_tag(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 0 || n > 128 || t[0] == '.' || t[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+		      (t[i] >= '0' && t[i] <= '9') || t[i] == '_' || t[i] == '.' || t[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static int parse_args(int argc, char **argv, struct build_args *a)
+{
+	int c, level = -1;
+
+	a->o.format = PK_FORMAT_OCI;
+	a->o.compression = DT_COMP_GZIP;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:qh", build_options, NULL)) != -1) {
+		switch (c) {
+		case 'o': a->out = optarg; break;
+		case OPT_FORMAT:
+			if (pk_image_format_parse(optarg, &a->o.format) < 0)
+				return cli_usage_error("build", "unknown format '%s' (want oci, "
+						       "oci-archive, docker-archive or rootfs)", optarg);
+			break;
+		case OPT_COMPRESSION:
+			if (dt_compression_parse(optarg, &a->o.compression) < 0)
+				return cli_usage_error("build", "unknown compression '%s' (want "
+						       "gzip, zstd or none)", optarg);
+			break;
+		case OPT_LEVEL: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 0 || v > 100)
+				return cli_usage_error("build", "--level wants a number, not '%s'", optarg);
+			level = (int)v;
+			break;
+		}
+		case OPT_TAG:
+			if (!valid_tag(optarg))
+				return cli_usage_error("build", "'%s' is not a valid tag", optarg);
+			a->tag = optarg;
+			break;
+		case OPT_LOCK: a->lock = optarg; break;
+		case OPT_NO_LOCK: a->no_lock = 1; break;
+		case OPT_DEBS: a->debs = optarg; break;
+		case OPT_SDE: a->sde = optarg; break;
+		case OPT_JSON: a->json = 1; break;
+		case 'q': a->quiet = 1; break;
+		case 'h': fputs(build_usage, stdout); return -1;
+		case ':': return cli_usage_error("build", "option '%s' needs a value", argv[optind - 1]);
+		default: return cli_usage_error("build", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("build", "no SPEC");
+	if (optind != argc - 1)
+		return cli_usage_error("build", "one SPEC at a time");
+	if (!a->out)
+		return cli_usage_error("build", "no output: use -o OUT");
+	if (a->no_lock && a->lock)
+		return cli_usage_error("build", "--lock and --no-lock exclude each other");
+	a->o.level = level < 0 ? pk_compression_default_level(a->o.compression) : level;
+	{
+		struct dt_err err;
+		if (pk_compression_check_level(a->o.compression, a->o.level, &err) < 0)
+			return cli_usage_error("build", "%s", err.msg);
+	}
+	return 0;
+}
+
+static void progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+	cli_progress_update(ctx, done, total);
+}
+
+static int print_result(const struct build_args *a, const struct pk_build_result *r)
+{
+	if (a->json) {
+		json_t *doc = json_pack("{s:s, s:s, s:s, s:[], s:[]}", "output", a->out, "name",
+					r->name, "format",
+					a->o.format == PK_FORMAT_OCI ? "oci"
+					: a->o.format == PK_FORMAT_OCI_ARCHIVE ? "oci-archive"
+					: a->o.format == PK_FORMAT_DOCKER_ARCHIVE ? "docker-archive"
+					: "rootfs", "layers", "diff_ids");
+		struct dt_err err;
+		char *s = NULL;
+		if (doc && r->manifest[0])
+			json_object_set_new(doc, "manifest", json_string(r->manifest));
+		if (doc && r->config[0])
+			json_object_set_new(doc, "config", json_string(r->config));
+		if (doc && r->output[0])
+			json_object_set_new(doc, "sha256", json_string(r->output + 7));
+		for (size_t i = 0; doc && i < r->nlayers; i++) {
+			json_array_append_new(json_object_get(doc, "layers"),
+					      json_pack("{s:s, s:I}", "digest", r->layers[i], "size",
+							(json_int_t)r->layer_sizes[i]));
+			json_array_append_new(json_object_get(doc, "diff_ids"),
+					      json_string(r->diff_ids[i]));
+		}
+		if (!doc || mf_json_dump(doc, MF_JSON_PRETTY, &s, &err) < 0) {
+			json_decref(doc);
+			cli_error("cannot write the JSON summary");
+			return CLI_ERROR;
+		}
+		fputs(s, stdout);
+		free(s);
+		json_decref(doc);
+		return CLI_OK;
+	}
+	if (a->quiet)
+		return CLI_OK;
+	fprintf(stderr, "distill: wrote %s (%s)\n", a->out, r->name);
+	if (r->manifest[0])
+		fprintf(stderr, "  manifest %s\n  config   %s\n", r->manifest, r->config);
+	for (size_t i = 0; i < r->nlayers; i++)
+		fprintf(stderr, "  layer %zu  %s  %llu bytes\n", i + 1, r->layers[i],
+			(unsigned long long)r->layer_sizes[i]);
+	if (r->output[0])
+		fprintf(stderr, "  file     %s\n", r->output);
+	return CLI_OK;
+}
+
+int cmd_build(int argc, char **argv)
+{
+	struct build_args a = { 0 };
+	struct mf_spec *spec = NULL;
+	struct pk_image *img = NULL;
+	struct mf_lock *locked = NULL, *found = NULL;
+	struct mf_drift_list drift = { 0 };
+	struct pk_build_result res;
+	struct cli_progress prog;
+	char *lock_path = NULL;
+	int64_t epoch;
+	struct dt_err err;
+	int rc;
+
+	dt_err_clear(&err);
+	if ((rc = parse_args(argc, argv, &a)) != 0)
+		return rc < 0 ? CLI_OK : rc;
+	if (cli_epoch(a.sde, &epoch, &err) < 0)
+		return a.sde ? cli_usage_error("build", "%s", err.msg) : cli_fail(&err);
+	rc = CLI_ERROR;
+	if (!a.no_lock) {
+		if (!(lock_path = a.lock ? strdup(a.lock) : cli_lock_path(argv[optind]))) {
+			cli_error("out of memory");
+			goto out;
+		}
+		if (mf_lock_load(lock_path, &locked, &err) < 0) {
+			if (err.code == DT_ESYS && err.sys_errno == ENOENT)
+				cli_error("no lockfile '%s': run 'distill lock' on the spec first (or "
+					  "build with --no-lock)", lock_path);
+			else
+				cli_fail(&err);
+			goto out;
+		}
+	}
+	if (cli_plan(argv[optind], a.debs, epoch, &spec, &img, &err) < 0) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	if (locked) {
+		if (pk_image_lock(img, &found, &err) < 0 ||
+		    mf_lock_compare(locked, found, &drift, &err) < 0) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (drift.n) {
+			cli_print_drift(&drift, lock_path);
+			cli_error("build refused: the inputs differ from the lock; nothing was "
+				  "written (run 'distill lock' to accept the change)");
+			goto out;
+		}
+		a.o.lock_digest = locked->digest;
+	}
+	a.o.tag = a.tag;
+	cli_progress_init(&prog, "build", a.quiet || a.json);
+	a.o.progress = progress_cb;
+	a.o.progress_ctx = &prog;
+	rc = pk_image_write(img, a.out, &a.o, &res, &err);
+	cli_progress_end(&prog);
+	if (rc < 0) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	rc = print_result(&a, &res);
+out:
+	mf_drift_list_release(&drift);
+	mf_lock_free(locked);
+	mf_lock_free(found);
+	pk_image_free(img);
+	mf_spec_free(spec);
+	free(lock_path);
+	return rc;
+}

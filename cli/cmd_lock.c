@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/* `distill lock`: pins every input of an image spec in its lockfile, or checks for drift. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "manifest/json.h"
+#include "cli/cli.h"
+#include "common/outfile.h"
+
+static const char lock_usage[] =
+	"usage: distill lock [options] SPEC\n"
+	"\n"
+	"Resolves everything the image spec SPEC names (shared-library closures, files,\n"
+	"packages) and pins each input by path, type, mode, owner, size, sha256, source and\n"
+	"owning Debian package in a lockfile beside SPEC (specs/app.yaml -> app.lock.json).\n"
+	"\n"
+	"      --check                compare with the lockfile instead of writing it; list\n"
+	"                             every drift and exit 1 when anything differs\n"
+	"  -o, --output FILE          the lockfile (default: beside SPEC)\n"
+	"      --debs DIR             directory of .deb files (overrides the spec's debs)\n"
+	"      --json                 with --check: print the drift as JSON on stdout\n"
+	"  -q, --quiet                no summary\n"
+	"  -h, --help                 show this help\n"
+	"\n"
+	"Exit status: 0 written (or no drift), 1 error or drift, 2 usage.\n"
+	"See docs/lock.md for the format.\n";
+
+enum { OPT_CHECK = 256, OPT_DEBS, OPT_JSON };
+
+static const struct option lock_options[] = {
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "output", required_argument, NULL, 'o' },
+	{ "debs", required_argument, NULL, OPT_DEBS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int print_drift_json(const struct mf_drift_list *d, const char *lock)
+{
+	json_t *doc = json_pack("{s:s, s:b, s:[]}", "lock", lock, "drift", d->n > 0, "changes");
+	struct dt_err err;
+	char *s = NULL;
+
+	for (size_t i = 0; doc && i < d->n; i++)
+		json_array_append_new(json_object_get(doc, "changes"),
+				      json_pack("{s:s, s:s}", "path", d->v[i].path, "message",
+						d->v[i].message));
+	if (!doc || mf_json_dump(doc, MF_JSON_PRETTY, &s, &err) < 0) {
+		json_decref(doc);
+		cli_error("cannot write the JSON report");
+		return CLI_ERROR;
+	}
+	fputs(s, stdout);
+	free(s);
+	json_decref(doc);
+	return CLI_OK;
+}
+
+int cmd_lock(int argc, char **argv)
+{
+	const char *out = NULL, *debs = NULL;
+	int check = 0, json = 0, quiet = 0, c, rc = CLI_ERROR;
+	struct mf_spec *spec = NULL;
+	struct pk_image *img = NULL;
+	struct mf_lock *found = NULL, *locked = NULL;
+	struct mf_drift_list drift = { 0 };
+	struct dt_outfile of = { .fd = -1 };
+	char *path = NULL, *text = NULL;
+	struct dt_err err;
+
+	dt_err_clear(&err);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:qh", lock_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_CHECK: check = 1; break;
+		case 'o': out = optarg; break;
+		case OPT_DEBS: debs = optarg; break;
+		case OPT_JSON: json = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(lock_usage, stdout); return CLI_OK;
+		case ':': return cli_usage_error("lock", "option '%s' needs a value", argv[optind - 1]);
+		default: return cli_usage_error("lock", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("lock", optind >= argc ? "no SPEC" : "one SPEC at a time");
+	if (json && !check)
+		return cli_usage_error("lock", "--json goes with --check");
+	if (!(path = out ? strdup(out) : cli_lock_path(argv[optind]))) {
+		cli_error("out of memory");
+		goto out;
+	}
+	if (cli_plan(argv[optind], debs, 0, &spec, &img, &err) < 0 ||
+	    pk_image_lock(img, &found, &err) < 0) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	if (check) {
+		if (mf_lock_load(path, &locked, &err) < 0 ||
+		    mf_lock_compare(locked, found, &drift, &err) < 0) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (json)
+			print_drift_json(&drift, path);
+		else if (drift.n)
+			cli_print_drift(&drift, path);
+		else if (!quiet)
+			fprintf(stderr, "distill: %s: no drift (%zu paths, %zu .deb files)\n", path,
+				found->nfiles, found->ndebs);
+		rc = drift.n ? CLI_ERROR : CLI_OK;
+		goto out;
+	}
+	if (mf_lock_dump(found, &text, &err) < 0 || dt_outfile_open(&of, path, &err) < 0) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	{
+		size_t len = strlen(text), off = 0;
+		while (off < len) {
+			ssize_t n = write(of.fd, text + off, len - off);
+			if (n < 0) {
+				dt_err_sys(&err, errno, "cannot write '%s'", path);
+				rc = cli_fail(&err);
+				goto out;
+			}
+			off += (size_t)n;
+		}
+	}
+	if (dt_outfile_commit(&of, &err) < 0) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	if (!quiet)
+		fprintf(stderr, "distill: wrote %s: %zu paths, %zu .deb files, %llu bytes of content\n",
+			path, found->nfiles, found->ndebs,
+			(unsigned long long)pk_image_bytes(img));
+	rc = CLI_OK;
+out:
+	dt_outfile_release(&of);
+	mf_drift_list_release(&drift);
+	mf_lock_free(found);
+	mf_lock_free(locked);
+	pk_image_free(img);
+	mf_spec_free(spec);
+	free(path);
+	free(text);
+	return rc;
+}

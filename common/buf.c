@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* Growable buffers (see buf.h). */
+#include "common/buf.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int reserve(struct dt_buf *b, size_t more)
+{
+	size_t need = b->len + more + 1, cap = b->cap ? b->cap : 64;
+	char *s;
+
+	if (b->oom)
+		return -1;
+	if (need <= b->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (!(s = realloc(b->s, cap))) {
+		b->oom = 1;
+		return -1;
+	}
+	b->s = s;
+	b->cap = cap;
+	return 0;
+}
+
+void dt_buf_add(struct dt_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = 1;
+		return;
+	}
+	if (reserve(b, (size_t)n) < 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void dt_buf_addn(struct dt_buf *b, const void *data, size_t n)
+{
+	if (reserve(b, n) < 0)
+		return;
+	memcpy(b->s + b->len, data, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void dt_buf_reset(struct dt_buf *b)
+{
+	b->len = 0;
+	if (b->s)
+		b->s[0] = '\0';
+}
+
+char *dt_buf_detach(struct dt_buf *b, size_t *len)
+{
+	char *s;
+
+	if (!b->oom && reserve(b, 0) == 0)
+		b->s[b->len] = '\0';
+	s = b->oom ? NULL : b->s;
+	if (len)
+		*len = b->oom ? 0 : b->len;
+	if (b->oom)
+		free(b->s);
+	memset(b, 0, sizeof(*b));
+	return s;
+}
+
+void dt_buf_release(struct dt_buf *b)
+{
+	free(b->s);
+	memset(b, 0, sizeof(*b));
+}
+
+int dt_strv_push(struct dt_strv *s, const char *str)
+{
+	char **v = dt_grow(s->v, &s->cap, s->n, sizeof(*s->v)), *c;
+
+	if (!v)
+		return -1;
+	s->v = v;
+	if (!(c = strdup(str)))
+		return -1;
+	s->v[s->n++] = c;
+	return 0;
+}
+
+int dt_strv_has(const struct dt_strv *s, const char *str)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], str) == 0)
+			return 1;
+	return 0;
+}
+
+void dt_strv_release(struct dt_strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+void *dt_grow(void *v, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+
+	if (v && n < *cap)
+		return v;
+	ncap = *cap ? *cap : 16;
+	while (ncap <= n) {
+		if (ncap > SIZE_MAX / 2 / size)
+			return NULL;
+		ncap *= 2;
+	}
+	if (!(v = realloc(v, ncap * size)))
+		return NULL;
+	*cap = ncap;
+	return v;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* Digests (OpenSSL EVP), hex and OCI digest strings (see digest.h). */
+#include "common/digest.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dt_hash {
+	EVP_MD_CTX *ctx;
+};
+
+static const EVP_MD *md_of(enum dt_hash_alg alg)
+{
+	return alg == DT_HASH_MD5 ? EVP_md5() : EVP_sha256();
+}
+
+struct dt_hash *dt_hash_new(enum dt_hash_alg alg, struct dt_err *err)
+{
+	struct dt_hash *h = calloc(1, sizeof(*h));
+
+	if (!h || !(h->ctx = EVP_MD_CTX_new()) || EVP_DigestInit_ex(h->ctx, md_of(alg), NULL) != 1) {
+		dt_hash_free(h);
+		dt_err_set(err, DT_ELIB, "cannot set up %s (OpenSSL)",
+			   alg == DT_HASH_MD5 ? "MD5" : "SHA-256");
+		return NULL;
+	}
+	return h;
+}
+
+void dt_hash_update(struct dt_hash *h, const void *buf, size_t len)
+{
+	EVP_DigestUpdate(h->ctx, buf, len);
+}
+
+void dt_hash_final(struct dt_hash *h, unsigned char *md)
+{
+	unsigned int n = 0;
+
+	EVP_DigestFinal_ex(h->ctx, md, &n);
+}
+
+void dt_hash_digest(struct dt_hash *h, char *out)
+{
+	unsigned char md[DT_SHA256_LEN];
+
+	dt_hash_final(h, md);
+	dt_digest_of_raw(md, out);
+}
+
+void dt_hash_free(struct dt_hash *h)
+{
+	if (!h)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+}
+
+void dt_sha256(const void *buf, size_t len, unsigned char md[DT_SHA256_LEN])
+{
+	EVP_Digest(len ? buf : "", len, md, NULL, EVP_sha256(), NULL);
+}
+
+void dt_md5(const void *buf, size_t len, unsigned char md[DT_MD5_LEN])
+{
+	EVP_Digest(len ? buf : "", len, md, NULL, EVP_md5(), NULL);
+}
+
+void dt_sha256_digest(const void *buf, size_t len, char *out)
+{
+	unsigned char md[DT_SHA256_LEN];
+
+	dt_sha256(buf, len, md);
+	dt_digest_of_raw(md, out);
+}
+
+void dt_hex(const unsigned char *bytes, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void dt_digest_of_raw(const unsigned char md[DT_SHA256_LEN], char *out)
+{
+	memcpy(out, "sha256:", 7);
+	dt_hex(md, DT_SHA256_LEN, out + 7);
+}
+
+int dt_is_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+const char *dt_digest_short(const char *digest, char buf[24])
+{
+	const char *c = digest ? strchr(digest, ':') : NULL;
+
+	if (!digest)
+		return "(none)";
+	snprintf(buf, 24, "%.*s:%.12s", c ? (int)(c - digest) : 0, digest, c ? c + 1 : digest);
+	return buf;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* Digests through OpenSSL's EVP interface (SHA-256 for content and OCI digests, MD5 for
+ * dpkg's md5sums), lowercase hex, and OCI digest strings ("sha256:<hex>"). The one copy of
+ * each: nothing else in distill calls EVP or writes hex. */
+#ifndef DISTILL_COMMON_DIGEST_H
+#define DISTILL_COMMON_DIGEST_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+/* "sha256:" + 64 hex digits + NUL */
+#define DT_DIGEST_LEN 72
+#define DT_SHA256_LEN 32
+#define DT_MD5_LEN 16
+
+enum dt_hash_alg {
+	DT_HASH_SHA256,
+	DT_HASH_MD5,
+};
+
+struct dt_hash;
+
+/* A streaming hash. @return a new context, or NULL with @err set. */
+struct dt_hash *dt_hash_new(enum dt_hash_alg alg, struct dt_err *err);
+void dt_hash_update(struct dt_hash *h, const void *buf, size_t len);
+/* Finishes @h: the raw digest (32 bytes for SHA-256, 16 for MD5) into @md. */
+void dt_hash_final(struct dt_hash *h, unsigned char *md);
+/* Finishes a SHA-256 @h: "sha256:<hex>" into @out (DT_DIGEST_LEN bytes). */
+void dt_hash_digest(struct dt_hash *h, char *out);
+/* NULL is a no-op. */
+void dt_hash_free(struct dt_hash *h);
+
+/* The raw digest of @len bytes of @buf (never fails). */
+void dt_sha256(const void *buf, size_t len, unsigned char md[DT_SHA256_LEN]);
+void dt_md5(const void *buf, size_t len, unsigned char md[DT_MD5_LEN]);
+/* "sha256:<hex>" of @len bytes of @buf into @out (DT_DIGEST_LEN bytes). */
+void dt_sha256_digest(const void *buf, size_t len, char *out);
+
+/* @n bytes as lowercase hex into @out (2 * @n + 1 bytes, NUL-terminated). */
+void dt_hex(const unsigned char *bytes, size_t n, char *out);
+/* "sha256:" and the hex of a raw SHA-256 into @out (DT_DIGEST_LEN bytes). */
+void dt_digest_of_raw(const unsigned char md[DT_SHA256_LEN], char *out);
+/* Whether the first @n bytes of @s are lowercase hex digits (a shorter @s is not). */
+int dt_is_hex(const char *s, size_t n);
+
+/* A short form of a digest for messages: "sha256:" and 12 hex digits ("(none)" for NULL). */
+const char *dt_digest_short(const char *digest, char buf[24]);
+
+#endif

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+/* Debian packages read with libarchive, confined and never extracted (see deb.h). */
+#include "debian/deb.h"
+#include "common/fs.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEB_MAX_FILE (UINT64_C(4) << 30)
+#define DEB_MAX_MEMBER (UINT64_C(1) << 30)
+#define DEB_MAX_CONTENT (UINT64_C(4) << 30)
+
+void deb_package_free(struct deb_package *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nentries; i++) {
+		free(d->entries[i].path);
+		free(d->entries[i].link);
+		free(d->entries[i].data);
+	}
+	free(d->entries);
+	free(d->file);
+	free(d->package);
+	free(d->version);
+	free(d->architecture);
+	free(d->control);
+	free(d);
+}
+
+static int oom(struct dt_err *err)
+{
+	return dt_err_set(err, DT_ENOMEM, "out of memory");
+}
+
+/* The inner tar is read straight from the outer ar member. */
+static la_ssize_t inner_read(struct archive *a, void *ctx, const void **buf)
+{
+	static char chunk[1 << 16];
+	la_ssize_t n = archive_read_data((struct archive *)ctx, chunk, sizeof(chunk));
+
+	(void)a;
+	*buf = chunk;
+	return n;
+}
+
+/* A tar member of the ar archive @outer (control.tar.*, data.tar.*), read as it streams.
+ * @return the archive, or NULL with @err set. */
+static struct archive *open_inner(const struct deb_package *d, struct archive *outer,
+				  const char *member, struct dt_err *err)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a) {
+		oom(err);
+		return NULL;
+	}
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_filter_all(a);
+	if (archive_read_open(a, outer, NULL, inner_read, NULL) != ARCHIVE_OK) {
+		dt_err_set(err, DT_EINPUT, "'%s': %s: %s", d->file, member, archive_error_string(a));
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* "./usr/bin/x" -> "/usr/bin/x"; NULL for the root itself. @return 0, or -1 with @why. */
+static int norm_name(const char *name, char **out, const char **why)
+{
+	size_t len = strlen(name), o = 0;
+	char *p;
+	const char *s = name;
+
+	*out = NULL;
+	if (len > 4095) {
+		*why = "is longer than 4095 bytes";
+		return -1;
+	}
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		if (*c < 0x20 || *c == 0x7f) {
+			*why = "has a control character in its name";
+			return -1;
+		}
+	if (name[0] == '/') {
+		*why = "is an absolute path";
+		return -1;
+	}
+	if (!(p = malloc(len + 2)))
+		return -2;
+	while (*s) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		if (n == 0 || (n == 1 && s[0] == '.')) {
+			/* "" or "." component */
+		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
+			free(p);
+			*why = "leaves the package root ('..')";
+			return -1;
+		} else if (n > 255) {
+			free(p);
+			*why = "has a component longer than 255 bytes";
+			return -1;
+		} else {
+			p[o++] = '/';
+			memcpy(p + o, s, n);
+			o += n;
+		}
+		s += n;
+		if (*s == '/')
+			s++;
+	}
+	p[o] = '\0';
+	if (o == 0) {
+		free(p);
+		return 0;
+	}
+	*out = p;
+	return 0;
+}
+
+static struct deb_member *find_entry(struct deb_package *d, const char *path)
+{
+	for (size_t i = d->nentries; i-- > 0;)
+		if (strcmp(d->entries[i].path, path) == 0)
+			return &d->entries[i];
+	return NULL;
+}
+
+/* A member below one of the package's own symlinks would be written through it. */
+static const char *below_symlink(struct deb_package *d, const char *path)
+{
+	for (size_t i = 0; i < d->nentries; i++) {
+		const struct deb_member *e = &d->entries[i];
+		size_t n = strlen(e->path);
+		if (e->type == DEB_SYMLINK && strncmp(path, e->path, n) == 0 && path[n] == '/')
+			return e->path;
+	}
+	return NULL;
+}
+
+static int read_data_tar(struct deb_package *d, struct archive *outer, const char *member,
+			 deb_filter_fn filter, void *ctx, struct dt_err *err)
+{
+	struct archive *a = open_inner(d, outer, member, err);
+	struct archive_entry *ae;
+	uint64_t total = 0;
+	size_t cap = 0;
+	int rc = 0, r;
+
+	if (!a)
+		return -err->code;
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(ae), *why = NULL, *via;
+		struct deb_member *e;
+		mode_t type = archive_entry_filetype(ae);
+		const char *hl = archive_entry_hardlink(ae);
+		char *path = NULL;
+		int n;
+		if (!name) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': %s: a member has no name", d->file, member);
+			goto out;
+		}
+		if ((n = norm_name(name, &path, &why)) < 0) {
+			rc = n == -2 ? oom(err) : dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' %s",
+							     d->file, member, name, why);
+			goto out;
+		}
+		if (!path)
+			continue; /* "./" */
+		if ((via = below_symlink(d, path))) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' would be written "
+					"through the symlink '%s'", d->file, member, name, via);
+			free(path);
+			goto out;
+		}
+		if (!hl && type != AE_IFDIR && type != AE_IFREG && type != AE_IFLNK) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is a device, fifo or "
+					"socket, which distill does not pack", d->file, member, name);
+			free(path);
+			goto out;
+		}
+		{
+			struct deb_member *old = find_entry(d, path);
+			if (old && !(old->type == DEB_DIR && type == AE_IFDIR && !hl)) {
+				rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is there twice",
+						d->file, member, name);
+				free(path);
+				goto out;
+			}
+			if (old) {
+				free(path);
+				continue;
+			}
+		}
+		if (type != AE_IFDIR && filter && !filter(ctx, path)) {
+			free(path);
+			continue;
+		}
+		if (d->nentries == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct deb_member *v = realloc(d->entries, nc * sizeof(*v));
+			if (!v) {
+				free(path);
+				rc = oom(err);
+				goto out;
+			}
+			d->entries = v;
+			cap = nc;
+		}
+		e = &d->entries[d->nentries++];
+		memset(e, 0, sizeof(*e));
+		e->path = path;
+		e->mode = (uint32_t)archive_entry_perm(ae) & 07777;
+		e->uid = (uint32_t)archive_entry_uid(ae);
+		e->gid = (uint32_t)archive_entry_gid(ae);
+		if (hl) {
+			char *target = NULL;
+			struct deb_member *t;
+			if (norm_name(hl, &target, &why) < 0 || !target ||
+			    !(t = find_entry(d, target)) || t->type != DEB_REG) {
+				rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is a hardlink to "
+						"'%s', which is not an earlier file of the package",
+						d->file, member, name, hl);
+				free(target);
+				goto out;
+			}
+			e->type = DEB_HARDLINK;
+			e->link = target;
+		} else if (type == AE_IFDIR) {
+			e->type = DEB_DIR;
+		} else if (type == AE_IFLNK) {
+			const char *l = archive_entry_symlink(ae);
+			e->type = DEB_SYMLINK;
+			if (!l || !*l) {
+				rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is a symlink "
+						"without a target", d->file, member, name);
+				goto out;
+			}
+			if (!(e->link = strdup(l))) {
+				rc = oom(err);
+				goto out;
+			}
+		} else {
+			la_int64_t size = archive_entry_size(ae);
+			uint64_t got = 0;
+			e->type = DEB_REG;
+			if (size < 0 || (uint64_t)size > DEB_MAX_MEMBER ||
+			    total + (uint64_t)size > DEB_MAX_CONTENT) {
+				rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is too large",
+						d->file, member, name);
+				goto out;
+			}
+			e->size = (uint64_t)size;
+			total += e->size;
+			if (size > 0 && !(e->data = malloc((size_t)size))) {
+				rc = oom(err);
+				goto out;
+			}
+			while (got < e->size) {
+				la_ssize_t k = archive_read_data(a, e->data + got, (size_t)(e->size - got));
+				if (k <= 0) {
+					rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s': %s",
+							d->file, member, name,
+							k < 0 ? archive_error_string(a) : "truncated");
+					goto out;
+				}
+				got += (uint64_t)k;
+			}
+			EVP_Digest(e->data ? e->data : (const unsigned char *)"", (size_t)e->size,
+				   e->sha256, NULL, EVP_sha256(), NULL);
+		}
+	}
+	if (r != ARCHIVE_EOF)
+		rc = dt_err_set(err, DT_EINPUT, "'%s': %s: %s", d->file, member,
+				archive_error_string(a) ? archive_error_string(a) : "cannot read");
+out:
+	archive_read_free(a);
+	return rc;
+}
+
+/* Package, Version, Architecture of the control stanza. */
+static char *field(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, name, n) == 0 && l[n] == ':') {
+			const char *v = l + n + 1, *end;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			end = strchr(v, '\n');
+			if (!end)
+				end = v + strlen(v);
+			while (end > v && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+				end--;
+			return end > v ? strndup(v, (size_t)(end - v)) : NULL;
+		}
+	}
+	return NULL;
+}
+
+static int read_control_tar(struct deb_package *d, struct archive *outer, const char *member,
+			    struct dt_err *err)
+{
+	struct archive *a = open_inner(d, outer, member, err);
+	struct archive_entry *ae;
+	int rc = 0, r;
+
+	if (!a)
+		return -err->code;
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(ae);
+		la_int64_t size = archive_entry_size(ae);
+		size_t got = 0;
+		if (!name || (strcmp(name, "./control") && strcmp(name, "control")))
+			continue;
+		if (size < 0 || size > (1 << 20)) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': control file too large", d->file);
+			goto out;
+		}
+		free(d->control);
+		if (!(d->control = malloc((size_t)size + 2))) {
+			rc = oom(err);
+			goto out;
+		}
+		while (got < (size_t)size) {
+			la_ssize_t k = archive_read_data(a, d->control + got, (size_t)size - got);
+			if (k <= 0)
+				break;
+			got += (size_t)k;
+		}
+		if (got == 0 || d->control[got - 1] != '\n')
+			d->control[got++] = '\n';
+		d->control[got] = '\0';
+		if (strlen(d->control) != got) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': control file holds a NUL byte", d->file);
+			goto out;
+		}
+	}
+	if (r != ARCHIVE_EOF)
+		rc = dt_err_set(err, DT_EINPUT, "'%s': %s: %s", d->file, member,
+				archive_error_string(a) ? archive_error_string(a) : "cannot read");
+out:
+	archive_read_free(a);
+	return rc;
+}
+
+static int starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int read_deb(const char *name, const void *buf, size_t len, int want_data,
+		    deb_filter_fn filter, void *ctx, struct deb_package **out, struct dt_err *err)
+{
+	struct deb_package *d = calloc(1, sizeof(*d));
+	struct archive *a = NULL;
+	struct archive_entry *ae;
+	int rc = 0, r, seen_binary = 0, seen_data = 0;
+
+	*out = NULL;
+	if (!d || !(d->file = strdup(name))) {
+		deb_package_free(d);
+		return oom(err);
+	}
+	EVP_Digest(buf, len, d->sha256, NULL, EVP_sha256(), NULL);
+	d->file_size = len;
+	if (!(a = archive_read_new())) {
+		rc = oom(err);
+		goto out;
+	}
+	archive_read_support_format_ar(a);
+	if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK) {
+		rc = dt_err_set(err, DT_EINPUT, "'%s': not a Debian package (%s)", name,
+				archive_error_string(a));
+		goto out;
+	}
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *m = archive_entry_pathname(ae);
+		if (!m)
+			continue;
+		if (strcmp(m, "debian-binary") == 0) {
+			char v[8] = "";
+			la_ssize_t k = archive_read_data(a, v, sizeof(v) - 1);
+			if (k < 4 || v[0] != '2' || v[1] != '.') {
+				rc = dt_err_set(err, DT_EINPUT, "'%s': unsupported debian-binary "
+						"version", name);
+				goto out;
+			}
+			seen_binary = 1;
+		} else if (starts(m, "control.tar")) {
+			if (!seen_binary) {
+				rc = dt_err_set(err, DT_EINPUT, "'%s': not a Debian package (no "
+						"debian-binary member first)", name);
+				goto out;
+			}
+			if ((rc = read_control_tar(d, a, m, err)) < 0)
+				goto out;
+		} else if (starts(m, "data.tar")) {
+			seen_data = 1;
+			if (want_data && (rc = read_data_tar(d, a, m, filter, ctx, err)) < 0)
+				goto out;
+			if (!want_data)
+				break;
+		}
+	}
+	if (r != ARCHIVE_EOF && r != ARCHIVE_OK) {
+		rc = dt_err_set(err, DT_EINPUT, "'%s': %s", name,
+				archive_error_string(a) ? archive_error_string(a) : "cannot read");
+		goto out;
+	}
+	if (!seen_binary || !d->control || (want_data && !seen_data)) {
+		rc = dt_err_set(err, DT_EINPUT, "'%s': not a Debian package (no %s member)", name,
+				!seen_binary ? "debian-binary" : !d->control ? "control" : "data.tar");
+		goto out;
+	}
+	d->package = field(d->control, "Package");
+	d->version = field(d->control, "Version");
+	d->architecture = field(d->control, "Architecture");
+	if (!d->package || !d->version || !d->architecture) {
+		rc = dt_err_set(err, DT_EINPUT, "'%s': control has no %s field", name,
+				!d->package ? "Package" : !d->version ? "Version" : "Architecture");
+		goto out;
+	}
+	for (const char *c = d->package; *c; c++)
+		if (*c == '/' || *c <= ' ') {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': bad package name '%s'", name,
+					d->package);
+			goto out;
+		}
+out:
+	archive_read_free(a);
+	if (rc < 0) {
+		deb_package_free(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+int deb_package_read_mem(const char *name, const void *buf, size_t len, deb_filter_fn filter,
+		    void *ctx, struct deb_package **out, struct dt_err *err)
+{
+	return read_deb(name, buf, len, 1, filter, ctx, out, err);
+}
+
+static int slurp(const char *path, unsigned char **buf, size_t *len, struct dt_err *err)
+{
+	struct stat st;
+	size_t got = 0;
+	int fd = dt_open_input(AT_FDCWD, path, O_RDONLY);
+
+	if (fd < 0)
+		return dt_err_sys(err, errno, "cannot read '%s'", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > DEB_MAX_FILE) {
+		close(fd);
+		return dt_err_set(err, DT_EINPUT, "'%s': not a regular file of at most 4 GiB", path);
+	}
+	if (!(*buf = malloc((size_t)st.st_size + 1))) {
+		close(fd);
+		return oom(err);
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return 0;
+}
+
+static int read_path(const char *path, int want_data, deb_filter_fn filter, void *ctx,
+		     struct deb_package **out, struct dt_err *err)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int rc = slurp(path, &buf, &len, err);
+
+	if (rc == 0)
+		rc = read_deb(path, buf, len, want_data, filter, ctx, out, err);
+	free(buf);
+	return rc;
+}
+
+int deb_package_read(const char *path, deb_filter_fn filter, void *ctx, struct deb_package **out,
+		struct dt_err *err)
+{
+	return read_path(path, 1, filter, ctx, out, err);
+}
+
+int deb_package_read_control(const char *path, struct deb_package **out, struct dt_err *err)
+{
+	return read_path(path, 0, NULL, NULL, out, err);
+}

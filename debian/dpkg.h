@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* The dpkg database of a root (/var/lib/dpkg/status and info/<pkg>[:<arch>].list): which
+ * installed package owns a path, and its status stanza, for the lock and for the image's
+ * /var/lib/dpkg/status.d entries. Read through the confined root walk; a root without a dpkg
+ * database is an empty database, not an error. */
+#ifndef DISTILL_DEBIAN_DPKG_H
+#define DISTILL_DEBIAN_DPKG_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+#include "deps/root.h"
+
+struct deb_dpkg_pkg {
+	char *name;         /* "libc6" */
+	char *arch;         /* "amd64", "all" */
+	char *version;      /* "2.36-9+deb12u4" */
+	char *stanza;       /* the package's paragraph of the status file, final newline kept */
+};
+
+struct deb_dpkg;
+
+/* Reads the database of @root: installed packages ("Status: install ok installed") and
+ * their file lists. @return 0 and *@out (never NULL; empty when the root has none), or a
+ * negative code with @err naming the file that could not be read or parsed. */
+int deb_dpkg_open(const struct deps_root *root, struct deb_dpkg **out, struct dt_err *err);
+void deb_dpkg_free(struct deb_dpkg *db);
+
+/* The installed package that lists @path (absolute, inside the root). A path under a
+ * merged-/usr alias is also tried under its other name: /usr/lib/x <-> /lib/x, likewise
+ * bin, sbin, lib32, lib64, libx32. Directories are owned by many packages: for them the
+ * first in name order is returned. @return the package, or NULL. */
+const struct deb_dpkg_pkg *deb_dpkg_owner(const struct deb_dpkg *db, const char *path);
+
+/* The installed package @name (any architecture; "name:arch" picks one). NULL when absent. */
+const struct deb_dpkg_pkg *deb_dpkg_find(const struct deb_dpkg *db, const char *name);
+
+size_t deb_dpkg_count(const struct deb_dpkg *db);
+
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* Images: from a spec, the plan of every image path (skeleton, shared-library closures,
+ * packages, the app's binaries and files) with its content hashed, the lock that pins it,
+ * and the writers of the OCI layout, OCI archive, docker-archive and rootfs tarball. */
+#ifndef DISTILL_PACKER_IMAGE_IMAGE_H
+#define DISTILL_PACKER_IMAGE_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "manifest/lock.h"
+#include "manifest/spec.h"
+#include "packer/archive/compress.h"
+#include "common/digest.h"
+#include "packer/archive/tar.h"
+
+enum pk_image_format {
+	PK_FORMAT_OCI,            /* OCI image layout directory */
+	PK_FORMAT_OCI_ARCHIVE,    /* that layout as a tar file */
+	PK_FORMAT_DOCKER_ARCHIVE, /* `docker save` form: manifest.json, config, layer tars */
+	PK_FORMAT_ROOTFS,         /* one tarball of the whole filesystem */
+};
+
+/* "oci", "oci-archive", "docker-archive", "rootfs". @return 0, or -1 when unknown. */
+int pk_image_format_parse(const char *name, enum pk_image_format *out);
+
+struct pk_plan_opts {
+	const char *debs;         /* directory of .deb files instead of the spec's, or NULL */
+	int64_t epoch;            /* SOURCE_DATE_EPOCH: every mtime, `created` */
+	pk_warn_fn warn;          /* run-time loads not added, ...; may be NULL */
+	void *warn_ctx;
+};
+
+struct pk_image;
+
+/* Gathers every path of the image the spec describes and hashes every file's content.
+ * @return 0 and *@out (free with pk_image_free), or a negative code with @err naming the
+ * spec, the input and what is wrong (a missing library, a clash between two sources, a
+ * .deb that tries to leave the image). */
+int pk_image_plan(const struct mf_spec *spec, const struct pk_plan_opts *o,
+		  struct pk_image **out, struct dt_err *err);
+void pk_image_free(struct pk_image *img);
+
+/* The lock that pins the plan. @return 0 and *@out, or a negative code with @err set. */
+int pk_image_lock(const struct pk_image *img, struct mf_lock **out, struct dt_err *err);
+
+/* Number of paths and content bytes of the plan. */
+size_t pk_image_count(const struct pk_image *img);
+uint64_t pk_image_bytes(const struct pk_image *img);
+
+struct pk_build_opts {
+	enum pk_image_format format;
+	enum dt_compression compression; /* layers (docker-archive: always none) */
+	int level;
+	const char *tag;          /* replaces the spec name's tag, or NULL */
+	const char *lock_digest;  /* "sha256:..." of the lockfile, for the annotation; or NULL */
+	pk_progress_fn progress;  /* may be NULL */
+	void *progress_ctx;
+};
+
+#define PK_IMAGE_MAX_LAYERS 2
+
+struct pk_build_result {
+	char name[512];                  /* repository:tag */
+	char manifest[DT_DIGEST_LEN];    /* the image digest (oci formats) */
+	char config[DT_DIGEST_LEN];
+	char layers[PK_IMAGE_MAX_LAYERS][DT_DIGEST_LEN];
+	char diff_ids[PK_IMAGE_MAX_LAYERS][DT_DIGEST_LEN];
+	uint64_t layer_sizes[PK_IMAGE_MAX_LAYERS];
+	size_t nlayers;
+	char output[DT_DIGEST_LEN];      /* sha256 of the archive (archives and rootfs) */
+};
+
+/* Writes the image to @out. Every file's content is hashed again as it is written and must
+ * equal the plan's (a file changed since it was planned is an error). An OCI layout gains
+ * (or replaces, by name) one manifest; blobs are renamed into place, index.json last.
+ * Archives are written under a temporary name and renamed. On error nothing is left at
+ * @out (an existing layout keeps its previous index). A plan is written once: its
+ * in-memory content moves into the layers. @return 0, or a negative code. */
+int pk_image_write(struct pk_image *img, const char *out, const struct pk_build_opts *o,
+		   struct pk_build_result *res, struct dt_err *err);
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* Images and tarballs read back for comparison and inspection: an OCI layout directory, an
+ * OCI archive, a docker-archive or a plain tarball (.tar, .tar.gz, .tar.zst), told apart by
+ * their contents. Documents (index, manifest, config) are parsed; layers are streamed. */
+#ifndef DISTILL_VERIFY_SOURCE_H
+#define DISTILL_VERIFY_SOURCE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/digest.h"
+#include "common/err.h"
+#include "verify/stream.h"
+
+enum vf_source_kind {
+	VF_SOURCE_LAYOUT,
+	VF_SOURCE_OCI_ARCHIVE,
+	VF_SOURCE_DOCKER_ARCHIVE,
+	VF_SOURCE_TARBALL,
+};
+
+struct vf_source_layer {
+	char *digest;        /* as the manifest names it; NULL in a docker-archive or tarball */
+	uint64_t size;
+	char *media_type;    /* NULL when not given */
+	char *diff_id;       /* the config's rootfs.diff_ids entry, or NULL */
+	char *member;        /* docker-archive: the layer's path in the archive */
+};
+
+struct vf_source {
+	enum vf_source_kind kind;
+	char *path;
+	char *ref;                  /* the chosen manifest's ref.name or RepoTag, or NULL */
+	json_t *index;              /* OCI: index.json */
+	json_t *desc;               /* OCI: the chosen manifest's descriptor (in @index) */
+	json_t *manifest;           /* OCI: the image manifest */
+	char *manifest_digest;      /* OCI: as the index names it */
+	json_t *config;             /* images: the config document */
+	char *config_digest;        /* its sha256 digest, computed */
+	json_t *docker;             /* docker-archive: its manifest.json entry */
+	struct vf_source_layer *layers;
+	size_t nlayers;
+	/* archives: member names (without "./") and sizes, in archive order */
+	char **members;
+	size_t nmembers;
+};
+
+/* Opens @path and reads its documents. @ref picks one image when an index or a
+ * docker-archive holds several (by ref.name or RepoTag); NULL takes the only one.
+ * @return 0, or a negative code with @err naming @path. */
+int vf_source_open(const char *path, const char *ref, struct vf_source **out,
+		   struct dt_err *err);
+
+void vf_source_free(struct vf_source *s);
+
+/* "OCI layout", "OCI archive", "docker-archive", "tarball" */
+const char *vf_source_kind_name(enum vf_source_kind k);
+
+/* Streams layer @i (the whole file, for a tarball) through vf_stream_read().
+ * @return 0, or a negative code with @err set; vf_stream_release() @out either way. */
+int vf_source_read(const struct vf_source *s, size_t i, const struct vf_stream_opts *o,
+		   struct vf_stream *out, struct dt_err *err);
+
+
+#endif

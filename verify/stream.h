@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading one tar stream (a layer or a tarball), plain, gzip or zstd, as it streams: the
+ * digests of the stored and the uncompressed bytes, the compressor's header fields, and a
+ * record of every entry with the sha256 of its content. Memory grows with the number of
+ * entries, never with their sizes. Used by `distill diff`, `verify` and `inspect`. */
+#ifndef DISTILL_VERIFY_STREAM_H
+#define DISTILL_VERIFY_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/compression.h"
+#include "common/err.h"
+#include "common/digest.h"
+
+/* Pulls the next bytes of the stored stream into @buf (up to @cap).
+ * @return the count, 0 at the end, or a negative code with @err set. */
+typedef ssize_t (*vf_pull_fn)(void *ctx, void *buf, size_t cap, struct dt_err *err);
+
+/* One tar entry as libarchive reads it. Times are seconds and nanoseconds; has_* says
+ * whether the archive carried that time at all (ustar has only mtime). */
+struct vf_stream_entry {
+	char *name;
+	char *link;             /* symlink or hardlink target, or NULL */
+	int hardlink;
+	uint32_t type;          /* AE_IFREG, AE_IFDIR, ... */
+	uint32_t mode;          /* permission bits, with setuid/setgid/sticky */
+	int64_t uid, gid;
+	char *uname, *gname;    /* NULL when the archive carried none */
+	int64_t mtime;
+	long mtime_ns;
+	int has_atime, has_ctime, has_birthtime;
+	int64_t atime, ctime, birthtime;
+	uint64_t size;
+	uint64_t rdev_major, rdev_minor;
+	char *xattrs;           /* "name=hexvalue\n" sorted by name, or NULL */
+	char *fflags;           /* file flags as text, or NULL */
+	int format;             /* archive_format() when read; libarchive keeps "pax" once it
+				 * has seen one pax header, so see vf_stream_header_kind() */
+	uint64_t header_bytes;  /* its header blocks, extended headers (pax, GNU long names)
+				 * included; 0 when unknown (sparse entries) */
+	int64_t header_pos;     /* offset of its first header block in the tar */
+	int sparse;
+	unsigned char sha256[32];
+	size_t pos;             /* 0-based position in the archive */
+};
+
+/* Everything known about one stream. */
+struct vf_stream {
+	enum dt_compression comp;
+	char digest[DT_DIGEST_LEN];   /* of the bytes as stored */
+	char diff_id[DT_DIGEST_LEN];  /* of the uncompressed tar */
+	uint64_t size, usize;
+	/* gzip: the first member's header, and how many members */
+	unsigned gz_members;
+	uint32_t gz_mtime;
+	int gz_xfl, gz_os, gz_flags;
+	char *gz_name, *gz_comment;
+	/* zstd: the first frame's header, and how many frames */
+	unsigned zs_frames;
+	uint64_t zs_window;
+	int zs_checksum, zs_has_size, zs_single;
+	unsigned zs_dict;
+	/* the entries, in archive order */
+	struct vf_stream_entry *v;
+	size_t n;
+};
+
+/* Called with each entry's content as it streams (for callers that keep a few small files);
+ * @return 0 or a negative code with @err set. May be NULL. */
+typedef int (*vf_stream_data_fn)(void *ctx, const struct vf_stream_entry *e, const void *buf,
+			       size_t len, struct dt_err *err);
+
+struct vf_stream_opts {
+	const char *name;        /* names the stream in messages */
+	int entries;             /* keep entry records (else only digests and headers) */
+	vf_stream_data_fn data;    /* optional */
+	void *data_ctx;
+	/* called now and then with the stored bytes read so far; may be NULL */
+	void (*progress)(void *ctx, uint64_t done);
+	void *progress_ctx;
+};
+
+/* Reads the whole stream from @pull: detects the compression from its first bytes, checks
+ * that it is a tar archive and fills @out (vf_stream_release() it, also after an error).
+ * @return 0, or a negative code with @err naming @o->name. */
+int vf_stream_read(vf_pull_fn pull, void *ctx, const struct vf_stream_opts *o, struct vf_stream *out,
+		struct dt_err *err);
+
+void vf_stream_release(struct vf_stream *s);
+
+/* Frees the strings of one entry (for callers that take entries out of a vf_stream). */
+void vf_stream_entry_release(struct vf_stream_entry *e);
+
+/* "file", "directory", "symlink", "hardlink", "character device", ... */
+const char *vf_stream_type_name(const struct vf_stream_entry *e);
+
+/* The header of one entry: "ustar" (one block), "pax" or "gnu" (extended headers), or NULL
+ * when unknown. */
+const char *vf_stream_header_kind(const struct vf_stream_entry *e);
+
+
+#endif
