@@ -120,12 +120,12 @@ static int keep_status(void *ctx, const struct vf_stream_entry *e, const void *b
 	if (!sf) {
 		void *v = realloc(in->status, (in->nstatus + 1) * sizeof(*in->status));
 		if (!v)
-			return dt_err_set(err, DT_ENOMEM, "out of memory");
+			return dt_oom(err);
 		in->status = v;
 		sf = &in->status[in->nstatus++];
 		memset(sf, 0, sizeof(*sf));
 		if (!(sf->name = strdup(n)))
-			return dt_err_set(err, DT_ENOMEM, "out of memory");
+			return dt_oom(err);
 		in->have_last = 1;
 		in->last_layer = in->cur_layer;
 		in->last_pos = e->pos;
@@ -133,7 +133,7 @@ static int keep_status(void *ctx, const struct vf_stream_entry *e, const void *b
 	{
 		char *t = realloc(sf->text, sf->len + len + 1);
 		if (!t)
-			return dt_err_set(err, DT_ENOMEM, "out of memory");
+			return dt_oom(err);
 		memcpy(t + sf->len, buf, len);
 		sf->len += len;
 		t[sf->len] = '\0';
@@ -287,7 +287,7 @@ static int load(struct inspect *in, const char *path, const char *ref, struct dt
 	if ((rc = vf_source_open(path, ref, &in->src, err)) < 0)
 		return rc;
 	if (!(in->layers = calloc(in->src->nlayers + 1, sizeof(*in->layers))))
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	for (size_t i = 0; i < in->src->nlayers; i++) {
 		char name[4200];
 		struct vf_stream_opts o = { .name = name, .entries = 1, .data = keep_status,
@@ -302,7 +302,7 @@ static int load(struct inspect *in, const char *path, const char *ref, struct dt
 			size_t nc = (in->nfiles + s->n) * 2;
 			void *v = realloc(in->files, nc * sizeof(*in->files));
 			if (!v)
-				return dt_err_set(err, DT_ENOMEM, "out of memory");
+				return dt_oom(err);
 			in->files = v;
 			in->cap = nc;
 		}
@@ -310,7 +310,7 @@ static int load(struct inspect *in, const char *path, const char *ref, struct dt
 			struct file *f = &in->files[in->nfiles];
 			char *n = norm(s->v[k].name);
 			if (!n)
-				return dt_err_set(err, DT_ENOMEM, "out of memory");
+				return dt_oom(err);
 			if (!*n) { /* the root itself */
 				free(n);
 				continue;
@@ -325,7 +325,7 @@ static int load(struct inspect *in, const char *path, const char *ref, struct dt
 		}
 	}
 	if (merge(in) < 0 || owners(in) < 0)
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	return 0;
 }
 
@@ -473,8 +473,7 @@ static json_t *to_json(const struct inspect *in)
 	for (size_t i = 0; i < in->nfiles; i++) {
 		const struct file *f = &in->files[i];
 		char hex[65], ver[128];
-		for (int k = 0; k < 32; k++)
-			snprintf(hex + 2 * k, 3, "%02x", f->e.sha256[k]);
+		dt_hex(f->e.sha256, DT_SHA256_LEN, hex);
 		json_array_append_new(
 			files, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s?, s:s?, s:I, s:s?, s:s?}",
 					 "path", f->e.name, "type", vf_stream_type_name(&f->e),

@@ -9,6 +9,7 @@
 
 #include "manifest/json.h"
 #include "cli/cli.h"
+#include "common/fs.h"
 #include "common/outfile.h"
 
 static const char lock_usage[] =
@@ -122,17 +123,10 @@ int cmd_lock(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	{
-		size_t len = strlen(text), off = 0;
-		while (off < len) {
-			ssize_t n = write(of.fd, text + off, len - off);
-			if (n < 0) {
-				dt_err_sys(&err, errno, "cannot write '%s'", path);
-				rc = cli_fail(&err);
-				goto out;
-			}
-			off += (size_t)n;
-		}
+	if (dt_write_all(of.fd, text, strlen(text)) < 0) {
+		dt_err_sys(&err, errno, "cannot write '%s'", path);
+		rc = cli_fail(&err);
+		goto out;
 	}
 	if (dt_outfile_commit(&of, &err) < 0) {
 		rc = cli_fail(&err);

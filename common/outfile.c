@@ -42,7 +42,7 @@ int dt_outfile_open(struct dt_outfile *of, const char *path, struct dt_err *err)
 	of->tmp = NULL;
 	of->temp = 0;
 	if (!(of->path = strdup(path)))
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	if (strcmp(path, "-") == 0) {
 		of->fd = STDOUT_FILENO;
 		return 0;
@@ -63,12 +63,12 @@ int dt_outfile_open(struct dt_outfile *of, const char *path, struct dt_err *err)
 		}
 	}
 	if (!(dcopy = strdup(path)) || !(bcopy = strdup(path))) {
-		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		rc = dt_oom(err);
 		goto out;
 	}
 	len = strlen(path) + 32;
 	if (!(of->tmp = malloc(len))) {
-		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		rc = dt_oom(err);
 		goto out;
 	}
 	snprintf(of->tmp, len, "%s/.%s.tmp-XXXXXX", dirname(dcopy), basename(bcopy));

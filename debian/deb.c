@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Debian packages read with libarchive, confined and never extracted (see deb.h). */
 #include "debian/deb.h"
+#include "common/digest.h"
 #include "common/fs.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +36,6 @@ void deb_package_free(struct deb_package *d)
 	free(d);
 }
 
-static int oom(struct dt_err *err)
-{
-	return dt_err_set(err, DT_ENOMEM, "out of memory");
-}
-
 /* The inner tar is read straight from the outer ar member. */
 static la_ssize_t inner_read(struct archive *a, void *ctx, const void **buf)
 {
@@ -60,7 +55,7 @@ static struct archive *open_inner(const struct deb_package *d, struct archive *o
 	struct archive *a = archive_read_new();
 
 	if (!a) {
-		oom(err);
+		dt_oom(err);
 		return NULL;
 	}
 	archive_read_support_format_tar(a);
@@ -171,7 +166,7 @@ static int read_data_tar(struct deb_package *d, struct archive *outer, const cha
 			goto out;
 		}
 		if ((n = norm_name(name, &path, &why)) < 0) {
-			rc = n == -2 ? oom(err) : dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' %s",
+			rc = n == -2 ? dt_oom(err) : dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' %s",
 							     d->file, member, name, why);
 			goto out;
 		}
@@ -211,7 +206,7 @@ static int read_data_tar(struct deb_package *d, struct archive *outer, const cha
 			struct deb_member *v = realloc(d->entries, nc * sizeof(*v));
 			if (!v) {
 				free(path);
-				rc = oom(err);
+				rc = dt_oom(err);
 				goto out;
 			}
 			d->entries = v;
@@ -247,7 +242,7 @@ static int read_data_tar(struct deb_package *d, struct archive *outer, const cha
 				goto out;
 			}
 			if (!(e->link = strdup(l))) {
-				rc = oom(err);
+				rc = dt_oom(err);
 				goto out;
 			}
 		} else {
@@ -263,7 +258,7 @@ static int read_data_tar(struct deb_package *d, struct archive *outer, const cha
 			e->size = (uint64_t)size;
 			total += e->size;
 			if (size > 0 && !(e->data = malloc((size_t)size))) {
-				rc = oom(err);
+				rc = dt_oom(err);
 				goto out;
 			}
 			while (got < e->size) {
@@ -276,8 +271,7 @@ static int read_data_tar(struct deb_package *d, struct archive *outer, const cha
 				}
 				got += (uint64_t)k;
 			}
-			EVP_Digest(e->data ? e->data : (const unsigned char *)"", (size_t)e->size,
-				   e->sha256, NULL, EVP_sha256(), NULL);
+			dt_sha256(e->data, (size_t)e->size, e->sha256);
 		}
 	}
 	if (r != ARCHIVE_EOF)
@@ -330,7 +324,7 @@ static int read_control_tar(struct deb_package *d, struct archive *outer, const 
 		}
 		free(d->control);
 		if (!(d->control = malloc((size_t)size + 2))) {
-			rc = oom(err);
+			rc = dt_oom(err);
 			goto out;
 		}
 		while (got < (size_t)size) {
@@ -371,12 +365,12 @@ static int read_deb(const char *name, const void *buf, size_t len, int want_data
 	*out = NULL;
 	if (!d || !(d->file = strdup(name))) {
 		deb_package_free(d);
-		return oom(err);
+		return dt_oom(err);
 	}
-	EVP_Digest(buf, len, d->sha256, NULL, EVP_sha256(), NULL);
+	dt_sha256(buf, len, d->sha256);
 	d->file_size = len;
 	if (!(a = archive_read_new())) {
-		rc = oom(err);
+		rc = dt_oom(err);
 		goto out;
 	}
 	archive_read_support_format_ar(a);
@@ -454,41 +448,12 @@ int deb_package_read_mem(const char *name, const void *buf, size_t len, deb_filt
 	return read_deb(name, buf, len, 1, filter, ctx, out, err);
 }
 
-static int slurp(const char *path, unsigned char **buf, size_t *len, struct dt_err *err)
-{
-	struct stat st;
-	size_t got = 0;
-	int fd = dt_open_input(AT_FDCWD, path, O_RDONLY);
-
-	if (fd < 0)
-		return dt_err_sys(err, errno, "cannot read '%s'", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > DEB_MAX_FILE) {
-		close(fd);
-		return dt_err_set(err, DT_EINPUT, "'%s': not a regular file of at most 4 GiB", path);
-	}
-	if (!(*buf = malloc((size_t)st.st_size + 1))) {
-		close(fd);
-		return oom(err);
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return 0;
-}
-
 static int read_path(const char *path, int want_data, deb_filter_fn filter, void *ctx,
 		     struct deb_package **out, struct dt_err *err)
 {
-	unsigned char *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
-	int rc = slurp(path, &buf, &len, err);
+	int rc = dt_read_file(AT_FDCWD, path, DEB_MAX_FILE, &buf, &len, err);
 
 	if (rc == 0)
 		rc = read_deb(path, buf, len, want_data, filter, ctx, out, err);

@@ -33,86 +33,6 @@ struct deb_dpkg {
 	size_t nlists;
 };
 
-static int oom(struct dt_err *err)
-{
-	return dt_err_set(err, DT_ENOMEM, "out of memory");
-}
-
-/* The path as a person finds it: "/srv/sysroot/var/lib/dpkg/status". */
-static void shown(const struct deps_root *r, const char *path, char *buf, size_t size)
-{
-	size_t dlen = strlen(r->dir);
-
-	while (dlen > 0 && r->dir[dlen - 1] == '/')
-		dlen--;
-	snprintf(buf, size, "%.*s%s", (int)dlen, r->dir, path);
-}
-
-/* Reads @path inside the root, NUL-terminated. @return 0, 1 when it does not exist, or a
- * negative code with @err set. */
-static int read_file(const struct deps_root *r, const char *path, char **out, size_t *outlen,
-		     struct dt_err *err)
-{
-	char *real = NULL, *buf = NULL, name[4200];
-	size_t len = 0, cap;
-	struct stat st;
-	int fd, rc;
-
-	*out = NULL;
-	if ((rc = deps_root_resolve(r, path, NULL, &real, err)) != 0)
-		return rc;
-	fd = deps_root_open_file(r, real);
-	free(real);
-	shown(r, path, name, sizeof(name));
-	if (fd == -ENOENT)
-		return 1;
-	if (fd < 0)
-		return dt_err_sys(err, -fd, "cannot read '%s'", name);
-	/* Room for the whole file and the end-of-file read, when its size is known. */
-	cap = fstat(fd, &st) == 0 && st.st_size > 0 && (uint64_t)st.st_size < MAX_DB_FILE
-	      ? (size_t)st.st_size + 4096 : 65536;
-	if (!(buf = malloc(cap))) {
-		rc = oom(err);
-		goto out;
-	}
-	for (;;) {
-		ssize_t n;
-		if (len + 1 >= cap) {
-			char *nbuf;
-			if (cap >= MAX_DB_FILE) {
-				rc = dt_err_set(err, DT_EINPUT, "cannot read '%s': larger than %zu bytes",
-						name, MAX_DB_FILE);
-				goto out;
-			}
-			if (!(nbuf = realloc(buf, cap * 2))) {
-				rc = oom(err);
-				goto out;
-			}
-			buf = nbuf;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = dt_err_sys(err, errno, "cannot read '%s'", name);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	buf = NULL;
-	rc = 0;
-out:
-	close(fd);
-	free(buf);
-	return rc;
-}
-
 void deb_dpkg_free(struct deb_dpkg *db)
 {
 	if (!db)
@@ -228,12 +148,12 @@ static int paragraph(struct deb_dpkg *db, size_t *cap, const char *start, const 
 				  : !version.n ? "a Version field"
 				  : "a valid Package or Architecture field");
 	if (pkg_push(db, cap, &p) < 0)
-		return oom(err);
+		return dt_oom(err);
 	slen = (size_t)(end - start);
 	if (!(p->name = strndup(pkg.v, pkg.n)) ||
 	    !(p->arch = strndup(arch.v ? arch.v : "", arch.n)) ||
 	    !(p->version = strndup(version.v, version.n)) || !(p->stanza = malloc(slen + 2)))
-		return oom(err);
+		return dt_oom(err);
 	memcpy(p->stanza, start, slen);
 	if (slen == 0 || start[slen - 1] != '\n')
 		p->stanza[slen++] = '\n';
@@ -340,15 +260,15 @@ static int read_list(struct deb_dpkg *db, const struct deps_root *root, size_t i
 	int rc;
 
 	snprintf(path, sizeof(path), INFO "%s:%s.list", p->name, p->arch);
-	if (!p->arch[0] || (rc = read_file(root, path, &text, &len, err)) == 1) {
+	if (!p->arch[0] || (rc = deps_root_read(root, path, MAX_DB_FILE, &text, &len, err)) == 1) {
 		snprintf(path, sizeof(path), INFO "%s.list", p->name);
-		rc = read_file(root, path, &text, &len, err);
+		rc = deps_root_read(root, path, MAX_DB_FILE, &text, &len, err);
 	}
 	if (rc != 0)
 		return rc < 0 ? rc : 0; /* no list: a package without files */
 	if (!(v = realloc(db->lists, (db->nlists + 1) * sizeof(*v)))) {
 		free(text);
-		return oom(err);
+		return dt_oom(err);
 	}
 	db->lists = v;
 	db->lists[db->nlists++] = text;
@@ -364,7 +284,7 @@ static int read_list(struct deb_dpkg *db, const struct deps_root *root, size_t i
 			n = 1;
 		}
 		if (n && l[0] == '/' && map_add(db, l, n, i) < 0)
-			return oom(err);
+			return dt_oom(err);
 		l = eol + 1;
 	}
 	return 0;
@@ -388,9 +308,9 @@ int deb_dpkg_open(const struct deps_root *root, struct deb_dpkg **out, struct dt
 
 	*out = NULL;
 	if (!db)
-		return oom(err);
-	shown(root, STATUS, name, sizeof(name));
-	if ((rc = read_file(root, STATUS, &text, &len, err)) < 0)
+		return dt_oom(err);
+	deps_root_shown(root, STATUS, name, sizeof(name));
+	if ((rc = deps_root_read(root, STATUS, MAX_DB_FILE, &text, &len, err)) < 0)
 		goto out;
 	if (rc == 1) {
 		rc = 0;

@@ -141,7 +141,7 @@ static int read_dynamic(struct reader *r, struct deps_elf *e, const GElf_Phdr *d
 		return bad(r, "cannot read DT_STRTAB");
 	tab = sd->d_buf;
 	if (nneeded && !(e->needed = calloc(nneeded, sizeof(char *))))
-		return dt_err_set(r->err, DT_ENOMEM, "out of memory");
+		return dt_oom(r->err);
 	for (size_t i = 0; i < nneeded; i++) {
 		if (!(e->needed[i] = dup_string(tab, strsz, needed_off[i])))
 			return bad(r, "DT_NEEDED points outside DT_STRTAB");
@@ -180,10 +180,10 @@ static int read_notes(struct reader *r, struct deps_elf *e, const GElf_Phdr *p)
 		if (e->ndlopen_notes >= 64)
 			return bad(r, "too many .note.dlopen notes");
 		if (!(v = realloc(e->dlopen_notes, (e->ndlopen_notes + 1) * sizeof(*v))))
-			return dt_err_set(r->err, DT_ENOMEM, "out of memory");
+			return dt_oom(r->err);
 		e->dlopen_notes = v;
 		if (!(v[e->ndlopen_notes] = strndup(base + desc_off, nh.n_descsz)))
-			return dt_err_set(r->err, DT_ENOMEM, "out of memory");
+			return dt_oom(r->err);
 		e->ndlopen_notes++;
 	}
 	return 0;
@@ -212,7 +212,7 @@ int deps_elf_read(int fd, const char *name, unsigned flags, struct deps_elf **ou
 		goto out;
 	}
 	if (!(e = calloc(1, sizeof(*e)))) {
-		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		rc = dt_oom(err);
 		goto out;
 	}
 	e->elf_class = eh.e_ident[EI_CLASS];
@@ -228,7 +228,7 @@ int deps_elf_read(int fd, const char *name, unsigned flags, struct deps_elf **ou
 		goto out;
 	}
 	if (r.nph && !(r.ph = calloc(r.nph, sizeof(*r.ph)))) {
-		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		rc = dt_oom(err);
 		goto out;
 	}
 	for (size_t i = 0; i < r.nph; i++) {
@@ -249,7 +249,7 @@ int deps_elf_read(int fd, const char *name, unsigned flags, struct deps_elf **ou
 				goto out;
 			}
 			if (!(e->interp = strdup(d->d_buf))) {
-				rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+				rc = dt_oom(err);
 				goto out;
 			}
 		}

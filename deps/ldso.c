@@ -46,50 +46,13 @@ const struct deps_abi *deps_abi_find(uint16_t machine, int elf_class)
 	return NULL;
 }
 
-/* Reads a whole file inside the root (after confined resolution). *@buf is NUL-terminated.
- * @return 0, -ENOENT when absent, or a negative code with @err set. */
+/* A whole file of the root, or -ENOENT when it is absent. */
 static int slurp(const struct deps_root *r, const char *path, char **buf, size_t *len,
 		 struct dt_err *err)
 {
-	char *real = NULL, *p = NULL;
-	size_t cap = 0, n = 0;
-	int fd, rc = deps_root_resolve(r, path, NULL, &real, err);
+	int rc = deps_root_read(r, path, 256u << 20, buf, len, err);
 
-	*buf = NULL;
-	if (rc != 0)
-		return rc > 0 ? -ENOENT : rc;
-	fd = deps_root_open_file(r, real);
-	free(real);
-	if (fd < 0)
-		return fd == -ENOENT ? -ENOENT : dt_err_sys(err, -fd, "cannot open '%s'", path);
-	for (;;) {
-		ssize_t got;
-		if (n + 1 >= cap) {
-			char *q;
-			cap = cap ? cap * 2 : 65536;
-			if (cap > (256u << 20) || !(q = realloc(p, cap))) {
-				free(p);
-				close(fd);
-				return dt_err_set(err, DT_EINPUT, "'%s' is too large", path);
-			}
-			p = q;
-		}
-		got = read(fd, p + n, cap - n - 1);
-		if (got < 0) {
-			rc = dt_err_sys(err, errno, "cannot read '%s'", path);
-			free(p);
-			close(fd);
-			return rc;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	close(fd);
-	p[n] = '\0';
-	*buf = p;
-	*len = n;
-	return 0;
+	return rc == 1 ? -ENOENT : rc;
 }
 
 static uint32_t rd32(const unsigned char *p)
@@ -143,13 +106,13 @@ static int parse_cache(struct deps_ldconf *c, const char *buf, size_t len,
 			goto bad;
 		if (dt_strv_push(&c->cache_keys, buf + off + key) < 0 ||
 		    dt_strv_push(&c->cache_paths, buf + off + value) < 0)
-			return dt_err_set(err, DT_ENOMEM, "out of memory");
+			return dt_oom(err);
 	}
 	c->have_cache = 1;
 	/* ld.so takes the first entry of a key in cache order: index by (key, position). */
 	if (c->cache_keys.n) {
 		if (!(c->cache_order = malloc(c->cache_keys.n * sizeof(size_t))))
-			return dt_err_set(err, DT_ENOMEM, "out of memory");
+			return dt_oom(err);
 		for (size_t i = 0; i < c->cache_keys.n; i++)
 			c->cache_order[i] = i;
 		qsort_r(c->cache_order, c->cache_keys.n, sizeof(size_t), order_cmp, &c->cache_keys);
@@ -196,7 +159,7 @@ static int conf_include(struct deps_ldconf *c, const struct deps_root *r, const 
 				char *p = NULL;
 				if (asprintf(&p, "%s/%s", dir, strrchr(g.gl_pathv[i], '/') + 1) < 0 ||
 				    dt_strv_push(&names, p) < 0)
-					rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+					rc = dt_oom(err);
 				free(p);
 			}
 			globfree(&g);
@@ -243,7 +206,7 @@ static int parse_conf(struct deps_ldconf *c, const struct deps_root *r, const ch
 			continue; /* obsolete, ignored by ldconfig too */
 		} else if (p[0] == '/' && !dt_strv_has(&c->conf_dirs, p)) {
 			if (dt_strv_push(&c->conf_dirs, p) < 0)
-				rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+				rc = dt_oom(err);
 		}
 	}
 	free(buf);
@@ -306,7 +269,7 @@ int deps_nsswitch_services(const struct deps_root *r, const char *text,
 
 	if (text) {
 		if (!(buf = strdup(text)))
-			return dt_err_set(err, DT_ENOMEM, "out of memory");
+			return dt_oom(err);
 	} else if ((rc = slurp(r, "/etc/nsswitch.conf", &buf, &len, err)) < 0) {
 		return rc == -ENOENT ? 0 : rc;
 	}
@@ -342,5 +305,5 @@ int deps_nsswitch_services(const struct deps_root *r, const char *text,
 	return 0;
 oom:
 	free(buf);
-	return dt_err_set(err, DT_ENOMEM, "out of memory");
+	return dt_oom(err);
 }

@@ -62,11 +62,6 @@ const char *deps_how_name(enum deps_how h)
 	return names[h];
 }
 
-static int oom(struct ctx *c)
-{
-	return dt_err_set(c->err, DT_ENOMEM, "out of memory");
-}
-
 static int try_dir(struct ctx *c, const char *dir, const char *name, int loader, int legacy,
 		   int *found);
 static int add_variants(struct ctx *c, int idx, const char *dir, const char *name, int legacy);
@@ -138,7 +133,7 @@ static int add_name(struct ctx *c, int idx, const char *name)
 	if (!name || dt_strv_has(s, name))
 		return 0;
 	if (dt_strv_push(s, name) < 0 || strmap_put(&c->names, s->v[s->n - 1], idx) < 0)
-		return oom(c);
+		return dt_oom(c->err);
 	return 0;
 }
 
@@ -149,7 +144,7 @@ static int add_file(struct ctx *c, const char *path)
 		return 0;
 	if (dt_strv_push(&c->res->files, path) < 0 ||
 	    (rc = strmap_put(&c->files, c->res->files.v[c->res->files.n - 1], 0)) < 0)
-		return oom(c);
+		return dt_oom(c->err);
 	return 0;
 }
 
@@ -230,7 +225,7 @@ static int memo_get(struct ctx *c, const char *path, struct memo_entry **out)
 	}
 	if (!(e = calloc(1, sizeof(*e))) || !(e->path = strdup(path))) {
 		free(e);
-		return oom(c);
+		return dt_oom(c->err);
 	}
 	rc = deps_root_resolve(c->root, path, &e->links, &e->real, c->err);
 	if (rc < 0) {
@@ -246,7 +241,7 @@ static int memo_get(struct ctx *c, const char *path, struct memo_entry **out)
 	}
 	if ((m->n + 1) * 10 > m->cap * 7 && memo_grow(m) < 0) {
 		memo_entry_free(e);
-		return oom(c);
+		return dt_oom(c->err);
 	}
 	for (h = hash_str(path) & (m->cap - 1); m->slots[h]; h = (h + 1) & (m->cap - 1))
 		;
@@ -308,7 +303,7 @@ static int load_file(struct ctx *c, const char *path, int loader, int *idx)
 	if (c->p->nobjs >= MAX_OBJS)
 		return dt_err_set(c->err, DT_EINPUT, "more than %d objects", MAX_OBJS);
 	if (!(v = realloc(c->p->objs, (c->p->nobjs + 1) * sizeof(*v))))
-		return oom(c);
+		return dt_oom(c->err);
 	c->p->objs = v;
 	o = &c->p->objs[c->p->nobjs];
 	memset(o, 0, sizeof(*o));
@@ -321,7 +316,7 @@ static int load_file(struct ctx *c, const char *path, int loader, int *idx)
 	*idx = (int)c->p->nobjs++;
 	if (!o->path || !o->real || add_name(c, *idx, path) < 0 ||
 	    add_name(c, *idx, o->elf->soname) < 0)
-		return oom(c);
+		return dt_oom(c->err);
 	if ((rc = add_files(c, &m->links, o->real)) < 0)
 		return rc;
 	return 1;
@@ -389,7 +384,7 @@ static int search_list(struct ctx *c, const char *list, int idx, const char *nam
 	int rc = 0;
 
 	if (!origin)
-		return oom(c);
+		return dt_oom(c->err);
 	if (!(copy = expand(list, origin, c->abi))) {
 		free(origin);
 		return 0;
@@ -458,7 +453,7 @@ static int search(struct ctx *c, int idx, const char *name, int *found, enum dep
 				const char *slash = strrchr(cached, '/');
 				char *dir = strndup(cached, (size_t)(slash - cached));
 				if (!dir)
-					return oom(c);
+					return dt_oom(c->err);
 				if (c->p->nobjs > before)
 					rc = add_variants(c, *found, dir, slash + 1, 0);
 				free(dir);
@@ -510,7 +505,7 @@ static int variant_path(struct ctx *c, const char *dir, const char *sub, const c
 	*path = NULL;
 	if (sub[0]) {
 		if (asprintf(&d, "%s/%.*s", dir, (int)strlen(sub) - 1, sub) < 0)
-			return oom(c);
+			return dt_oom(c->err);
 		rc = memo_get(c, d, &m);
 		free(d);
 		if (rc < 0)
@@ -518,7 +513,7 @@ static int variant_path(struct ctx *c, const char *dir, const char *sub, const c
 		if (!m->is_dir)
 			return 0;
 	}
-	return asprintf(path, "%s/%s%s", dir, sub, name) < 0 ? oom(c) : 0;
+	return asprintf(path, "%s/%s%s", dir, sub, name) < 0 ? dt_oom(c->err) : 0;
 }
 
 /* Every variant of NAME in DIR other than the one loaded as object @idx is copied too: the
@@ -538,7 +533,7 @@ static int add_variants(struct ctx *c, int idx, const char *dir, const char *nam
 		if (strcmp(path, c->p->objs[idx].path) != 0 && (rc = add_path(c, path, 1)) > 0 &&
 		    !dt_strv_has(&c->p->objs[idx].variants, path) &&
 		    dt_strv_push(&c->p->objs[idx].variants, path) < 0)
-			rc = oom(c);
+			rc = dt_oom(c->err);
 		free(path);
 		if (rc < 0)
 			return rc;
@@ -609,33 +604,33 @@ static int resolve_need(struct ctx *c, int idx, const char *name)
 			snprintf(msg, sizeof(msg), "%s (needed by %s)", name, c->p->objs[idx].path);
 			if (!dt_strv_has(&c->res->missing, msg) &&
 			    dt_strv_push(&c->res->missing, msg) < 0)
-				return oom(c);
+				return dt_oom(c->err);
 		} else if ((rc = add_name(c, found, name)) < 0) {
 			return rc;
 		}
 	}
 	v = realloc(c->p->objs[idx].needs, (c->p->objs[idx].nneeds + 1) * sizeof(*v));
 	if (!v)
-		return oom(c);
+		return dt_oom(c->err);
 	c->p->objs[idx].needs = v;
 	nd = &v[c->p->objs[idx].nneeds++];
 	nd->name = strdup(name);
 	nd->obj = found;
 	nd->how = how;
-	return nd->name ? 0 : oom(c);
+	return nd->name ? 0 : dt_oom(c->err);
 }
 
 static int push_runtime(struct ctx *c, const char *name, const char *path, const char *reason)
 {
 	struct deps_runtime *v = realloc(c->p->runtime, (c->p->nruntime + 1) * sizeof(*v));
 	if (!v)
-		return oom(c);
+		return dt_oom(c->err);
 	c->p->runtime = v;
 	v += c->p->nruntime++;
 	v->name = strdup(name);
 	v->path = path ? strdup(path) : NULL;
 	v->reason = strdup(reason);
-	return v->name && v->reason ? 0 : oom(c);
+	return v->name && v->reason ? 0 : dt_oom(c->err);
 }
 
 /* A library glibc dlopen()s from libc (@from): searched as libc's own needs are (no RPATH of
@@ -677,7 +672,7 @@ static int gconv_files(struct ctx *c, const char *dir, int top, size_t *n)
 	for (size_t i = 0; rc == 0 && i < names.n; i++) {
 		char *path = NULL;
 		if (asprintf(&path, "%s/%s", dir, names.v[i]) < 0) {
-			rc = oom(c);
+			rc = dt_oom(c->err);
 			break;
 		}
 		if (top && strcmp(names.v[i], "gconv-modules.d") == 0)
@@ -699,7 +694,7 @@ static int runtime_gconv(struct ctx *c, const char *who)
 	int rc;
 
 	if (asprintf(&dir, "/usr/%s/gconv", c->abi->lib) < 0)
-		return oom(c);
+		return dt_oom(c->err);
 	if ((rc = gconv_files(c, dir, 1, &n)) == 0 && n > 0) {
 		snprintf(reason, sizeof(reason), "%s imports iconv_open; %zu gconv files%s", who, n,
 			 c->o->runtime == DEPS_RUNTIME_AUTO ? " added" : "");
@@ -794,7 +789,7 @@ static int runtime_loads(struct ctx *c)
 	for (size_t i = 0; i < services.n && rc == 0; i++) {
 		char *name = NULL;
 		if (asprintf(&name, "libnss_%s.so.2", services.v[i]) < 0) {
-			rc = oom(c);
+			rc = dt_oom(c->err);
 			break;
 		}
 		snprintf(reason, sizeof(reason), "%s uses '%s' for %s",
@@ -855,12 +850,12 @@ static int resolve_process(struct ctx *c, const char *input, int depth)
 
 	v = realloc(c->res->procs, (c->res->nprocs + 1) * sizeof(*v));
 	if (!v)
-		return oom(c);
+		return dt_oom(c->err);
 	c->res->procs = v;
 	p = &v[c->res->nprocs++];
 	memset(p, 0, sizeof(*p));
 	if (!(p->input = strdup(input)))
-		return oom(c);
+		return dt_oom(c->err);
 	c->p = p;
 	c->abi = NULL;
 	strmap_release(&c->names); /* each input is its own process */
@@ -896,7 +891,7 @@ static int resolve_process(struct ctx *c, const char *input, int depth)
 			char msg[8400];
 			snprintf(msg, sizeof(msg), "%s (interpreter of %s)", interp, input);
 			if (dt_strv_push(&c->res->missing, msg) < 0)
-				return oom(c);
+				return dt_oom(c->err);
 		} else if ((rc = add_name(c, ii, interp)) < 0) {
 			return rc;
 		}
@@ -933,7 +928,7 @@ int deps_resolve(const struct deps_opts *o, const char *const *inputs, size_t n,
 	*out = NULL;
 	if (!(c.res = calloc(1, sizeof(*c.res))) || !(c.res->memo = calloc(1, sizeof(*c.res->memo)))) {
 		free(c.res);
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	}
 	if ((rc = deps_root_open(&root, o->root ? o->root : "/", err)) < 0)
 		goto out;

@@ -4,6 +4,7 @@
 #include "common/fs.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@ int deps_root_open(struct deps_root *r, const char *dir, struct dt_err *err)
 	r->dir = strdup(dir);
 	r->fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (!r->dir)
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	if (r->fd < 0)
 		return dt_err_sys(err, errno, "cannot open root '%s'", dir);
 	return 0;
@@ -78,7 +79,7 @@ int deps_root_resolve(const struct deps_root *r, const char *path, struct dt_str
 
 	*real = NULL;
 	if (!cur || !rest) {
-		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		rc = dt_oom(err);
 		goto out;
 	}
 	for (;;) {
@@ -106,7 +107,7 @@ int deps_root_resolve(const struct deps_root *r, const char *path, struct dt_str
 			continue;
 		}
 		if (!(cand = join(cur, p, clen))) {
-			rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+			rc = dt_oom(err);
 			goto out;
 		}
 		if (fstatat(r->fd, cand + 1, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -134,7 +135,7 @@ int deps_root_resolve(const struct deps_root *r, const char *path, struct dt_str
 		}
 		if (links && !dt_strv_has(links, cand) && dt_strv_push(links, cand) < 0) {
 			free(cand);
-			rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+			rc = dt_oom(err);
 			goto out;
 		}
 		target = read_link_at(r->fd, cand + 1);
@@ -145,7 +146,7 @@ int deps_root_resolve(const struct deps_root *r, const char *path, struct dt_str
 		}
 		if (!(nrest = malloc(strlen(target) + strlen(rest) + 2))) {
 			free(target);
-			rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+			rc = dt_oom(err);
 			goto out;
 		}
 		strcpy(nrest, target);
@@ -170,6 +171,45 @@ int deps_root_open_file(const struct deps_root *r, const char *real)
 	int fd = dt_open_input(r->fd, real[0] == '/' && real[1] ? real + 1 : ".",
 			       O_RDONLY | O_NOFOLLOW | O_NOCTTY);
 	return fd < 0 ? -errno : fd;
+}
+
+void deps_root_shown(const struct deps_root *r, const char *path, char *buf, size_t size)
+{
+	size_t dlen = strlen(r->dir);
+
+	while (dlen > 0 && r->dir[dlen - 1] == '/')
+		dlen--;
+	snprintf(buf, size, "%.*s%s", (int)dlen, r->dir, path);
+}
+
+int deps_root_read(const struct deps_root *r, const char *path, size_t max, char **buf,
+		   size_t *len, struct dt_err *err)
+{
+	char *real = NULL, name[4200];
+	struct stat st;
+	int fd, rc = deps_root_resolve(r, path, NULL, &real, err);
+
+	*buf = NULL;
+	*len = 0;
+	if (rc != 0)
+		return rc;
+	deps_root_shown(r, path, name, sizeof(name));
+	/* O_NONBLOCK: a FIFO must not hang the open; it is refused below */
+	fd = dt_open_input(r->fd, real[1] ? real + 1 : ".",
+			   O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	free(real);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : dt_err_sys(err, errno, "cannot read '%s'", name);
+	if (fstat(fd, &st) < 0)
+		rc = dt_err_sys(err, errno, "cannot read '%s'", name);
+	else if (!S_ISREG(st.st_mode))
+		rc = dt_err_set(err, DT_EINPUT, "cannot read '%s': not a regular file", name);
+	else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		rc = dt_err_sys(err, errno, "cannot read '%s'", name);
+	else
+		rc = dt_read_fd(fd, name, max, buf, len, err);
+	close(fd);
+	return rc;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -201,7 +241,7 @@ int deps_root_list(const struct deps_root *r, const char *dir, struct dt_strv *n
 			continue;
 		if (dt_strv_push(names, de->d_name) < 0) {
 			closedir(d);
-			return dt_err_set(err, DT_ENOMEM, "out of memory");
+			return dt_oom(err);
 		}
 	}
 	closedir(d);

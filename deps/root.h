@@ -33,6 +33,17 @@ int deps_root_resolve(const struct deps_root *r, const char *path, struct dt_str
 int deps_root_list(const struct deps_root *r, const char *dir, struct dt_strv *names,
 		   struct dt_err *err);
 
+/* Reads the file @path (absolute, inside the root, resolved confined) whole as dt_read_fd
+ * does, at most @max bytes, NUL-terminated; only a regular file is read. Errors name it as
+ * the host sees it ("/srv/sysroot/etc/ld.so.conf").
+ * @return 0, 1 when it does not exist (or a component is missing or not a directory), or a
+ * negative code with @err set. */
+int deps_root_read(const struct deps_root *r, const char *path, size_t max, char **buf,
+		   size_t *len, struct dt_err *err);
+
+/* @path as the host sees it: the root's directory before it ("/srv/sysroot/etc/x"). */
+void deps_root_shown(const struct deps_root *r, const char *path, char *buf, size_t size);
+
 /* Opens the resolved @real path for reading. @return an fd or -errno. */
 int deps_root_open_file(const struct deps_root *r, const char *real);
 

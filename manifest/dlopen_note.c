@@ -17,7 +17,7 @@ static int opt_string(json_t *o, const char *key, char **out, struct dt_err *err
 		return 0;
 	if (!json_is_string(v))
 		return dt_err_set(err, DT_EINPUT, "\"%s\" is not a string", key);
-	return (*out = strdup(json_string_value(v))) ? 0 : dt_err_set(err, DT_ENOMEM, "out of memory");
+	return (*out = strdup(json_string_value(v))) ? 0 : dt_oom(err);
 }
 
 int mf_dlopen_note_parse(const char *json, struct deps_dlopen_entry **out, size_t *n,
@@ -38,7 +38,7 @@ int mf_dlopen_note_parse(const char *json, struct deps_dlopen_entry **out, size_
 		goto out;
 	}
 	if (json_array_size(doc) && !(v = calloc(json_array_size(doc), sizeof(*v)))) {
-		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		rc = dt_oom(err);
 		goto out;
 	}
 	for (size_t i = 0; i < json_array_size(doc); i++) {
@@ -63,7 +63,7 @@ int mf_dlopen_note_parse(const char *json, struct deps_dlopen_entry **out, size_
 			goto out;
 		}
 		if (!(e->sonames = calloc(json_array_size(sonames), sizeof(char *)))) {
-			rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+			rc = dt_oom(err);
 			goto out;
 		}
 		for (size_t k = 0; k < json_array_size(sonames); k++) {
@@ -74,7 +74,7 @@ int mf_dlopen_note_parse(const char *json, struct deps_dlopen_entry **out, size_
 				goto out;
 			}
 			if (!(e->sonames[e->nsonames++] = strdup(str))) {
-				rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+				rc = dt_oom(err);
 				goto out;
 			}
 		}

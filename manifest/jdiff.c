@@ -8,11 +8,6 @@
 
 #define JD_MAX_TEXT 200
 
-static int oom(struct dt_err *err)
-{
-	return dt_err_set(err, DT_ENOMEM, "out of memory");
-}
-
 /* Shown bare unless it could be read as something else: empty, padded, a number,
  * true/false/null, or with quotes or control characters. */
 static int plain(const char *s)
@@ -80,7 +75,7 @@ static int one_side(const json_t *v, const char *path, int added, mf_jdiff_fn em
 
 	if (!t || !(w = malloc(strlen(t) + 3))) {
 		free(t);
-		return oom(err);
+		return dt_oom(err);
 	}
 	sprintf(w, "%c %s", added ? '+' : '-', t);
 	rc = emit(ctx, path, w, added ? NULL : t, added ? t : NULL, err);
@@ -108,7 +103,7 @@ static int missing(const json_t *x, const json_t *y, const char *path, int added
 	int rc = 0;
 
 	if (!used)
-		return oom(err);
+		return dt_oom(err);
 	for (size_t i = 0; i < nx && rc == 0; i++) {
 		const char *s = json_string_value(json_array_get(x, i));
 		size_t j;
@@ -133,7 +128,7 @@ static int changed(const json_t *a, const json_t *b, const char *path, mf_jdiff_
 	int rc;
 
 	if (!ta || !tb || !(w = malloc(strlen(ta) + strlen(tb) + 8))) {
-		rc = oom(err);
+		rc = dt_oom(err);
 		goto out;
 	}
 	sprintf(w, "%s -> %s", ta, tb);
@@ -158,7 +153,7 @@ int mf_jdiff(json_t *a, json_t *b, const char *root, mf_jdiff_fn emit, void *ctx
 		const char *k;
 		json_t *v;
 		if (!(keys = malloc((cap + 1) * sizeof(*keys))))
-			return oom(err);
+			return dt_oom(err);
 		json_object_foreach(a, k, v)
 			keys[n++] = k;
 		json_object_foreach(b, k, v)
@@ -175,7 +170,7 @@ int mf_jdiff(json_t *a, json_t *b, const char *root, mf_jdiff_fn emit, void *ctx
 			json_t *va = json_object_get(a, keys[i]), *vb = json_object_get(b, keys[i]);
 			char *p = join_key(root, keys[i]);
 			if (!p)
-				rc = oom(err);
+				rc = dt_oom(err);
 			else if (!va)
 				rc = one_side(vb, p, 1, emit, ctx, err);
 			else if (!vb)
@@ -198,7 +193,7 @@ int mf_jdiff(json_t *a, json_t *b, const char *root, mf_jdiff_fn emit, void *ctx
 				/* the same elements in another order */
 				char *ta = mf_jdiff_text(a), *tb = mf_jdiff_text(b), *w = NULL;
 				if (!ta || !tb || !(w = malloc(strlen(ta) + strlen(tb) + 16)))
-					rc = oom(err);
+					rc = dt_oom(err);
 				else {
 					sprintf(w, "order %s -> %s", ta, tb);
 					rc = emit(ctx, root, w, ta, tb, err);
@@ -212,7 +207,7 @@ int mf_jdiff(json_t *a, json_t *b, const char *root, mf_jdiff_fn emit, void *ctx
 		for (size_t i = 0; i < (na > nb ? na : nb) && rc == 0; i++) {
 			char *p = join_index(root, i);
 			if (!p)
-				rc = oom(err);
+				rc = dt_oom(err);
 			else if (i >= na)
 				rc = one_side(json_array_get(b, i), p, 1, emit, ctx, err);
 			else if (i >= nb)

@@ -25,11 +25,6 @@
 static const char *const type_names[] = { "dir", "file", "symlink", "hardlink" };
 static const char *const layer_names[] = { "base", "app" };
 
-static int oom(struct dt_err *err)
-{
-	return dt_err_set(err, DT_ENOMEM, "out of memory");
-}
-
 static const char *nz(const char *s)
 {
 	return s ? s : "";
@@ -135,7 +130,7 @@ int mf_lock_add_file(struct mf_lock *l, const struct mf_lock_file *f, struct dt_
 	struct mf_lock_file *c = new_file(l);
 
 	if (!c)
-		return oom(err);
+		return dt_oom(err);
 	c->type = f->type;
 	c->mode = f->mode;
 	c->uid = f->uid;
@@ -146,7 +141,7 @@ int mf_lock_add_file(struct mf_lock *l, const struct mf_lock_file *f, struct dt_
 	if (dup_opt(&c->path, f->path) < 0 || dup_opt(&c->link, f->link) < 0 ||
 	    dup_opt(&c->source, f->source) < 0 || dup_opt(&c->package, f->package) < 0 ||
 	    dup_opt(&c->package_version, f->package_version) < 0)
-		return oom(err); /* the slot is counted: mf_lock_free() releases it */
+		return dt_oom(err); /* the slot is counted: mf_lock_free() releases it */
 	return 0;
 }
 
@@ -155,12 +150,12 @@ int mf_lock_add_deb(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_er
 	struct mf_lock_deb *c = new_deb(l);
 
 	if (!c)
-		return oom(err);
+		return dt_oom(err);
 	memcpy(c->sha256, d->sha256, sizeof(c->sha256) - 1);
 	c->size = d->size;
 	if (dup_opt(&c->name, d->name) < 0 || dup_opt(&c->version, d->version) < 0 ||
 	    dup_opt(&c->architecture, d->architecture) < 0 || dup_opt(&c->file, d->file) < 0)
-		return oom(err);
+		return dt_oom(err);
 	return 0;
 }
 
@@ -199,10 +194,7 @@ int mf_lock_sort(struct mf_lock *l, struct dt_err *err)
 
 static int is_hex64(const char *s)
 {
-	for (int i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[64] == '\0';
+	return dt_is_hex(s, 64) && s[64] == '\0';
 }
 
 static int empty(const char *s)
@@ -320,7 +312,7 @@ static int get_dup(struct pctx *c, json_t *o, const char *key, int required, cha
 
 	if (rc < 0 || !s)
 		return rc;
-	return (*out = strdup(s)) ? 0 : oom(c->err);
+	return (*out = strdup(s)) ? 0 : dt_oom(c->err);
 }
 
 /* An integer from 0 to @max. @return 1 when present, 0 when absent, or an error. */
@@ -402,7 +394,7 @@ static int parse_file(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
 	if (json_is_string(path) && json_string_length(path))
 		snprintf(c->where, sizeof(c->where), "files[%zu] (%s)", i, json_string_value(path));
 	if (!(f = new_file(l)))
-		return oom(c->err);
+		return dt_oom(c->err);
 	if ((rc = check_keys(c, o, file_keys)) < 0 || (rc = get_dup(c, o, "path", 1, &f->path)) < 0)
 		return rc;
 	if (f->path[0] != '/')
@@ -461,7 +453,7 @@ static int parse_deb(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
 	if (json_is_string(file) && json_string_length(file))
 		snprintf(c->where, sizeof(c->where), "debs[%zu] (%s)", i, json_string_value(file));
 	if (!(d = new_deb(l)))
-		return oom(c->err);
+		return dt_oom(c->err);
 	if ((rc = check_keys(c, o, deb_keys)) < 0 ||
 	    (rc = get_dup(c, o, "architecture", 1, &d->architecture)) < 0 ||
 	    (rc = get_dup(c, o, "file", 1, &d->file)) < 0 ||
@@ -497,7 +489,7 @@ static int find_duplicate(struct pctx *c, const struct mf_lock *l)
 	if (l->nfiles < 2)
 		return 0;
 	if (!(v = malloc(l->nfiles * sizeof(*v))))
-		return oom(c->err);
+		return dt_oom(c->err);
 	for (size_t i = 0; i < l->nfiles; i++)
 		v[i] = (struct path_ix){ l->files[i].path, i };
 	qsort(v, l->nfiles, sizeof(*v), path_ix_cmp);
@@ -578,7 +570,7 @@ int mf_lock_parse(const char *name, const void *buf, size_t len, struct mf_lock 
 				  je.column, je.text);
 	if (!(l = mf_lock_new())) {
 		json_decref(doc);
-		return oom(err);
+		return dt_oom(err);
 	}
 	rc = parse_doc(&c, doc, l);
 	json_decref(doc);
@@ -619,7 +611,7 @@ static void put(struct jb *b, json_t *o, const char *key, json_t *v)
 		return;
 	}
 	if (!v || json_object_set_new(o, key, v) < 0)
-		b->rc = oom(b->err);
+		b->rc = dt_oom(b->err);
 }
 
 static void put_str(struct jb *b, json_t *o, const char *key, const char *s)
@@ -635,7 +627,7 @@ static void put_str(struct jb *b, json_t *o, const char *key, const char *s)
 			b->rc = dt_err_set(b->err, DT_EINPUT, "cannot write the lock: '%s': %s: not "
 					   "valid UTF-8", b->what, key);
 		} else {
-			b->rc = oom(b->err);
+			b->rc = dt_oom(b->err);
 		}
 		return;
 	}
@@ -655,7 +647,7 @@ static void append(struct jb *b, json_t *a, json_t *v)
 		return;
 	}
 	if (!v || json_array_append_new(a, v) < 0)
-		b->rc = oom(b->err);
+		b->rc = dt_oom(b->err);
 }
 
 static json_t *file_json(struct jb *b, const struct mf_lock_file *f)
@@ -664,7 +656,7 @@ static json_t *file_json(struct jb *b, const struct mf_lock_file *f)
 	char mode[8];
 
 	if (!o) {
-		b->rc = oom(b->err);
+		b->rc = dt_oom(b->err);
 		return NULL;
 	}
 	snprintf(mode, sizeof(mode), "%04o", (unsigned)f->mode);
@@ -690,7 +682,7 @@ static json_t *deb_json(struct jb *b, const struct mf_lock_deb *d)
 	json_t *o = json_object();
 
 	if (!o) {
-		b->rc = oom(b->err);
+		b->rc = dt_oom(b->err);
 		return NULL;
 	}
 	put_str(b, o, "architecture", d->architecture);
@@ -729,7 +721,7 @@ int mf_lock_dump(struct mf_lock *l, char **out, struct dt_err *err)
 	if (!(doc = json_object()) || !(files = json_array()) || !(debs = json_array()) ||
 	    !(spec = json_object())) {
 		json_decref(doc);
-		return oom(err);
+		return dt_oom(err);
 	}
 	put(&b, doc, "files", files);
 	put(&b, doc, "debs", debs);
@@ -1064,7 +1056,7 @@ int mf_lock_compare(const struct mf_lock *locked, const struct mf_lock *found,
 	free(c.parts.s);
 	if (c.oom) {
 		mf_drift_list_release(out);
-		return oom(err);
+		return dt_oom(err);
 	}
 	return 0;
 }

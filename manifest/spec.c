@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The image spec: strict YAML parsing with libyaml's document API (see spec.h). */
 #include "manifest/spec.h"
+#include "common/digest.h"
+#include "common/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +44,6 @@ static int fail(struct p *p, const yaml_node_t *n, const char *fmt, ...)
 			  p->key, msg);
 }
 
-static int oom(struct p *p)
-{
-	return dt_err_set(p->err, DT_ENOMEM, "out of memory");
-}
-
 static yaml_node_t *node(struct p *p, int id)
 {
 	return yaml_document_get_node(p->doc, id);
@@ -71,7 +67,7 @@ static int want_str(struct p *p, const yaml_node_t *n, char **out)
 		return fail(p, n, "holds a NUL byte");
 	free(*out);
 	if (!(*out = strdup(scalar(n))))
-		return oom(p);
+		return dt_oom(p->err);
 	return 0;
 }
 
@@ -133,7 +129,7 @@ static int want_strv(struct p *p, const yaml_node_t *n, char ***out, size_t *cou
 
 	if (n->type == YAML_SCALAR_NODE) {
 		if (!(*out = calloc(1, sizeof(char *))))
-			return oom(p);
+			return dt_oom(p->err);
 		*count = 1;
 		return want_str(p, n, &(*out)[0]);
 	}
@@ -141,7 +137,7 @@ static int want_strv(struct p *p, const yaml_node_t *n, char ***out, size_t *cou
 		return fail(p, n, "expected a list of strings");
 	*count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	if (!(*out = calloc(*count + 1, sizeof(char *))))
-		return oom(p);
+		return dt_oom(p->err);
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
 	     it++, k++) {
 		int rc;
@@ -162,7 +158,7 @@ static int want_kv(struct p *p, const yaml_node_t *n, struct mf_kv **out, size_t
 		return fail(p, n, "expected a mapping of strings");
 	*count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
 	if (!(*out = calloc(*count + 1, sizeof(**out))))
-		return oom(p);
+		return dt_oom(p->err);
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
 	     pr++, k++) {
 		yaml_node_t *kn = node(p, pr->key), *vn = node(p, pr->value);
@@ -258,7 +254,7 @@ static int want_host(struct p *p, const yaml_node_t *n, char **out)
 			rel += 2;
 		if (asprintf(&abs, "%s%s%s", p->s->dir, strcmp(p->s->dir, "/") ? "/" : "", rel) < 0) {
 			free(s);
-			return oom(p);
+			return dt_oom(p->err);
 		}
 		free(s);
 		s = abs;
@@ -317,7 +313,7 @@ static int sequence(struct p *p, const yaml_node_t *n, size_t size, void **v, si
 	*count = 0;
 	*v = calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1, size);
 	if (!*v)
-		return oom(p);
+		return dt_oom(p->err);
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
 	     it++, k++) {
 		int rc;
@@ -470,7 +466,7 @@ static int package(struct p *p, const yaml_node_t *n, void *o)
 		if ((eq = strchr(pk->name, '='))) {
 			*eq = '\0';
 			if (!(pk->version = strdup(eq + 1)))
-				return oom(p);
+				return dt_oom(p->err);
 		}
 		if (!valid_pkg(pk->name))
 			return fail(p, n, "'%s' is not a Debian package name", pk->name);
@@ -611,12 +607,12 @@ static int cfg_env(struct p *p, const yaml_node_t *n, void *o)
 		size_t count = 0;
 		rc = want_kv(p, n, &kv, &count);
 		if (rc == 0 && !(c->env = calloc(count + 1, sizeof(char *))))
-			rc = oom(p);
+			rc = dt_oom(p->err);
 		for (size_t i = 0; rc == 0 && i < count; i++) {
 			if (!*kv[i].key || strchr(kv[i].key, '='))
 				rc = fail(p, n, "bad variable name '%s'", kv[i].key);
 			else if (asprintf(&c->env[i], "%s=%s", kv[i].key, kv[i].value) < 0)
-				rc = oom(p);
+				rc = dt_oom(p->err);
 			else
 				c->nenv = i + 1;
 		}
@@ -666,7 +662,7 @@ static int cfg_ports(struct p *p, const yaml_node_t *n, void *o)
 		    (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp")))
 			return fail(p, n, "'%s' is not PORT[/tcp|udp|sctp]", port);
 		if (asprintf(&norm, "%lu/%s", v, proto) < 0)
-			return oom(p);
+			return dt_oom(p->err);
 		free(port);
 		c->exposed_ports[i] = norm;
 	}
@@ -683,7 +679,7 @@ static int cfg_volumes(struct p *p, const yaml_node_t *n, void *o)
 	c->nvolumes = 0;
 	if (!(c->volumes = calloc((size_t)(n->data.sequence.items.top -
 					    n->data.sequence.items.start) + 1, sizeof(char *))))
-		return oom(p);
+		return dt_oom(p->err);
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
 	     it++, k++) {
 		int rc;
@@ -733,7 +729,7 @@ static int top_name(struct p *p, const yaml_node_t *n, void *o)
 	} else {
 		char *full;
 		if (asprintf(&full, "%s:latest", s->name) < 0)
-			return oom(p);
+			return dt_oom(p->err);
 		free(s->name);
 		s->name = full;
 	}
@@ -874,7 +870,7 @@ static int no_aliases(struct p *p, const void *buf, size_t len)
 	size_t events = 0;
 
 	if (!yaml_parser_initialize(&parser))
-		return oom(p);
+		return dt_oom(p->err);
 	yaml_parser_set_input_string(&parser, buf, len);
 	for (;;) {
 		if (!yaml_parser_parse(&parser, &ev)) {
@@ -990,7 +986,7 @@ static int finish(struct p *p, const yaml_node_t *rootn)
 	if (!s->name)
 		return fail(p, rootn, "missing (repository[:tag])");
 	if (!s->root && !(s->root = strdup("/")))
-		return oom(p);
+		return dt_oom(p->err);
 	for (size_t i = 0; i < s->nbinaries; i++) {
 		snprintf(p->key, sizeof(p->key), "binaries[%zu]", i);
 		if (strcmp(s->root, "/") != 0 && strncmp(s->binaries[i].path, s->dir,
@@ -1016,10 +1012,10 @@ static int finish(struct p *p, const yaml_node_t *rootn)
 							  s->file, s->groups[i].line, i,
 							  builtin[j].name, builtin[j].id);
 		if (!s->config.user && !(s->config.user = strdup("nonroot")))
-			return oom(p);
+			return dt_oom(p->err);
 		if (!s->config.workdir && strcmp(s->config.user, "nonroot") == 0 &&
 		    !(s->config.workdir = strdup("/home/nonroot")))
-			return oom(p);
+			return dt_oom(p->err);
 	}
 	return 0;
 }
@@ -1037,16 +1033,16 @@ int mf_spec_parse(const char *name, const char *dir, const void *buf, size_t len
 	*out = NULL;
 	if (!s || !(s->file = strdup(name)) || !(s->dir = strdup(dir))) {
 		mf_spec_free(s);
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	}
-	EVP_Digest(buf, len, s->sha256, NULL, EVP_sha256(), NULL);
+	dt_sha256(buf, len, s->sha256);
 	if ((rc = no_aliases(&p, buf, len)) < 0) {
 		mf_spec_free(s);
 		return rc;
 	}
 	if (!yaml_parser_initialize(&parser)) {
 		mf_spec_free(s);
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	}
 	yaml_parser_set_input_string(&parser, buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
@@ -1079,34 +1075,15 @@ int mf_spec_parse(const char *name, const char *dir, const void *buf, size_t len
 int mf_spec_load(const char *path, struct mf_spec **out, struct dt_err *err)
 {
 	char *buf = NULL, *copy = NULL, *dir = NULL, *slash;
-	struct stat st;
 	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+	int rc;
 
 	*out = NULL;
-	if (fd < 0)
-		return dt_err_sys(err, errno, "cannot read '%s'", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20)) {
-		close(fd);
-		return dt_err_set(err, DT_EINPUT, "cannot read '%s': not a file of at most 16 MiB",
-				  path);
-	}
-	if (!(buf = malloc((size_t)st.st_size + 1))) {
-		close(fd);
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
+	if ((rc = dt_read_file(AT_FDCWD, path, 16u << 20, &buf, &len, err)) < 0)
+		return rc;
 	if (!(copy = strdup(path))) {
 		free(buf);
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	}
 	slash = strrchr(copy, '/');
 	if (slash == copy)
@@ -1114,11 +1091,10 @@ int mf_spec_load(const char *path, struct mf_spec **out, struct dt_err *err)
 	else if (slash)
 		*slash = '\0';
 	dir = realpath(slash ? copy : ".", NULL);
-	if (!dir) {
+	if (!dir)
 		rc = dt_err_sys(err, errno, "cannot resolve the directory of '%s'", path);
-	} else {
+	else
 		rc = mf_spec_parse(path, dir, buf, len, out, err);
-	}
 	free(dir);
 	free(copy);
 	free(buf);

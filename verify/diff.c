@@ -24,11 +24,6 @@ static const struct {
 };
 #define NCLASSES (sizeof(classes) / sizeof(classes[0]))
 
-static int oom(struct dt_err *err)
-{
-	return dt_err_set(err, DT_ENOMEM, "out of memory");
-}
-
 int vf_diff_parse_ignore(const char *list, unsigned *mask, struct dt_err *err)
 {
 	const char *p = list;
@@ -123,7 +118,7 @@ static int add(struct run *r, const char *subject, const char *field, const char
 		size_t nc = d->cap ? d->cap * 2 : 32;
 		void *v = realloc(d->v, nc * sizeof(*d->v));
 		if (!v)
-			return oom(r->err);
+			return dt_oom(r->err);
 		d->v = v;
 		d->cap = nc;
 	}
@@ -139,7 +134,7 @@ static int add(struct run *r, const char *subject, const char *field, const char
 	d->n++;
 	if (!it->section || !it->subject || !it->field || !it->what || (a && !it->a) ||
 	    (b && !it->b))
-		return oom(r->err);
+		return dt_oom(r->err);
 	return 0;
 }
 
@@ -230,7 +225,7 @@ static json_t *reduced_config(const json_t *cfg)
 static int compare_reduced(struct run *r, const char *section, json_t *a, json_t *b,
 			   const char *root)
 {
-	int rc = a && b ? compare_doc(r, section, a, b, root) : oom(r->err);
+	int rc = a && b ? compare_doc(r, section, a, b, root) : dt_oom(r->err);
 	json_decref(a);
 	json_decref(b);
 	return rc;
@@ -255,12 +250,6 @@ static struct vf_stream_entry **sorted(const struct vf_stream *s)
 		v[i] = &s->v[i];
 	qsort(v, s->n, sizeof(*v), by_name);
 	return v;
-}
-
-static void hex32(const unsigned char *md, char *out)
-{
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 static const char *or_none(const char *s)
@@ -377,8 +366,8 @@ static int compare_entry(struct run *r, const struct vf_stream_entry *a,
 #undef TIME
 	if (rc == 0 && (a->size != b->size || memcmp(a->sha256, b->sha256, 32) != 0)) {
 		char x[128], y[128], ha[65], hb[65];
-		hex32(a->sha256, ha);
-		hex32(b->sha256, hb);
+		dt_hex(a->sha256, DT_SHA256_LEN, ha);
+		dt_hex(b->sha256, DT_SHA256_LEN, hb);
 		snprintf(x, sizeof(x), "%" PRIu64 " bytes sha256:%.12s", a->size, ha);
 		snprintf(y, sizeof(y), "%" PRIu64 " bytes sha256:%.12s", b->size, hb);
 		rc = add(r, n, "content", x, y, 0, "%s: content %s -> %s", n, x, y);
@@ -438,7 +427,7 @@ static int compare_order(struct run *r, struct pair *p, size_t n)
 	prev = malloc(n * sizeof(*prev));
 	keep = calloc(n, 1);
 	if (!tail || !prev || !keep) {
-		rc = oom(r->err);
+		rc = dt_oom(r->err);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -481,7 +470,7 @@ static int compare_entries(struct run *r, const struct vf_stream *sa, const stru
 	int rc = 0;
 
 	if (!va || !vb || !pairs) {
-		rc = oom(r->err);
+		rc = dt_oom(r->err);
 		goto out;
 	}
 	while ((i < sa->n || j < sb->n) && rc == 0) {

@@ -6,7 +6,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +22,6 @@ struct blob {
 	int fd;
 	struct archive *a;
 };
-
-static int oom(struct dt_err *err)
-{
-	return dt_err_set(err, DT_ENOMEM, "out of memory");
-}
 
 const char *vf_source_kind_name(enum vf_source_kind k)
 {
@@ -78,7 +72,7 @@ static struct archive *open_archive(const char *path, struct dt_err *err)
 	struct archive *a = archive_read_new();
 
 	if (!a) {
-		oom(err);
+		dt_oom(err);
 		return NULL;
 	}
 	archive_read_support_filter_all(a);
@@ -134,14 +128,14 @@ static int list_members(struct vf_source *s, struct dt_err *err)
 			size_t nc = cap ? 2 * cap : 64;
 			void *v = realloc(s->members, nc * sizeof(*s->members));
 			if (!v) {
-				rc = oom(err);
+				rc = dt_oom(err);
 				goto out;
 			}
 			s->members = v;
 			cap = nc;
 		}
 		if (!(s->members[s->nmembers] = strdup(strip_dot(name ? name : "")))) {
-			rc = oom(err);
+			rc = dt_oom(err);
 			goto out;
 		}
 		s->nmembers++;
@@ -267,7 +261,7 @@ static int blob_open(const struct vf_source *s, const char *digest, const char *
 	if (s->kind == VF_SOURCE_LAYOUT) {
 		char *p = malloc(strlen(s->path) + strlen(member) + 2);
 		if (!p)
-			return oom(err);
+			return dt_oom(err);
 		sprintf(p, "%s/%s", s->path, member);
 		b->fd = open(p, O_RDONLY | O_CLOEXEC);
 		rc = b->fd < 0 ? dt_err_sys(err, errno, "cannot read '%s'", p) : 0;
@@ -333,7 +327,7 @@ static int read_doc(const struct vf_source *s, const char *digest, const char *m
 			}
 			cap = cap ? cap * 2 : 4096;
 			if (!(nb = realloc(buf, cap))) {
-				rc = oom(err);
+				rc = dt_oom(err);
 				goto out;
 			}
 			buf = nb;
@@ -349,15 +343,11 @@ static int read_doc(const struct vf_source *s, const char *digest, const char *m
 		len += (size_t)n;
 	}
 	if (sha) {
-		unsigned char md[32];
 		if (!(*sha = malloc(DT_DIGEST_LEN))) {
-			rc = oom(err);
+			rc = dt_oom(err);
 			goto out;
 		}
-		EVP_Digest(buf, len, md, NULL, EVP_sha256(), NULL);
-		strcpy(*sha, "sha256:");
-		for (int i = 0; i < 32; i++)
-			snprintf(*sha + 7 + 2 * i, 3, "%02x", md[i]);
+		dt_sha256_digest(buf, len, *sha);
 	}
 	if (!(*out = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)))
 		rc = dt_err_set(err, DT_EINPUT, "'%s': %s is not valid JSON (line %d: %s)",
@@ -411,7 +401,7 @@ static int str_dup(char **dst, const char *src, struct dt_err *err)
 		*dst = NULL;
 		return 0;
 	}
-	return (*dst = strdup(src)) ? 0 : oom(err);
+	return (*dst = strdup(src)) ? 0 : dt_oom(err);
 }
 
 /* The diff_ids of the config, onto the layers. */
@@ -481,7 +471,7 @@ static int open_oci(struct vf_source *s, const char *ref, struct dt_err *err)
 		return rc;
 	s->nlayers = json_array_size(layers);
 	if (s->nlayers && !(s->layers = calloc(s->nlayers, sizeof(*s->layers))))
-		return oom(err);
+		return dt_oom(err);
 	json_array_foreach(layers, i, l) {
 		struct vf_source_layer *sl = &s->layers[i];
 		if ((rc = str_dup(&sl->digest, json_string_value(json_object_get(l, "digest")),
@@ -543,7 +533,7 @@ static int open_docker(struct vf_source *s, const char *ref, struct dt_err *err)
 		return rc;
 	s->nlayers = json_array_size(layers);
 	if (s->nlayers && !(s->layers = calloc(s->nlayers, sizeof(*s->layers))))
-		return oom(err);
+		return dt_oom(err);
 	json_array_foreach(layers, i, l) {
 		if (!json_string_value(l))
 			return dt_err_set(err, DT_EINPUT, "'%s': manifest.json: layer %zu is not a "
@@ -564,7 +554,7 @@ int vf_source_open(const char *path, const char *ref, struct vf_source **out,
 	*out = NULL;
 	if (!s || !(s->path = strdup(path))) {
 		free(s);
-		return oom(err);
+		return dt_oom(err);
 	}
 	if (stat(path, &st) < 0) {
 		rc = dt_err_sys(err, errno, "cannot read '%s'", path);
@@ -574,7 +564,7 @@ int vf_source_open(const char *path, const char *ref, struct vf_source **out,
 		char *p = malloc(strlen(path) + 16);
 		int ok;
 		if (!p) {
-			rc = oom(err);
+			rc = dt_oom(err);
 			goto fail;
 		}
 		sprintf(p, "%s/oci-layout", path);
@@ -606,7 +596,7 @@ int vf_source_open(const char *path, const char *ref, struct vf_source **out,
 				rc = 0;
 			s->nlayers = 1;
 			if (!(s->layers = calloc(1, sizeof(*s->layers))))
-				rc = oom(err);
+				rc = dt_oom(err);
 		}
 	}
 	if (rc < 0)

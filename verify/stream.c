@@ -6,7 +6,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <libdeflate.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +41,6 @@ struct rd {
 	struct dt_hash *hc, *hu;
 	uint64_t next_progress;
 };
-
-static int oom(struct dt_err *err)
-{
-	return dt_err_set(err, DT_ENOMEM, "out of memory");
-}
 
 const char *vf_stream_type_name(const struct vf_stream_entry *e)
 {
@@ -397,8 +391,7 @@ static int xattrs_text(struct archive_entry *ae, char **out)
 		}
 		memcpy(l, name, nl);
 		l[nl] = '=';
-		for (size_t i = 0; i < sz; i++)
-			snprintf(l + nl + 1 + 2 * i, 3, "%02x", ((const unsigned char *)val)[i]);
+		dt_hex(val, sz, l + nl + 1);
 		l[nl + 1 + 2 * sz] = '\n';
 		l[nl + 2 + 2 * sz] = '\0';
 		len += nl + 2 + 2 * sz;
@@ -482,26 +475,24 @@ static int record(struct archive *a, struct archive_entry *ae, size_t pos,
 static int content(struct rd *r, struct archive *a, struct vf_stream_entry *e)
 {
 	static const unsigned char zeros[1 << 16];
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	struct dt_hash *c = dt_hash_new(DT_HASH_SHA256, r->err);
 	const void *buf;
 	size_t len;
 	la_int64_t off;
 	uint64_t cur = 0;
 	int rc = 0, ar;
 
-	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(c);
-		return dt_err_set(r->err, DT_ELIB, "cannot set up SHA-256 (OpenSSL)");
-	}
+	if (!c)
+		return -DT_ELIB;
 	while ((ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK ||
 	       ar == ARCHIVE_WARN) {
 		while (off >= 0 && cur < (uint64_t)off) {
 			size_t z = (uint64_t)off - cur < sizeof(zeros) ? (size_t)((uint64_t)off - cur)
 								      : sizeof(zeros);
-			EVP_DigestUpdate(c, zeros, z);
+			dt_hash_update(c, zeros, z);
 			cur += z;
 		}
-		EVP_DigestUpdate(c, buf, len);
+		dt_hash_update(c, buf, len);
 		cur += len;
 		if (r->o->data && (rc = r->o->data(r->o->data_ctx, e, buf, len, r->err)) < 0)
 			goto out;
@@ -516,12 +507,12 @@ static int content(struct rd *r, struct archive *a, struct vf_stream_entry *e)
 	}
 	while (cur < e->size) {
 		size_t z = e->size - cur < sizeof(zeros) ? (size_t)(e->size - cur) : sizeof(zeros);
-		EVP_DigestUpdate(c, zeros, z);
+		dt_hash_update(c, zeros, z);
 		cur += z;
 	}
-	EVP_DigestFinal_ex(c, e->sha256, NULL);
+	dt_hash_final(c, e->sha256);
 out:
-	EVP_MD_CTX_free(c);
+	dt_hash_free(c);
 	return rc;
 }
 
@@ -563,7 +554,7 @@ int vf_stream_read(vf_pull_fn pull, void *ctx, const struct vf_stream_opts *o, s
 	r.in = malloc(r.in_cap);
 	r.out = malloc(STREAM_BUF);
 	if (!r.in || !r.out || !(r.hc = dt_hash_new(DT_HASH_SHA256, err)) || !(r.hu = dt_hash_new(DT_HASH_SHA256, err))) {
-		rc = r.in && r.out ? -DT_ELIB : oom(err);
+		rc = r.in && r.out ? -DT_ELIB : dt_oom(err);
 		goto out;
 	}
 	if (start(&r) < 0) {
@@ -587,7 +578,7 @@ int vf_stream_read(vf_pull_fn pull, void *ctx, const struct vf_stream_opts *o, s
 				size_t nc = cap ? cap * 2 : 256;
 				void *v = realloc(s->v, nc * sizeof(*s->v));
 				if (!v) {
-					rc = oom(err);
+					rc = dt_oom(err);
 					goto out;
 				}
 				s->v = v;
@@ -597,7 +588,7 @@ int vf_stream_read(vf_pull_fn pull, void *ctx, const struct vf_stream_opts *o, s
 		}
 		if (record(a, ae, pos, e) < 0) {
 			vf_stream_entry_release(e);
-			rc = oom(err);
+			rc = dt_oom(err);
 			goto out;
 		}
 		if (o->entries)

@@ -297,7 +297,7 @@ struct pk_compressor *pk_compressor_new(enum dt_compression c, int level, pk_emi
 		return NULL;
 	z = calloc(1, sizeof(*z));
 	if (!z) {
-		dt_err_set(err, DT_ENOMEM, "out of memory");
+		dt_oom(err);
 		return NULL;
 	}
 	z->kind = c;

@@ -2,6 +2,8 @@
 /* The tar layer writer (see layer.h): libarchive formats, we hash, compress and write. */
 #include "packer/archive/tar.h"
 
+#include "common/fs.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -27,23 +29,6 @@ struct writer {
 	int blob_is_tar; /* no compression: the blob's hash is the tar's, computed once */
 };
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Compressed bytes: hash, count, write. */
 static int emit_blob(void *ctx, const void *buf, size_t len, struct dt_err *err)
 {
@@ -52,7 +37,7 @@ static int emit_blob(void *ctx, const void *buf, size_t len, struct dt_err *err)
 	if (!w->blob_is_tar)
 		dt_hash_update(w->blob_hash, buf, len);
 	w->blob_size += len;
-	if (write_all(w->fd, buf, len) < 0)
+	if (dt_write_all(w->fd, buf, len) < 0)
 		return dt_err_sys(err, errno, "cannot write '%s'", w->out_name);
 	return 0;
 }
@@ -87,8 +72,7 @@ static int check_sha256(const struct pk_entry *e, struct dt_hash *h, struct dt_e
 	char found[DT_DIGEST_LEN], want[65];
 
 	dt_hash_digest(h, found);
-	for (int i = 0; i < 32; i++)
-		snprintf(want + 2 * i, 3, "%02x", e->sha256[i]);
+	dt_hex(e->sha256, DT_SHA256_LEN, want);
 	if (strcmp(found + 7, want) != 0)
 		return dt_err_set(err, DT_ECHANGED,
 				  "/%s: changed since it was locked: sha256 locked %s, found %s",
@@ -240,7 +224,7 @@ int pk_tar_write(const struct pk_tree *t, int fd, const char *out_name,
 	}
 	if (!(buf = malloc(READ_CHUNK)) || !(a = archive_write_new()) ||
 	    !(ae = archive_entry_new())) {
-		rc = dt_err_set(err, DT_ENOMEM, "out of memory");
+		rc = dt_oom(err);
 		goto out;
 	}
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||

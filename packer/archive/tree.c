@@ -217,7 +217,7 @@ static int not_packed(struct scan *s, const char *kind, const char *rel)
 	int rc = 0;
 
 	if (asprintf(&msg, "%s '%s/%s' is not packed", kind, rootname, rel) < 0)
-		return dt_err_set(s->err, DT_ENOMEM, "out of memory");
+		return dt_oom(s->err);
 	if (s->o->strict)
 		rc = dt_err_set(s->err, DT_EINPUT, "%s (--strict)", msg);
 	else if (s->o->warn)
@@ -281,7 +281,7 @@ static int scan_one(struct scan *s, int *dfd, const struct stat *dst, const char
 	int rc = 0;
 
 	if (pb_push(&s->pb, name, &saved) < 0)
-		return dt_err_set(s->err, DT_ENOMEM, "out of memory");
+		return dt_oom(s->err);
 	rel = s->pb.s + s->rel_off;
 	if (excluded(s, name))
 		goto out;
@@ -300,7 +300,7 @@ static int scan_one(struct scan *s, int *dfd, const struct stat *dst, const char
 		goto out;
 	}
 	if (!(e = tree_push(t))) {
-		rc = dt_err_set(s->err, DT_ENOMEM, "out of memory");
+		rc = dt_oom(s->err);
 		goto out;
 	}
 	e->root = s->root;
@@ -313,7 +313,7 @@ static int scan_one(struct scan *s, int *dfd, const struct stat *dst, const char
 	e->ino = st.st_ino;
 	e->nlink = (uint32_t)st.st_nlink;
 	if (!(e->path = strdup(s->pb.s))) {
-		rc = dt_err_set(s->err, DT_ENOMEM, "out of memory");
+		rc = dt_oom(s->err);
 		goto out;
 	}
 	if (S_ISREG(st.st_mode)) {
@@ -376,13 +376,13 @@ static int scan_dir(struct scan *s, int *dfd, size_t depth)
 		if (n == cap) {
 			char **v = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*v));
 			if (!v) {
-				rc = dt_err_set(s->err, DT_ENOMEM, "out of memory");
+				rc = dt_oom(s->err);
 				break;
 			}
 			names = v;
 		}
 		if (!(names[n] = strdup(de->d_name))) {
-			rc = dt_err_set(s->err, DT_ENOMEM, "out of memory");
+			rc = dt_oom(s->err);
 			break;
 		}
 		n++;
@@ -415,7 +415,7 @@ int pk_tree_add_dir(struct pk_tree *t, const char *dir, const struct pk_scan_opt
 	s.pb.cap = plen + 256;
 	if (!(s.pb.s = malloc(s.pb.cap))) {
 		close(dfd);
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	}
 	memcpy(s.pb.s, prefix, plen + 1);
 	s.pb.len = plen;
@@ -427,7 +427,7 @@ int pk_tree_add_dir(struct pk_tree *t, const char *dir, const struct pk_scan_opt
 		if (!e || !(e->path = strndup(prefix, plen - 1))) {
 			close(dfd);
 			free(s.pb.s);
-			return dt_err_set(err, DT_ENOMEM, "out of memory");
+			return dt_oom(err);
 		}
 		e->type = PK_DIR;
 		e->root = -1;
@@ -447,14 +447,14 @@ static int root_push(struct pk_tree *t, const char *dir, struct dt_err *err)
 	size_t dlen = strlen(dir);
 
 	if (!roots)
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	t->roots = roots;
 	r = &t->roots[t->nroots];
 	while (dlen > 1 && dir[dlen - 1] == '/')
 		dlen--;
 	r->fd = -1;
 	if (!(r->name = strndup(dir, dlen)))
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	t->nroots++;
 	r->fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (r->fd < 0)
@@ -474,7 +474,7 @@ int pk_tree_add(struct pk_tree *t, const struct pk_entry *e, unsigned char *data
 
 	if (!n) {
 		free(data);
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	}
 	*n = *e;
 	n->path = NULL;
@@ -485,7 +485,7 @@ int pk_tree_add(struct pk_tree *t, const struct pk_entry *e, unsigned char *data
 	    (e->src && !(n->src = strdup(e->src)))) {
 		entry_release(n);
 		t->n--;
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	}
 	return 0;
 }
@@ -544,7 +544,7 @@ static int add_parents(struct pk_tree *t, const struct pk_norm *norm, struct dt_
 	for (size_t i = 0; i < sorted; i++) {
 		char *parent = strdup(t->v[i].path), *slash;
 		if (!parent)
-			return dt_err_set(err, DT_ENOMEM, "out of memory");
+			return dt_oom(err);
 		while ((slash = strrchr(parent, '/'))) {
 			const struct pk_entry *p;
 			struct pk_entry *e;
@@ -562,7 +562,7 @@ static int add_parents(struct pk_tree *t, const struct pk_norm *norm, struct dt_
 			/* Not among the sorted entries: add it (duplicates merge later). */
 			if (!(e = tree_push(t)) || !(e->path = strdup(parent))) {
 				free(parent);
-				return dt_err_set(err, DT_ENOMEM, "out of memory");
+				return dt_oom(err);
 			}
 			e->type = PK_DIR;
 			e->root = -1;
@@ -626,7 +626,7 @@ static int link_hardlinks(struct pk_tree *t, struct dt_err *err)
 	if (m < 2)
 		return 0;
 	if (!(v = malloc(m * sizeof(*v))))
-		return dt_err_set(err, DT_ENOMEM, "out of memory");
+		return dt_oom(err);
 	m = 0;
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i].type == PK_REG && t->v[i].nlink > 1 && t->v[i].root >= 0)
@@ -639,7 +639,7 @@ static int link_hardlinks(struct pk_tree *t, struct dt_err *err)
 		}
 		if (!(v[i]->link = strdup(v[first]->path))) {
 			free(v);
-			return dt_err_set(err, DT_ENOMEM, "out of memory");
+			return dt_oom(err);
 		}
 		v[i]->type = PK_HARDLINK;
 		v[i]->size = 0;

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <fnmatch.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +44,6 @@ int pk_image_format_parse(const char *name, enum pk_image_format *out)
 			return 0;
 		}
 	return -1;
-}
-
-static int oom(struct dt_err *err)
-{
-	return dt_err_set(err, DT_ENOMEM, "out of memory");
 }
 
 static void entry_release(struct img_entry *e)
@@ -137,7 +131,7 @@ static int add_dir(struct pk_image *img, const char *path, uint32_t mode, uint32
 	struct img_entry *e = push(img, path, MF_LOCK_DIR, layer, prio, "distill");
 
 	if (!e)
-		return oom(err);
+		return dt_oom(err);
 	e->mode = mode;
 	e->uid = uid;
 	e->gid = gid;
@@ -151,11 +145,11 @@ static int add_text(struct pk_image *img, const char *path, const char *text, si
 	struct img_entry *e = push(img, path, MF_LOCK_REG, layer, PRIO_SKELETON, "distill");
 
 	if (!e || (len && !(e->data = malloc(len))))
-		return oom(err);
+		return dt_oom(err);
 	memcpy(e->data, text, len);
 	e->size = len;
 	e->mode = mode;
-	EVP_Digest(text, len, e->sha256, NULL, EVP_sha256(), NULL);
+	dt_sha256(text, len, e->sha256);
 	return 0;
 }
 
@@ -167,15 +161,13 @@ static int add_text(struct pk_image *img, const char *path, const char *text, si
 static int hash_fd(int fd, const char *name, unsigned char *out, unsigned char *md5,
 		   uint64_t *len, struct dt_err *err)
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new(), *m = EVP_MD_CTX_new();
+	struct dt_hash *c = dt_hash_new(DT_HASH_SHA256, err), *m = c ? dt_hash_new(DT_HASH_MD5, err) : NULL;
 	char buf[1 << 16];
 	int rc = 0;
 
-	if (!c || !m || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestInit_ex(m, EVP_md5(), NULL) != 1) {
-		EVP_MD_CTX_free(c);
-		EVP_MD_CTX_free(m);
-		return dt_err_set(err, DT_ELIB, "cannot start SHA-256 and MD5");
+	if (!c || !m) {
+		dt_hash_free(c);
+		return -DT_ELIB;
 	}
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
@@ -187,16 +179,16 @@ static int hash_fd(int fd, const char *name, unsigned char *out, unsigned char *
 		}
 		if (n == 0)
 			break;
-		EVP_DigestUpdate(c, buf, (size_t)n);
-		EVP_DigestUpdate(m, buf, (size_t)n);
+		dt_hash_update(c, buf, (size_t)n);
+		dt_hash_update(m, buf, (size_t)n);
 		*len += (uint64_t)n;
 	}
 	if (rc == 0) {
-		EVP_DigestFinal_ex(c, out, NULL);
-		EVP_DigestFinal_ex(m, md5, NULL);
+		dt_hash_final(c, out);
+		dt_hash_final(m, md5);
 	}
-	EVP_MD_CTX_free(c);
-	EVP_MD_CTX_free(m);
+	dt_hash_free(c);
+	dt_hash_free(m);
 	return rc;
 }
 
@@ -223,7 +215,7 @@ static int add_host(struct pk_image *img, int root, const char *rel, const char 
 	snprintf(shown, sizeof(shown), "%s%s%s", img->roots[root],
 		 strcmp(img->roots[root], "/") ? "/" : "", rel);
 	if (!parent)
-		return oom(err);
+		return dt_oom(err);
 	dfd = open(img->roots[root], O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0 && (slash = strrchr(parent, '/'))) {
 		int sub;
@@ -294,7 +286,7 @@ static int add_host(struct pk_image *img, int root, const char *rel, const char 
 	e->mode = host_mode(&st);
 	goto out;
 nomem:
-	rc = oom(err);
+	rc = dt_oom(err);
 out:
 	close(dfd);
 	return rc;
@@ -345,7 +337,7 @@ static int os_release(struct pk_image *img, const struct deps_root *root, char *
 	*out = NULL;
 	*len = 0;
 	if (str_append(out, len, "PRETTY_NAME=\"Distroless\"\n") < 0)
-		return oom(err);
+		return dt_oom(err);
 	rc = deps_root_resolve(root, "/etc/os-release", NULL, &real, err);
 	if (rc < 0)
 		return rc;
@@ -364,7 +356,7 @@ static int os_release(struct pk_image *img, const struct deps_root *root, char *
 		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 			if (strncmp(l, keep[i], strlen(keep[i])) == 0 &&
 			    str_append(out, len, "%s\n", l) < 0)
-				return oom(err);
+				return dt_oom(err);
 	return 0;
 }
 
@@ -474,7 +466,7 @@ static int set_platform(struct pk_image *img, const struct deps_elf *elf, const 
 	}
 	if (!(img->os = strdup("linux")) || !(img->arch = strdup(m->oci_arch)) ||
 	    (m->oci_variant && !(img->variant = strdup(m->oci_variant))))
-		return oom(err);
+		return dt_oom(err);
 	return 0;
 }
 
@@ -539,7 +531,7 @@ static int closure(struct pk_image *img, const struct pk_plan_opts *po, struct d
 	o.runtime = s->runtime == MF_RUNTIME_AUTO ? DEPS_RUNTIME_AUTO : DEPS_RUNTIME_OFF;
 	o.nsswitch = s->base == MF_BASE_DISTROLESS ? NSSWITCH_CONF : "";
 	if (!(inputs = calloc(s->nbinaries, sizeof(*inputs))))
-		return oom(err);
+		return dt_oom(err);
 	for (size_t i = 0; i < s->nbinaries; i++)
 		inputs[i] = s->binaries[i].path;
 	rc = deps_resolve(&o, inputs, s->nbinaries, &r, err);
@@ -586,7 +578,7 @@ static int closure(struct pk_image *img, const struct pk_plan_opts *po, struct d
 				char *rel = relative_to(real, path), *np;
 				if (!rel || !(np = join_link(bdst, rel, ""))) {
 					free(rel);
-					rc = oom(err);
+					rc = dt_oom(err);
 					goto out;
 				}
 				snprintf(mapped, sizeof(mapped), "%s", np);
@@ -663,7 +655,7 @@ static int add_file_tree(struct pk_image *img, const struct mf_file *f, const ch
 	int rc, root = -1, fd = -1, dir = -1;
 
 	if (!source)
-		return oom(err);
+		return dt_oom(err);
 	host_source(img, real, source, PATH_MAX + 16);
 	rc = add_host(img, img->nroots - 1, real + 1, dst, MF_LAYER_APP, PRIO_FILES, source, err);
 	free(source);
@@ -709,7 +701,7 @@ static int add_file_tree(struct pk_image *img, const struct mf_file *f, const ch
 		if (asprintf(&sub, "%s/%s", real, names[i]) < 0 ||
 		    asprintf(&subdst, "%s/%s", dst, names[i]) < 0) {
 			free(sub);
-			rc = oom(err);
+			rc = dt_oom(err);
 			break;
 		}
 		rc = add_file_tree(img, f, sub, subdst, err);
@@ -732,7 +724,7 @@ nomem:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	return oom(err);
+	return dt_oom(err);
 }
 
 /* ---- packages ---- */
@@ -770,12 +762,6 @@ static int deb_keep(void *ctx, const char *path)
 	return keep;
 }
 
-static void hex(const unsigned char *b, char *out)
-{
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 /* The .deb of @p in @dir: "<name>_*.deb" files whose control names the package. */
 static int find_deb(const char *dir, const struct mf_spec *s, const struct mf_package *p,
 		    char **out, struct dt_err *err)
@@ -801,7 +787,7 @@ static int find_deb(const char *dir, const struct mf_spec *s, const struct mf_pa
 			if (v)
 				names = v;
 			closedir(d);
-			rc = oom(err);
+			rc = dt_oom(err);
 			goto out;
 		}
 		names = v;
@@ -814,7 +800,7 @@ static int find_deb(const char *dir, const struct mf_spec *s, const struct mf_pa
 		struct deb_package *deb = NULL;
 		char *path = NULL;
 		if (asprintf(&path, "%s/%s", dir, names[i]) < 0) {
-			rc = oom(err);
+			rc = dt_oom(err);
 			goto out;
 		}
 		if ((rc = deb_package_read_control(path, &deb, err)) < 0) {
@@ -859,14 +845,14 @@ static int add_deb(struct pk_image *img, struct deb_package *deb, const char *fi
 	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 
 	if (!(ld = realloc(img->debs, (img->ndebs + 1) * sizeof(*ld))))
-		return oom(err);
+		return dt_oom(err);
 	img->debs = ld;
 	ld = &img->debs[img->ndebs++];
 	memset(ld, 0, sizeof(*ld));
 	if (!(ld->name = strdup(deb->package)) || !(ld->version = strdup(deb->version)) ||
 	    !(ld->architecture = strdup(deb->architecture)) || !(ld->file = strdup(base)))
-		return oom(err);
-	hex(deb->sha256, ld->sha256);
+		return dt_oom(err);
+	dt_hex(deb->sha256, DT_SHA256_LEN, ld->sha256);
 	ld->size = deb->file_size;
 	for (size_t i = 0; i < deb->nentries; i++) {
 		struct deb_member *de = &deb->entries[i];
@@ -881,14 +867,14 @@ static int add_deb(struct pk_image *img, struct deb_package *deb, const char *fi
 		snprintf(source, sizeof(source), "deb:%s@%s:%s", deb->package, deb->version,
 			 de->path);
 		if (!(e = push(img, de->path, types[de->type], MF_LAYER_BASE, PRIO_PACKAGE, source)))
-			return oom(err);
+			return dt_oom(err);
 		e->mode = de->mode & 0777; /* setuid, setgid and sticky bits are dropped */
 		e->uid = de->uid;
 		e->gid = de->gid;
 		if (de->link && !(e->link = strdup(de->link)))
-			return oom(err);
+			return dt_oom(err);
 		if (!(e->pkg = strdup(deb->package)) || !(e->pkg_version = strdup(deb->version)))
-			return oom(err);
+			return dt_oom(err);
 		if (de->type == DEB_REG) {
 			e->size = de->size;
 			e->data = de->data;
@@ -928,16 +914,16 @@ static int packages(struct pk_image *img, const struct pk_plan_opts *o, struct s
 			rc = add_deb(img, deb, file, p, err);
 		if (rc == 0) {
 			if (!(nv = realloc(st->name, (st->n + 1) * sizeof(*nv))))
-				rc = oom(err);
+				rc = dt_oom(err);
 			else if (st->name = nv, !(tv = realloc(st->text, (st->n + 1) * sizeof(*tv))))
-				rc = oom(err);
+				rc = dt_oom(err);
 			else {
 				st->text = tv;
 				st->name[st->n] = strdup(deb->package);
 				st->text[st->n] = strdup(deb->control);
 				st->n++;
 				if (!st->name[st->n - 1] || !st->text[st->n - 1])
-					rc = oom(err);
+					rc = dt_oom(err);
 			}
 		}
 		free(file);
@@ -1041,7 +1027,7 @@ static int through_symlinks(struct pk_image *img, int *moved, struct dt_err *err
 	if (nl == 0)
 		return 0;
 	if (!(links = calloc(nl, sizeof(*links))))
-		return oom(err);
+		return dt_oom(err);
 	nl = 0;
 	for (size_t i = 0; i < img->n; i++)
 		if (img->v[i].type == MF_LOCK_SYMLINK) {
@@ -1059,7 +1045,7 @@ static int through_symlinks(struct pk_image *img, int *moved, struct dt_err *err
 			char *p = strdup(e->path), *slash, *np;
 			struct link_ref key, *l = NULL;
 			if (!p) {
-				rc = oom(err);
+				rc = dt_oom(err);
 				break;
 			}
 			for (slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
@@ -1084,7 +1070,7 @@ static int through_symlinks(struct pk_image *img, int *moved, struct dt_err *err
 			np = join_link(p, l->link, slash + 1);
 			free(p);
 			if (!np) {
-				rc = oom(err);
+				rc = dt_oom(err);
 				break;
 			}
 			free(e->path);
@@ -1157,7 +1143,7 @@ static int parents(struct pk_image *img, struct dt_err *err)
 		char *p = strdup(img->v[i].path), *slash;
 		enum mf_lock_layer layer = img->v[i].layer;
 		if (!p)
-			return oom(err);
+			return dt_oom(err);
 		while ((slash = strrchr(p, '/')) && slash != p) {
 			struct img_entry *x;
 			*slash = '\0';
@@ -1201,15 +1187,14 @@ static int md5sums(struct pk_image *img, size_t n, const char *pkg, enum mf_lock
 		if (e->type != MF_LOCK_REG || !e->pkg || strcmp(e->pkg, pkg) != 0)
 			continue;
 		if (!e->has_md5 && e->data) {
-			EVP_Digest(e->data, e->size, e->md5, NULL, EVP_md5(), NULL);
+			dt_md5(e->data, e->size, e->md5);
 			e->has_md5 = 1;
 		}
 		if (!e->has_md5)
 			continue;
-		for (int k = 0; k < 16; k++)
-			snprintf(hex + 2 * k, 3, "%02x", e->md5[k]);
+		dt_hex(e->md5, DT_MD5_LEN, hex);
 		if (str_append(&text, &len, "%s  %s\n", hex, e->path + 1) < 0)
-			rc = oom(err);
+			rc = dt_oom(err);
 	}
 	if (rc == 0 && len) {
 		snprintf(path, sizeof(path), "/var/lib/dpkg/status.d/%s.md5sums", pkg);
@@ -1275,7 +1260,7 @@ static int owners(struct pk_image *img, const struct deb_dpkg *db, const struct 
 	return rc;
 nomem:
 	free(pk);
-	return oom(err);
+	return dt_oom(err);
 }
 
 /* ---- config ---- */
@@ -1327,26 +1312,26 @@ static int config(struct pk_image *img, struct dt_err *err)
 					  "the image", s->file, c->user);
 		if ((colon ? asprintf(&img->user, "%u:%u", uid, gid)
 			   : asprintf(&img->user, "%u", uid)) < 0)
-			return oom(err);
+			return dt_oom(err);
 	}
 	if (!(img->env = calloc(c->nenv + 2, sizeof(*img->env))))
-		return oom(err);
+		return dt_oom(err);
 	for (size_t i = 0; i < c->nenv; i++) {
 		has_path |= strncmp(c->env[i], "PATH=", 5) == 0;
 		has_ssl |= strncmp(c->env[i], "SSL_CERT_FILE=", 14) == 0;
 	}
 	if (!has_path && !(img->env[img->nenv++] = strdup(DEFAULT_PATH)))
-		return oom(err);
+		return dt_oom(err);
 	if (s->certificates && !has_ssl &&
 	    !(img->env[img->nenv++] = strdup("SSL_CERT_FILE=" CA_BUNDLE)))
-		return oom(err);
+		return dt_oom(err);
 	for (size_t i = 0; i < c->nenv; i++) {
 		char **v = realloc(img->env, (img->nenv + 1) * sizeof(*v));
 		if (!v)
-			return oom(err);
+			return dt_oom(err);
 		img->env = v;
 		if (!(img->env[img->nenv++] = strdup(c->env[i])))
-			return oom(err);
+			return dt_oom(err);
 	}
 	return 0;
 }
@@ -1378,7 +1363,7 @@ static int platform(struct pk_image *img, struct dt_err *err)
 	img->variant = NULL;
 	if (!(img->os = strdup(buf)) || !(img->arch = strdup(arch)) ||
 	    (variant && !(img->variant = strdup(variant))))
-		return oom(err);
+		return dt_oom(err);
 	return 0;
 }
 
@@ -1393,7 +1378,7 @@ int pk_image_plan(const struct mf_spec *spec, const struct pk_plan_opts *o,
 
 	*out = NULL;
 	if (!img)
-		return oom(err);
+		return dt_oom(err);
 	img->spec = spec;
 	img->epoch = o->epoch;
 	if (!(img->roots[img->nroots++] = strdup(spec->root)))
@@ -1426,7 +1411,7 @@ int pk_image_plan(const struct mf_spec *spec, const struct pk_plan_opts *o,
 	img = NULL;
 	goto out;
 nomem:
-	rc = oom(err);
+	rc = dt_oom(err);
 out:
 	for (size_t i = 0; i < st.n; i++) {
 		free(st.name[i]);
@@ -1449,15 +1434,15 @@ int pk_image_lock(const struct pk_image *img, struct mf_lock **out, struct dt_er
 
 	*out = NULL;
 	if (!l)
-		return oom(err);
+		return dt_oom(err);
 	snprintf(platform, sizeof(platform), "%s/%s%s%s", img->os, img->arch,
 		 img->variant ? "/" : "", img->variant ? img->variant : "");
 	if (!(l->spec_file = strdup(base ? base + 1 : img->spec->file)) ||
 	    !(l->platform = strdup(platform))) {
 		mf_lock_free(l);
-		return oom(err);
+		return dt_oom(err);
 	}
-	hex(img->spec->sha256, l->spec_sha256);
+	dt_hex(img->spec->sha256, DT_SHA256_LEN, l->spec_sha256);
 	for (size_t i = 0; i < img->n && rc == 0; i++) {
 		const struct img_entry *e = &img->v[i];
 		struct mf_lock_file f = {
@@ -1466,7 +1451,7 @@ int pk_image_lock(const struct pk_image *img, struct mf_lock **out, struct dt_er
 			.package = e->pkg, .package_version = e->pkg_version, .layer = e->layer,
 		};
 		if (e->type == MF_LOCK_REG)
-			hex(e->sha256, f.sha256);
+			dt_hex(e->sha256, DT_SHA256_LEN, f.sha256);
 		rc = mf_lock_add_file(l, &f, err);
 	}
 	for (size_t i = 0; i < img->ndebs && rc == 0; i++)

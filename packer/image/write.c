@@ -14,16 +14,12 @@
 #include <unistd.h>
 
 #include "common/epoch.h"
+#include "common/fs.h"
 #include "common/tempfile.h"
 #include "manifest/oci.h"
 #include "packer/image/plan.h"
 #include "common/outfile.h"
 #include "packer/archive/tree.h"
-
-static int oom(struct dt_err *err)
-{
-	return dt_err_set(err, DT_ENOMEM, "out of memory");
-}
 
 /* ---- layer trees ---- */
 
@@ -68,7 +64,7 @@ static int layer_tree(struct pk_image *img, int layer, struct pk_tree **out,
 
 	*out = NULL;
 	if (!t || !added) {
-		rc = oom(err);
+		rc = dt_oom(err);
 		goto out;
 	}
 	for (int i = 0; i < img->nroots; i++)
@@ -87,7 +83,7 @@ static int layer_tree(struct pk_image *img, int layer, struct pk_tree **out,
 		if (layer < 0)
 			continue;
 		if (!(p = strdup(e->path))) {
-			rc = oom(err);
+			rc = dt_oom(err);
 			goto out;
 		}
 		while ((slash = strrchr(p, '/')) && slash != p) {
@@ -186,41 +182,12 @@ static int blob_commit(struct blobdir *b, int fd, const char *tmp, const char *d
 		if (!v || !(v[b->ncreated] = strdup(hex))) {
 			if (v)
 				b->created = v;
-			return oom(err);
+			return dt_oom(err);
 		}
 		b->created = v;
 		b->ncreated++;
 	}
 	return 0;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static void sha256_hex(const void *buf, size_t len, char *out)
-{
-	struct dt_hash *h = dt_hash_new(DT_HASH_SHA256, NULL);
-
-	if (!h) {
-		snprintf(out, DT_DIGEST_LEN, "sha256:");
-		return;
-	}
-	dt_hash_update(h, buf, len);
-	dt_hash_digest(h, out);
-	dt_hash_free(h);
 }
 
 static int blob_text(struct blobdir *b, const char *text, char *digest, struct dt_err *err)
@@ -230,11 +197,12 @@ static int blob_text(struct blobdir *b, const char *text, char *digest, struct d
 
 	if (fd < 0)
 		return fd;
-	sha256_hex(text, strlen(text), digest);
-	if ((rc = write_all(fd, text, strlen(text))) < 0) {
+	dt_sha256_digest(text, strlen(text), digest);
+	if (dt_write_all(fd, text, strlen(text)) < 0) {
+		rc = dt_err_sys(err, errno, "cannot write '%s/%s'", b->name, digest + 7);
 		close(fd);
 		blob_tmp_remove(b, tmp);
-		return dt_err_sys(err, -rc, "cannot write '%s/%s'", b->name, digest + 7);
+		return rc;
 	}
 	return blob_commit(b, fd, tmp, digest, err);
 }
@@ -346,11 +314,11 @@ static int make_docs(const struct pk_image *img, const struct pk_build_opts *o,
 		if ((rc = mf_oci_config_json(&oc, &d->config, err)) < 0)
 			return rc;
 	}
-	sha256_hex(d->config, strlen(d->config), d->config_digest);
+	dt_sha256_digest(d->config, strlen(d->config), d->config_digest);
 	cfg = (struct mf_oci_desc){ MF_OCI_CONFIG_TYPE, d->config_digest, strlen(d->config) };
 	/* The spec's annotations, then distill's (which win). */
 	if (!(ann = calloc(img->spec->nannotations + 3, sizeof(*ann))))
-		return oom(err);
+		return dt_oom(err);
 	for (size_t i = 0; i < img->spec->nannotations; i++) {
 		const char *k = img->spec->annotations[i].key;
 		if (strcmp(k, MF_OCI_CREATED) && strcmp(k, MF_OCI_REF_NAME) &&
@@ -379,7 +347,7 @@ static char *temp_dir_beside(const char *out, int *temp, struct dt_err *err)
 
 	if (asprintf(&t, "%.*s.%s.distill-XXXXXX", slash ? (int)(slash - out + 1) : 0, out,
 		     slash ? slash + 1 : out) < 0) {
-		oom(err);
+		dt_oom(err);
 		return NULL;
 	}
 	if (!dt_temp_mkdtemp(t, temp)) {
@@ -402,8 +370,10 @@ static int write_file_at(int dfd, const char *dirname, const char *name, const c
 	if (fd < 0)
 		return dt_err_sys(err, errno, "cannot create '%s/%s'", dirname, name);
 	fchmod(fd, 0644);
-	if ((rc = write_all(fd, text, strlen(text))) < 0 || fsync(fd) < 0)
-		rc = dt_err_sys(err, rc < 0 ? -rc : errno, "cannot write '%s/%s'", dirname, name);
+	if (dt_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0)
+		rc = dt_err_sys(err, errno, "cannot write '%s/%s'", dirname, name);
+	else
+		rc = 0;
 	close(fd);
 	if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0)
 		rc = dt_err_sys(err, errno, "cannot rename into '%s/%s'", dirname, name);
@@ -413,26 +383,14 @@ static int write_file_at(int dfd, const char *dirname, const char *name, const c
 	return rc;
 }
 
-static char *slurp_at(int dfd, const char *name, size_t max)
+/* index.json of the layout @dfd, or NULL. */
+static char *read_index(int dfd)
 {
-	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
-	char *buf;
-	ssize_t n;
+	struct dt_err ignored;
+	char *buf = NULL;
+	size_t len;
 
-	if (fd < 0)
-		return NULL;
-	if (!(buf = malloc(max + 1))) {
-		close(fd);
-		return NULL;
-	}
-	n = read(fd, buf, max);
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
+	return dt_read_file(dfd, "index.json", 64u << 20, &buf, &len, &ignored) < 0 ? NULL : buf;
 }
 
 /* ---- the writers ---- */
@@ -536,7 +494,7 @@ static int adopt(const char *tmpdir, const char *out, const char *ref,
 		}
 	}
 	fsync(to);
-	if (!(old = slurp_at(ofd, "index.json", 64u << 20))) {
+	if (!(old = read_index(ofd))) {
 		rc = dt_err_set(err, DT_EINPUT, "'%s' has no readable index.json", out);
 		goto out;
 	}
@@ -604,7 +562,7 @@ static int write_oci(struct pk_image *img, const char *out, const struct pk_buil
 	if ((rc = write_layout(img, dfd, dir, o, res, &b, &d, err)) < 0)
 		goto out;
 	index_entry_for(img, res, &d, &ie);
-	if (existing && (old = slurp_at(dfd, "index.json", 64u << 20)))
+	if (existing && (old = read_index(dfd)))
 		rc = mf_oci_index_merge(out, old, res->name, &ie, &index, err);
 	else
 		rc = mf_oci_index_json(&ie, 1, &index, err);
@@ -656,7 +614,7 @@ static int pack_dir(const char *dir, const char *out, int64_t epoch, char *diges
 	int rc;
 
 	if (!t)
-		return oom(err);
+		return dt_oom(err);
 	if ((rc = pk_tree_add_dir(t, dir, &so, err)) < 0 ||
 	    (rc = pk_tree_normalize(t, &norm, err)) < 0 ||
 	    (rc = dt_outfile_open(&of, out, err)) < 0)
