@@ -73,7 +73,8 @@ struct cli_progress {
 	struct timespec start, last;
 };
 void cli_progress_init(struct cli_progress *p, const char *label, int quiet);
-void cli_progress_update(struct cli_progress *p, uint64_t done, uint64_t total);
+/* A dt_progress_fn on a struct cli_progress (@label, when not NULL, replaces its label). */
+void cli_progress_cb(void *ctx, const char *label, uint64_t done, uint64_t total);
 void cli_progress_end(struct cli_progress *p);
 
 #endif

@@ -140,11 +140,6 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 	return 0;
 }
 
-static void progress_cb(void *ctx, uint64_t done, uint64_t total)
-{
-	cli_progress_update(ctx, done, total);
-}
-
 static int print_result(const struct build_args *a, const struct pk_build_result *r)
 {
 	if (a->json) {
@@ -246,7 +241,7 @@ int cmd_build(int argc, char **argv)
 	}
 	a.o.tag = a.tag;
 	cli_progress_init(&prog, "build", a.quiet || a.json);
-	a.o.progress = progress_cb;
+	a.o.progress = cli_progress_cb;
 	a.o.progress_ctx = &prog;
 	rc = pk_image_write(img, a.out, &a.o, &res, &err);
 	cli_progress_end(&prog);

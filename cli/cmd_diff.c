@@ -134,13 +134,6 @@ json_t *cli_diff_json(const struct vf_diff *d, unsigned ignore)
 	return doc;
 }
 
-static void progress_cb(void *ctx, const char *label, uint64_t done, uint64_t total)
-{
-	struct cli_progress *p = ctx;
-	p->label = label;
-	cli_progress_update(p, done, total);
-}
-
 int cmd_diff(int argc, char **argv)
 {
 	const char *ref_a = NULL, *ref_b = NULL;
@@ -174,7 +167,7 @@ int cmd_diff(int argc, char **argv)
 	o.ref_a = ref_a;
 	o.ref_b = ref_b;
 	cli_progress_init(&prog, "reading", quiet || json);
-	o.progress = progress_cb;
+	o.progress = cli_progress_cb;
 	o.progress_ctx = &prog;
 	if (vf_diff_run(argv[optind], argv[optind + 1], &o, &d, &err) < 0) {
 		cli_progress_end(&prog);

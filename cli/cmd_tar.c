@@ -226,11 +226,6 @@ static void warn_cb(void *ctx, const char *msg)
 	cli_warn("%s", msg);
 }
 
-static void progress_cb(void *ctx, uint64_t done, uint64_t total)
-{
-	cli_progress_update(ctx, done, total);
-}
-
 static int print_summary(const struct tar_args *a, const struct pk_tar_result *r)
 {
 	FILE *f = strcmp(a->out, "-") == 0 ? stderr : stdout;
@@ -349,7 +344,7 @@ int cmd_tar(int argc, char **argv)
 	{
 		struct pk_tar_opts lo = {
 			.compression = a.comp, .level = a.level,
-			.progress = progress_cb, .progress_ctx = &prog,
+			.progress = cli_progress_cb, .progress_ctx = &prog,
 		};
 		rc = pk_tar_write(tree, of.fd, a.out, &lo, &res, &err);
 	}

@@ -18,13 +18,16 @@ void cli_progress_init(struct cli_progress *p, const char *label, int quiet)
 	p->last = p->start;
 }
 
-void cli_progress_update(struct cli_progress *p, uint64_t done, uint64_t total)
+void cli_progress_cb(void *ctx, const char *label, uint64_t done, uint64_t total)
 {
+	struct cli_progress *p = ctx;
 	struct timespec now;
 	char bar[31];
 	double frac, secs;
 	int fill;
 
+	if (label)
+		p->label = label;
 	if (!p->enabled)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);

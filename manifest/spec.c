@@ -975,12 +975,17 @@ void mf_spec_free(struct mf_spec *s)
 	free(s);
 }
 
+const struct mf_builtin_user mf_distroless_users[MF_DISTROLESS_NUSERS] = {
+	{ "root", 0, "/root" },
+	{ "nobody", 65534, "/nonexistent" },
+	{ "nonroot", 65532, "/home/nonroot" },
+};
+
 /* Checks that need the whole document, and defaults. */
 static int finish(struct p *p, const yaml_node_t *rootn)
 {
 	struct mf_spec *s = p->s;
-	static const struct { const char *name; uint32_t id; } builtin[] = {
-		{ "root", 0 }, { "nobody", 65534 }, { "nonroot", 65532 } };
+	const struct mf_builtin_user *builtin = mf_distroless_users, *def = MF_DISTROLESS_DEFAULT;
 
 	snprintf(p->key, sizeof(p->key), "name");
 	if (!s->name)
@@ -996,7 +1001,7 @@ static int finish(struct p *p, const yaml_node_t *rootn)
 	}
 	if (s->base == MF_BASE_DISTROLESS) {
 		for (size_t i = 0; i < s->nusers; i++)
-			for (size_t j = 0; j < 3; j++)
+			for (size_t j = 0; j < MF_DISTROLESS_NUSERS; j++)
 				if (strcmp(s->users[i].name, builtin[j].name) == 0 ||
 				    s->users[i].uid == builtin[j].id)
 					return dt_err_set(p->err, DT_EINPUT, "%s:%d: users[%zu]: "
@@ -1004,17 +1009,17 @@ static int finish(struct p *p, const yaml_node_t *rootn)
 							  s->file, s->users[i].line, i,
 							  builtin[j].name, builtin[j].id);
 		for (size_t i = 0; i < s->ngroups; i++)
-			for (size_t j = 0; j < 3; j++)
+			for (size_t j = 0; j < MF_DISTROLESS_NUSERS; j++)
 				if (strcmp(s->groups[i].name, builtin[j].name) == 0 ||
 				    s->groups[i].gid == builtin[j].id)
 					return dt_err_set(p->err, DT_EINPUT, "%s:%d: groups[%zu]: "
 							  "clashes with the distroless group '%s' (%u)",
 							  s->file, s->groups[i].line, i,
 							  builtin[j].name, builtin[j].id);
-		if (!s->config.user && !(s->config.user = strdup("nonroot")))
+		if (!s->config.user && !(s->config.user = strdup(def->name)))
 			return dt_oom(p->err);
-		if (!s->config.workdir && strcmp(s->config.user, "nonroot") == 0 &&
-		    !(s->config.workdir = strdup("/home/nonroot")))
+		if (!s->config.workdir && strcmp(s->config.user, def->name) == 0 &&
+		    !(s->config.workdir = strdup(def->home)))
 			return dt_oom(p->err);
 	}
 	return 0;

@@ -56,6 +56,19 @@ struct mf_package {
 	int line;
 };
 
+/* The users of the distroless base, each with a group of the same name and id, in the order
+ * /etc/passwd and /etc/group list them; the last one (nonroot) is the default config.user.
+ * The one table of them: the spec checks clashes with it, the skeleton writes it, the
+ * config resolves names by it. */
+struct mf_builtin_user {
+	const char *name;
+	uint32_t id;      /* uid and gid */
+	const char *home;
+};
+#define MF_DISTROLESS_NUSERS 3
+extern const struct mf_builtin_user mf_distroless_users[MF_DISTROLESS_NUSERS];
+#define MF_DISTROLESS_DEFAULT (&mf_distroless_users[MF_DISTROLESS_NUSERS - 1])
+
 struct mf_user {
 	char *name;
 	uint32_t uid, gid;

@@ -552,9 +552,12 @@ static int compare_compression(struct run *r, const char *subj, const struct vf_
 	return rc;
 }
 
-static void scan_progress(void *ctx, uint64_t done)
+static void scan_progress(void *ctx, const char *label, uint64_t done, uint64_t total)
 {
 	struct run *r = ctx;
+
+	(void)label;
+	(void)total;
 	if (r->o->progress)
 		r->o->progress(r->o->progress_ctx, r->section, done, r->total);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "common/report.h"
 #include "verify/source.h"
 
 /* Classes of differences that --ignore can hide. */
@@ -40,9 +41,9 @@ struct vf_diff_opts {
 	const char *ref_a, *ref_b;   /* --ref: which image of an index (NULL: the only one) */
 	unsigned ignore;             /* vf_diff_class mask */
 	int skip_index;              /* compare from the manifest down (rebuilds) */
-	/* called now and then with a short label, the stored bytes of a layer read so far and
+	/* called now and then with the layer's label, the stored bytes of it read so far and
 	 * its size (0 when unknown); may be NULL */
-	void (*progress)(void *ctx, const char *label, uint64_t done, uint64_t total);
+	dt_progress_fn progress;
 	void *progress_ctx;
 };
 

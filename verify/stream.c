@@ -79,7 +79,7 @@ static int fill(struct rd *r)
 	dt_hash_update(r->hc, r->in, (size_t)n);
 	r->s->size += (uint64_t)n;
 	if (r->o->progress && r->s->size >= r->next_progress) {
-		r->o->progress(r->o->progress_ctx, r->s->size);
+		r->o->progress(r->o->progress_ctx, NULL, r->s->size, 0);
 		r->next_progress = r->s->size + (8u << 20);
 	}
 	return 0;
@@ -623,7 +623,7 @@ int vf_stream_read(vf_pull_fn pull, void *ctx, const struct vf_stream_opts *o, s
 	dt_hash_digest(r.hc, s->digest);
 	dt_hash_digest(r.hu, s->diff_id);
 	if (o->progress)
-		o->progress(o->progress_ctx, s->size);
+		o->progress(o->progress_ctx, NULL, s->size, 0);
 out:
 	if (a)
 		archive_read_free(a);

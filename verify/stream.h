@@ -12,6 +12,7 @@
 
 #include "common/compression.h"
 #include "common/err.h"
+#include "common/report.h"
 #include "common/digest.h"
 
 /* Pulls the next bytes of the stored stream into @buf (up to @cap).
@@ -77,8 +78,9 @@ struct vf_stream_opts {
 	int entries;             /* keep entry records (else only digests and headers) */
 	vf_stream_data_fn data;    /* optional */
 	void *data_ctx;
-	/* called now and then with the stored bytes read so far; may be NULL */
-	void (*progress)(void *ctx, uint64_t done);
+	/* called now and then with the stored bytes read so far (label NULL, total 0); may be
+	 * NULL */
+	dt_progress_fn progress;
 	void *progress_ctx;
 };
 

@@ -103,7 +103,7 @@ static int copy_data(const struct pk_entry *e, struct writer *w, struct archive 
 		off += want;
 		*done += want;
 		if (o->progress)
-			o->progress(o->progress_ctx, *done, total);
+			o->progress(o->progress_ctx, NULL, *done, total);
 	}
 	return 0;
 }
@@ -150,7 +150,7 @@ static int copy_content(const struct pk_tree *t, const struct pk_entry *e, struc
 		left -= (uint64_t)n;
 		*done += (uint64_t)n;
 		if (o->progress)
-			o->progress(o->progress_ctx, *done, total);
+			o->progress(o->progress_ctx, NULL, *done, total);
 	}
 	{
 		ssize_t n = read(fd, buf, 1);

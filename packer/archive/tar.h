@@ -8,17 +8,15 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/report.h"
 #include "packer/archive/compress.h"
 #include "common/digest.h"
 #include "packer/archive/tree.h"
 
-/* Called as content is read: bytes of file content done so far, and the total. */
-typedef void (*pk_progress_fn)(void *ctx, uint64_t done, uint64_t total);
-
 struct pk_tar_opts {
 	enum dt_compression compression;
 	int level;
-	pk_progress_fn progress; /* may be NULL */
+	dt_progress_fn progress; /* bytes of file content written, of the total; may be NULL */
 	void *progress_ctx;
 };
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/report.h"
 
 enum pk_type {
 	PK_DIR,
@@ -40,7 +41,6 @@ struct pk_entry {
 };
 
 /* How a directory is read into the tree. */
-typedef void (*pk_warn_fn)(void *ctx, const char *msg);
 struct pk_scan_opts {
 	const char *prefix;              /* "" or "dir/sub/" put before every path */
 	const char *const *excludes;     /* fnmatch globs: with a "/" against the relative
@@ -48,7 +48,7 @@ struct pk_scan_opts {
 					  * directory drops its whole subtree */
 	size_t nexcludes;
 	int strict;                      /* sockets, fifos, devices: error, not warning */
-	pk_warn_fn warn;                 /* receives warnings (skipped entries); may be NULL */
+	dt_warn_fn warn;                 /* receives warnings (skipped entries); may be NULL */
 	void *warn_ctx;
 };
 

@@ -28,7 +28,7 @@ int pk_image_format_parse(const char *name, enum pk_image_format *out);
 struct pk_plan_opts {
 	const char *debs;         /* directory of .deb files instead of the spec's, or NULL */
 	int64_t epoch;            /* SOURCE_DATE_EPOCH: every mtime, `created` */
-	pk_warn_fn warn;          /* run-time loads not added, ...; may be NULL */
+	dt_warn_fn warn;          /* run-time loads not added, ...; may be NULL */
 	void *warn_ctx;
 };
 
@@ -55,7 +55,7 @@ struct pk_build_opts {
 	int level;
 	const char *tag;          /* replaces the spec name's tag, or NULL */
 	const char *lock_digest;  /* "sha256:..." of the lockfile, for the annotation; or NULL */
-	pk_progress_fn progress;  /* may be NULL */
+	dt_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
 };
 

@@ -367,11 +367,11 @@ static int skeleton(struct pk_image *img, const struct deps_root *root, struct d
 	size_t pwl = 0, grl = 0, osl = 0;
 	int rc = -DT_ENOMEM;
 
-	if (s->base == MF_BASE_DISTROLESS) {
-		if (str_append(&pw, &pwl, "root:x:0:0:root:/root:/sbin/nologin\n"
-			       "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
-			       "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n") < 0 ||
-		    str_append(&gr, &grl, "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n") < 0)
+	for (size_t i = 0; s->base == MF_BASE_DISTROLESS && i < MF_DISTROLESS_NUSERS; i++) {
+		const struct mf_builtin_user *u = &mf_distroless_users[i];
+		if (str_append(&pw, &pwl, "%s:x:%u:%u:%s:%s:/sbin/nologin\n", u->name, u->id,
+			       u->id, u->name, u->home) < 0 ||
+		    str_append(&gr, &grl, "%s:x:%u:\n", u->name, u->id) < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < s->nusers; i++) {
@@ -410,8 +410,8 @@ static int skeleton(struct pk_image *img, const struct deps_root *root, struct d
 		    (rc = add_text(img, "/etc/os-release", osr, osl, 0644, MF_LAYER_BASE, err)) < 0 ||
 		    (rc = add_dir(img, "/tmp", 01777, 0, 0, MF_LAYER_BASE, PRIO_SKELETON, err)) < 0 ||
 		    (rc = add_dir(img, "/root", 0700, 0, 0, MF_LAYER_BASE, PRIO_SKELETON, err)) < 0 ||
-		    (rc = add_dir(img, "/home/nonroot", 0700, 65532, 65532, MF_LAYER_BASE,
-				  PRIO_SKELETON, err)) < 0)
+		    (rc = add_dir(img, MF_DISTROLESS_DEFAULT->home, 0700, MF_DISTROLESS_DEFAULT->id,
+				  MF_DISTROLESS_DEFAULT->id, MF_LAYER_BASE, PRIO_SKELETON, err)) < 0)
 			goto out;
 	}
 	if (s->certificates) {
@@ -1267,8 +1267,6 @@ nomem:
 
 static int lookup_id(const struct mf_spec *s, const char *name, int group, uint32_t *id)
 {
-	static const struct { const char *name; uint32_t id; } builtin[] = {
-		{ "root", 0 }, { "nobody", 65534 }, { "nonroot", 65532 } };
 	char *end;
 	unsigned long v = strtoul(name, &end, 10);
 
@@ -1277,9 +1275,9 @@ static int lookup_id(const struct mf_spec *s, const char *name, int group, uint3
 		return 0;
 	}
 	if (s->base == MF_BASE_DISTROLESS)
-		for (size_t i = 0; i < 3; i++)
-			if (strcmp(builtin[i].name, name) == 0) {
-				*id = builtin[i].id;
+		for (size_t i = 0; i < MF_DISTROLESS_NUSERS; i++)
+			if (strcmp(mf_distroless_users[i].name, name) == 0) {
+				*id = mf_distroless_users[i].id;
 				return 0;
 			}
 	for (size_t i = 0; !group && i < s->nusers; i++)

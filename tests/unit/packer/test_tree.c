@@ -184,10 +184,10 @@ static void test_layer_changed(void **state)
 	pk_tree_free(t);
 }
 
-static void remove_x(void *ctx, uint64_t done, uint64_t total)
+static void remove_x(void *ctx, const char *label, uint64_t done, uint64_t total)
 {
 	char p[256];
-	(void)done, (void)total;
+	(void)label, (void)done, (void)total;
 	snprintf(p, sizeof(p), "%s/x", (const char *)ctx);
 	unlink(p);
 }
