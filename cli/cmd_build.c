@@ -11,6 +11,7 @@
 
 #include "manifest/json.h"
 #include "cli/cli.h"
+#include "packer/archive/compress.h"
 #include "common/digest.h"
 
 static const char build_usage[] =

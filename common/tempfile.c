@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -93,6 +94,29 @@ int dt_temp_openat(int dirfd, const char *name, int flags, mode_t mode, int *h)
 	e = errno;
 	*h = fd >= 0 ? dt_temp_add(dirfd, name, 0) : 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return fd;
+}
+
+int dt_temp_anon(const char *dir)
+{
+	sigset_t old;
+	char *tmpl = NULL;
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600), e;
+
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	if (asprintf(&tmpl, "%s/.distill-anon-XXXXXX", dir) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	block(&old);
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	e = errno;
+	if (fd >= 0)
+		unlink(tmpl);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(tmpl);
 	errno = e;
 	return fd;
 }

@@ -26,6 +26,12 @@ int dt_temp_mkstemp(char *tmpl, int flags, int *h);
 char *dt_temp_mkdtemp(char *tmpl, int *h);
 int dt_temp_openat(int dirfd, const char *name, int flags, mode_t mode, int *h);
 
+/* An anonymous temporary file in the directory @dir: O_TMPFILE, or where the filesystem
+ * lacks it a name unlinked at once (with the signals blocked in between), so that nothing
+ * is left behind however the process ends. @return a read-write descriptor, or -1 with
+ * errno set. */
+int dt_temp_anon(const char *dir);
+
 /* Forgets handle @h (0 is ignored): the caller has renamed or removed it. */
 void dt_temp_drop(int h);
 

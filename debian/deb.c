@@ -3,6 +3,7 @@
 #include "debian/deb.h"
 #include "common/digest.h"
 #include "common/fs.h"
+#include "debian/status.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -282,27 +283,6 @@ out:
 	return rc;
 }
 
-/* Package, Version, Architecture of the control stanza. */
-static char *field(const char *text, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		if (strncmp(l, name, n) == 0 && l[n] == ':') {
-			const char *v = l + n + 1, *end;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			end = strchr(v, '\n');
-			if (!end)
-				end = v + strlen(v);
-			while (end > v && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-				end--;
-			return end > v ? strndup(v, (size_t)(end - v)) : NULL;
-		}
-	}
-	return NULL;
-}
-
 static int read_control_tar(struct deb_package *d, struct archive *outer, const char *member,
 			    struct dt_err *err)
 {
@@ -418,9 +398,9 @@ static int read_deb(const char *name, const void *buf, size_t len, int want_data
 				!seen_binary ? "debian-binary" : !d->control ? "control" : "data.tar");
 		goto out;
 	}
-	d->package = field(d->control, "Package");
-	d->version = field(d->control, "Version");
-	d->architecture = field(d->control, "Architecture");
+	d->package = deb_field(d->control, "Package");
+	d->version = deb_field(d->control, "Version");
+	d->architecture = deb_field(d->control, "Architecture");
 	if (!d->package || !d->version || !d->architecture) {
 		rc = dt_err_set(err, DT_EINPUT, "'%s': control has no %s field", name,
 				!d->package ? "Package" : !d->version ? "Version" : "Architecture");

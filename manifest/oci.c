@@ -9,6 +9,37 @@
 #include "manifest/json.h"
 #include "manifest/spec.h"
 
+const char *mf_oci_layer_media_type(enum dt_compression c)
+{
+	return c == DT_COMP_GZIP ? MF_OCI_LAYER_TYPE "+gzip"
+	     : c == DT_COMP_ZSTD ? MF_OCI_LAYER_TYPE "+zstd" : MF_OCI_LAYER_TYPE;
+}
+
+int mf_oci_layer_compression(const char *media_type, enum dt_compression *out)
+{
+	static const struct {
+		const char *type;
+		enum dt_compression c;
+	} types[] = {
+		{ MF_OCI_LAYER_TYPE, DT_COMP_NONE },
+		{ MF_OCI_LAYER_TYPE "+gzip", DT_COMP_GZIP },
+		{ MF_OCI_LAYER_TYPE "+zstd", DT_COMP_ZSTD },
+		{ "application/vnd.oci.image.layer.nondistributable.v1.tar", DT_COMP_NONE },
+		{ "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", DT_COMP_GZIP },
+		{ "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", DT_COMP_ZSTD },
+		{ "application/vnd.docker.image.rootfs.diff.tar", DT_COMP_NONE },
+		{ "application/vnd.docker.image.rootfs.diff.tar.gzip", DT_COMP_GZIP },
+		{ "application/vnd.docker.image.rootfs.diff.tar.zstd", DT_COMP_ZSTD },
+	};
+
+	for (size_t i = 0; media_type && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(media_type, types[i].type) == 0) {
+			*out = types[i].c;
+			return 0;
+		}
+	return -1;
+}
+
 static json_t *strv(const char *const *v, size_t n)
 {
 	json_t *a = json_array();

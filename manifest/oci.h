@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/compression.h"
 #include "common/err.h"
 
 #define MF_OCI_INDEX_TYPE "application/vnd.oci.image.index.v1+json"
@@ -18,6 +19,14 @@
 #define MF_OCI_CREATED "org.opencontainers.image.created"
 
 struct mf_kv;
+
+/* The media type of a layer compressed with @c: MF_OCI_LAYER_TYPE, "+gzip" or "+zstd". */
+const char *mf_oci_layer_media_type(enum dt_compression c);
+
+/* The compression of a layer media type, OCI's or docker's
+ * (application/vnd.docker.image.rootfs.diff.tar.gzip). @return 0 and *@out, or -1 when
+ * @media_type is not a layer type distill reads. */
+int mf_oci_layer_compression(const char *media_type, enum dt_compression *out);
 
 /* A content descriptor: "sha256:<hex>" and size. */
 struct mf_oci_desc {

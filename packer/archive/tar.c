@@ -122,14 +122,17 @@ static int copy_content(const struct pk_tree *t, const struct pk_entry *e, struc
 		return copy_data(e, w, a, o, done, total);
 	if (e->has_sha256 && !(h = dt_hash_new(DT_HASH_SHA256, w->err)))
 		return -DT_ELIB;
-	if ((fd = pk_tree_open(t, e, w->err)) < 0) {
+	if (e->from_fd) {
+		fd = e->fd;
+	} else if ((fd = pk_tree_open(t, e, w->err)) < 0) {
 		dt_hash_free(h);
 		return fd;
 	}
 	pk_tree_source_name(t, e, name, sizeof(name));
 	while (left > 0) {
 		size_t want = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
-		ssize_t n = read(fd, buf, want);
+		ssize_t n = e->from_fd ? pread(fd, buf, want, (off_t)(e->size - left))
+				       : read(fd, buf, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -153,7 +156,7 @@ static int copy_content(const struct pk_tree *t, const struct pk_entry *e, struc
 			o->progress(o->progress_ctx, NULL, *done, total);
 	}
 	{
-		ssize_t n = read(fd, buf, 1);
+		ssize_t n = e->from_fd ? pread(fd, buf, 1, (off_t)e->size) : read(fd, buf, 1);
 		if (n > 0)
 			rc = dt_err_set(w->err, DT_ECHANGED,
 					"'%s' grew while distill was reading it", name);
@@ -162,7 +165,8 @@ static int copy_content(const struct pk_tree *t, const struct pk_entry *e, struc
 		rc = check_sha256(e, h, w->err);
 out:
 	dt_hash_free(h);
-	close(fd);
+	if (!e->from_fd)
+		close(fd);
 	return rc;
 }
 

@@ -2,6 +2,8 @@
 /* The tree model: scanning host directories and normalizing entries (see tree.h). */
 #include "packer/archive/tree.h"
 
+#include "common/fs.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,40 +28,6 @@ struct pk_tree {
 	struct pk_root *roots;
 	size_t nroots;
 };
-
-struct pathbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static int pb_push(struct pathbuf *pb, const char *name, size_t *saved)
-{
-	size_t n = strlen(name), need = pb->len + n + 2;
-
-	if (need > pb->cap) {
-		size_t cap = pb->cap ? pb->cap : 256;
-		char *s;
-		while (cap < need)
-			cap *= 2;
-		if (!(s = realloc(pb->s, cap)))
-			return -1;
-		pb->s = s;
-		pb->cap = cap;
-	}
-	*saved = pb->len;
-	if (pb->len > 0 && pb->s[pb->len - 1] != '/')
-		pb->s[pb->len++] = '/';
-	memcpy(pb->s + pb->len, name, n + 1);
-	pb->len += n;
-	return 0;
-}
-
-static void pb_pop(struct pathbuf *pb, size_t saved)
-{
-	pb->len = saved;
-	if (pb->s)
-		pb->s[saved] = '\0';
-}
 
 struct pk_tree *pk_tree_new(void)
 {
@@ -153,292 +121,66 @@ static struct pk_entry *tree_push(struct pk_tree *t)
 
 /* ---- scanning ---- */
 
-struct scan {
+struct fill {
 	struct pk_tree *t;
 	const struct pk_scan_opts *o;
 	int root;
-	size_t rel_off;    /* where the path relative to DIR starts in pb */
-	struct pathbuf pb; /* archive path of the current entry */
-	struct dt_err *err;
+	size_t rel_off;
 };
 
-static int excluded(const struct scan *s, const char *name)
+/* Each entry of a scanned directory, with its host metadata until pk_tree_normalize. */
+static int fill_one(void *ctx, const struct pk_scan_item *it, struct dt_err *err)
 {
-	const char *rel = s->pb.s + s->rel_off;
+	struct fill *f = ctx;
+	const struct stat *st = it->st;
+	struct pk_entry *e;
 
-	for (size_t i = 0; i < s->o->nexcludes; i++) {
-		const char *pat = s->o->excludes[i];
-		if (strchr(pat, '/') ? fnmatch(pat, rel, FNM_PATHNAME) == 0
-				     : fnmatch(pat, name, 0) == 0)
-			return 1;
-	}
+	if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode) && !S_ISLNK(st->st_mode))
+		return pk_scan_not_packed(f->o, f->t->roots[f->root].name, it, err);
+	if (!(e = tree_push(f->t)))
+		return dt_oom(err);
+	e->root = f->root;
+	e->src_off = f->rel_off;
+	e->mode = st->st_mode & 07777;
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	e->mtime = st->st_mtim.tv_sec;
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->nlink = (uint32_t)st->st_nlink;
+	e->type = S_ISREG(st->st_mode) ? PK_REG : S_ISLNK(st->st_mode) ? PK_SYMLINK : PK_DIR;
+	if (e->type == PK_REG)
+		e->size = (uint64_t)st->st_size;
+	if (!(e->path = strdup(it->path)) || (it->link && !(e->link = strdup(it->link))))
+		return dt_oom(err);
 	return 0;
 }
 
-static int read_link(int dirfd, const char *name, size_t hint, char **out)
-{
-	size_t cap = hint + 2 > 256 ? hint + 2 : 256;
-
-	for (;;) {
-		char *buf = malloc(cap);
-		ssize_t n;
-		if (!buf)
-			return -ENOMEM;
-		n = readlinkat(dirfd, name, buf, cap);
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			return -e;
-		}
-		if ((size_t)n < cap) {
-			buf[n] = '\0';
-			*out = buf;
-			return 0;
-		}
-		free(buf);
-		cap *= 2;
-	}
-}
-
-/* Directories below this depth keep their descriptor open while their children are read;
- * deeper ones are closed and reopened through ".." (checked by device and inode), so a
- * tree nested thousands deep needs a bounded number of descriptors. */
-#define SCAN_FDS_KEPT 64
-
-static int scan_dir(struct scan *s, int *dfd, size_t depth);
 static int root_push(struct pk_tree *t, const char *dir, struct dt_err *err);
-
-/* The message for an entry that is not packed, on the heap: scan_one recurses and its frame
- * stays small. */
-static int not_packed(struct scan *s, const char *kind, const char *rel)
-{
-	const char *rootname = s->t->roots[s->root].name;
-	char *msg = NULL;
-	int rc = 0;
-
-	if (asprintf(&msg, "%s '%s/%s' is not packed", kind, rootname, rel) < 0)
-		return dt_oom(s->err);
-	if (s->o->strict)
-		rc = dt_err_set(s->err, DT_EINPUT, "%s (--strict)", msg);
-	else if (s->o->warn)
-		s->o->warn(s->o->warn_ctx, msg);
-	free(msg);
-	return rc;
-}
-
-/* Descends into directory @name of *@dfd (whose stat is @dst). Past SCAN_FDS_KEPT levels
- * *@dfd is closed meanwhile and reopened through the child's "..", which must be the same
- * directory. */
-static int scan_subdir(struct scan *s, int *dfd, const struct stat *dst, const char *name,
-		       size_t depth)
-{
-	const char *rootname = s->t->roots[s->root].name;
-	struct stat st;
-	int sub, rc;
-
-	sub = openat(*dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (sub < 0) {
-		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-			return dt_err_set(s->err, DT_ECHANGED,
-				"directory '%s/%s' vanished or was replaced while distill was reading it",
-				rootname, s->pb.s + s->rel_off);
-		return dt_err_sys(s->err, errno, "cannot open directory '%s/%s'", rootname,
-				  s->pb.s + s->rel_off);
-	}
-	if (depth >= SCAN_FDS_KEPT) {
-		close(*dfd);
-		*dfd = -1;
-	}
-	rc = scan_dir(s, &sub, depth + 1);
-	if (*dfd < 0 && sub >= 0) {
-		int up = openat(sub, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (up >= 0 && fstat(up, &st) == 0 && st.st_dev == dst->st_dev &&
-		    st.st_ino == dst->st_ino) {
-			*dfd = up;
-		} else {
-			if (up >= 0)
-				close(up);
-			if (rc == 0)
-				rc = dt_err_set(s->err, DT_ECHANGED,
-					"directory '%s/%s' moved while distill was reading it",
-					rootname, s->pb.s + s->rel_off);
-		}
-	}
-	if (sub >= 0)
-		close(sub);
-	return rc;
-}
-
-static int scan_one(struct scan *s, int *dfd, const struct stat *dst, const char *name,
-		    size_t depth)
-{
-	struct pk_tree *t = s->t;
-	const char *rootname = t->roots[s->root].name;
-	const char *rel;
-	struct pk_entry *e;
-	struct stat st;
-	size_t saved;
-	int rc = 0;
-
-	if (pb_push(&s->pb, name, &saved) < 0)
-		return dt_oom(s->err);
-	rel = s->pb.s + s->rel_off;
-	if (excluded(s, name))
-		goto out;
-	if (fstatat(*dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == ENOENT)
-			rc = dt_err_set(s->err, DT_ECHANGED,
-					"'%s/%s' vanished while distill was reading it", rootname, rel);
-		else
-			rc = dt_err_sys(s->err, errno, "cannot stat '%s/%s'", rootname, rel);
-		goto out;
-	}
-	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-		rc = not_packed(s, S_ISSOCK(st.st_mode) ? "socket" : S_ISFIFO(st.st_mode) ? "fifo"
-				 : S_ISCHR(st.st_mode) ? "character device"
-				 : S_ISBLK(st.st_mode) ? "block device" : "special file", rel);
-		goto out;
-	}
-	if (!(e = tree_push(t))) {
-		rc = dt_oom(s->err);
-		goto out;
-	}
-	e->root = s->root;
-	e->src_off = s->rel_off;
-	e->mode = st.st_mode & 07777;
-	e->uid = st.st_uid;
-	e->gid = st.st_gid;
-	e->mtime = st.st_mtim.tv_sec;
-	e->dev = st.st_dev;
-	e->ino = st.st_ino;
-	e->nlink = (uint32_t)st.st_nlink;
-	if (!(e->path = strdup(s->pb.s))) {
-		rc = dt_oom(s->err);
-		goto out;
-	}
-	if (S_ISREG(st.st_mode)) {
-		e->type = PK_REG;
-		e->size = (uint64_t)st.st_size;
-	} else if (S_ISLNK(st.st_mode)) {
-		e->type = PK_SYMLINK;
-		rc = read_link(*dfd, name, (size_t)st.st_size, &e->link);
-		if (rc < 0) {
-			rc = dt_err_sys(s->err, -rc, "cannot read symlink '%s/%s'", rootname, rel);
-			goto out;
-		}
-	} else {
-		e->type = PK_DIR;
-		rc = scan_subdir(s, dfd, dst, name, depth);
-	}
-out:
-	pb_pop(&s->pb, saved);
-	return rc;
-}
-
-static void names_free(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-/* Reads every name of directory *@dfd first (no directory stream stays open while its
- * children are read), then scans each. Deep below, *@dfd may be replaced by another
- * descriptor of the same directory, or be -1 after an error; the caller closes it. */
-static int scan_dir(struct scan *s, int *dfd, size_t depth)
-{
-	const char *rootname = s->t->roots[s->root].name;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct stat dst = { 0 }; /* what ".." must be again, once *dfd is closed meanwhile */
-	DIR *d = NULL;
-	int rfd = -1, rc = 0;
-
-	if ((depth >= SCAN_FDS_KEPT && fstat(*dfd, &dst) < 0) ||
-	    (rfd = fcntl(*dfd, F_DUPFD_CLOEXEC, 0)) < 0 || !(d = fdopendir(rfd))) {
-		rc = dt_err_sys(s->err, errno, "cannot read directory '%s/%s'", rootname,
-				s->pb.s + s->rel_off);
-		if (rfd >= 0)
-			close(rfd);
-		return rc;
-	}
-	for (;;) {
-		struct dirent *de;
-		errno = 0;
-		if (!(de = readdir(d))) {
-			if (errno)
-				rc = dt_err_sys(s->err, errno, "cannot read directory '%s/%s'",
-						rootname, s->pb.s + s->rel_off);
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n == cap) {
-			char **v = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*v));
-			if (!v) {
-				rc = dt_oom(s->err);
-				break;
-			}
-			names = v;
-		}
-		if (!(names[n] = strdup(de->d_name))) {
-			rc = dt_oom(s->err);
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = scan_one(s, dfd, &dst, names[i], depth);
-	names_free(names, n);
-	return rc;
-}
 
 int pk_tree_add_dir(struct pk_tree *t, const char *dir, const struct pk_scan_opts *opts,
 		    struct dt_err *err)
 {
-	struct scan s = { .t = t, .o = opts, .err = err };
-	struct pk_root *r;
 	const char *prefix = opts->prefix ? opts->prefix : "";
 	size_t plen = strlen(prefix);
-	int dfd = -1, rc;
+	struct fill f = { .t = t, .o = opts, .rel_off = plen };
+	int rc;
 
 	if ((rc = root_push(t, dir, err)) < 0)
 		return rc;
-	s.root = rc;
-	r = &t->roots[rc];
-	dfd = openat(r->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return dt_err_sys(err, errno, "cannot open directory '%s'", r->name);
-
-	/* pb holds "prefix" + "rel"; entries below DIR start at rel_off. */
-	s.pb.cap = plen + 256;
-	if (!(s.pb.s = malloc(s.pb.cap))) {
-		close(dfd);
-		return dt_oom(err);
-	}
-	memcpy(s.pb.s, prefix, plen + 1);
-	s.pb.len = plen;
-	s.rel_off = plen;
+	f.root = rc;
 	if (plen > 1) {
 		/* The prefix directory itself, even when DIR is empty (made by distill: its
 		 * mtime becomes the epoch). */
 		struct pk_entry *e = tree_push(t);
-		if (!e || !(e->path = strndup(prefix, plen - 1))) {
-			close(dfd);
-			free(s.pb.s);
+		if (!e || !(e->path = strndup(prefix, plen - 1)))
 			return dt_oom(err);
-		}
 		e->type = PK_DIR;
 		e->root = -1;
 		e->mode = 0755;
 		e->mtime = INT64_MAX;
 	}
-	rc = scan_dir(&s, &dfd, 0);
-	if (dfd >= 0)
-		close(dfd);
-	free(s.pb.s);
-	return rc;
+	return pk_scan(t->roots[f.root].fd, t->roots[f.root].name, opts, fill_one, &f, err);
 }
 
 static int root_push(struct pk_tree *t, const char *dir, struct dt_err *err)

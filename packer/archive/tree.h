@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "common/report.h"
+#include "packer/archive/scan.h"
 
 enum pk_type {
 	PK_DIR,
@@ -35,21 +36,12 @@ struct pk_entry {
 	char *src;            /* content path inside root @root (no symlinks), instead of
 			       * path + src_off; or NULL */
 	unsigned char *data;  /* content held in memory (owned by the tree), or NULL */
+	int from_fd;          /* the content is read from @fd, from offset 0 (the descriptor
+			       * stays the caller's, open until the tree is written) */
+	int fd;
 	int fixed;            /* mode, owner and mtime are final: normalize keeps them */
 	int has_sha256;       /* the content must hash to @sha256 when it is written */
 	unsigned char sha256[32];
-};
-
-/* How a directory is read into the tree. */
-struct pk_scan_opts {
-	const char *prefix;              /* "" or "dir/sub/" put before every path */
-	const char *const *excludes;     /* fnmatch globs: with a "/" against the relative
-					  * path, else against the base name; a matched
-					  * directory drops its whole subtree */
-	size_t nexcludes;
-	int strict;                      /* sockets, fifos, devices: error, not warning */
-	dt_warn_fn warn;                 /* receives warnings (skipped entries); may be NULL */
-	void *warn_ctx;
 };
 
 enum pk_mtime_mode {
@@ -114,13 +106,5 @@ void pk_tree_source_name(const struct pk_tree *t, const struct pk_entry *e, char
 
 /* The component-wise bytewise order of archive paths. */
 int pk_path_cmp(const char *a, const char *b);
-
-/* Opens @path below the directory @dirfd with @flags (O_RDONLY, O_PATH | O_DIRECTORY, ...),
- * refusing absolute paths, ".." and symlinks anywhere on the way (openat2 RESOLVE_BENEATH |
- * RESOLVE_NO_SYMLINKS; one component at a time where the kernel lacks openat2). A path of
- * PATH_MAX bytes or more is opened a directory at a time, each step beneath the last.
- * O_NOATIME in @flags is dropped where the kernel refuses it (a file of another owner).
- * @return the descriptor, or -1 with errno (ELOOP for a symlink, EXDEV for an escape). */
-int dt_open_beneath(int dirfd, const char *path, int flags);
 
 #endif

@@ -8,12 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/compression.h"
+#include "common/digest.h"
 #include "common/err.h"
+#include "common/report.h"
 #include "manifest/lock.h"
 #include "manifest/spec.h"
-#include "packer/archive/compress.h"
-#include "common/digest.h"
-#include "packer/archive/tar.h"
 
 enum pk_image_format {
 	PK_FORMAT_OCI,            /* OCI image layout directory */
@@ -24,6 +24,7 @@ enum pk_image_format {
 
 /* "oci", "oci-archive", "docker-archive", "rootfs". @return 0, or -1 when unknown. */
 int pk_image_format_parse(const char *name, enum pk_image_format *out);
+const char *pk_image_format_name(enum pk_image_format f);
 
 struct pk_plan_opts {
 	const char *debs;         /* directory of .deb files instead of the spec's, or NULL */

@@ -1,28 +1,74 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal to packer/image*.c: the plan of an image, shared by the planner and the writers. */
+/* Internal to packer/image/: the plan of an image, its own data type, which the planner
+ * (plan.c and the files of planner.h) fills and the writers (writer.h) only read. Every
+ * image path once, sorted by path (strcmp), with its parent's index. */
 #ifndef DISTILL_PACKER_IMAGE_PLAN_H
 #define DISTILL_PACKER_IMAGE_PLAN_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/digest.h"
+#include "common/err.h"
+#include "manifest/spec.h"
 #include "packer/image/image.h"
 
-struct img_entry {
+enum pk_plan_type {
+	PK_PLAN_DIR,
+	PK_PLAN_REG,
+	PK_PLAN_SYMLINK,
+	PK_PLAN_HARDLINK, /* link = the first path of the file */
+};
+
+/* The layers of an image, base first. */
+enum pk_plan_layer {
+	PK_LAYER_BASE, /* skeleton, packages, shared libraries */
+	PK_LAYER_APP,  /* the spec's binaries and files */
+};
+#define PK_LAYERS 2
+
+/* Which source of a path wins when two give it (lower first). */
+enum pk_plan_prio {
+	PK_PRIO_SKELETON,
+	PK_PRIO_FILES,
+	PK_PRIO_BINARY,
+	PK_PRIO_CLOSURE,
+	PK_PRIO_PACKAGE,
+	PK_PRIO_PARENT,
+};
+
+#define PK_PLAN_NO_PARENT ((size_t)-1)
+
+struct pk_plan_entry {
 	char *path;              /* absolute image path */
-	enum mf_lock_type type;
+	enum pk_plan_type type;
 	uint32_t mode, uid, gid;
 	uint64_t size;
 	char *link;
-	int root;                /* content read from img->roots[root] at src, or -1 */
+	int root;                /* content read from img->roots[root] at src, or -1; for
+				  * directories and symlinks: whose dpkg database owns them */
 	char *src;               /* inside that root, relative, without symlinks */
 	unsigned char *data;     /* content in memory, or NULL */
 	uint64_t dev, ino;
-	unsigned char sha256[32];
-	unsigned char md5[16];   /* for status.d/<pkg>.md5sums; valid when has_md5 */
+	unsigned char sha256[DT_SHA256_LEN];
+	unsigned char md5[DT_MD5_LEN]; /* for status.d/<pkg>.md5sums; valid when has_md5 */
 	int has_md5;
-	char *source;            /* for the lock: "distill", "host:...", "deb:name@version:..." */
+	char *source;            /* "distill", "host:...", "deb:name@version:..." */
 	char *pkg, *pkg_version; /* owning Debian package, or NULL */
-	enum mf_lock_layer layer;
+	enum pk_plan_layer layer;
 	int link_to_dir;         /* a symlink to a directory (not owned by one package) */
-	int prio;                /* which of two sources of one path wins (lower) */
+	enum pk_plan_prio prio;
+	size_t parent;           /* index of the parent directory's entry, or PK_PLAN_NO_PARENT
+				  * for a path at the top; set once the plan is complete */
+};
+
+/* A Debian package read from a .deb of the debs directory. */
+struct pk_plan_deb {
+	char *name, *version, *architecture;
+	char *file;              /* base name of the .deb */
+	unsigned char sha256[DT_SHA256_LEN];
+	uint64_t size;
+	char *control;           /* its control stanza, for status.d */
 };
 
 struct pk_image {
@@ -30,10 +76,10 @@ struct pk_image {
 	char *os, *arch, *variant;
 	char *roots[2];          /* content roots: the spec's root, and "/" for host files */
 	int nroots;
-	struct img_entry *v;
+	struct pk_plan_entry *v;
 	size_t n, cap;
-	struct mf_lock_deb *debs;
-	size_t ndebs;
+	struct pk_plan_deb *debs;
+	size_t ndebs, debs_cap;
 	int64_t epoch;
 	/* config */
 	char *user;              /* numeric "uid[:gid]" */
@@ -41,7 +87,17 @@ struct pk_image {
 	size_t nenv;
 };
 
-/* The entry at @path of a plan sorted by path (strcmp), or NULL. */
-struct img_entry *img_find(const struct pk_image *img, const char *path);
+/* A new zeroed entry at the end of the plan (valid until the next push), or NULL. */
+struct pk_plan_entry *pk_plan_push(struct pk_image *img, const char *path,
+				   enum pk_plan_type type, enum pk_plan_layer layer,
+				   enum pk_plan_prio prio, const char *source);
+/* A directory distill makes. @return 0, or -DT_ENOMEM. */
+int pk_plan_add_dir(struct pk_image *img, const char *path, uint32_t mode, uint32_t uid,
+		    uint32_t gid, enum pk_plan_layer layer, enum pk_plan_prio prio,
+		    struct dt_err *err);
+/* A file distill writes itself, from @len bytes of @text. @return 0, or -DT_ENOMEM. */
+int pk_plan_add_text(struct pk_image *img, const char *path, const char *text, size_t len,
+		     uint32_t mode, enum pk_plan_layer layer, struct dt_err *err);
+void pk_plan_entry_release(struct pk_plan_entry *e);
 
 #endif

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* The spec's binaries and their shared-library closures, as `distill deps` computes them;
+ * the platform comes from the binaries' ELF machine. */
+#include "packer/image/planner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deps/machine.h"
+#include "deps/resolve.h"
+#include "manifest/dlopen_note.h"
+
+static int set_platform(struct pk_image *img, const struct deps_elf *elf, const char *input,
+			struct dt_err *err)
+{
+	const struct deps_machine *m = deps_machine_find(elf->machine, elf->elf_class);
+
+	if (!m)
+		return dt_err_set(err, DT_EINPUT, "%s: '%s': unsupported ELF machine %u",
+				  img->spec->file, input, elf->machine);
+	if (img->arch) {
+		if (strcmp(img->arch, m->oci_arch) != 0)
+			return dt_err_set(err, DT_EINPUT,
+					  "%s: '%s' is %s, but the image is %s/%s", img->spec->file,
+					  input, m->oci_arch, img->os, img->arch);
+		return 0;
+	}
+	if (!(img->os = strdup("linux")) || !(img->arch = strdup(m->oci_arch)) ||
+	    (m->oci_variant && !(img->variant = strdup(m->oci_variant))))
+		return dt_oom(err);
+	return 0;
+}
+
+/* @path relative to the directory of @from ("../lib/x"); malloc'd, or NULL. */
+static char *relative_to(const char *from, const char *path)
+{
+	size_t common = 0, ups = 0;
+	char *out;
+
+	for (size_t i = 0; from[i] && from[i] == path[i]; i++)
+		if (from[i] == '/')
+			common = i + 1;
+	for (const char *p = from + common; *p; p++)
+		ups += *p == '/';
+	if (!(out = malloc(ups * 3 + strlen(path + common) + 1)))
+		return NULL;
+	out[0] = '\0';
+	for (size_t i = 0; i < ups; i++)
+		strcat(out, "../");
+	strcat(out, path + common);
+	return out;
+}
+
+int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct dt_err *err)
+{
+	const struct mf_spec *s = img->spec;
+	struct deps_opts o = { .root = s->root, .dlopen_parse = mf_dlopen_note_parse };
+	struct deps_result *r = NULL;
+	const char **inputs;
+	char source[4200];
+	int rc;
+
+	if (s->nbinaries == 0)
+		return 0;
+	o.runtime = s->runtime == MF_RUNTIME_AUTO ? DEPS_RUNTIME_AUTO : DEPS_RUNTIME_OFF;
+	o.nsswitch = s->base == MF_BASE_DISTROLESS ? PK_NSSWITCH_CONF : "";
+	if (!(inputs = calloc(s->nbinaries, sizeof(*inputs))))
+		return dt_oom(err);
+	for (size_t i = 0; i < s->nbinaries; i++)
+		inputs[i] = s->binaries[i].path;
+	rc = deps_resolve(&o, inputs, s->nbinaries, &r, err);
+	free(inputs);
+	if (rc < 0) {
+		dt_err_prefix(err, "%s: binaries", s->file);
+		return rc;
+	}
+	if (r->missing.n) {
+		rc = dt_err_set(err, DT_EINPUT, "%s: binaries: %zu shared librar%s not found in '%s': %s%s",
+				s->file, r->missing.n, r->missing.n == 1 ? "y" : "ies", s->root,
+				r->missing.v[0], r->missing.n > 1 ? ", ..." : "");
+		goto out;
+	}
+	for (size_t p = 0; p < r->nprocs; p++) {
+		const struct deps_obj *in = &r->procs[p].objs[0];
+		if ((rc = set_platform(img, in->elf, r->procs[p].input, err)) < 0)
+			goto out;
+		for (size_t i = 0; i < r->procs[p].nruntime; i++)
+			if (!r->procs[p].runtime[i].path)
+				pk_plan_warn(po, "%s: run-time load not found: %s (%s)", s->file,
+					 r->procs[p].runtime[i].name, r->procs[p].runtime[i].reason);
+	}
+	for (size_t i = 0; i < r->files.n; i++) {
+		const char *path = r->files.v[i];
+		char mapped[8400];
+		const char *dst = path;
+		enum pk_plan_layer layer = PK_LAYER_BASE;
+		enum pk_plan_prio prio = PK_PRIO_CLOSURE;
+		int best = 0;
+		for (size_t b = 0; b < r->nprocs; b++) {
+			const char *real = r->procs[b].objs[0].real, *bdst = s->binaries[b].dst;
+			/* The binaries themselves (their real files) make the app layer. */
+			if (strcmp(real, path) == 0) {
+				layer = PK_LAYER_APP;
+				prio = PK_PRIO_BINARY;
+				if (bdst)
+					dst = bdst;
+				break;
+			}
+			/* A project binary placed elsewhere takes the project's files it loads
+			 * along, at the same place relative to it ($ORIGIN keeps working). */
+			if (bdst && !best && pk_plan_in_project(img, real) && pk_plan_in_project(img, path)) {
+				char *rel = relative_to(real, path), *np;
+				if (!rel || !(np = pk_plan_join_link(bdst, rel, ""))) {
+					free(rel);
+					rc = dt_oom(err);
+					goto out;
+				}
+				snprintf(mapped, sizeof(mapped), "%s", np);
+				free(np);
+				free(rel);
+				dst = mapped;
+				best = 1;
+				layer = PK_LAYER_APP;
+			}
+		}
+		pk_plan_host_source(img, path, source, sizeof(source));
+		if ((rc = pk_plan_add_host(img, 0, path + 1, dst, layer, prio, source, err)) < 0)
+			goto out;
+	}
+out:
+	deps_result_free(r);
+	return rc;
+}

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/* Host files of the plan: a file, symlink or directory of a content root becomes an entry
+ * with its content hashed in one read (SHA-256, and MD5 for status.d md5sums); the spec's
+ * files are walked by the tar engine's scanner. */
+#include "packer/image/planner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "packer/archive/scan.h"
+
+void pk_plan_host_source(const struct pk_image *img, const char *path, char *buf, size_t len)
+{
+	const char *dir = img->spec->dir;
+	size_t dl = strlen(dir);
+
+	if (strcmp(img->spec->root, "/") == 0 && strncmp(path, dir, dl) == 0 && path[dl] == '/')
+		snprintf(buf, len, "host:./%s", path + dl + 1);
+	else
+		snprintf(buf, len, "host:%s", path);
+}
+
+int pk_plan_in_project(const struct pk_image *img, const char *path)
+{
+	size_t dl = strlen(img->spec->dir);
+
+	return strcmp(img->spec->root, "/") == 0 && strncmp(path, img->spec->dir, dl) == 0 &&
+	       (path[dl] == '/' || img->spec->dir[dl - 1] == '/');
+}
+
+/* SHA-256 (and MD5, for dpkg's md5sums) of a file in one read; the bytes read go to
+ * *@len. */
+static int hash_fd(int fd, const char *name, unsigned char *out, unsigned char *md5,
+		   uint64_t *len, struct dt_err *err)
+{
+	struct dt_hash *c = dt_hash_new(DT_HASH_SHA256, err);
+	struct dt_hash *m = c ? dt_hash_new(DT_HASH_MD5, err) : NULL;
+	char buf[1 << 16];
+	int rc = 0;
+
+	if (!c || !m) {
+		dt_hash_free(c);
+		return -DT_ELIB;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = dt_err_sys(err, errno, "cannot read '%s'", name);
+			break;
+		}
+		if (n == 0)
+			break;
+		dt_hash_update(c, buf, (size_t)n);
+		dt_hash_update(m, buf, (size_t)n);
+		*len += (uint64_t)n;
+	}
+	if (rc == 0) {
+		dt_hash_final(c, out);
+		dt_hash_final(m, md5);
+	}
+	dt_hash_free(c);
+	dt_hash_free(m);
+	return rc;
+}
+
+static uint32_t host_mode(const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		return 0755;
+	if (S_ISLNK(st->st_mode))
+		return 0777;
+	return (st->st_mode & 0111) ? 0755 : 0644;
+}
+
+/* Where a host entry comes from: @leaf in the directory @dfd (lstat @st), @rel inside
+ * content root @root, named @shown in messages. */
+struct host {
+	int root, dfd;
+	const char *leaf, *rel, *shown;
+	const struct stat *st;
+	const char *link; /* a symlink's target when known, else read here */
+};
+
+static int host_entry(struct pk_image *img, const struct host *h, const char *path,
+		      enum pk_plan_layer layer, enum pk_plan_prio prio, const char *source,
+		      struct dt_err *err)
+{
+	const struct stat *st = h->st;
+	struct pk_plan_entry *e = NULL;
+	int fd, rc = 0;
+
+	if (S_ISDIR(st->st_mode)) {
+		e = pk_plan_push(img, path, PK_PLAN_DIR, layer, prio, source);
+	} else if (S_ISLNK(st->st_mode)) {
+		char target[4097];
+		struct stat to;
+		if (!h->link) {
+			ssize_t n = readlinkat(h->dfd, h->leaf, target, sizeof(target) - 1);
+			if (n < 0)
+				return dt_err_sys(err, errno, "cannot read symlink '%s'", h->shown);
+			target[n] = '\0';
+		}
+		if (!(e = pk_plan_push(img, path, PK_PLAN_SYMLINK, layer, prio, source)) ||
+		    !(e->link = strdup(h->link ? h->link : target)))
+			return dt_oom(err);
+		e->link_to_dir = fstatat(h->dfd, h->leaf, &to, 0) == 0 && S_ISDIR(to.st_mode);
+	} else if (S_ISREG(st->st_mode)) {
+		uint64_t got = 0;
+		if (!(e = pk_plan_push(img, path, PK_PLAN_REG, layer, prio, source)) ||
+		    !(e->src = strdup(h->rel)))
+			return dt_oom(err);
+		e->size = (uint64_t)st->st_size;
+		e->dev = st->st_dev;
+		e->ino = st->st_ino;
+		if ((fd = dt_open_beneath(h->dfd, h->leaf, O_RDONLY | O_NOATIME)) < 0)
+			return dt_err_sys(err, errno, "cannot open '%s'", h->shown);
+		rc = hash_fd(fd, h->shown, e->sha256, e->md5, &got, err);
+		/* a /proc or /sys file says size 0 and has content: refused, not packed
+		 * empty; any other mismatch is a file that changed while read */
+		if (rc == 0 && got != e->size)
+			rc = dt_err_set(err, DT_ECHANGED,
+					"'%s': its size is %" PRIu64 " bytes but %" PRIu64
+					" were read: it changed while distill was reading it, "
+					"or it is not an ordinary file (/proc, /sys)",
+					h->shown, e->size, got);
+		e->has_md5 = rc == 0;
+		close(fd);
+		if (rc < 0)
+			return rc;
+	} else {
+		return dt_err_set(err, DT_EINPUT, "'%s' is not a regular file, directory or symlink",
+				  h->shown);
+	}
+	if (!e)
+		return dt_oom(err);
+	e->root = h->root; /* also for directories and symlinks: whose dpkg database owns them */
+	e->mode = host_mode(st);
+	return 0;
+}
+
+int pk_plan_add_host(struct pk_image *img, int root, const char *rel, const char *path,
+		     enum pk_plan_layer layer, enum pk_plan_prio prio, const char *source,
+		     struct dt_err *err)
+{
+	char shown[4200], *parent = strdup(rel), *slash;
+	struct host h = { .root = root, .leaf = rel, .rel = rel, .shown = shown };
+	struct stat st;
+	int dfd, rc;
+
+	snprintf(shown, sizeof(shown), "%s%s%s", img->roots[root],
+		 strcmp(img->roots[root], "/") ? "/" : "", rel);
+	if (!parent)
+		return dt_oom(err);
+	dfd = open(img->roots[root], O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0 && (slash = strrchr(parent, '/'))) {
+		int sub;
+		*slash = '\0';
+		h.leaf = rel + (slash - parent) + 1;
+		sub = dt_open_beneath(dfd, parent, O_PATH | O_DIRECTORY);
+		close(dfd);
+		dfd = sub;
+	}
+	free(parent);
+	if (dfd < 0)
+		return dt_err_sys(err, errno, "cannot open the directory of '%s'", shown);
+	if (fstatat(dfd, h.leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		rc = dt_err_sys(err, errno, "cannot stat '%s'", shown);
+	} else {
+		h.dfd = dfd;
+		h.st = &st;
+		rc = host_entry(img, &h, path, layer, prio, source, err);
+	}
+	close(dfd);
+	return rc;
+}
+
+/* ---- the spec's files ---- */
+
+/* A directory of files: its top at @real (on the host) goes to @dst. */
+struct tree_walk {
+	struct pk_image *img;
+	int root;
+	const char *real, *dst;
+};
+
+static int file_one(void *ctx, const struct pk_scan_item *it, struct dt_err *err)
+{
+	const struct tree_walk *w = ctx;
+	char *host = NULL, *path = NULL, source[4200 + 16];
+	int rc;
+
+	if (asprintf(&host, "%s/%s", w->real, it->rel) < 0) {
+		host = NULL;
+		rc = dt_oom(err);
+	} else if (asprintf(&path, "%s/%s", w->dst, it->rel) < 0) {
+		path = NULL;
+		rc = dt_oom(err);
+	} else {
+		struct host h = { .root = w->root, .dfd = it->dirfd, .leaf = it->name,
+				  .rel = host + 1, .shown = host, .st = it->st, .link = it->link };
+		pk_plan_host_source(w->img, host, source, sizeof(source));
+		rc = host_entry(w->img, &h, path, PK_LAYER_APP, PK_PRIO_FILES, source, err);
+	}
+	free(host);
+	free(path);
+	return rc;
+}
+
+/* @real: an absolute host path without symlinks (realpath's); when it is a directory, its
+ * whole tree too, in the scanner's order (parents first, names sorted). */
+static int add_file_tree(struct pk_image *img, const char *real, const char *dst,
+			 struct dt_err *err)
+{
+	struct tree_walk w = { .img = img, .root = img->nroots - 1, .real = real, .dst = dst };
+	struct pk_scan_opts so = { 0 };
+	char source[4200 + 16];
+	struct stat st;
+	int rc, root, fd = -1;
+
+	pk_plan_host_source(img, real, source, sizeof(source));
+	if ((rc = pk_plan_add_host(img, w.root, real + 1, dst, PK_LAYER_APP, PK_PRIO_FILES, source,
+				   err)) < 0)
+		return rc;
+	/* by descriptor, beneath the root: a tree may be deeper than PATH_MAX */
+	if ((root = open(img->roots[w.root], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (fd = dt_open_beneath(root, real + 1, O_PATH)) < 0 || fstat(fd, &st) < 0)
+		rc = dt_err_sys(err, errno, "cannot read directory '%s'", real);
+	else if (S_ISDIR(st.st_mode))
+		rc = pk_scan(fd, real, &so, file_one, &w, err);
+	if (fd >= 0)
+		close(fd);
+	if (root >= 0)
+		close(root);
+	return rc;
+}
+
+/* The spec's mode and owner for what a files entry brought. */
+static void apply_file_opts(struct pk_image *img, size_t from, const struct mf_file *f)
+{
+	for (size_t i = from; i < img->n; i++) {
+		struct pk_plan_entry *e = &img->v[i];
+		if (f->mode >= 0 && e->type == PK_PLAN_REG)
+			e->mode = (uint32_t)f->mode;
+		if (f->uid >= 0)
+			e->uid = (uint32_t)f->uid;
+		if (f->gid >= 0)
+			e->gid = (uint32_t)f->gid;
+	}
+}
+
+int pk_plan_files(struct pk_image *img, struct dt_err *err)
+{
+	const struct mf_spec *s = img->spec;
+
+	for (size_t i = 0; i < s->nfiles; i++) {
+		const struct mf_file *f = &s->files[i];
+		char *real = realpath(f->src, NULL);
+		size_t from = img->n;
+		int rc;
+		if (!real)
+			return dt_err_sys(err, errno, "%s:%d: files[%zu]: cannot use '%s'", s->file,
+					  f->line, i, f->src);
+		rc = add_file_tree(img, real, f->dst, err);
+		free(real);
+		if (rc < 0)
+			return rc;
+		apply_file_opts(img, from, f);
+	}
+	return 0;
+}

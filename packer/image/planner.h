@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to the image planner: the steps pk_image_plan (plan.c) runs, one file each, and
+ * the helpers they share. Each step adds entries to the plan; merge.c then makes each path
+ * one entry. */
+#ifndef DISTILL_PACKER_IMAGE_PLANNER_H
+#define DISTILL_PACKER_IMAGE_PLANNER_H
+
+#include "debian/dpkg.h"
+#include "deps/root.h"
+#include "packer/image/plan.h"
+
+/* The nsswitch.conf of the distroless skeleton (the closures' NSS modules follow it). */
+#define PK_NSSWITCH_CONF                                                                   \
+	"passwd: files\ngroup: files\nshadow: files\ngshadow: files\n"                     \
+	"hosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"           \
+	"ethers: files\nrpc: files\n"
+#define PK_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
+/* skeleton.c: passwd, group, nsswitch.conf, os-release, /tmp and the homes, and the CA
+ * bundle, read from @root. */
+int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root, struct dt_err *err);
+
+/* closure.c: the spec's binaries and their shared-library closures; sets the platform from
+ * the binaries' ELF machine. */
+int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *o, struct dt_err *err);
+
+/* hostfiles.c: the spec's files (directories walked whole). */
+int pk_plan_files(struct pk_image *img, struct dt_err *err);
+
+/* hostfiles.c: adds the file, symlink or (empty) directory at @rel (relative, no symlinks in
+ * its parents) of content root @root as image path @path, its content hashed. */
+int pk_plan_add_host(struct pk_image *img, int root, const char *rel, const char *path,
+		     enum pk_plan_layer layer, enum pk_plan_prio prio, const char *source,
+		     struct dt_err *err);
+
+/* hostfiles.c: "host:./rel" for paths below the spec's directory (locks carry no host
+ * paths of the project), else "host:PATH". */
+void pk_plan_host_source(const struct pk_image *img, const char *path, char *buf, size_t len);
+
+/* hostfiles.c: whether @path lies in the spec's directory (a project file, with root "/"). */
+int pk_plan_in_project(const struct pk_image *img, const char *path);
+
+/* packages.c: the spec's packages, read out of their .debs. */
+int pk_plan_packages(struct pk_image *img, const struct pk_plan_opts *o, struct dt_err *err);
+
+/* packages.c: owning packages from @db (host files) or the .debs, and
+ * /var/lib/dpkg/status.d/<package> and <package>.md5sums for each. */
+int pk_plan_owners(struct pk_image *img, const struct deb_dpkg *db, struct dt_err *err);
+
+/* config.c: the config's numeric user and its environment. */
+int pk_plan_config(struct pk_image *img, struct dt_err *err);
+/* config.c: the platform from the spec, checked against the binaries'. */
+int pk_plan_platform(struct pk_image *img, struct dt_err *err);
+
+/* merge.c: sorts the plan by path and makes each path one entry: directories merge (the
+ * first source wins; a symlink wins over a directory, as dpkg keeps /lib -> usr/lib),
+ * identical files merge, anything else is an error naming both sources. */
+int pk_plan_dedupe(struct pk_image *img, struct dt_err *err);
+/* merge.c: moves paths below a symlink of the image to where it leads (as dpkg writes
+ * through /lib -> usr/lib), until nothing moves. */
+int pk_plan_through_symlinks(struct pk_image *img, struct dt_err *err);
+/* merge.c: every parent directory, explicitly, in the lowest layer of its children. */
+int pk_plan_parents(struct pk_image *img, struct dt_err *err);
+/* merge.c: each entry's parent index (the plan is complete and sorted). */
+void pk_plan_index_parents(struct pk_image *img);
+
+/* merge.c: @link (a symlink at @at) and @rest joined into a normalized absolute path: ".."
+ * stops at the image root, an absolute target restarts there. malloc'd, or NULL. */
+char *pk_plan_join_link(const char *at, const char *link, const char *rest);
+
+/* plan.c: a warning through @o->warn, if any. */
+void pk_plan_warn(const struct pk_plan_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* The distroless skeleton: passwd and group (the distroless users and the spec's), the
+ * homes, nsswitch.conf, os-release, /tmp, and the CA bundle when the spec asks for it. */
+#include "packer/image/planner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+
+/* The os-release of the root, renamed "Distroless"; a minimal one when it has none. */
+static int os_release(const struct deps_root *root, struct dt_buf *out, struct dt_err *err)
+{
+	static const char *const keep[] = { "NAME=", "VERSION_ID=", "VERSION=",
+					    "VERSION_CODENAME=", "ID=", "HOME_URL=",
+					    "SUPPORT_URL=", "BUG_REPORT_URL=" };
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	dt_buf_add(out, "PRETTY_NAME=\"Distroless\"\n");
+	if ((rc = deps_root_read(root, "/etc/os-release", 1u << 16, &text, &len, err)) != 0)
+		return rc < 0 ? rc : 0;
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			if (strncmp(l, keep[i], strlen(keep[i])) == 0)
+				dt_buf_add(out, "%s\n", l);
+	free(text);
+	return 0;
+}
+
+/* The CA bundle of the root, as the host file it is. */
+static int certificates(struct pk_image *img, const struct deps_root *root, struct dt_err *err)
+{
+	const struct mf_spec *s = img->spec;
+	char *real = NULL, source[4200];
+	int rc = deps_root_resolve(root, PK_CA_BUNDLE, NULL, &real, err);
+
+	if (rc == 1)
+		return dt_err_set(err, DT_EINPUT, "%s: certificates: true, but '%s%s' does not exist",
+				  s->file, strcmp(s->root, "/") ? s->root : "", PK_CA_BUNDLE);
+	if (rc < 0)
+		return rc;
+	snprintf(source, sizeof(source), "host:%s", real);
+	rc = pk_plan_add_host(img, 0, real + 1, PK_CA_BUNDLE, PK_LAYER_BASE, PK_PRIO_SKELETON,
+			      source, err);
+	free(real);
+	return rc;
+}
+
+int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root, struct dt_err *err)
+{
+	const struct mf_spec *s = img->spec;
+	const struct mf_builtin_user *def = MF_DISTROLESS_DEFAULT;
+	struct dt_buf pw = { 0 }, gr = { 0 }, osr = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; s->base == MF_BASE_DISTROLESS && i < MF_DISTROLESS_NUSERS; i++) {
+		const struct mf_builtin_user *u = &mf_distroless_users[i];
+		dt_buf_add(&pw, "%s:x:%u:%u:%s:%s:/sbin/nologin\n", u->name, u->id, u->id, u->name,
+			   u->home);
+		dt_buf_add(&gr, "%s:x:%u:\n", u->name, u->id);
+	}
+	for (size_t i = 0; i < s->nusers && rc == 0; i++) {
+		const struct mf_user *u = &s->users[i];
+		char home[4200];
+		if (u->home)
+			snprintf(home, sizeof(home), "%s", u->home);
+		else
+			snprintf(home, sizeof(home), "/home/%s", u->name);
+		dt_buf_add(&pw, "%s:x:%u:%u:%s:%s:%s\n", u->name, u->uid, u->gid, u->name, home,
+			   u->shell ? u->shell : "/sbin/nologin");
+		rc = pk_plan_add_dir(img, home, 0700, u->uid, u->gid, PK_LAYER_BASE,
+				     PK_PRIO_SKELETON, err);
+	}
+	for (size_t i = 0; i < s->ngroups; i++) {
+		const struct mf_group *g = &s->groups[i];
+		dt_buf_add(&gr, "%s:x:%u:", g->name, g->gid);
+		for (size_t j = 0; j < g->nmembers; j++)
+			dt_buf_add(&gr, "%s%s", j ? "," : "", g->members[j]);
+		dt_buf_add(&gr, "\n");
+	}
+	if (rc == 0 && (pw.oom || gr.oom))
+		rc = dt_oom(err);
+	if (rc == 0 && pw.s)
+		rc = pk_plan_add_text(img, "/etc/passwd", pw.s, pw.len, 0644, PK_LAYER_BASE, err);
+	if (rc == 0 && gr.s)
+		rc = pk_plan_add_text(img, "/etc/group", gr.s, gr.len, 0644, PK_LAYER_BASE, err);
+	if (rc == 0 && s->base == MF_BASE_DISTROLESS) {
+		if ((rc = pk_plan_add_text(img, "/etc/nsswitch.conf", PK_NSSWITCH_CONF,
+					   strlen(PK_NSSWITCH_CONF), 0644, PK_LAYER_BASE, err)) < 0 ||
+		    (rc = os_release(root, &osr, err)) < 0 ||
+		    (rc = osr.oom ? dt_oom(err) : 0) < 0 ||
+		    (rc = pk_plan_add_text(img, "/etc/os-release", osr.s, osr.len, 0644,
+					   PK_LAYER_BASE, err)) < 0 ||
+		    (rc = pk_plan_add_dir(img, "/tmp", 01777, 0, 0, PK_LAYER_BASE, PK_PRIO_SKELETON,
+					  err)) < 0 ||
+		    (rc = pk_plan_add_dir(img, "/root", 0700, 0, 0, PK_LAYER_BASE, PK_PRIO_SKELETON,
+					  err)) < 0 ||
+		    (rc = pk_plan_add_dir(img, def->home, 0700, def->id, def->id, PK_LAYER_BASE,
+					  PK_PRIO_SKELETON, err)) < 0)
+			goto out;
+	}
+	if (rc == 0 && s->certificates)
+		rc = certificates(img, root, err);
+out:
+	dt_buf_release(&pw);
+	dt_buf_release(&gr);
+	dt_buf_release(&osr);
+	return rc;
+}

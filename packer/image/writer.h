@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to the image writers: a plan's layers as trees of the tar engine, the image
+ * documents, and the blobs every output format holds, written through a blob sink (the
+ * files of an OCI layout, or the temporaries an archive is then written from). */
+#ifndef DISTILL_PACKER_IMAGE_WRITER_H
+#define DISTILL_PACKER_IMAGE_WRITER_H
+
+#include "manifest/oci.h"
+#include "packer/archive/tar.h"
+#include "packer/archive/tree.h"
+#include "packer/image/plan.h"
+
+/* The tree of @layer (or of every layer when @layer < 0), with the parent directories of
+ * its entries as the plan has them. The plan's in-memory content moves into it. */
+int pk_write_layer_tree(struct pk_image *img, int layer, struct pk_tree **out,
+			struct dt_err *err);
+
+/* The config and manifest of an image, compact JSON, and the config's digest. */
+struct pk_docs {
+	char *config, *manifest;
+	char config_digest[DT_DIGEST_LEN];
+};
+void pk_docs_release(struct pk_docs *d);
+
+/* Where an image's blobs go. */
+struct pk_blob_sink {
+	/* Writes layer tree @t as a blob: its digests and sizes into @r. */
+	int (*layer)(void *ctx, const struct pk_tree *t, const struct pk_tar_opts *o,
+		     struct pk_tar_result *r, struct dt_err *err);
+	/* Writes the document @text as a blob named by its digest (into @digest). */
+	int (*text)(void *ctx, const char *text, char *digest, struct dt_err *err);
+	void *ctx;
+};
+
+/* Writes every layer of @img, then its config and manifest, through @sink, filling @res
+ * (layers, diff_ids, config, manifest) and @d. */
+int pk_write_blobs(struct pk_image *img, const struct pk_build_opts *o,
+		   struct pk_build_result *res, const struct pk_blob_sink *sink,
+		   struct pk_docs *d, struct dt_err *err);
+
+/* The index.json entry of the image written (its manifest, platform and ref.name). */
+void pk_write_index_entry(const struct pk_image *img, const struct pk_build_result *res,
+			  const struct pk_docs *d, struct mf_oci_index_entry *e);
+
+/* layout.c: the OCI layout (a new one built beside @out and renamed; an existing one gains
+ * the image, index.json replaced last, under a lock). */
+int pk_write_layout(struct pk_image *img, const char *out, const struct pk_build_opts *o,
+		    struct pk_build_result *res, struct dt_err *err);
+
+/* archive.c: oci-archive and docker-archive, written as archives: the layers into
+ * anonymous temporaries, then the outer tar straight to a temporary beside @out, renamed. */
+int pk_write_archive(struct pk_image *img, const char *out, const struct pk_build_opts *o,
+		     struct pk_build_result *res, struct dt_err *err);
+
+#endif
