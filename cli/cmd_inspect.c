@@ -9,7 +9,7 @@
 
 #include "manifest/json.h"
 #include "cli/cli.h"
-#include "verify/source.h"
+#include "verify/view.h"
 
 static const char inspect_usage[] =
 	"usage: distill inspect [options] IMAGE\n"
@@ -37,38 +37,6 @@ static const struct option inspect_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-#define STATUS_DIR "var/lib/dpkg/status.d/"
-#define MAX_STATUS (16u << 20) /* bytes of status.d kept in memory */
-
-struct file {
-	struct vf_stream_entry e;  /* name without "./", "/" or a trailing "/" */
-	size_t layer;
-	const char *pkg;           /* in the owners table, or NULL */
-};
-
-struct status_file {
-	char *name; /* below STATUS_DIR */
-	char *text;
-	size_t len;
-};
-
-struct owner {
-	char *path, *pkg;
-};
-
-struct inspect {
-	struct vf_source *src;
-	struct vf_stream *layers;
-	struct file *files;
-	size_t nfiles, cap;
-	struct status_file *status;
-	size_t nstatus, status_bytes;
-	size_t cur_layer, last_layer, last_pos; /* which entry the last status chunk was of */
-	int have_last;
-	struct owner *owners;
-	size_t nowners;
-};
-
 static void human(uint64_t n, char *buf, size_t cap)
 {
 	if (n < 1024)
@@ -79,273 +47,6 @@ static void human(uint64_t n, char *buf, size_t cap)
 		snprintf(buf, cap, "%.1f MiB", (double)n / 1048576.0);
 	else
 		snprintf(buf, cap, "%.2f GiB", (double)n / 1073741824.0);
-}
-
-static char *norm(const char *name)
-{
-	size_t len;
-	char *p;
-
-	while (name[0] == '.' && name[1] == '/')
-		name += 2;
-	while (name[0] == '/')
-		name++;
-	if (!(p = strdup(name)))
-		return NULL;
-	len = strlen(p);
-	while (len > 0 && p[len - 1] == '/')
-		p[--len] = '\0';
-	return p;
-}
-
-/* Keeps the content of status.d files as the layers stream by. */
-static int keep_status(void *ctx, const struct vf_stream_entry *e, const void *buf, size_t len,
-		       struct dt_err *err)
-{
-	struct inspect *in = ctx;
-	const char *n = e->name;
-	struct status_file *sf;
-
-	while (n[0] == '.' && n[1] == '/')
-		n += 2;
-	while (n[0] == '/')
-		n++;
-	if (strncmp(n, STATUS_DIR, strlen(STATUS_DIR)) != 0 || e->type != AE_IFREG)
-		return 0;
-	n += strlen(STATUS_DIR);
-	if (in->status_bytes + len > MAX_STATUS)
-		return 0; /* beyond what anyone ships: owners stay unknown */
-	sf = in->have_last && in->last_layer == in->cur_layer && in->last_pos == e->pos
-		     ? &in->status[in->nstatus - 1] : NULL;
-	if (!sf) {
-		void *v = realloc(in->status, (in->nstatus + 1) * sizeof(*in->status));
-		if (!v)
-			return dt_oom(err);
-		in->status = v;
-		sf = &in->status[in->nstatus++];
-		memset(sf, 0, sizeof(*sf));
-		if (!(sf->name = strdup(n)))
-			return dt_oom(err);
-		in->have_last = 1;
-		in->last_layer = in->cur_layer;
-		in->last_pos = e->pos;
-	}
-	{
-		char *t = realloc(sf->text, sf->len + len + 1);
-		if (!t)
-			return dt_oom(err);
-		memcpy(t + sf->len, buf, len);
-		sf->len += len;
-		t[sf->len] = '\0';
-		sf->text = t;
-	}
-	in->status_bytes += len;
-	return 0;
-}
-
-static int by_name_layer(const void *x, const void *y)
-{
-	const struct file *a = x, *b = y;
-	int c = strcmp(a->e.name, b->e.name);
-	if (c)
-		return c;
-	return (a->layer > b->layer) - (a->layer < b->layer);
-}
-
-/* Is @name at or below @dir ("" is the root)? */
-static int below(const char *name, const char *dir)
-{
-	size_t n = strlen(dir);
-	return n == 0 || (strncmp(name, dir, n) == 0 && (name[n] == '\0' || name[n] == '/'));
-}
-
-/* The files a container sees: the last layer's entry for each path, whiteouts applied. */
-static int merge(struct inspect *in)
-{
-	struct wh {
-		char *dir;   /* what is hidden: a path, or a directory's content (opaque) */
-		size_t layer;
-		int opaque;
-	} *wh = NULL;
-	size_t nwh = 0, out = 0;
-
-	for (size_t i = 0; i < in->nfiles; i++) {
-		struct file *f = &in->files[i];
-		const char *base = strrchr(f->e.name, '/');
-		base = base ? base + 1 : f->e.name;
-		if (strncmp(base, ".wh.", 4) != 0)
-			continue;
-		void *v = realloc(wh, (nwh + 1) * sizeof(*wh));
-		if (!v)
-			return -1;
-		wh = v;
-		wh[nwh].layer = f->layer;
-		wh[nwh].opaque = strcmp(base, ".wh..wh..opq") == 0;
-		if (!(wh[nwh].dir = strdup(f->e.name)))
-			return -1;
-		if (wh[nwh].opaque) {
-			size_t dl = (size_t)(base - f->e.name);
-			wh[nwh].dir[dl ? dl - 1 : 0] = '\0';
-		} else {
-			size_t dl = (size_t)(base - f->e.name);
-			memmove(wh[nwh].dir + dl, wh[nwh].dir + dl + 4, strlen(base + 4) + 1);
-		}
-		nwh++;
-	}
-	if (in->nfiles)
-		qsort(in->files, in->nfiles, sizeof(*in->files), by_name_layer);
-	for (size_t i = 0; i < in->nfiles; i++) {
-		struct file *f = &in->files[i];
-		const char *base = strrchr(f->e.name, '/');
-		int hidden = i + 1 < in->nfiles && strcmp(in->files[i + 1].e.name, f->e.name) == 0;
-		base = base ? base + 1 : f->e.name;
-		hidden = hidden || strncmp(base, ".wh.", 4) == 0;
-		for (size_t k = 0; k < nwh && !hidden; k++)
-			if (wh[k].layer > f->layer && below(f->e.name, wh[k].dir) &&
-			    (!wh[k].opaque || strcmp(f->e.name, wh[k].dir) != 0))
-				hidden = 1;
-		if (hidden)
-			vf_stream_entry_release(&f->e);
-		else
-			in->files[out++] = *f;
-	}
-	in->nfiles = out;
-	for (size_t k = 0; k < nwh; k++)
-		free(wh[k].dir);
-	free(wh);
-	return 0;
-}
-
-static int by_path(const void *x, const void *y)
-{
-	return strcmp(((const struct owner *)x)->path, ((const struct owner *)y)->path);
-}
-
-/* Owners from status.d/<pkg>.md5sums ("md5  path" lines). */
-static int owners(struct inspect *in)
-{
-	size_t cap = 0;
-
-	for (size_t i = 0; i < in->nstatus; i++) {
-		struct status_file *sf = &in->status[i];
-		size_t nl = strlen(sf->name);
-		char *line, *save = NULL;
-		if (nl <= 8 || strcmp(sf->name + nl - 8, ".md5sums") != 0)
-			continue;
-		sf->name[nl - 8] = '\0'; /* the package */
-		for (line = strtok_r(sf->text, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char *p = strstr(line, "  ");
-			if (!p)
-				continue;
-			if (in->nowners == cap) {
-				size_t nc = cap ? 2 * cap : 256;
-				void *v = realloc(in->owners, nc * sizeof(*in->owners));
-				if (!v)
-					return -1;
-				in->owners = v;
-				cap = nc;
-			}
-			in->owners[in->nowners].path = norm(p + 2);
-			in->owners[in->nowners].pkg = sf->name;
-			if (!in->owners[in->nowners].path)
-				return -1;
-			in->nowners++;
-		}
-	}
-	if (in->nowners == 0)
-		return 0;
-	qsort(in->owners, in->nowners, sizeof(*in->owners), by_path);
-	for (size_t i = 0; i < in->nfiles; i++) {
-		struct owner key = { in->files[i].e.name, NULL };
-		struct owner *o = bsearch(&key, in->owners, in->nowners, sizeof(key), by_path);
-		in->files[i].pkg = o ? o->pkg : NULL;
-	}
-	return 0;
-}
-
-/* The Version: of a package's status.d stanza, into @buf. */
-static const char *version_of(const struct inspect *in, const char *pkg, char *buf, size_t cap)
-{
-	for (size_t i = 0; i < in->nstatus; i++) {
-		const char *t = in->status[i].text, *v;
-		if (strcmp(in->status[i].name, pkg) != 0 || !t)
-			continue;
-		if ((v = strstr(t, "\nVersion: ")) || (strncmp(t, "Version: ", 9) == 0 && (v = t - 1)))
-			snprintf(buf, cap, "%.*s", (int)strcspn(v + 10, "\n"), v + 10);
-		else
-			break;
-		return buf;
-	}
-	return NULL;
-}
-
-static int load(struct inspect *in, const char *path, const char *ref, struct dt_err *err)
-{
-	int rc;
-
-	if ((rc = vf_source_open(path, ref, &in->src, err)) < 0)
-		return rc;
-	if (!(in->layers = calloc(in->src->nlayers + 1, sizeof(*in->layers))))
-		return dt_oom(err);
-	for (size_t i = 0; i < in->src->nlayers; i++) {
-		char name[4200];
-		struct vf_stream_opts o = { .name = name, .entries = 1, .data = keep_status,
-					    .data_ctx = in };
-		struct vf_stream *s = &in->layers[i];
-		in->cur_layer = i;
-		snprintf(name, sizeof(name), in->src->kind == VF_SOURCE_TARBALL ? "'%s'"
-					     : "'%s': layer %zu", path, i + 1);
-		if ((rc = vf_source_read(in->src, i, &o, s, err)) < 0)
-			return rc;
-		if (in->nfiles + s->n > in->cap) {
-			size_t nc = (in->nfiles + s->n) * 2;
-			void *v = realloc(in->files, nc * sizeof(*in->files));
-			if (!v)
-				return dt_oom(err);
-			in->files = v;
-			in->cap = nc;
-		}
-		for (size_t k = 0; k < s->n; k++) {
-			struct file *f = &in->files[in->nfiles];
-			char *n = norm(s->v[k].name);
-			if (!n)
-				return dt_oom(err);
-			if (!*n) { /* the root itself */
-				free(n);
-				continue;
-			}
-			f->e = s->v[k];
-			free(f->e.name);
-			f->e.name = n;
-			f->layer = i;
-			f->pkg = NULL;
-			memset(&s->v[k], 0, sizeof(s->v[k]));
-			in->nfiles++;
-		}
-	}
-	if (merge(in) < 0 || owners(in) < 0)
-		return dt_oom(err);
-	return 0;
-}
-
-static void release(struct inspect *in)
-{
-	for (size_t i = 0; i < in->nfiles; i++)
-		vf_stream_entry_release(&in->files[i].e);
-	free(in->files);
-	for (size_t i = 0; in->src && in->layers && i < in->src->nlayers; i++)
-		vf_stream_release(&in->layers[i]);
-	free(in->layers);
-	for (size_t i = 0; i < in->nstatus; i++) {
-		free(in->status[i].name);
-		free(in->status[i].text);
-	}
-	free(in->status);
-	for (size_t i = 0; i < in->nowners; i++)
-		free(in->owners[i].path);
-	free(in->owners);
-	vf_source_free(in->src);
 }
 
 static void mode_text(const struct vf_stream_entry *e, char out[11])
@@ -382,7 +83,7 @@ static void print_list(const char *label, json_t *arr)
 		       json_string_value(v) ? cli_vis(json_string_value(v)) : "?");
 }
 
-static void print_text(const struct inspect *in, int tree)
+static void print_text(const struct vf_view *in, int tree)
 {
 	const struct vf_source *s = in->src;
 	json_t *cfg = config_section(s);
@@ -429,9 +130,9 @@ static void print_text(const struct inspect *in, int tree)
 	}
 	printf("files (%zu)\n", in->nfiles);
 	for (size_t i = 0; i < in->nfiles; i++) {
-		const struct file *f = &in->files[i];
-		char m[11], ver[128];
-		const char *v = f->pkg ? version_of(in, f->pkg, ver, sizeof(ver)) : NULL;
+		const struct vf_view_file *f = &in->files[i];
+		char m[11];
+		const char *v = f->version;
 		int depth = 0;
 		const char *base = f->e.name;
 		mode_text(&f->e, m);
@@ -454,7 +155,7 @@ static void print_text(const struct inspect *in, int tree)
 	}
 }
 
-static json_t *to_json(const struct inspect *in)
+static json_t *to_json(const struct vf_view *in)
 {
 	const struct vf_source *s = in->src;
 	json_t *layers = json_array(), *files = json_array(), *doc;
@@ -471,8 +172,8 @@ static json_t *to_json(const struct inspect *in)
 							(json_int_t)l->n));
 	}
 	for (size_t i = 0; i < in->nfiles; i++) {
-		const struct file *f = &in->files[i];
-		char hex[65], ver[128];
+		const struct vf_view_file *f = &in->files[i];
+		char hex[65];
 		dt_hex(f->e.sha256, DT_SHA256_LEN, hex);
 		json_array_append_new(
 			files, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s?, s:s?, s:I, s:s?, s:s?}",
@@ -482,8 +183,7 @@ static json_t *to_json(const struct inspect *in)
 					 "link", f->e.link, "sha256",
 					 f->e.type == AE_IFREG && !f->e.hardlink ? hex : NULL,
 					 "layer", (json_int_t)(f->layer + 1), "package", f->pkg,
-					 "version",
-					 f->pkg ? version_of(in, f->pkg, ver, sizeof(ver)) : NULL));
+					 "version", f->pkg ? f->version : NULL));
 	}
 	doc = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:o, s:o}", "path", s->path, "kind",
 			vf_source_kind_name(s->kind), "ref", s->ref, "manifest",
@@ -509,7 +209,7 @@ int cmd_inspect(int argc, char **argv)
 {
 	const char *ref = NULL;
 	int json = 0, tree = 0, c, rc = CLI_ERROR;
-	struct inspect in = { 0 };
+	struct vf_view *in = NULL;
 	struct dt_err err;
 
 	dt_err_clear(&err);
@@ -529,12 +229,12 @@ int cmd_inspect(int argc, char **argv)
 		return cli_usage_error("inspect", "needs one IMAGE");
 	if (json && tree)
 		return cli_usage_error("inspect", "--json and --tree do not go together");
-	if (load(&in, argv[optind], ref, &err) < 0) {
+	if (vf_view_open(argv[optind], ref, &in, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;
 	}
 	if (json) {
-		json_t *doc = to_json(&in);
+		json_t *doc = to_json(in);
 		char *s = NULL;
 		if (!doc || mf_json_dump(doc, MF_JSON_PRETTY, &s, &err) < 0) {
 			cli_error("cannot write the JSON report");
@@ -545,7 +245,7 @@ int cmd_inspect(int argc, char **argv)
 		free(s);
 		json_decref(doc);
 	} else {
-		print_text(&in, tree);
+		print_text(in, tree);
 	}
 	rc = CLI_OK;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -553,6 +253,6 @@ int cmd_inspect(int argc, char **argv)
 		rc = CLI_ERROR;
 	}
 out:
-	release(&in);
+	vf_view_free(in);
 	return rc;
 }

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* The merged view of an image: the files a container sees once its layers are applied in
+ * order (the last layer's entry for each path; whiteouts, ".wh.NAME" and opaque
+ * ".wh..wh..opq", hide what lower layers gave), with the owning Debian package of each file
+ * where the image carries /var/lib/dpkg/status.d md5sums. A tarball is one layer. */
+#ifndef DISTILL_VERIFY_VIEW_H
+#define DISTILL_VERIFY_VIEW_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+#include "verify/source.h"
+#include "verify/stream.h"
+
+struct vf_view_file {
+	struct vf_stream_entry e;  /* its name without "./", "/" or a trailing "/" */
+	size_t layer;              /* 0-based */
+	const char *pkg;           /* the owning package, or NULL */
+	const char *version;       /* that package's Version, or NULL */
+};
+
+struct vf_view_status;
+
+struct vf_view {
+	struct vf_source *src;
+	struct vf_stream *layers;   /* one per layer: digests and headers (entries moved out) */
+	struct vf_view_file *files; /* sorted by name */
+	size_t nfiles, cap;
+	struct vf_view_status *status; /* status.d contents kept while reading */
+	size_t nstatus, status_bytes;
+};
+
+/* Opens @path (vf_source_open; @ref as there), reads every layer and merges them.
+ * @return 0 and *@out (vf_view_free() it), or a negative code with @err set. */
+int vf_view_open(const char *path, const char *ref, struct vf_view **out, struct dt_err *err);
+
+void vf_view_free(struct vf_view *v);
+
+/* The merge alone, for @v->files as read (each with its layer, in any order): sorts them
+ * by name and drops what a container does not see. @return 0, or -DT_ENOMEM. */
+int vf_view_merge(struct vf_view *v, struct dt_err *err);
+
+#endif
