@@ -87,16 +87,6 @@ void cli_warn_cb(void *ctx, const char *msg)
 	cli_warn("%s", msg);
 }
 
-int cli_epoch(const char *opt, int64_t *out, struct dt_err *err)
-{
-	*out = DT_EPOCH_DEFAULT;
-	if (opt)
-		return dt_epoch_parse(opt, "--source-date-epoch", out, err);
-	if (getenv("SOURCE_DATE_EPOCH"))
-		return dt_epoch_parse(getenv("SOURCE_DATE_EPOCH"), "SOURCE_DATE_EPOCH", out, err);
-	return 0;
-}
-
 char *cli_lock_path(const char *spec)
 {
 	size_t n = strlen(spec);
@@ -123,10 +113,3 @@ int cli_plan(const char *spec_path, const char *debs, int64_t epoch, struct mf_s
 	return pk_image_plan(*spec, &po, img, err);
 }
 
-void cli_print_drift(const struct mf_drift_list *d, const char *lock)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "distill: drift: %s\n", cli_vis(d->v[i].message));
-	fprintf(stderr, "distill: %zu input%s differ%s from '%s'\n", d->n, d->n == 1 ? "" : "s",
-		d->n == 1 ? "s" : "", lock);
-}

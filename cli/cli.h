@@ -9,7 +9,9 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "common/compression.h"
 #include "common/err.h"
+#include "manifest/drift.h"
 #include "manifest/lock.h"
 #include "manifest/spec.h"
 #include "verify/diff.h"
@@ -54,8 +56,24 @@ int cli_fail(const struct dt_err *err);
 
 /* Warnings of the libraries (pk_warn_fn): "distill: warning: <msg>". */
 void cli_warn_cb(void *ctx, const char *msg);
+/* ---- options several commands share (opts.c) ---- */
+
 /* SOURCE_DATE_EPOCH from the option @opt (or NULL), else the environment, else the default. */
 int cli_epoch(const char *opt, int64_t *out, struct dt_err *err);
+/* The same, its error printed: a bad --source-date-epoch is a usage error of @cmd
+ * (CLI_USAGE), a bad SOURCE_DATE_EPOCH an input error (CLI_ERROR). @return 0 or the code. */
+int cli_opt_epoch(const char *cmd, const char *opt, int64_t *out);
+/* --compression NAME and --level N of @cmd. @return 0, or CLI_USAGE after the message. */
+int cli_opt_compression(const char *cmd, const char *arg, enum dt_compression *out);
+int cli_opt_level(const char *cmd, const char *arg, int *out);
+/* The level for @c: its default when *@level < 0, else *@level checked against @c's range.
+ * @return 0, or CLI_USAGE after the message. */
+int cli_level_for(const char *cmd, enum dt_compression c, int *level);
+
+/* ---- reports (report.c) ---- */
+
+/* @doc (its reference taken) as indented JSON on @f. @return 0, or -1 after a message. */
+int cli_print_json(FILE *f, json_t *doc);
 /* The lockfile beside a spec: "dir/name.yaml" -> "dir/name.lock.json" (free() it). */
 char *cli_lock_path(const char *spec);
 /* Loads the spec and plans its image. */

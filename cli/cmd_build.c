@@ -11,7 +11,6 @@
 
 #include "manifest/json.h"
 #include "cli/cli.h"
-#include "packer/archive/compress.h"
 #include "common/digest.h"
 
 static const char build_usage[] =
@@ -96,18 +95,13 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 						       "oci-archive, docker-archive or rootfs)", optarg);
 			break;
 		case OPT_COMPRESSION:
-			if (dt_compression_parse(optarg, &a->o.compression) < 0)
-				return cli_usage_error("build", "unknown compression '%s' (want "
-						       "gzip, zstd or none)", optarg);
+			if (cli_opt_compression("build", optarg, &a->o.compression))
+				return CLI_USAGE;
 			break;
-		case OPT_LEVEL: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (!*optarg || *end || v < 0 || v > 100)
-				return cli_usage_error("build", "--level wants a number, not '%s'", optarg);
-			level = (int)v;
+		case OPT_LEVEL:
+			if (cli_opt_level("build", optarg, &level))
+				return CLI_USAGE;
 			break;
-		}
 		case OPT_TAG:
 			if (!valid_tag(optarg))
 				return cli_usage_error("build", "'%s' is not a valid tag", optarg);
@@ -132,26 +126,16 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 		return cli_usage_error("build", "no output: use -o OUT");
 	if (a->no_lock && a->lock)
 		return cli_usage_error("build", "--lock and --no-lock exclude each other");
-	a->o.level = level < 0 ? pk_compression_default_level(a->o.compression) : level;
-	{
-		struct dt_err err;
-		if (pk_compression_check_level(a->o.compression, a->o.level, &err) < 0)
-			return cli_usage_error("build", "%s", err.msg);
-	}
-	return 0;
+	a->o.level = level;
+	return cli_level_for("build", a->o.compression, &a->o.level);
 }
 
 static int print_result(const struct build_args *a, const struct pk_build_result *r)
 {
 	if (a->json) {
 		json_t *doc = json_pack("{s:s, s:s, s:s, s:[], s:[]}", "output", a->out, "name",
-					r->name, "format",
-					a->o.format == PK_FORMAT_OCI ? "oci"
-					: a->o.format == PK_FORMAT_OCI_ARCHIVE ? "oci-archive"
-					: a->o.format == PK_FORMAT_DOCKER_ARCHIVE ? "docker-archive"
-					: "rootfs", "layers", "diff_ids");
-		struct dt_err err;
-		char *s = NULL;
+					r->name, "format", pk_image_format_name(a->o.format),
+					"layers", "diff_ids");
 		if (doc && r->manifest[0])
 			json_object_set_new(doc, "manifest", json_string(r->manifest));
 		if (doc && r->config[0])
@@ -165,15 +149,7 @@ static int print_result(const struct build_args *a, const struct pk_build_result
 			json_array_append_new(json_object_get(doc, "diff_ids"),
 					      json_string(r->diff_ids[i]));
 		}
-		if (!doc || mf_json_dump(doc, MF_JSON_PRETTY, &s, &err) < 0) {
-			json_decref(doc);
-			cli_error("cannot write the JSON summary");
-			return CLI_ERROR;
-		}
-		fputs(s, stdout);
-		free(s);
-		json_decref(doc);
-		return CLI_OK;
+		return cli_print_json(stdout, doc) < 0 ? CLI_ERROR : CLI_OK;
 	}
 	if (a->quiet)
 		return CLI_OK;
@@ -205,8 +181,8 @@ int cmd_build(int argc, char **argv)
 	dt_err_clear(&err);
 	if ((rc = parse_args(argc, argv, &a)) != 0)
 		return rc < 0 ? CLI_OK : rc;
-	if (cli_epoch(a.sde, &epoch, &err) < 0)
-		return a.sde ? cli_usage_error("build", "%s", err.msg) : cli_fail(&err);
+	if ((rc = cli_opt_epoch("build", a.sde, &epoch)) != 0)
+		return rc;
 	rc = CLI_ERROR;
 	if (!a.no_lock) {
 		if (!(lock_path = a.lock ? strdup(a.lock) : cli_lock_path(argv[optind]))) {

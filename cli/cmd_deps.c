@@ -87,8 +87,6 @@ static int print_json(const struct deps_result *r)
 {
 	json_t *doc = json_object(), *inputs = json_array(), *files = json_array(),
 	       *missing = json_array();
-	struct dt_err err;
-	char *s = NULL;
 
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct deps_process *p = &r->procs[i];
@@ -109,14 +107,7 @@ static int print_json(const struct deps_result *r)
 	json_object_set_new(doc, "inputs", inputs);
 	json_object_set_new(doc, "files", files);
 	json_object_set_new(doc, "missing", missing);
-	if (mf_json_dump(doc, MF_JSON_PRETTY, &s, &err) < 0) {
-		json_decref(doc);
-		return cli_fail(&err);
-	}
-	fputs(s, stdout);
-	free(s);
-	json_decref(doc);
-	return CLI_OK;
+	return cli_print_json(stdout, doc) < 0 ? CLI_ERROR : CLI_OK;
 }
 
 int cmd_deps(int argc, char **argv)

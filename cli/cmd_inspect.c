@@ -234,16 +234,8 @@ int cmd_inspect(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		json_t *doc = to_json(in);
-		char *s = NULL;
-		if (!doc || mf_json_dump(doc, MF_JSON_PRETTY, &s, &err) < 0) {
-			cli_error("cannot write the JSON report");
-			json_decref(doc);
+		if (cli_print_json(stdout, to_json(in)) < 0)
 			goto out;
-		}
-		fputs(s, stdout);
-		free(s);
-		json_decref(doc);
 	} else {
 		print_text(in, tree);
 	}

@@ -45,22 +45,11 @@ static const struct option lock_options[] = {
 static int print_drift_json(const struct mf_drift_list *d, const char *lock)
 {
 	json_t *doc = json_pack("{s:s, s:b, s:[]}", "lock", lock, "drift", d->n > 0, "changes");
-	struct dt_err err;
-	char *s = NULL;
-
 	for (size_t i = 0; doc && i < d->n; i++)
 		json_array_append_new(json_object_get(doc, "changes"),
 				      json_pack("{s:s, s:s}", "path", d->v[i].path, "message",
 						d->v[i].message));
-	if (!doc || mf_json_dump(doc, MF_JSON_PRETTY, &s, &err) < 0) {
-		json_decref(doc);
-		cli_error("cannot write the JSON report");
-		return CLI_ERROR;
-	}
-	fputs(s, stdout);
-	free(s);
-	json_decref(doc);
-	return CLI_OK;
+	return cli_print_json(stdout, doc) < 0 ? CLI_ERROR : CLI_OK;
 }
 
 int cmd_lock(int argc, char **argv)

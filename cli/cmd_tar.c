@@ -150,17 +150,14 @@ static int parse_args(int argc, char **argv, struct tar_args *a)
 			a->out = optarg;
 			break;
 		case OPT_COMPRESSION:
-			if (dt_compression_parse(optarg, &a->comp) < 0)
-				return cli_usage_error("tar", "unknown compression '%s' (want none, gzip or zstd)", optarg);
+			if (cli_opt_compression("tar", optarg, &a->comp))
+				return CLI_USAGE;
 			a->have_comp = 1;
 			break;
-		case OPT_LEVEL: {
-			uint32_t v;
-			if (parse_u32(optarg, &v) < 0 || v > 100)
-				return cli_usage_error("tar", "--level wants a number, not '%s'", optarg);
-			a->level = (int)v;
+		case OPT_LEVEL:
+			if (cli_opt_level("tar", optarg, &a->level))
+				return CLI_USAGE;
 			break;
-		}
 		case OPT_SDE:
 			a->sde = optarg;
 			break;
@@ -237,17 +234,7 @@ static int print_summary(const struct tar_args *a, const struct pk_tar_result *r
 			"source_date_epoch", (json_int_t)a->norm.epoch,
 			"tar", "sha256", r->diff_id + 7, "size", (json_int_t)r->tar_size,
 			"compressed", "sha256", r->digest + 7, "size", (json_int_t)r->blob_size);
-		struct dt_err err;
-		char *s = NULL;
-		if (!doc || mf_json_dump(doc, MF_JSON_PRETTY, &s, &err) < 0) {
-			json_decref(doc);
-			cli_error("cannot write the JSON summary");
-			return CLI_ERROR;
-		}
-		fputs(s, f);
-		free(s);
-		json_decref(doc);
-		return CLI_OK;
+		return cli_print_json(f, doc) < 0 ? CLI_ERROR : CLI_OK;
 	}
 	if (a->quiet)
 		return CLI_OK;
@@ -288,27 +275,9 @@ int cmd_tar(int argc, char **argv)
 		if (!a.have_comp)
 			a.comp = known ? by_suffix : DT_COMP_NONE;
 	}
-	if (a.level < 0)
-		a.level = pk_compression_default_level(a.comp);
-	if (pk_compression_check_level(a.comp, a.level, &err) < 0) {
-		rc = cli_usage_error("tar", "%s", err.msg);
+	if ((rc = cli_level_for("tar", a.comp, &a.level)) != 0 ||
+	    (rc = cli_opt_epoch("tar", a.sde, &a.norm.epoch)) != 0)
 		goto out;
-	}
-
-	/* SOURCE_DATE_EPOCH: the option, else the environment, else the documented default. */
-	a.norm.epoch = DT_EPOCH_DEFAULT;
-	if (a.sde) {
-		if (dt_epoch_parse(a.sde, "--source-date-epoch", &a.norm.epoch, &err) < 0) {
-			rc = cli_usage_error("tar", "%s", err.msg);
-			goto out;
-		}
-	} else if (getenv("SOURCE_DATE_EPOCH")) {
-		if (dt_epoch_parse(getenv("SOURCE_DATE_EPOCH"), "SOURCE_DATE_EPOCH",
-				   &a.norm.epoch, &err) < 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-	}
 
 	if (!(tree = pk_tree_new())) {
 		cli_error("out of memory");

@@ -28,24 +28,31 @@ static int reserve(struct dt_buf *b, size_t more)
 	return 0;
 }
 
-void dt_buf_add(struct dt_buf *b, const char *fmt, ...)
+void dt_buf_vadd(struct dt_buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list aq;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
 	if (n < 0) {
 		b->oom = 1;
 		return;
 	}
 	if (reserve(b, (size_t)n) < 0)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
 	b->len += (size_t)n;
+}
+
+void dt_buf_add(struct dt_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dt_buf_vadd(b, fmt, ap);
+	va_end(ap);
 }
 
 void dt_buf_addn(struct dt_buf *b, const void *data, size_t n)

@@ -4,6 +4,7 @@
 #ifndef DISTILL_COMMON_BUF_H
 #define DISTILL_COMMON_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* A NUL-terminated string built by appending. An allocation failure is remembered (@oom)
@@ -15,6 +16,8 @@ struct dt_buf {
 };
 
 void dt_buf_add(struct dt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dt_buf_vadd(struct dt_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 void dt_buf_addn(struct dt_buf *b, const void *data, size_t n);
 /* Empties @b, keeping its memory. */
 void dt_buf_reset(struct dt_buf *b);

@@ -13,46 +13,10 @@
 #include <unistd.h>
 
 #include "deps/ldso.h"
+#include "deps/resolve_private.h"
 
 #define MAX_OBJS 100000
 #define MAX_SCRIPT_DEPTH 4
-
-/* What a path resolved to, once per run: inputs share libraries, so each candidate path is
- * walked, stat'ed and parsed once however many inputs try it. */
-struct memo_entry {
-	char *path;
-	int found;             /* 1: resolved to a regular file; 0: absent or not a file */
-	int is_dir;            /* resolved to a directory */
-	char *real;
-	struct dt_strv links;
-	uint64_t dev, ino;
-	struct deps_elf *elf;  /* parsed on first use */
-};
-
-struct deps_memo {
-	struct memo_entry **slots;
-	size_t cap, n;
-};
-
-/* A string -> index map with borrowed keys (open addressing); the first value put wins. */
-struct strmap {
-	const char **keys;
-	int *vals;
-	size_t cap, n;
-};
-
-struct ctx {
-	const struct deps_opts *o;
-	struct strmap names; /* this input's loaded names -> object index */
-	struct strmap files; /* every file listed so far (its value is unused) */
-	struct deps_root *root;
-	struct deps_ldconf conf;
-	const struct deps_abi *conf_abi; /* the ABI @conf was loaded for */
-	const struct deps_abi *abi;
-	struct deps_process *p;
-	struct deps_result *res;
-	struct dt_err *err;
-};
 
 const char *deps_how_name(enum deps_how h)
 {
@@ -62,9 +26,9 @@ const char *deps_how_name(enum deps_how h)
 	return names[h];
 }
 
-static int try_dir(struct ctx *c, const char *dir, const char *name, int loader, int legacy,
+static int try_dir(struct deps_ctx *c, const char *dir, const char *name, int loader, int legacy,
 		   int *found);
-static int add_variants(struct ctx *c, int idx, const char *dir, const char *name, int legacy);
+static int add_variants(struct deps_ctx *c, int idx, const char *dir, const char *name, int legacy);
 
 static uint64_t hash_str(const char *s);
 
@@ -122,12 +86,12 @@ static int strmap_put(struct strmap *m, const char *key, int val)
 	return 1;
 }
 
-static int find_loaded(const struct ctx *c, const char *name)
+int deps_find_loaded(const struct deps_ctx *c, const char *name)
 {
 	return strmap_find(&c->names, name);
 }
 
-static int add_name(struct ctx *c, int idx, const char *name)
+int deps_add_name(struct deps_ctx *c, int idx, const char *name)
 {
 	struct dt_strv *s = &c->p->objs[idx].names;
 	if (!name || dt_strv_has(s, name))
@@ -137,7 +101,7 @@ static int add_name(struct ctx *c, int idx, const char *name)
 	return 0;
 }
 
-static int add_file(struct ctx *c, const char *path)
+static int add_file(struct deps_ctx *c, const char *path)
 {
 	int rc;
 	if (strmap_find(&c->files, path) >= 0)
@@ -148,7 +112,7 @@ static int add_file(struct ctx *c, const char *path)
 	return 0;
 }
 
-static int add_files(struct ctx *c, const struct dt_strv *links, const char *real)
+static int add_files(struct deps_ctx *c, const struct dt_strv *links, const char *real)
 {
 	for (size_t i = 0; links && i < links->n; i++)
 		if (add_file(c, links->v[i]) < 0)
@@ -208,7 +172,7 @@ static int memo_grow(struct deps_memo *m)
 }
 
 /* The resolution of @path inside the root, from the memo or computed now. */
-static int memo_get(struct ctx *c, const char *path, struct memo_entry **out)
+static int memo_get(struct deps_ctx *c, const char *path, struct memo_entry **out)
 {
 	struct deps_memo *m = c->res->memo;
 	struct memo_entry *e;
@@ -253,7 +217,7 @@ static int memo_get(struct ctx *c, const char *path, struct memo_entry **out)
 
 /* Puts @path, when it resolves to a regular file, and the symlinks on the way into the file
  * list (@add) or only looks (@add 0). @return 1 a file, 0 not one, or a negative code. */
-static int add_path(struct ctx *c, const char *path, int add)
+int deps_add_path(struct deps_ctx *c, const char *path, int add)
 {
 	struct memo_entry *m = NULL;
 	int rc = memo_get(c, path, &m);
@@ -270,7 +234,7 @@ static int add_path(struct ctx *c, const char *path, int add)
 /* Opens and checks a candidate like open_verify: absent -> 0; wrong class or machine ->
  * 0 (skipped, as ld.so skips it); not ELF or malformed -> error; else 1 and *@idx, reusing
  * an object already loaded from the same file. */
-static int load_file(struct ctx *c, const char *path, int loader, int *idx)
+static int load_file(struct deps_ctx *c, const char *path, int loader, int *idx)
 {
 	struct memo_entry *m = NULL;
 	struct deps_obj *o, *v;
@@ -283,7 +247,7 @@ static int load_file(struct ctx *c, const char *path, int loader, int *idx)
 	for (size_t i = 0; i < c->p->nobjs; i++)
 		if (c->p->objs[i].dev == m->dev && c->p->objs[i].ino == m->ino) {
 			*idx = (int)i;
-			if ((rc = add_files(c, &m->links, NULL)) < 0 || (rc = add_name(c, *idx, path)) < 0)
+			if ((rc = add_files(c, &m->links, NULL)) < 0 || (rc = deps_add_name(c, *idx, path)) < 0)
 				return rc;
 			return 1;
 		}
@@ -314,8 +278,8 @@ static int load_file(struct ctx *c, const char *path, int loader, int *idx)
 	o->dev = m->dev;
 	o->ino = m->ino;
 	*idx = (int)c->p->nobjs++;
-	if (!o->path || !o->real || add_name(c, *idx, path) < 0 ||
-	    add_name(c, *idx, o->elf->soname) < 0)
+	if (!o->path || !o->real || deps_add_name(c, *idx, path) < 0 ||
+	    deps_add_name(c, *idx, o->elf->soname) < 0)
 		return dt_oom(c->err);
 	if ((rc = add_files(c, &m->links, o->real)) < 0)
 		return rc;
@@ -367,7 +331,7 @@ static char *expand(const char *s, const char *origin, const struct deps_abi *ab
 	return out;
 }
 
-static char *origin_of(const struct ctx *c, int idx)
+static char *origin_of(const struct deps_ctx *c, int idx)
 {
 	const struct deps_obj *o = &c->p->objs[idx];
 	/* The executable's origin is its real path's directory; a library's, the directory of
@@ -378,7 +342,7 @@ static char *origin_of(const struct ctx *c, int idx)
 }
 
 /* Tries NAME in each directory of a colon-separated list, tokens expanded for object @idx. */
-static int search_list(struct ctx *c, const char *list, int idx, const char *name, int *found)
+static int search_list(struct deps_ctx *c, const char *list, int idx, const char *name, int *found)
 {
 	char *origin = origin_of(c, idx), *copy, *dir, *save = NULL;
 	int rc = 0;
@@ -399,7 +363,7 @@ static int search_list(struct ctx *c, const char *list, int idx, const char *nam
 	return rc;
 }
 
-static int search_dirs(struct ctx *c, const char *const *dirs, size_t n, int loader,
+static int search_dirs(struct deps_ctx *c, const char *const *dirs, size_t n, int loader,
 		       const char *name, int *found)
 {
 	int rc = 0;
@@ -419,7 +383,7 @@ static int in_system_dir(const struct deps_abi *abi, const char *path)
 }
 
 /* _dl_map_object's search for NAME needed by object @idx. */
-static int search(struct ctx *c, int idx, const char *name, int *found, enum deps_how *how)
+int deps_search(struct deps_ctx *c, int idx, const char *name, int *found, enum deps_how *how)
 {
 	const struct deps_obj *o = &c->p->objs[idx];
 	int nodeflib = (o->elf->flags_1 & DF_1_NODEFLIB) != 0;
@@ -495,7 +459,7 @@ static size_t variant_subdirs(const struct deps_abi *abi, int legacy, char subs[
 /* DIR/SUB/NAME into *@path, or NULL when DIR/SUB is not a directory (SUB ends in "/" or is
  * ""): most variant subdirectories do not exist, and the memo asks once per run, not once
  * per library name. */
-static int variant_path(struct ctx *c, const char *dir, const char *sub, const char *name,
+static int variant_path(struct deps_ctx *c, const char *dir, const char *sub, const char *name,
 			char **path)
 {
 	struct memo_entry *m = NULL;
@@ -518,7 +482,7 @@ static int variant_path(struct ctx *c, const char *dir, const char *sub, const c
 
 /* Every variant of NAME in DIR other than the one loaded as object @idx is copied too: the
  * image's CPU is unknown, so each CPU level must find what it would load. */
-static int add_variants(struct ctx *c, int idx, const char *dir, const char *name, int legacy)
+static int add_variants(struct deps_ctx *c, int idx, const char *dir, const char *name, int legacy)
 {
 	char subs[16][64];
 	size_t n = variant_subdirs(c->abi, legacy, subs);
@@ -530,7 +494,7 @@ static int add_variants(struct ctx *c, int idx, const char *dir, const char *nam
 			return rc;
 		if (!path)
 			continue;
-		if (strcmp(path, c->p->objs[idx].path) != 0 && (rc = add_path(c, path, 1)) > 0 &&
+		if (strcmp(path, c->p->objs[idx].path) != 0 && (rc = deps_add_path(c, path, 1)) > 0 &&
 		    !dt_strv_has(&c->p->objs[idx].variants, path) &&
 		    dt_strv_push(&c->p->objs[idx].variants, path) < 0)
 			rc = dt_oom(c->err);
@@ -542,7 +506,7 @@ static int add_variants(struct ctx *c, int idx, const char *dir, const char *nam
 }
 
 /* Tries NAME in DIR as ld.so does: each variant subdirectory first, then DIR. */
-static int try_dir(struct ctx *c, const char *dir, const char *name, int loader, int legacy,
+static int try_dir(struct deps_ctx *c, const char *dir, const char *name, int loader, int legacy,
 		   int *found)
 {
 	char subs[16][64];
@@ -569,11 +533,11 @@ static int try_dir(struct ctx *c, const char *dir, const char *name, int loader,
 	return 0;
 }
 
-static int resolve_need(struct ctx *c, int idx, const char *name)
+static int resolve_need(struct deps_ctx *c, int idx, const char *name)
 {
 	struct deps_need *nd, *v;
 	enum deps_how how = DEPS_HOW_LOADED;
-	int found = find_loaded(c, name), rc = 0;
+	int found = deps_find_loaded(c, name), rc = 0;
 
 	if (found < 0 && !c->p->objs[0].elf->interp &&
 	    strcmp(name, strrchr(c->abi->interp, '/') + 1) == 0) {
@@ -582,7 +546,7 @@ static int resolve_need(struct ctx *c, int idx, const char *name)
 			return rc;
 		if (rc == 0)
 			found = -1;
-		else if ((rc = add_name(c, found, name)) < 0)
+		else if ((rc = deps_add_name(c, found, name)) < 0)
 			return rc;
 	}
 	if (found < 0) {
@@ -593,7 +557,7 @@ static int resolve_need(struct ctx *c, int idx, const char *name)
 			free(origin);
 			free(path);
 		} else {
-			rc = search(c, idx, name, &found, &how);
+			rc = deps_search(c, idx, name, &found, &how);
 		}
 		if (rc < 0)
 			return rc;
@@ -605,7 +569,7 @@ static int resolve_need(struct ctx *c, int idx, const char *name)
 			if (!dt_strv_has(&c->res->missing, msg) &&
 			    dt_strv_push(&c->res->missing, msg) < 0)
 				return dt_oom(c->err);
-		} else if ((rc = add_name(c, found, name)) < 0) {
+		} else if ((rc = deps_add_name(c, found, name)) < 0) {
 			return rc;
 		}
 	}
@@ -620,198 +584,11 @@ static int resolve_need(struct ctx *c, int idx, const char *name)
 	return nd->name ? 0 : dt_oom(c->err);
 }
 
-static int push_runtime(struct ctx *c, const char *name, const char *path, const char *reason)
-{
-	struct deps_runtime *v = realloc(c->p->runtime, (c->p->nruntime + 1) * sizeof(*v));
-	if (!v)
-		return dt_oom(c->err);
-	c->p->runtime = v;
-	v += c->p->nruntime++;
-	v->name = strdup(name);
-	v->path = path ? strdup(path) : NULL;
-	v->reason = strdup(reason);
-	return v->name && v->reason ? 0 : dt_oom(c->err);
-}
-
-/* A library glibc dlopen()s from libc (@from): searched as libc's own needs are (no RPATH of
- * the program), added with its closure in auto mode, always reported. */
-static int runtime_lib(struct ctx *c, int from, const char *name, const char *reason)
-{
-	enum deps_how how;
-	int found = -1, rc;
-
-	if (find_loaded(c, name) >= 0)
-		return 0;
-	if (c->o->runtime == DEPS_RUNTIME_AUTO) {
-		if ((rc = search(c, from, name, &found, &how)) < 0)
-			return rc;
-		if (rc == 0)
-			found = -1;
-		else if ((rc = add_name(c, found, name)) < 0)
-			return rc;
-	}
-	return push_runtime(c, name, found >= 0 ? c->p->objs[found].path : NULL, reason);
-}
-
-/* The first object importing one of @mask, or NULL. */
-static const struct deps_obj *importer(const struct ctx *c, unsigned mask)
-{
-	for (size_t i = 0; i < c->p->nobjs; i++)
-		if (c->p->objs[i].elf && (c->p->objs[i].elf->imports & mask))
-			return &c->p->objs[i];
-	return NULL;
-}
-
-/* The regular files of @dir (and of its gconv-modules.d), counted in *@n, listed in auto
- * mode. */
-static int gconv_files(struct ctx *c, const char *dir, int top, size_t *n)
-{
-	struct dt_strv names = { 0 };
-	int rc = deps_root_list(c->root, dir, &names, c->err);
-
-	for (size_t i = 0; rc == 0 && i < names.n; i++) {
-		char *path = NULL;
-		if (asprintf(&path, "%s/%s", dir, names.v[i]) < 0) {
-			rc = dt_oom(c->err);
-			break;
-		}
-		if (top && strcmp(names.v[i], "gconv-modules.d") == 0)
-			rc = gconv_files(c, path, 0, n);
-		else if ((rc = add_path(c, path, c->o->runtime == DEPS_RUNTIME_AUTO)) > 0)
-			(*n)++, rc = 0;
-		free(path);
-	}
-	dt_strv_release(&names);
-	return rc > 0 ? 0 : rc; /* 1: the directory is absent */
-}
-
-/* iconv_open: the gconv modules and their configuration, all of them (which charsets the
- * program will convert is unknown). */
-static int runtime_gconv(struct ctx *c, const char *who)
-{
-	char *dir = NULL, reason[8400];
-	size_t n = 0;
-	int rc;
-
-	if (asprintf(&dir, "/usr/%s/gconv", c->abi->lib) < 0)
-		return dt_oom(c->err);
-	if ((rc = gconv_files(c, dir, 1, &n)) == 0 && n > 0) {
-		snprintf(reason, sizeof(reason), "%s imports iconv_open; %zu gconv files%s", who, n,
-			 c->o->runtime == DEPS_RUNTIME_AUTO ? " added" : "");
-		rc = push_runtime(c, "gconv modules", dir, reason);
-	}
-	free(dir);
-	return rc;
-}
-
-void deps_dlopen_entries_free(struct deps_dlopen_entry *v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].feature);
-		free(v[i].priority);
-		for (size_t k = 0; k < v[i].nsonames; k++)
-			free(v[i].sonames[k]);
-		free(v[i].sonames);
-	}
-	free(v);
-}
-
-/* .note.dlopen: required and recommended features are loaded as a dlopen() from the object
- * carrying the note would load them (its RUNPATH applies); suggested ones are reported. */
-static int runtime_notes(struct ctx *c)
-{
-	for (size_t i = 0; i < c->p->nobjs; i++) {
-		const struct deps_elf *e = c->p->objs[i].elf;
-		for (size_t k = 0; e && k < e->ndlopen_notes; k++) {
-			struct deps_dlopen_entry *v = NULL;
-			size_t n = 0;
-			int rc = c->o->dlopen_parse(e->dlopen_notes[k], &v, &n, c->err);
-			if (rc < 0) {
-				dt_err_prefix(c->err, "'%s': .note.dlopen", c->p->objs[i].path);
-				return rc;
-			}
-			for (size_t j = 0; j < n && rc == 0; j++) {
-				const char *prio = v[j].priority ? v[j].priority : "recommended";
-				int add = strcmp(prio, "suggested") != 0 && c->o->runtime == DEPS_RUNTIME_AUTO;
-				char reason[8400];
-				int found = -1;
-				snprintf(reason, sizeof(reason), ".note.dlopen of %s: feature '%s' (%s)",
-					 c->p->objs[i].path, v[j].feature ? v[j].feature : "?", prio);
-				for (size_t s = 0; s < v[j].nsonames && found < 0 && rc == 0; s++) {
-					enum deps_how how;
-					if ((found = find_loaded(c, v[j].sonames[s])) >= 0)
-						break;
-					if (!add)
-						continue;
-					rc = search(c, (int)i, v[j].sonames[s], &found, &how);
-					if (rc > 0)
-						rc = add_name(c, found, v[j].sonames[s]);
-					else
-						found = -1;
-				}
-				if (rc == 0 && v[j].nsonames) {
-					const struct deps_obj *fo = found >= 0 ? &c->p->objs[found] : NULL;
-					rc = push_runtime(c, fo && fo->elf->soname ? fo->elf->soname
-										  : v[j].sonames[0],
-							  fo ? fo->path : NULL, reason);
-				}
-			}
-			deps_dlopen_entries_free(v, n);
-			if (rc < 0)
-				return rc;
-		}
-	}
-	return 0;
-}
-
-/* Run-time loads no DT_NEEDED shows: libgcc_s for unwinding, NSS modules, gconv modules,
- * and .note.dlopen features. */
-static int runtime_loads(struct ctx *c)
-{
-	struct dt_strv services = { 0 }, dbs = { 0 };
-	const struct deps_obj *o;
-	char reason[8400];
-	int libc = find_loaded(c, "libc.so.6"), rc = 0;
-
-	if (libc < 0)
-		return 0; /* not a glibc program */
-	o = importer(c, DEPS_IMPORT_PTHREAD_CANCEL | DEPS_IMPORT_PTHREAD_EXIT | DEPS_IMPORT_BACKTRACE);
-	if (o) {
-		unsigned m = o->elf->imports;
-		snprintf(reason, sizeof(reason), "glibc loads it for unwinding: %s imports %s", o->path,
-			 m & DEPS_IMPORT_PTHREAD_CANCEL ? "pthread_cancel"
-			 : m & DEPS_IMPORT_PTHREAD_EXIT ? "pthread_exit" : "backtrace");
-		if ((rc = runtime_lib(c, libc, "libgcc_s.so.1", reason)) < 0)
-			return rc;
-	}
-	if ((rc = deps_nsswitch_services(c->root, c->o->nsswitch, &services, &dbs, c->err)) < 0)
-		return rc;
-	for (size_t i = 0; i < services.n && rc == 0; i++) {
-		char *name = NULL;
-		if (asprintf(&name, "libnss_%s.so.2", services.v[i]) < 0) {
-			rc = dt_oom(c->err);
-			break;
-		}
-		snprintf(reason, sizeof(reason), "%s uses '%s' for %s",
-			 c->o->nsswitch ? "the image's nsswitch.conf" : "/etc/nsswitch.conf", services.v[i],
-			 dbs.v[i]);
-		rc = runtime_lib(c, libc, name, reason);
-		free(name);
-	}
-	dt_strv_release(&services);
-	dt_strv_release(&dbs);
-	if (rc == 0 && (o = importer(c, DEPS_IMPORT_ICONV_OPEN)))
-		rc = runtime_gconv(c, o->path);
-	if (rc == 0 && c->o->dlopen_parse)
-		rc = runtime_notes(c);
-	return rc;
-}
-
-static int resolve_process(struct ctx *c, const char *input, int depth);
+static int resolve_process(struct deps_ctx *c, const char *input, int depth);
 
 /* "#!/path/to/interp args": the script is copied and its interpreter resolved too.
  * @return 0 done, 1 @input is not a script, or a negative code. */
-static int script(struct ctx *c, const char *input, int depth)
+static int script(struct deps_ctx *c, const char *input, int depth)
 {
 	struct memo_entry *m = NULL;
 	char buf[256], interp[256];
@@ -839,7 +616,7 @@ static int script(struct ctx *c, const char *input, int depth)
 	return resolve_process(c, interp, depth + 1);
 }
 
-static int resolve_process(struct ctx *c, const char *input, int depth)
+static int resolve_process(struct deps_ctx *c, const char *input, int depth)
 {
 	struct deps_process *p, *v;
 	int idx = -1, rc;
@@ -892,7 +669,7 @@ static int resolve_process(struct ctx *c, const char *input, int depth)
 			snprintf(msg, sizeof(msg), "%s (interpreter of %s)", interp, input);
 			if (dt_strv_push(&c->res->missing, msg) < 0)
 				return dt_oom(c->err);
-		} else if ((rc = add_name(c, ii, interp)) < 0) {
+		} else if ((rc = deps_add_name(c, ii, interp)) < 0) {
 			return rc;
 		}
 	}
@@ -906,7 +683,7 @@ static int resolve_process(struct ctx *c, const char *input, int depth)
 		/* Once the DT_NEEDED closure is complete; what it adds is then walked too. */
 		if (i + 1 == p->nobjs && !runtime_done && c->o->runtime != DEPS_RUNTIME_OFF) {
 			runtime_done = 1;
-			if ((rc = runtime_loads(c)) < 0)
+			if ((rc = deps_runtime_loads(c)) < 0)
 				return rc;
 		}
 	}
@@ -922,7 +699,7 @@ int deps_resolve(const struct deps_opts *o, const char *const *inputs, size_t n,
 		 struct deps_result **out, struct dt_err *err)
 {
 	struct deps_root root = { .fd = -1 };
-	struct ctx c = { .o = o, .root = &root, .err = err };
+	struct deps_ctx c = { .o = o, .root = &root, .err = err };
 	int rc;
 
 	*out = NULL;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The lockfile: sorted, stable JSON pinning every input of an image (each image path with
  * its type, mode, owner, size, sha256, link target, source and owning Debian package; each
- * .deb by name, version, architecture and sha256; the spec's own sha256), and the comparison
- * that names every drift between a locked and a freshly computed lock. See docs/lock.md. */
+ * .deb by name, version, architecture and sha256; the spec's own sha256). Its comparison is
+ * drift.h's. See docs/lock.md. */
 #ifndef DISTILL_MANIFEST_LOCK_H
 #define DISTILL_MANIFEST_LOCK_H
 
@@ -82,26 +82,7 @@ int mf_lock_parse(const char *name, const void *buf, size_t len, struct mf_lock 
  * @return 0 and *@out (free() it), or a negative code with @err set. */
 int mf_lock_dump(struct mf_lock *l, char **out, struct dt_err *err);
 
-/* One difference between the locked and the found state, in words:
- * "/usr/lib/x86_64-linux-gnu/libz.so.1.2.13 (zlib1g 1:1.2.13.dfsg-1): sha256 locked
- *  3f0c...e1, found 9a2b...07". */
-struct mf_drift {
-	char *path;            /* the image path, deb file or "spec" it is about */
-	char *message;
-};
-
-struct mf_drift_list {
-	struct mf_drift *v;
-	size_t n;
-};
-
-/* Compares @locked with @found: the spec's sha256, every .deb (version, architecture,
- * sha256), every path (added, removed, type, mode, owner, size, sha256, link, source,
- * package). Both must be sorted. @return 0 (drift in *@out, empty when equal) or -DT_ENOMEM. */
-int mf_lock_compare(const struct mf_lock *locked, const struct mf_lock *found,
-		    struct mf_drift_list *out, struct dt_err *err);
-void mf_drift_list_release(struct mf_drift_list *d);
-
 const char *mf_lock_type_name(enum mf_lock_type t); /* "dir", "file", "symlink", "hardlink" */
+const char *mf_lock_layer_name(enum mf_lock_layer l); /* "base", "app" */
 
 #endif

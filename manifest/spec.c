@@ -3,6 +3,7 @@
 #include "manifest/spec.h"
 #include "common/digest.h"
 #include "common/fs.h"
+#include "manifest/yaml.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,393 +13,80 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
-
-#define MAX_NODES 100000
-#define MAX_DEPTH 64
-
-struct p {
-	yaml_document_t *doc;
-	struct mf_spec *s;
-	struct dt_err *err;
-	char key[512]; /* the key path of the node being read, for messages */
-};
-
-static int line_of(const yaml_node_t *n)
-{
-	return (int)n->start_mark.line + 1;
-}
-
-static int fail(struct p *p, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct p *p, const yaml_node_t *n, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return dt_err_set(p->err, DT_EINPUT, "%s:%d: %s: %s", p->s->file, n ? line_of(n) : 1,
-			  p->key, msg);
-}
-
-static yaml_node_t *node(struct p *p, int id)
-{
-	return yaml_document_get_node(p->doc, id);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-static int plain(const yaml_node_t *n)
-{
-	return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-}
-
-static int want_str(struct p *p, const yaml_node_t *n, char **out)
-{
-	if (n->type != YAML_SCALAR_NODE)
-		return fail(p, n, "expected a string");
-	if (strlen(scalar(n)) != n->data.scalar.length)
-		return fail(p, n, "holds a NUL byte");
-	free(*out);
-	if (!(*out = strdup(scalar(n))))
-		return dt_oom(p->err);
-	return 0;
-}
-
-static int want_bool(struct p *p, const yaml_node_t *n, int *out)
-{
-	if (n->type == YAML_SCALAR_NODE && plain(n) && strcmp(scalar(n), "true") == 0)
-		*out = 1;
-	else if (n->type == YAML_SCALAR_NODE && plain(n) && strcmp(scalar(n), "false") == 0)
-		*out = 0;
-	else
-		return fail(p, n, "expected true or false");
-	return 0;
-}
-
-/* A plain decimal integer 0..@max. */
-static int want_uint(struct p *p, const yaml_node_t *n, uint64_t max, uint64_t *out)
-{
-	const char *s;
-	char *end;
-	unsigned long long v;
-
-	if (n->type != YAML_SCALAR_NODE || !plain(n))
-		return fail(p, n, "expected a number");
-	s = scalar(n);
-	if (*s < '0' || *s > '9')
-		return fail(p, n, "expected a number");
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return fail(p, n, "expected a number from 0 to %llu", (unsigned long long)max);
-	*out = v;
-	return 0;
-}
-
-/* Octal modes: 0644, "0644", "644". */
-static int want_mode(struct p *p, const yaml_node_t *n, int64_t *out)
-{
-	const char *s;
-	char *end;
-	unsigned long v;
-
-	if (n->type != YAML_SCALAR_NODE || !*scalar(n))
-		return fail(p, n, "expected an octal mode like \"0644\"");
-	s = scalar(n);
-	for (const char *c = s; *c; c++)
-		if (*c < '0' || *c > '7')
-			return fail(p, n, "expected an octal mode like \"0644\"");
-	v = strtoul(s, &end, 8);
-	if (*end || v > 07777 || strlen(s) > 5)
-		return fail(p, n, "mode %s is out of range (0 to 7777)", s);
-	*out = (int64_t)v;
-	return 0;
-}
-
-/* A list of strings (a single string is a list of one). */
-static int want_strv(struct p *p, const yaml_node_t *n, char ***out, size_t *count)
-{
-	size_t k = 0, base = strlen(p->key);
-
-	if (n->type == YAML_SCALAR_NODE) {
-		if (!(*out = calloc(1, sizeof(char *))))
-			return dt_oom(p->err);
-		*count = 1;
-		return want_str(p, n, &(*out)[0]);
-	}
-	if (n->type != YAML_SEQUENCE_NODE)
-		return fail(p, n, "expected a list of strings");
-	*count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-	if (!(*out = calloc(*count + 1, sizeof(char *))))
-		return dt_oom(p->err);
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	     it++, k++) {
-		int rc;
-		snprintf(p->key + base, sizeof(p->key) - base, "[%zu]", k);
-		if ((rc = want_str(p, node(p, *it), &(*out)[k])) < 0)
-			return rc;
-	}
-	p->key[base] = '\0';
-	return 0;
-}
-
-/* A mapping of strings, in document order. */
-static int want_kv(struct p *p, const yaml_node_t *n, struct mf_kv **out, size_t *count)
-{
-	size_t k = 0, base = strlen(p->key);
-
-	if (n->type != YAML_MAPPING_NODE)
-		return fail(p, n, "expected a mapping of strings");
-	*count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-	if (!(*out = calloc(*count + 1, sizeof(**out))))
-		return dt_oom(p->err);
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
-	     pr++, k++) {
-		yaml_node_t *kn = node(p, pr->key), *vn = node(p, pr->value);
-		int rc;
-		if ((rc = want_str(p, kn, &(*out)[k].key)) < 0)
-			return rc;
-		snprintf(p->key + base, sizeof(p->key) - base, ".%s", (*out)[k].key);
-		for (size_t j = 0; j < k; j++)
-			if (strcmp((*out)[j].key, (*out)[k].key) == 0)
-				return fail(p, kn, "duplicate key");
-		if ((rc = want_str(p, vn, &(*out)[k].value)) < 0)
-			return rc;
-		p->key[base] = '\0';
-	}
-	return 0;
-}
-
-/* An absolute image path, normalized ("//" collapsed, no trailing "/"); "." and ".."
- * components, control characters and over-long names are errors. */
-static int want_path(struct p *p, const yaml_node_t *n, char **out, int allow_root)
-{
-	char *s = NULL, *o;
-	size_t w = 0;
-	int rc;
-
-	if ((rc = want_str(p, n, &s)) < 0)
-		return rc;
-	if (s[0] != '/') {
-		free(s);
-		return fail(p, n, "must be an absolute path");
-	}
-	if (strlen(s) > 4095) {
-		free(s);
-		return fail(p, n, "path longer than 4095 bytes");
-	}
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-		if (*c < 0x20 || *c == 0x7f) {
-			free(s);
-			return fail(p, n, "control character in path");
-		}
-	o = s;
-	for (const char *c = s; *c;) {
-		const char *e;
-		size_t len;
-		while (*c == '/')
-			c++;
-		if (!*c)
-			break;
-		e = strchr(c, '/');
-		len = e ? (size_t)(e - c) : strlen(c);
-		if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.')) {
-			free(s);
-			return fail(p, n, "'.' and '..' are not allowed in image paths");
-		}
-		if (len > 255) {
-			free(s);
-			return fail(p, n, "path component longer than 255 bytes");
-		}
-		o[w++] = '/';
-		memmove(o + w, c, len);
-		w += len;
-		c += len;
-	}
-	o[w] = '\0';
-	if (w == 0) {
-		if (!allow_root) {
-			free(s);
-			return fail(p, n, "'/' is not allowed here");
-		}
-		strcpy(o, "/");
-	}
-	free(*out);
-	*out = s;
-	return 0;
-}
-
-/* A host path: absolute, or made absolute against the spec's directory. */
-static int want_host(struct p *p, const yaml_node_t *n, char **out)
-{
-	char *s = NULL;
-	int rc;
-
-	if ((rc = want_str(p, n, &s)) < 0)
-		return rc;
-	if (!*s) {
-		free(s);
-		return fail(p, n, "empty path");
-	}
-	if (s[0] != '/') {
-		char *abs = NULL;
-		const char *rel = s;
-		while (rel[0] == '.' && rel[1] == '/')
-			rel += 2;
-		if (asprintf(&abs, "%s%s%s", p->s->dir, strcmp(p->s->dir, "/") ? "/" : "", rel) < 0) {
-			free(s);
-			return dt_oom(p->err);
-		}
-		free(s);
-		s = abs;
-	}
-	free(*out);
-	*out = s;
-	return 0;
-}
-
-typedef int (*field_fn)(struct p *p, const yaml_node_t *n, void *obj);
-
-struct field {
-	const char *name;
-	field_fn fn;
-};
-
-/* Reads mapping @n: each key must be one of @fields, at most once. */
-static int mapping(struct p *p, const yaml_node_t *n, const struct field *fields, void *obj)
-{
-	size_t base = strlen(p->key);
-
-	if (n->type != YAML_MAPPING_NODE)
-		return fail(p, n, "expected a mapping");
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
-	     pr++) {
-		yaml_node_t *kn = node(p, pr->key);
-		const struct field *f;
-		int rc;
-		if (kn->type != YAML_SCALAR_NODE)
-			return fail(p, kn, "keys must be strings");
-		snprintf(p->key + base, sizeof(p->key) - base, "%s%s", base ? "." : "", scalar(kn));
-		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < pr; q++) {
-			yaml_node_t *qk = node(p, q->key);
-			if (qk->type == YAML_SCALAR_NODE && strcmp(scalar(qk), scalar(kn)) == 0)
-				return fail(p, kn, "duplicate key");
-		}
-		for (f = fields; f->name && strcmp(f->name, scalar(kn)) != 0; f++)
-			;
-		if (!f->name)
-			return fail(p, kn, "unknown key");
-		if ((rc = f->fn(p, node(p, pr->value), obj)) < 0)
-			return rc;
-		p->key[base] = '\0';
-	}
-	return 0;
-}
-
-/* Each item of sequence @n, with "[i]" in the key path. */
-static int sequence(struct p *p, const yaml_node_t *n, size_t size, void **v, size_t *count,
-		    int (*item)(struct p *p, const yaml_node_t *n, void *obj))
-{
-	size_t base = strlen(p->key), k = 0;
-
-	if (n->type != YAML_SEQUENCE_NODE)
-		return fail(p, n, "expected a list");
-	*count = 0;
-	*v = calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1, size);
-	if (!*v)
-		return dt_oom(p->err);
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	     it++, k++) {
-		int rc;
-		snprintf(p->key + base, sizeof(p->key) - base, "[%zu]", k);
-		*count = k + 1;
-		if ((rc = item(p, node(p, *it), (char *)*v + k * size)) < 0)
-			return rc;
-	}
-	p->key[base] = '\0';
-	return 0;
-}
 
 /* ---- binaries ---- */
 
-static int bin_path(struct p *p, const yaml_node_t *n, void *o)
+static int bin_path(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_host(p, n, &((struct mf_binary *)o)->path);
+	return mf_yaml_host(p, n, &((struct mf_binary *)o)->path);
 }
 
-static int bin_dst(struct p *p, const yaml_node_t *n, void *o)
+static int bin_dst(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_path(p, n, &((struct mf_binary *)o)->dst, 0);
+	return mf_yaml_path(p, n, &((struct mf_binary *)o)->dst, 0);
 }
 
-static int binary(struct p *p, const yaml_node_t *n, void *o)
+static int binary(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	static const struct field f[] = { { "path", bin_path }, { "dst", bin_dst }, { NULL, NULL } };
+	static const struct mf_yaml_field f[] = { { "path", bin_path }, { "dst", bin_dst }, { NULL, NULL } };
 	struct mf_binary *b = o;
 	int rc;
 
-	b->line = line_of(n);
+	b->line = mf_yaml_line(n);
 	if (n->type == YAML_SCALAR_NODE)
-		return want_host(p, n, &b->path);
-	if ((rc = mapping(p, n, f, o)) < 0)
+		return mf_yaml_host(p, n, &b->path);
+	if ((rc = mf_yaml_mapping(p, n, f, o)) < 0)
 		return rc;
-	return b->path ? 0 : fail(p, n, "needs a path");
+	return b->path ? 0 : mf_yaml_fail(p, n, "needs a path");
 }
 
 /* ---- files ---- */
 
-static int file_src(struct p *p, const yaml_node_t *n, void *o)
+static int file_src(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_host(p, n, &((struct mf_file *)o)->src);
+	return mf_yaml_host(p, n, &((struct mf_file *)o)->src);
 }
 
-static int file_dst(struct p *p, const yaml_node_t *n, void *o)
+static int file_dst(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_path(p, n, &((struct mf_file *)o)->dst, 0);
+	return mf_yaml_path(p, n, &((struct mf_file *)o)->dst, 0);
 }
 
-static int file_mode(struct p *p, const yaml_node_t *n, void *o)
+static int file_mode(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_mode(p, n, &((struct mf_file *)o)->mode);
+	return mf_yaml_mode(p, n, &((struct mf_file *)o)->mode);
 }
 
-static int file_uid(struct p *p, const yaml_node_t *n, void *o)
+static int file_uid(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	uint64_t v = 0;
-	int rc = want_uint(p, n, 0xfffffffeu, &v);
+	int rc = mf_yaml_uint(p, n, 0xfffffffeu, &v);
 	((struct mf_file *)o)->uid = (int64_t)v;
 	return rc;
 }
 
-static int file_gid(struct p *p, const yaml_node_t *n, void *o)
+static int file_gid(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	uint64_t v = 0;
-	int rc = want_uint(p, n, 0xfffffffeu, &v);
+	int rc = mf_yaml_uint(p, n, 0xfffffffeu, &v);
 	((struct mf_file *)o)->gid = (int64_t)v;
 	return rc;
 }
 
-static int file(struct p *p, const yaml_node_t *n, void *o)
+static int file(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	static const struct field f[] = { { "src", file_src }, { "dst", file_dst },
+	static const struct mf_yaml_field f[] = { { "src", file_src }, { "dst", file_dst },
 					  { "mode", file_mode }, { "uid", file_uid },
 					  { "gid", file_gid }, { NULL, NULL } };
 	struct mf_file *fl = o;
 	int rc;
 
 	fl->mode = fl->uid = fl->gid = -1;
-	fl->line = line_of(n);
-	if ((rc = mapping(p, n, f, o)) < 0)
+	fl->line = mf_yaml_line(n);
+	if ((rc = mf_yaml_mapping(p, n, f, o)) < 0)
 		return rc;
 	if (!fl->src || !fl->dst)
-		return fail(p, n, "needs src and dst");
+		return mf_yaml_fail(p, n, "needs src and dst");
 	return 0;
 }
 
@@ -415,53 +103,53 @@ static int valid_pkg(const char *s)
 	return 1;
 }
 
-static int pkg_name(struct p *p, const yaml_node_t *n, void *o)
+static int pkg_name(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	struct mf_package *pk = o;
-	int rc = want_str(p, n, &pk->name);
+	int rc = mf_yaml_str(p, n, &pk->name);
 	if (rc == 0 && !valid_pkg(pk->name))
-		return fail(p, n, "'%s' is not a Debian package name", pk->name);
+		return mf_yaml_fail(p, n, "'%s' is not a Debian package name", pk->name);
 	return rc;
 }
 
-static int pkg_version(struct p *p, const yaml_node_t *n, void *o)
+static int pkg_version(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_str(p, n, &((struct mf_package *)o)->version);
+	return mf_yaml_str(p, n, &((struct mf_package *)o)->version);
 }
 
-static int globs(struct p *p, const yaml_node_t *n, char ***v, size_t *count)
+static int globs(struct mf_yaml *p, const yaml_node_t *n, char ***v, size_t *count)
 {
-	int rc = want_strv(p, n, v, count);
+	int rc = mf_yaml_strv(p, n, v, count);
 	for (size_t i = 0; rc == 0 && i < *count; i++)
 		if ((*v)[i][0] != '/')
-			return fail(p, n, "glob '%s' must be an absolute path", (*v)[i]);
+			return mf_yaml_fail(p, n, "glob '%s' must be an absolute path", (*v)[i]);
 	return rc;
 }
 
-static int pkg_paths(struct p *p, const yaml_node_t *n, void *o)
+static int pkg_paths(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	struct mf_package *pk = o;
 	return globs(p, n, &pk->paths, &pk->npaths);
 }
 
-static int pkg_exclude(struct p *p, const yaml_node_t *n, void *o)
+static int pkg_exclude(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	struct mf_package *pk = o;
 	return globs(p, n, &pk->excludes, &pk->nexcludes);
 }
 
-static int package(struct p *p, const yaml_node_t *n, void *o)
+static int package(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	static const struct field f[] = { { "name", pkg_name }, { "version", pkg_version },
+	static const struct mf_yaml_field f[] = { { "name", pkg_name }, { "version", pkg_version },
 					  { "paths", pkg_paths }, { "exclude", pkg_exclude },
 					  { NULL, NULL } };
 	struct mf_package *pk = o;
 	int rc;
 
-	pk->line = line_of(n);
+	pk->line = mf_yaml_line(n);
 	if (n->type == YAML_SCALAR_NODE) {
 		char *eq;
-		if ((rc = want_str(p, n, &pk->name)) < 0)
+		if ((rc = mf_yaml_str(p, n, &pk->name)) < 0)
 			return rc;
 		if ((eq = strchr(pk->name, '='))) {
 			*eq = '\0';
@@ -469,12 +157,12 @@ static int package(struct p *p, const yaml_node_t *n, void *o)
 				return dt_oom(p->err);
 		}
 		if (!valid_pkg(pk->name))
-			return fail(p, n, "'%s' is not a Debian package name", pk->name);
+			return mf_yaml_fail(p, n, "'%s' is not a Debian package name", pk->name);
 		return 0;
 	}
-	if ((rc = mapping(p, n, f, o)) < 0)
+	if ((rc = mf_yaml_mapping(p, n, f, o)) < 0)
 		return rc;
-	return pk->name ? 0 : fail(p, n, "needs a name");
+	return pk->name ? 0 : mf_yaml_fail(p, n, "needs a name");
 }
 
 /* ---- users and groups ---- */
@@ -492,94 +180,94 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-static int user_name(struct p *p, const yaml_node_t *n, void *o)
+static int user_name(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	struct mf_user *u = o;
-	int rc = want_str(p, n, &u->name);
+	int rc = mf_yaml_str(p, n, &u->name);
 	if (rc == 0 && !valid_name(u->name))
-		return fail(p, n, "'%s' is not a valid user name", u->name);
+		return mf_yaml_fail(p, n, "'%s' is not a valid user name", u->name);
 	return rc;
 }
 
-static int user_uid(struct p *p, const yaml_node_t *n, void *o)
+static int user_uid(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	uint64_t v = 0;
-	int rc = want_uint(p, n, 0xfffffffeu, &v);
+	int rc = mf_yaml_uint(p, n, 0xfffffffeu, &v);
 	((struct mf_user *)o)->uid = (uint32_t)v;
 	return rc;
 }
 
-static int user_gid(struct p *p, const yaml_node_t *n, void *o)
+static int user_gid(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	uint64_t v = 0;
-	int rc = want_uint(p, n, 0xfffffffeu, &v);
+	int rc = mf_yaml_uint(p, n, 0xfffffffeu, &v);
 	((struct mf_user *)o)->gid = (uint32_t)v;
 	return rc;
 }
 
-static int user_home(struct p *p, const yaml_node_t *n, void *o)
+static int user_home(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_path(p, n, &((struct mf_user *)o)->home, 0);
+	return mf_yaml_path(p, n, &((struct mf_user *)o)->home, 0);
 }
 
-static int user_shell(struct p *p, const yaml_node_t *n, void *o)
+static int user_shell(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_path(p, n, &((struct mf_user *)o)->shell, 0);
+	return mf_yaml_path(p, n, &((struct mf_user *)o)->shell, 0);
 }
 
-static int user(struct p *p, const yaml_node_t *n, void *o)
+static int user(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	static const struct field f[] = { { "name", user_name }, { "uid", user_uid },
+	static const struct mf_yaml_field f[] = { { "name", user_name }, { "uid", user_uid },
 					  { "gid", user_gid }, { "home", user_home },
 					  { "shell", user_shell }, { NULL, NULL } };
 	struct mf_user *u = o;
 	int rc;
 
-	u->line = line_of(n);
+	u->line = mf_yaml_line(n);
 	u->uid = u->gid = UINT32_MAX;
-	if ((rc = mapping(p, n, f, o)) < 0)
+	if ((rc = mf_yaml_mapping(p, n, f, o)) < 0)
 		return rc;
 	if (!u->name || u->uid == UINT32_MAX || u->gid == UINT32_MAX)
-		return fail(p, n, "needs name, uid and gid");
+		return mf_yaml_fail(p, n, "needs name, uid and gid");
 	return 0;
 }
 
-static int group_name(struct p *p, const yaml_node_t *n, void *o)
+static int group_name(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	struct mf_group *g = o;
-	int rc = want_str(p, n, &g->name);
+	int rc = mf_yaml_str(p, n, &g->name);
 	if (rc == 0 && !valid_name(g->name))
-		return fail(p, n, "'%s' is not a valid group name", g->name);
+		return mf_yaml_fail(p, n, "'%s' is not a valid group name", g->name);
 	return rc;
 }
 
-static int group_gid(struct p *p, const yaml_node_t *n, void *o)
+static int group_gid(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	uint64_t v = 0;
-	int rc = want_uint(p, n, 0xfffffffeu, &v);
+	int rc = mf_yaml_uint(p, n, 0xfffffffeu, &v);
 	((struct mf_group *)o)->gid = (uint32_t)v;
 	return rc;
 }
 
-static int group_members(struct p *p, const yaml_node_t *n, void *o)
+static int group_members(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	struct mf_group *g = o;
-	return want_strv(p, n, &g->members, &g->nmembers);
+	return mf_yaml_strv(p, n, &g->members, &g->nmembers);
 }
 
-static int group(struct p *p, const yaml_node_t *n, void *o)
+static int group(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	static const struct field f[] = { { "name", group_name }, { "gid", group_gid },
+	static const struct mf_yaml_field f[] = { { "name", group_name }, { "gid", group_gid },
 					  { "members", group_members }, { NULL, NULL } };
 	struct mf_group *g = o;
 	int rc;
 
-	g->line = line_of(n);
+	g->line = mf_yaml_line(n);
 	g->gid = UINT32_MAX;
-	if ((rc = mapping(p, n, f, o)) < 0)
+	if ((rc = mf_yaml_mapping(p, n, f, o)) < 0)
 		return rc;
 	if (!g->name || g->gid == UINT32_MAX)
-		return fail(p, n, "needs name and gid");
+		return mf_yaml_fail(p, n, "needs name and gid");
 	return 0;
 }
 
@@ -587,17 +275,17 @@ static int group(struct p *p, const yaml_node_t *n, void *o)
 
 #define CFG(o) (&((struct mf_spec *)(o))->config)
 
-static int cfg_entrypoint(struct p *p, const yaml_node_t *n, void *o)
+static int cfg_entrypoint(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_strv(p, n, &CFG(o)->entrypoint, &CFG(o)->nentrypoint);
+	return mf_yaml_strv(p, n, &CFG(o)->entrypoint, &CFG(o)->nentrypoint);
 }
 
-static int cfg_cmd(struct p *p, const yaml_node_t *n, void *o)
+static int cfg_cmd(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_strv(p, n, &CFG(o)->cmd, &CFG(o)->ncmd);
+	return mf_yaml_strv(p, n, &CFG(o)->cmd, &CFG(o)->ncmd);
 }
 
-static int cfg_env(struct p *p, const yaml_node_t *n, void *o)
+static int cfg_env(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	struct mf_config *c = CFG(o);
 	int rc;
@@ -605,12 +293,12 @@ static int cfg_env(struct p *p, const yaml_node_t *n, void *o)
 	if (n->type == YAML_MAPPING_NODE) {
 		struct mf_kv *kv = NULL;
 		size_t count = 0;
-		rc = want_kv(p, n, &kv, &count);
+		rc = mf_yaml_kv(p, n, &kv, &count);
 		if (rc == 0 && !(c->env = calloc(count + 1, sizeof(char *))))
 			rc = dt_oom(p->err);
 		for (size_t i = 0; rc == 0 && i < count; i++) {
 			if (!*kv[i].key || strchr(kv[i].key, '='))
-				rc = fail(p, n, "bad variable name '%s'", kv[i].key);
+				rc = mf_yaml_fail(p, n, "bad variable name '%s'", kv[i].key);
 			else if (asprintf(&c->env[i], "%s=%s", kv[i].key, kv[i].value) < 0)
 				rc = dt_oom(p->err);
 			else
@@ -623,35 +311,35 @@ static int cfg_env(struct p *p, const yaml_node_t *n, void *o)
 		free(kv);
 		return rc;
 	}
-	if ((rc = want_strv(p, n, &c->env, &c->nenv)) < 0)
+	if ((rc = mf_yaml_strv(p, n, &c->env, &c->nenv)) < 0)
 		return rc;
 	for (size_t i = 0; i < c->nenv; i++)
 		if (!strchr(c->env[i], '=') || c->env[i][0] == '=')
-			return fail(p, n, "'%s' is not KEY=VALUE", c->env[i]);
+			return mf_yaml_fail(p, n, "'%s' is not KEY=VALUE", c->env[i]);
 	return 0;
 }
 
-static int cfg_user(struct p *p, const yaml_node_t *n, void *o)
+static int cfg_user(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_str(p, n, &CFG(o)->user);
+	return mf_yaml_str(p, n, &CFG(o)->user);
 }
 
-static int cfg_workdir(struct p *p, const yaml_node_t *n, void *o)
+static int cfg_workdir(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_path(p, n, &CFG(o)->workdir, 1);
+	return mf_yaml_path(p, n, &CFG(o)->workdir, 1);
 }
 
-static int cfg_labels(struct p *p, const yaml_node_t *n, void *o)
+static int cfg_labels(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_kv(p, n, &CFG(o)->labels, &CFG(o)->nlabels);
+	return mf_yaml_kv(p, n, &CFG(o)->labels, &CFG(o)->nlabels);
 }
 
-static int cfg_ports(struct p *p, const yaml_node_t *n, void *o)
+static int cfg_ports(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	struct mf_config *c = CFG(o);
 	int rc;
 
-	if ((rc = want_strv(p, n, &c->exposed_ports, &c->nexposed_ports)) < 0)
+	if ((rc = mf_yaml_strv(p, n, &c->exposed_ports, &c->nexposed_ports)) < 0)
 		return rc;
 	for (size_t i = 0; i < c->nexposed_ports; i++) {
 		char *port = c->exposed_ports[i], *slash = strchr(port, '/'), *end, *norm;
@@ -660,7 +348,7 @@ static int cfg_ports(struct p *p, const yaml_node_t *n, void *o)
 		if (port[0] < '0' || port[0] > '9' || end != (slash ? slash : port + strlen(port)) ||
 		    v < 1 || v > 65535 ||
 		    (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp")))
-			return fail(p, n, "'%s' is not PORT[/tcp|udp|sctp]", port);
+			return mf_yaml_fail(p, n, "'%s' is not PORT[/tcp|udp|sctp]", port);
 		if (asprintf(&norm, "%lu/%s", v, proto) < 0)
 			return dt_oom(p->err);
 		free(port);
@@ -669,13 +357,13 @@ static int cfg_ports(struct p *p, const yaml_node_t *n, void *o)
 	return 0;
 }
 
-static int cfg_volumes(struct p *p, const yaml_node_t *n, void *o)
+static int cfg_volumes(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	struct mf_config *c = CFG(o);
 	size_t base = strlen(p->key), k = 0;
 
 	if (n->type != YAML_SEQUENCE_NODE)
-		return fail(p, n, "expected a list of paths");
+		return mf_yaml_fail(p, n, "expected a list of paths");
 	c->nvolumes = 0;
 	if (!(c->volumes = calloc((size_t)(n->data.sequence.items.top -
 					    n->data.sequence.items.start) + 1, sizeof(char *))))
@@ -685,27 +373,27 @@ static int cfg_volumes(struct p *p, const yaml_node_t *n, void *o)
 		int rc;
 		snprintf(p->key + base, sizeof(p->key) - base, "[%zu]", k);
 		c->nvolumes = k + 1;
-		if ((rc = want_path(p, node(p, *it), &c->volumes[k], 0)) < 0)
+		if ((rc = mf_yaml_path(p, mf_yaml_node(p, *it), &c->volumes[k], 0)) < 0)
 			return rc;
 	}
 	p->key[base] = '\0';
 	return 0;
 }
 
-static int cfg_stop(struct p *p, const yaml_node_t *n, void *o)
+static int cfg_stop(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_str(p, n, &CFG(o)->stop_signal);
+	return mf_yaml_str(p, n, &CFG(o)->stop_signal);
 }
 
 /* ---- top level ---- */
 
 #define SPEC(o) ((struct mf_spec *)(o))
 
-static int top_name(struct p *p, const yaml_node_t *n, void *o)
+static int top_name(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	struct mf_spec *s = SPEC(o);
 	const char *colon, *slash;
-	int rc = want_str(p, n, &s->name);
+	int rc = mf_yaml_str(p, n, &s->name);
 
 	if (rc < 0)
 		return rc;
@@ -714,18 +402,18 @@ static int top_name(struct p *p, const yaml_node_t *n, void *o)
 	for (const char *c = s->name; *c && c != colon; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' ||
 		      *c == '_' || *c == '/' || *c == '-'))
-			return fail(p, n, "'%s' is not a valid repository[:tag] (lowercase letters, "
+			return mf_yaml_fail(p, n, "'%s' is not a valid repository[:tag] (lowercase letters, "
 				    "digits, '._/-')", s->name);
 	if (s->name[0] == '\0' || colon == s->name)
-		return fail(p, n, "empty repository");
+		return mf_yaml_fail(p, n, "empty repository");
 	if (colon) {
 		size_t tl = strlen(colon + 1);
 		if (tl == 0 || tl > 128 || colon[1] == '.' || colon[1] == '-')
-			return fail(p, n, "'%s' has a bad tag", s->name);
+			return mf_yaml_fail(p, n, "'%s' has a bad tag", s->name);
 		for (const char *c = colon + 1; *c; c++)
 			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 			      (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-'))
-				return fail(p, n, "'%s' has a bad tag", s->name);
+				return mf_yaml_fail(p, n, "'%s' has a bad tag", s->name);
 	} else {
 		char *full;
 		if (asprintf(&full, "%s:latest", s->name) < 0)
@@ -736,100 +424,100 @@ static int top_name(struct p *p, const yaml_node_t *n, void *o)
 	return 0;
 }
 
-static int top_platform(struct p *p, const yaml_node_t *n, void *o)
+static int top_platform(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	struct mf_spec *s = SPEC(o);
-	int rc = want_str(p, n, &s->platform);
+	int rc = mf_yaml_str(p, n, &s->platform);
 	const char *a;
 
 	if (rc == 0 && (!(a = strchr(s->platform, '/')) || a == s->platform || !a[1]))
-		return fail(p, n, "expected os/arch[/variant], like linux/amd64");
+		return mf_yaml_fail(p, n, "expected os/arch[/variant], like linux/amd64");
 	return rc;
 }
 
-static int top_root(struct p *p, const yaml_node_t *n, void *o)
+static int top_root(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_host(p, n, &SPEC(o)->root);
+	return mf_yaml_host(p, n, &SPEC(o)->root);
 }
 
-static int top_base(struct p *p, const yaml_node_t *n, void *o)
+static int top_base(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	if (n->type == YAML_SCALAR_NODE && strcmp(scalar(n), "distroless") == 0)
+	if (n->type == YAML_SCALAR_NODE && strcmp(mf_yaml_scalar(n), "distroless") == 0)
 		SPEC(o)->base = MF_BASE_DISTROLESS;
-	else if (n->type == YAML_SCALAR_NODE && strcmp(scalar(n), "scratch") == 0)
+	else if (n->type == YAML_SCALAR_NODE && strcmp(mf_yaml_scalar(n), "scratch") == 0)
 		SPEC(o)->base = MF_BASE_SCRATCH;
 	else
-		return fail(p, n, "expected distroless or scratch");
+		return mf_yaml_fail(p, n, "expected distroless or scratch");
 	return 0;
 }
 
-static int top_certs(struct p *p, const yaml_node_t *n, void *o)
+static int top_certs(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_bool(p, n, &SPEC(o)->certificates);
+	return mf_yaml_bool(p, n, &SPEC(o)->certificates);
 }
 
-static int top_runtime(struct p *p, const yaml_node_t *n, void *o)
+static int top_runtime(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	if (n->type == YAML_SCALAR_NODE && strcmp(scalar(n), "auto") == 0)
+	if (n->type == YAML_SCALAR_NODE && strcmp(mf_yaml_scalar(n), "auto") == 0)
 		SPEC(o)->runtime = MF_RUNTIME_AUTO;
-	else if (n->type == YAML_SCALAR_NODE && strcmp(scalar(n), "off") == 0)
+	else if (n->type == YAML_SCALAR_NODE && strcmp(mf_yaml_scalar(n), "off") == 0)
 		SPEC(o)->runtime = MF_RUNTIME_OFF;
 	else
-		return fail(p, n, "expected auto or off");
+		return mf_yaml_fail(p, n, "expected auto or off");
 	return 0;
 }
 
-static int top_debs(struct p *p, const yaml_node_t *n, void *o)
+static int top_debs(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_host(p, n, &SPEC(o)->debs);
+	return mf_yaml_host(p, n, &SPEC(o)->debs);
 }
 
-static int top_binaries(struct p *p, const yaml_node_t *n, void *o)
+static int top_binaries(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return sequence(p, n, sizeof(struct mf_binary), (void **)&SPEC(o)->binaries,
+	return mf_yaml_sequence(p, n, sizeof(struct mf_binary), (void **)&SPEC(o)->binaries,
 			&SPEC(o)->nbinaries, binary);
 }
 
-static int top_files(struct p *p, const yaml_node_t *n, void *o)
+static int top_files(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return sequence(p, n, sizeof(struct mf_file), (void **)&SPEC(o)->files, &SPEC(o)->nfiles,
+	return mf_yaml_sequence(p, n, sizeof(struct mf_file), (void **)&SPEC(o)->files, &SPEC(o)->nfiles,
 			file);
 }
 
-static int top_packages(struct p *p, const yaml_node_t *n, void *o)
+static int top_packages(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return sequence(p, n, sizeof(struct mf_package), (void **)&SPEC(o)->packages,
+	return mf_yaml_sequence(p, n, sizeof(struct mf_package), (void **)&SPEC(o)->packages,
 			&SPEC(o)->npackages, package);
 }
 
-static int top_users(struct p *p, const yaml_node_t *n, void *o)
+static int top_users(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return sequence(p, n, sizeof(struct mf_user), (void **)&SPEC(o)->users, &SPEC(o)->nusers,
+	return mf_yaml_sequence(p, n, sizeof(struct mf_user), (void **)&SPEC(o)->users, &SPEC(o)->nusers,
 			user);
 }
 
-static int top_groups(struct p *p, const yaml_node_t *n, void *o)
+static int top_groups(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return sequence(p, n, sizeof(struct mf_group), (void **)&SPEC(o)->groups,
+	return mf_yaml_sequence(p, n, sizeof(struct mf_group), (void **)&SPEC(o)->groups,
 			&SPEC(o)->ngroups, group);
 }
 
-static int top_config(struct p *p, const yaml_node_t *n, void *o)
+static int top_config(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	static const struct field f[] = {
+	static const struct mf_yaml_field f[] = {
 		{ "entrypoint", cfg_entrypoint }, { "cmd", cfg_cmd }, { "env", cfg_env },
 		{ "user", cfg_user }, { "workdir", cfg_workdir }, { "labels", cfg_labels },
 		{ "exposed_ports", cfg_ports }, { "volumes", cfg_volumes },
 		{ "stop_signal", cfg_stop }, { NULL, NULL } };
-	return mapping(p, n, f, o);
+	return mf_yaml_mapping(p, n, f, o);
 }
 
-static int top_annotations(struct p *p, const yaml_node_t *n, void *o)
+static int top_annotations(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return want_kv(p, n, &SPEC(o)->annotations, &SPEC(o)->nannotations);
+	return mf_yaml_kv(p, n, &SPEC(o)->annotations, &SPEC(o)->nannotations);
 }
 
-static const struct field top_fields[] = {
+static const struct mf_yaml_field top_fields[] = {
 	{ "name", top_name }, { "platform", top_platform }, { "root", top_root },
 	{ "base", top_base }, { "certificates", top_certs }, { "runtime", top_runtime },
 	{ "debs", top_debs }, { "binaries", top_binaries }, { "files", top_files },
@@ -838,76 +526,6 @@ static const struct field top_fields[] = {
 };
 
 /* Aliases are refused, depth and size are bounded. */
-static int check_tree(struct p *p, const yaml_node_t *n, int depth)
-{
-	if (depth > MAX_DEPTH)
-		return fail(p, n, "nested deeper than %d levels", MAX_DEPTH);
-	if (n->type == YAML_SEQUENCE_NODE) {
-		for (yaml_node_item_t *it = n->data.sequence.items.start;
-		     it < n->data.sequence.items.top; it++) {
-			int rc = check_tree(p, node(p, *it), depth + 1);
-			if (rc < 0)
-				return rc;
-		}
-	} else if (n->type == YAML_MAPPING_NODE) {
-		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
-		     pr < n->data.mapping.pairs.top; pr++) {
-			int rc;
-			if ((rc = check_tree(p, node(p, pr->key), depth + 1)) < 0 ||
-			    (rc = check_tree(p, node(p, pr->value), depth + 1)) < 0)
-				return rc;
-		}
-	}
-	return 0;
-}
-
-/* libyaml's parser resolves aliases; we refuse them at the event level first. */
-static int no_aliases(struct p *p, const void *buf, size_t len)
-{
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	int rc = 0, depth = 0;
-	size_t events = 0;
-
-	if (!yaml_parser_initialize(&parser))
-		return dt_oom(p->err);
-	yaml_parser_set_input_string(&parser, buf, len);
-	for (;;) {
-		if (!yaml_parser_parse(&parser, &ev)) {
-			rc = dt_err_set(p->err, DT_EINPUT, "%s:%d: invalid YAML: %s", p->s->file,
-					(int)parser.problem_mark.line + 1,
-					parser.problem ? parser.problem : "syntax error");
-			break;
-		}
-		if (ev.type == YAML_ALIAS_EVENT) {
-			rc = dt_err_set(p->err, DT_EINPUT, "%s:%d: YAML aliases are not allowed",
-					p->s->file, (int)ev.start_mark.line + 1);
-		} else if (ev.type == YAML_SEQUENCE_START_EVENT ||
-			   ev.type == YAML_MAPPING_START_EVENT) {
-			if (++depth > MAX_DEPTH)
-				rc = dt_err_set(p->err, DT_EINPUT, "%s:%d: nested deeper than %d "
-						"levels", p->s->file, (int)ev.start_mark.line + 1,
-						MAX_DEPTH);
-		} else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
-			depth--;
-		} else if (ev.type == YAML_DOCUMENT_START_EVENT && events > 2) {
-			rc = dt_err_set(p->err, DT_EINPUT, "%s:%d: one YAML document only",
-					p->s->file, (int)ev.start_mark.line + 1);
-		}
-		if (++events > MAX_NODES && rc == 0)
-			rc = dt_err_set(p->err, DT_EINPUT, "%s: more than %d YAML nodes", p->s->file,
-					MAX_NODES);
-		{
-			int end = ev.type == YAML_STREAM_END_EVENT;
-			yaml_event_delete(&ev);
-			if (end || rc < 0)
-				break;
-		}
-	}
-	yaml_parser_delete(&parser);
-	return rc;
-}
-
 static void free_strv(char **v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++)
@@ -982,14 +600,13 @@ const struct mf_builtin_user mf_distroless_users[MF_DISTROLESS_NUSERS] = {
 };
 
 /* Checks that need the whole document, and defaults. */
-static int finish(struct p *p, const yaml_node_t *rootn)
+static int finish(struct mf_yaml *p, struct mf_spec *s, const yaml_node_t *rootn)
 {
-	struct mf_spec *s = p->s;
 	const struct mf_builtin_user *builtin = mf_distroless_users, *def = MF_DISTROLESS_DEFAULT;
 
 	snprintf(p->key, sizeof(p->key), "name");
 	if (!s->name)
-		return fail(p, rootn, "missing (repository[:tag])");
+		return mf_yaml_fail(p, rootn, "missing (repository[:tag])");
 	if (!s->root && !(s->root = strdup("/")))
 		return dt_oom(p->err);
 	for (size_t i = 0; i < s->nbinaries; i++) {
@@ -1029,7 +646,7 @@ int mf_spec_parse(const char *name, const char *dir, const void *buf, size_t len
 		  struct mf_spec **out, struct dt_err *err)
 {
 	struct mf_spec *s = calloc(1, sizeof(*s));
-	struct p p = { .s = s, .err = err };
+	struct mf_yaml p = { .err = err };
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *rootn;
@@ -1040,8 +657,10 @@ int mf_spec_parse(const char *name, const char *dir, const void *buf, size_t len
 		mf_spec_free(s);
 		return dt_oom(err);
 	}
+	p.file = s->file;
+	p.dir = s->dir;
 	dt_sha256(buf, len, s->sha256);
-	if ((rc = no_aliases(&p, buf, len)) < 0) {
+	if ((rc = mf_yaml_no_aliases(&p, buf, len)) < 0) {
 		mf_spec_free(s);
 		return rc;
 	}
@@ -1062,10 +681,10 @@ int mf_spec_parse(const char *name, const char *dir, const void *buf, size_t len
 	rootn = yaml_document_get_root_node(&doc);
 	if (!rootn) {
 		rc = dt_err_set(err, DT_EINPUT, "%s: empty spec (name is missing)", name);
-	} else if ((rc = check_tree(&p, rootn, 0)) == 0) {
-		rc = mapping(&p, rootn, top_fields, s);
+	} else if ((rc = mf_yaml_check_tree(&p, rootn, 0)) == 0) {
+		rc = mf_yaml_mapping(&p, rootn, top_fields, s);
 		if (rc == 0)
-			rc = finish(&p, rootn);
+			rc = finish(&p, s, rootn);
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "manifest/drift.h"
 #include "manifest/lock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
