@@ -5,7 +5,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 
-.PHONY: all setup build asan demo test test-release test-asan test-fuzz test-valgrind bench clean
+.PHONY: all setup build asan demo test test-release test-asan test-fuzz test-slow test-valgrind bench clean
 
 all: build
 
@@ -20,16 +20,20 @@ asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDISTILL_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# The whole suite (unit, cli, repro, image, slow; and every test again under valgrind
-# memcheck, light variants, all but the slow one), then again under ASan+UBSan (all but
-# slow), then every libFuzzer target for a bounded time (clang).
+# The whole suite but the slow tests (unit, every end-to-end test, and memcheck over the
+# unit tests and a representative end-to-end subset), then again under ASan+UBSan, then
+# every libFuzzer target for a bounded time (clang).
 test: test-release test-asan test-fuzz
 
 test-release: build
-	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE valgrind-slow
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE 'slow|valgrind'
 
 test-asan: asan
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -LE slow
+
+# Not in `make test`: the slow tests (an 8 GiB sparse tarball).
+test-slow: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -L slow
 
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
@@ -39,13 +43,13 @@ test-fuzz: setup
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_elf fuzz_spec fuzz_lock fuzz_deb fuzz_stream fuzz_oci fuzz_ldso
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j$(JOBS) -L fuzz
 
-# Not in `make test`: every test under valgrind memcheck at full size (make test runs their
-# light variants), in its own build; about 50 minutes on two cores.
+# Not in `make test`: every test under valgrind memcheck at full size (make test runs a
+# subset, light), in its own build; about 50 minutes on two cores.
 VG_BUILD ?= build-valgrind
 test-valgrind: setup
 	@cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVALGRIND_FULL=ON >/dev/null
 	@cmake --build $(VG_BUILD) -j$(JOBS)
-	ctest --test-dir $(VG_BUILD) --output-on-failure -j$(JOBS) -L valgrind
+	ctest --test-dir $(VG_BUILD) --output-on-failure -j$(JOBS) -L 'valgrind|memcheck'
 
 demo: build
 	@sh scripts/demo.sh $(BUILD)/distill

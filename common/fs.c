@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The file primitives of fs.h. */
 #include "common/fs.h"
+#include "common/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -152,6 +153,7 @@ int dt_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
+	dt_fault("write");
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fault.h"
 #include "common/tempfile.h"
 
 /* Forgets the temporary's name: it has been renamed or removed. */
@@ -103,11 +104,13 @@ int dt_outfile_commit(struct dt_outfile *of, struct dt_err *err)
 		goto fail;
 	}
 	of->fd = -1;
+	dt_fault("commit");
 	if (rename(of->tmp, of->path) < 0) {
 		rc = dt_err_sys(err, errno, "cannot move the finished file to '%s'", of->path);
 		goto fail;
 	}
 	forget_tmp(of);
+	dt_fault("committed");
 	return 0;
 fail:
 	discard_tmp(of);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/fault.h"
 #include "common/tempfile.h"
 #include "manifest/oci.h"
 #include "verify/source.h"
@@ -138,6 +139,7 @@ static int build(const struct vf_rebuild_opts *o, struct vf_run *r, size_t k,
 		}
 		_exit(127);
 	}
+	dt_fault("child");
 	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
 	dt_temp_child_done();

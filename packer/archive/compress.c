@@ -3,6 +3,7 @@
  * PK_GZIP_CHUNK of input, each deflated by libdeflate on a worker thread and emitted in
  * order; zstd is one libzstd frame written with pinned parameters. */
 #include "packer/archive/compress.h"
+#include "common/fault.h"
 
 #include <libdeflate.h>
 #include <pthread.h>
@@ -126,6 +127,7 @@ static void *gz_worker(void *arg)
 		}
 		s->state = GZ_BUSY;
 		pthread_mutex_unlock(&z->lock);
+		dt_fault("member");
 		s->out_len = c ? gz_member(c, s->in, s->in_len, s->out, z->out_cap) : 0;
 		pthread_mutex_lock(&z->lock);
 		s->state = GZ_DONE;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/fault.h"
 #include "common/fs.h"
 #include "common/tempfile.h"
 
@@ -82,6 +83,7 @@ static int blob_commit(struct blobdir *b, int fd, const char *tmp, const char *d
 		return dt_err_sys(err, e, "cannot rename a blob into '%s/%s'", b->name, hex);
 	}
 	blob_tmp_gone(b);
+	dt_fault("blob");
 	if (dt_strv_push(&b->created, hex) < 0)
 		return dt_oom(err);
 	return 0;
@@ -325,11 +327,19 @@ int pk_write_layout(struct pk_image *img, const char *out, const struct pk_build
 		rc = mf_oci_index_json(&ie, 1, &index, err);
 	if (rc < 0 ||
 	    (rc = write_file_at(dfd, dir, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}",
-				err)) < 0 ||
-	    (rc = write_file_at(dfd, dir, "index.json", index, err)) < 0)
+				err)) < 0)
 		goto out;
-	if (!existing) {
+	if (existing) {
+		/* index.json, renamed into place, is the commit point of an existing layout */
+		dt_fault("commit");
+		if ((rc = write_file_at(dfd, dir, "index.json", index, err)) < 0)
+			goto out;
+		dt_fault("committed");
+	} else {
+		if ((rc = write_file_at(dfd, dir, "index.json", index, err)) < 0)
+			goto out;
 		fsync(dfd);
+		dt_fault("commit");
 		if (rename(tmpdir, out) < 0) {
 			/* another build made the layout meanwhile: add this image to it instead */
 			raced = errno == ENOTEMPTY || errno == EEXIST;
@@ -339,6 +349,7 @@ int pk_write_layout(struct pk_image *img, const char *out, const struct pk_build
 		}
 		free(tmpdir);
 		tmpdir = NULL;
+		dt_fault("committed");
 	}
 out:
 	if (rc < 0 && existing)

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Real Debian programs in distroless images, from the specs in specs/: each image is locked
+# and built, `skopeo inspect` accepts it, `umoci unpack` unpacks it and holds exactly the
+# expected files (expect.py), and `podman run` runs the program as nonroot doing real work.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+need_podman
+
+check_image() { # NAME: lock, build, inspect, unpack, compare; leaves $W/NAME.oci
+    local n=$1
+    cp "$repo/specs/$n.yaml" "$W/$n.yaml"
+    lock_build "$W/$n.yaml" "$W/$n.oci"
+    skopeo inspect --raw "oci:$W/$n.oci" >/dev/null || fail "$n: skopeo inspect --raw"
+    skopeo inspect "oci:$W/$n.oci" > "$W/$n.inspect" || fail "$n: skopeo inspect"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["Os"]=="linux" and d["Architecture"]=="amd64", d' "$W/$n.inspect" || fail "$n: platform"
+    local ref
+    ref=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"])' "$W/$n.oci/index.json")
+    umoci unpack --image "$W/$n.oci:$ref" "$W/$n.bundle" >/dev/null || fail "$n: umoci unpack"
+    python3 "$here/expect.py" "$W/$n.yaml" "$W/$n.bundle/rootfs" || fail "$n: file list"
+    ID=$(pull_oci "$W/$n.oci")
+    [ "$(podman image inspect --format '{{.Config.User}}' "$ID")" = 65532 ] || fail "$n: not nonroot"
+}
+
+check_image curl
+out=$(prun "$ID") || fail "curl --version"
+grep -q '^curl [0-9]' <<<"$out" || fail "curl: $out"
+# reads a file of the image through file:// (no network needed)
+out=$(prun "$ID" -s file:///etc/passwd) || fail "curl file://"
+grep -q '^nonroot:x:65532:65532' <<<"$out" || fail "curl file:// read: $out"
+echo "ok   curl"
+
+check_image jq
+out=$(echo '{"a":[1,2,{"b":"x"}]}' | prun -i "$ID" -c '.a[2].b, (.a|length)')
+[ "$out" = $'"x"\n3' ] || fail "jq: $out"
+echo "ok   jq"
+
+check_image sqlite3
+out=$(prun "$ID" :memory: "create table t(x); insert into t values (6),(7); select x*(select max(x) from t) from t where x=6;")
+[ "$out" = 42 ] || fail "sqlite3: $out"
+echo "ok   sqlite3"
+
+head -c 200000 /usr/bin/xz > "$W/sample"
+check_image xz
+prun -i "$ID" -c < "$W/sample" > "$W/sample.xz"
+prun -i "$ID" -dc < "$W/sample.xz" | cmp - "$W/sample" || fail "xz round trip"
+xz -dc < "$W/sample.xz" | cmp - "$W/sample" || fail "xz: host cannot read the image's output"
+echo "ok   xz"
+
+check_image zstd
+prun -i "$ID" -c < "$W/sample" > "$W/sample.zst"
+prun -i "$ID" -dc < "$W/sample.zst" | cmp - "$W/sample" || fail "zstd round trip"
+echo "ok   zstd"
+
+check_image openssl
+out=$(prun -i "$ID" dgst -sha256 -r < "$W/sample" | cut -d' ' -f1)
+[ "$out" = "$(sha256sum < "$W/sample" | cut -d' ' -f1)" ] || fail "openssl dgst: $out"
+echo "ok   openssl"
+
+check_image cppcheck
+mkdir -p "$W/src"
+printf 'int main(void) {\n    int a[10];\n    a[10] = 0;\n    return a[0];\n}\n' > "$W/src/bug.c"
+chmod -R a+rX "$W/src"
+out=$(prun -v "$W/src:/src:ro" "$ID" --quiet /src/bug.c 2>&1 || true)
+grep -q "arrayIndexOutOfBounds\|out of bounds" <<<"$out" || fail "cppcheck found nothing: $out"
+echo "ok   cppcheck"
