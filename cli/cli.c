@@ -2,9 +2,14 @@
 /* Messages and exit codes of the CLI. */
 #include "cli/cli.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/epoch.h"
 
@@ -17,13 +22,16 @@ const char *cli_vis(const char *s)
 
 	if (!s)
 		return s;
-	for (c = (const unsigned char *)s; *c && *c >= 0x20 && *c != 0x7f; c++)
+	for (c = (const unsigned char *)s; *c && *c >= 0x20 && *c < 0x7f; c++)
 		;
 	if (!*c)
-		return s;
+		return s; /* printable ASCII */
 	if (!(out = malloc(strlen(s) * 4 + 1)))
 		return "(unprintable name)";
-	dt_vis(out, s);
+	if (dt_vis(out, s) == strlen(s)) {
+		free(out); /* valid UTF-8 without controls: as it is */
+		return s;
+	}
 	free(ring[next]);
 	ring[next] = out;
 	next = (next + 1) % 8;
@@ -75,8 +83,39 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+/* Dies of SIGPIPE, as a program writing to a closed pipe does by default (distill ignores
+ * it so that library writes fail with EPIPE and clean up first). */
+static void die_of_sigpipe(void)
+{
+	signal(SIGPIPE, SIG_DFL);
+	raise(SIGPIPE);
+	_exit(128 + SIGPIPE);
+}
+
+/* Whether the reader of the pipe @fd writes to went away (an earlier write failed with EPIPE,
+ * and errno may have changed since). */
+static int reader_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
+int cli_stdout_ok(void)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	if (errno == EPIPE || reader_gone(STDOUT_FILENO))
+		die_of_sigpipe();
+	cli_error("cannot write: standard output failed");
+	return -1;
+}
+
 int cli_fail(const struct dt_err *err)
 {
+	if (err->code == DT_ESYS && err->sys_errno == EPIPE)
+		die_of_sigpipe();
 	cli_error("%s", err->msg[0] ? err->msg : "unknown error");
 	return CLI_ERROR;
 }
@@ -85,6 +124,14 @@ void cli_warn_cb(void *ctx, const char *msg)
 {
 	(void)ctx;
 	cli_warn("%s", msg);
+}
+
+int cli_same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	return a && b && stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
 }
 
 char *cli_lock_path(const char *spec)

@@ -51,8 +51,13 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "distill CMD: <message>" and a hint to run --help. @return CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prints @err's message. @return CLI_ERROR. */
+/* Prints @err's message. @return CLI_ERROR. A write to a reader that went away (EPIPE:
+ * `distill tar -o - DIR | head -c1`) ends the process quietly instead, as SIGPIPE ends cat. */
 int cli_fail(const struct dt_err *err);
+/* Flushes standard output. @return 0; or, when it failed, -1 after the message "cannot
+ * write: standard output failed", except for a reader that went away (EPIPE: `distill
+ * inspect X | head`), which ends the process quietly, as SIGPIPE ends cat. */
+int cli_stdout_ok(void);
 
 /* Warnings of the libraries (pk_warn_fn): "distill: warning: <msg>". */
 void cli_warn_cb(void *ctx, const char *msg);
@@ -74,6 +79,8 @@ int cli_level_for(const char *cmd, enum dt_compression c, int *level);
 
 /* @doc (its reference taken) as indented JSON on @f. @return 0, or -1 after a message. */
 int cli_print_json(FILE *f, json_t *doc);
+/* Whether @a and @b name the same existing file (device and inode). */
+int cli_same_file(const char *a, const char *b);
 /* The lockfile beside a spec: "dir/name.yaml" -> "dir/name.lock.json" (free() it). */
 char *cli_lock_path(const char *spec);
 /* Loads the spec and plans its image. */

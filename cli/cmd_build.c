@@ -124,6 +124,14 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 		return cli_usage_error("build", "one SPEC at a time");
 	if (!a->out)
 		return cli_usage_error("build", "no output: use -o OUT");
+	if (!*a->out)
+		return cli_usage_error("build", "-o wants a path, not ''");
+	if (strcmp(a->out, "-") == 0 && a->o.format == PK_FORMAT_OCI)
+		return cli_usage_error("build", "an OCI layout is a directory and cannot go to "
+				       "standard output: use --format oci-archive, docker-archive or "
+				       "rootfs with -o -");
+	if (cli_same_file(a->out, argv[optind]))
+		return cli_usage_error("build", "-o '%s' is the spec itself", a->out);
 	if (a->no_lock && a->lock)
 		return cli_usage_error("build", "--lock and --no-lock exclude each other");
 	a->o.level = level;
@@ -187,6 +195,10 @@ int cmd_build(int argc, char **argv)
 	if (!a.no_lock) {
 		if (!(lock_path = a.lock ? strdup(a.lock) : cli_lock_path(argv[optind]))) {
 			cli_error("out of memory");
+			goto out;
+		}
+		if (cli_same_file(a.out, lock_path)) {
+			rc = cli_usage_error("build", "-o '%s' is the lockfile", a.out);
 			goto out;
 		}
 		if (mf_lock_load(lock_path, &locked, &err) < 0) {

@@ -71,15 +71,17 @@ static json_t *obj_json(const struct deps_process *p, const struct deps_obj *o)
 	json_t *needs = json_array(), *variants = json_array();
 
 	for (size_t k = 0; k < o->nneeds; k++)
-		json_array_append_new(needs, json_pack("{s:s, s:s?, s:s}", "name", o->needs[k].name,
-			"path", o->needs[k].obj >= 0 ? p->objs[o->needs[k].obj].path : NULL,
+		json_array_append_new(needs, json_pack("{s:o, s:o?, s:s}", "name",
+			mf_json_text(o->needs[k].name), "path",
+			mf_json_text(o->needs[k].obj >= 0 ? p->objs[o->needs[k].obj].path : NULL),
 			"found_by", deps_how_name(o->needs[k].how)));
 	for (size_t k = 0; k < o->variants.n; k++)
-		json_array_append_new(variants, json_string(o->variants.v[k]));
-	return json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:b}",
-		"path", o->path, "real_path", o->real, "soname", o->elf->soname,
-		"machine", m ? m->name : NULL, "interpreter", o->elf->interp,
-		"rpath", o->elf->rpath, "runpath", o->elf->runpath, "needs", needs,
+		json_array_append_new(variants, mf_json_text(o->variants.v[k]));
+	return json_pack("{s:o, s:o, s:o?, s:s?, s:o?, s:o?, s:o?, s:o, s:o, s:b}",
+		"path", mf_json_text(o->path), "real_path", mf_json_text(o->real),
+		"soname", mf_json_text(o->elf->soname), "machine", m ? m->name : NULL,
+		"interpreter", mf_json_text(o->elf->interp), "rpath", mf_json_text(o->elf->rpath),
+		"runpath", mf_json_text(o->elf->runpath), "needs", needs,
 		"hwcaps_variants", variants, "nodeflib", (o->elf->flags_1 & DF_1_NODEFLIB) != 0);
 }
 
@@ -94,16 +96,18 @@ static int print_json(const struct deps_result *r)
 		for (size_t k = 0; k < p->nobjs; k++)
 			json_array_append_new(objs, obj_json(p, &p->objs[k]));
 		for (size_t k = 0; k < p->nruntime; k++)
-			json_array_append_new(rt, json_pack("{s:s, s:s?, s:s}", "name",
-				p->runtime[k].name, "path", p->runtime[k].path, "reason",
-				p->runtime[k].reason));
-		json_array_append_new(inputs, json_pack("{s:s, s:o, s:o}", "input", p->input,
-							"objects", objs, "runtime", rt));
+			json_array_append_new(rt, json_pack("{s:o, s:o?, s:o}", "name",
+				mf_json_text(p->runtime[k].name), "path",
+				mf_json_text(p->runtime[k].path), "reason",
+				mf_json_text(p->runtime[k].reason)));
+		json_array_append_new(inputs, json_pack("{s:o, s:o, s:o}", "input",
+							mf_json_text(p->input), "objects", objs,
+							"runtime", rt));
 	}
 	for (size_t i = 0; i < r->files.n; i++)
-		json_array_append_new(files, json_string(r->files.v[i]));
+		json_array_append_new(files, mf_json_text(r->files.v[i]));
 	for (size_t i = 0; i < r->missing.n; i++)
-		json_array_append_new(missing, json_string(r->missing.v[i]));
+		json_array_append_new(missing, mf_json_text(r->missing.v[i]));
 	json_object_set_new(doc, "inputs", inputs);
 	json_object_set_new(doc, "files", files);
 	json_object_set_new(doc, "missing", missing);

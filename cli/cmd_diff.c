@@ -107,10 +107,8 @@ int cmd_diff(int argc, char **argv)
 		side(stdout, "+++", d.b);
 		cli_diff_print(stdout, &d, "");
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error("cannot write the report: standard output failed");
+	if (cli_stdout_ok() < 0)
 		rc = CLI_USAGE;
-	}
 out:
 	vf_diff_release(&d);
 	return rc;

@@ -176,17 +176,17 @@ static json_t *to_json(const struct vf_view *in)
 		char hex[65];
 		dt_hex(f->e.sha256, DT_SHA256_LEN, hex);
 		json_array_append_new(
-			files, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s?, s:s?, s:I, s:s?, s:s?}",
-					 "path", f->e.name, "type", vf_stream_type_name(&f->e),
+			files, json_pack("{s:o, s:s, s:I, s:I, s:I, s:I, s:o?, s:s?, s:I, s:o?, s:o?}",
+					 "path", mf_json_text(f->e.name), "type", vf_stream_type_name(&f->e),
 					 "mode", (json_int_t)f->e.mode, "uid", (json_int_t)f->e.uid,
 					 "gid", (json_int_t)f->e.gid, "size", (json_int_t)f->e.size,
-					 "link", f->e.link, "sha256",
+					 "link", mf_json_text(f->e.link), "sha256",
 					 f->e.type == AE_IFREG && !f->e.hardlink ? hex : NULL,
-					 "layer", (json_int_t)(f->layer + 1), "package", f->pkg,
-					 "version", f->pkg ? f->version : NULL));
+					 "layer", (json_int_t)(f->layer + 1), "package", mf_json_text(f->pkg),
+					 "version", mf_json_text(f->pkg ? f->version : NULL)));
 	}
-	doc = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:o, s:o}", "path", s->path, "kind",
-			vf_source_kind_name(s->kind), "ref", s->ref, "manifest",
+	doc = json_pack("{s:o, s:s, s:o?, s:s?, s:s?, s:o, s:o}", "path", mf_json_text(s->path),
+			"kind", vf_source_kind_name(s->kind), "ref", mf_json_text(s->ref), "manifest",
 			s->manifest_digest, "config_digest", s->config_digest, "layers", layers,
 			"files", files);
 	if (doc && s->config) {
@@ -240,10 +240,8 @@ int cmd_inspect(int argc, char **argv)
 		print_text(in, tree);
 	}
 	rc = CLI_OK;
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error("cannot write: standard output failed");
+	if (cli_stdout_ok() < 0)
 		rc = CLI_ERROR;
-	}
 out:
 	vf_view_free(in);
 	return rc;

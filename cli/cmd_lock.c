@@ -44,11 +44,12 @@ static const struct option lock_options[] = {
 
 static int print_drift_json(const struct mf_drift_list *d, const char *lock)
 {
-	json_t *doc = json_pack("{s:s, s:b, s:[]}", "lock", lock, "drift", d->n > 0, "changes");
+	json_t *doc = json_pack("{s:o, s:b, s:[]}", "lock", mf_json_text(lock), "drift", d->n > 0,
+				"changes");
 	for (size_t i = 0; doc && i < d->n; i++)
 		json_array_append_new(json_object_get(doc, "changes"),
-				      json_pack("{s:s, s:s}", "path", d->v[i].path, "message",
-						d->v[i].message));
+				      json_pack("{s:o, s:o}", "path", mf_json_text(d->v[i].path),
+						"message", mf_json_text(d->v[i].message)));
 	return cli_print_json(stdout, doc) < 0 ? CLI_ERROR : CLI_OK;
 }
 
@@ -83,8 +84,14 @@ int cmd_lock(int argc, char **argv)
 		return cli_usage_error("lock", optind >= argc ? "no SPEC" : "one SPEC at a time");
 	if (json && !check)
 		return cli_usage_error("lock", "--json goes with --check");
+	if (out && !*out)
+		return cli_usage_error("lock", "-o wants a path, not ''");
 	if (!(path = out ? strdup(out) : cli_lock_path(argv[optind]))) {
 		cli_error("out of memory");
+		goto out;
+	}
+	if (!check && cli_same_file(path, argv[optind])) {
+		rc = cli_usage_error("lock", "-o '%s' is the spec itself", path);
 		goto out;
 	}
 	if (cli_plan(argv[optind], debs, 0, &spec, &img, &err) < 0 ||

@@ -230,10 +230,8 @@ int cmd_verify(int argc, char **argv)
 			       r.runs[0].manifest ? r.runs[0].manifest : "?");
 	}
 	rc = r.differs || r.failed ? CLI_ERROR : CLI_OK;
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error("cannot write: standard output failed");
+	if (cli_stdout_ok() < 0)
 		rc = CLI_USAGE;
-	}
 	if (o.keep && rc != CLI_USAGE && !o.quiet && !o.json)
 		fprintf(stderr, "distill verify: builds kept in %s\n", o.keep);
 out:

@@ -69,7 +69,8 @@ int main(int argc, char **argv)
 	/* Messages, names and sorting never depend on the caller's locale. */
 	if (!setlocale(LC_ALL, "C.UTF-8"))
 		setlocale(LC_ALL, "C");
-	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error with a message */
+	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error (EPIPE): outputs are cleaned up,
+				   * then the CLI ends quietly (cli_fail, cli_stdout_ok) */
 	signal(SIGXFSZ, SIG_IGN); /* so is a file-size limit (EFBIG), not a silent death */
 	dt_temp_on_signals();     /* Ctrl-C or a CI timeout leaves no temporary behind */
 	raise_fd_limit();
@@ -108,5 +109,11 @@ int main(int argc, char **argv)
 		cli_error("'%s' is not a distill command; see 'distill --help'", argv[1]);
 		return CLI_USAGE;
 	}
-	return c->run(argc - 1, argv + 1);
+	{
+		int rc = c->run(argc - 1, argv + 1);
+		/* what a command printed and did not check: a failed write is an error */
+		if (cli_stdout_ok() < 0 && rc == CLI_OK)
+			rc = CLI_ERROR;
+		return rc;
+	}
 }

@@ -47,8 +47,8 @@ void cli_diff_print(FILE *f, const struct vf_diff *d, const char *indent)
 
 static json_t *side_json(const struct vf_source *s)
 {
-	return json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "path", s->path, "kind",
-			 vf_source_kind_name(s->kind), "ref", s->ref, "manifest",
+	return json_pack("{s:o, s:s, s:o?, s:s?, s:s?}", "path", mf_json_text(s->path), "kind",
+			 vf_source_kind_name(s->kind), "ref", mf_json_text(s->ref), "manifest",
 			 s->manifest_digest, "config", s->config_digest);
 }
 
@@ -74,10 +74,11 @@ json_t *cli_diff_json(const struct vf_diff *d, unsigned ignore)
 		json_object_set_new(counts, it->section,
 				    json_integer(c ? json_integer_value(c) + 1 : 1));
 		json_array_append_new(items,
-				      json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:o}", "section",
-						it->section, "path", it->subject, "field", it->field,
-						"text", it->what, "a", it->a, "b", it->b, "classes",
-						classes_json(it->classes)));
+				      json_pack("{s:s, s:o, s:s, s:o, s:o?, s:o?, s:o}", "section",
+						it->section, "path", mf_json_text(it->subject),
+						"field", it->field, "text", mf_json_text(it->what),
+						"a", mf_json_text(it->a), "b", mf_json_text(it->b),
+						"classes", classes_json(it->classes)));
 	}
 	doc = json_pack("{s:o, s:o, s:b, s:I, s:I, s:o, s:o, s:o}", "a", side_json(d->a), "b",
 			side_json(d->b), "identical", d->n == 0, "total", (json_int_t)d->n,

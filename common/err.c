@@ -2,6 +2,7 @@
 /* The error helpers of common/err.h. */
 #include "common/err.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,22 +25,80 @@ static int utf8_cont(unsigned char c)
 	return (c & 0xc0) == 0x80;
 }
 
+size_t dt_utf8_len(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	uint32_t cp;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return s[0] ? 1 : 0;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if (!utf8_cont(s[i]))
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 size_t dt_vis(char *out, const char *s)
 {
 	size_t w = 0;
 
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+	for (const unsigned char *c = (const unsigned char *)s; *c;) {
+		size_t n = dt_utf8_len((const char *)c);
+		/* C1 controls (U+0080..U+009F: CSI is U+009B) move terminals too */
+		int c1 = n == 2 && c[0] == 0xc2 && c[1] < 0xa0;
 		if (*c == '\n' || *c == '\t') {
 			out[w++] = '\\';
 			out[w++] = *c == '\n' ? 'n' : 't';
-		} else if (*c < 0x20 || *c == 0x7f) {
-			w += (size_t)sprintf(out + w, "\\x%02x", *c);
+			c++;
+		} else if (n == 0 || c1 || *c < 0x20 || *c == 0x7f) {
+			/* a control, or a byte that is not UTF-8: each byte of it as \xHH */
+			for (size_t i = 0; i < (n ? n : 1); i++)
+				w += (size_t)sprintf(out + w, "\\x%02x", c[i]);
+			c += n ? n : 1;
 		} else {
-			out[w++] = (char)*c;
+			memcpy(out + w, c, n);
+			w += n;
+			c += n;
 		}
 	}
 	out[w] = '\0';
 	return w;
+}
+
+char *dt_utf8_escape(const char *s)
+{
+	size_t w = 0;
+	char *out = malloc(strlen(s) * 4 + 1);
+
+	if (!out)
+		return NULL;
+	for (const unsigned char *c = (const unsigned char *)s; *c;) {
+		size_t n = dt_utf8_len((const char *)c);
+		if (n == 0) {
+			w += (size_t)sprintf(out + w, "\\x%02x", *c++);
+			continue;
+		}
+		memcpy(out + w, c, n);
+		w += n;
+		c += n;
+	}
+	out[w] = '\0';
+	return out;
 }
 
 /* Stores @s in @err->msg with dt_vis(), a message too long for the buffer shortened in its

@@ -35,10 +35,20 @@ int dt_err_set(struct dt_err *err, int code, const char *fmt, ...)
 int dt_err_sys(struct dt_err *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Writes @s to @out with each control character as \n, \t or \xHH, so that a name printed
- * stays on its line and cannot move the terminal; @out holds at least 4 * strlen(@s) + 1
- * bytes. @return the length written. */
+/* Writes @s to @out with each control character as \n, \t or \xHH, and each byte that is
+ * not part of valid UTF-8 (and the C1 controls U+0080..U+009F) as \xHH, so that a name
+ * printed stays on its line and cannot move the terminal; @out holds at least
+ * 4 * strlen(@s) + 1 bytes. @return the length written. */
 size_t dt_vis(char *out, const char *s);
+
+/* The length of the valid UTF-8 sequence @s starts with (1 to 4; 1 for ASCII), or 0 when
+ * it is not one (or @s is empty). */
+size_t dt_utf8_len(const char *s);
+
+/* A copy of @s (free() it) with each byte that is not part of valid UTF-8 written as \xHH,
+ * for JSON, whose strings are Unicode; valid text, controls included, is kept. NULL when
+ * out of memory. */
+char *dt_utf8_escape(const char *s);
 
 /* Sets "out of memory". @return -DT_ENOMEM. */
 int dt_oom(struct dt_err *err);

@@ -37,6 +37,14 @@ void deb_package_free(struct deb_package *d)
 	free(d);
 }
 
+/* libarchive's message, which may be NULL. */
+static const char *la_err(struct archive *a, const char *otherwise)
+{
+	const char *m = archive_error_string(a);
+
+	return m && *m ? m : otherwise;
+}
+
 /* The inner tar is read straight from the outer ar member. */
 static la_ssize_t inner_read(struct archive *a, void *ctx, const void **buf)
 {
@@ -63,7 +71,8 @@ static struct archive *open_inner(const struct deb_package *d, struct archive *o
 	archive_read_support_format_gnutar(a);
 	archive_read_support_filter_all(a);
 	if (archive_read_open(a, outer, NULL, inner_read, NULL) != ARCHIVE_OK) {
-		dt_err_set(err, DT_EINPUT, "'%s': %s: %s", d->file, member, archive_error_string(a));
+		dt_err_set(err, DT_EINPUT, "'%s': %s: %s", d->file, member,
+			   la_err(a, "not a tar archive"));
 		archive_read_free(a);
 		return NULL;
 	}
@@ -267,7 +276,7 @@ static int read_data_tar(struct deb_package *d, struct archive *outer, const cha
 				if (k <= 0) {
 					rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s': %s",
 							d->file, member, name,
-							k < 0 ? archive_error_string(a) : "truncated");
+							k < 0 ? la_err(a, "cannot read") : "truncated");
 					goto out;
 				}
 				got += (uint64_t)k;
@@ -277,7 +286,7 @@ static int read_data_tar(struct deb_package *d, struct archive *outer, const cha
 	}
 	if (r != ARCHIVE_EOF)
 		rc = dt_err_set(err, DT_EINPUT, "'%s': %s: %s", d->file, member,
-				archive_error_string(a) ? archive_error_string(a) : "cannot read");
+				la_err(a, "cannot read"));
 out:
 	archive_read_free(a);
 	return rc;
@@ -320,10 +329,20 @@ static int read_control_tar(struct deb_package *d, struct archive *outer, const 
 			rc = dt_err_set(err, DT_EINPUT, "'%s': control file holds a NUL byte", d->file);
 			goto out;
 		}
+		/* one stanza: it becomes status.d/<package>, where a second one would be a
+		 * forged package to scanners */
+		while (got > 1 && d->control[got - 2] == '\n')
+			d->control[--got] = '\0';
+		for (const char *l = d->control; *l; l = strchr(l, '\n') + 1)
+			if (l[strspn(l, " \t")] == '\n') {
+				rc = dt_err_set(err, DT_EINPUT, "'%s': control file holds more than "
+						"one stanza (a blank line)", d->file);
+				goto out;
+			}
 	}
 	if (r != ARCHIVE_EOF)
 		rc = dt_err_set(err, DT_EINPUT, "'%s': %s: %s", d->file, member,
-				archive_error_string(a) ? archive_error_string(a) : "cannot read");
+				la_err(a, "cannot read"));
 out:
 	archive_read_free(a);
 	return rc;
@@ -340,7 +359,7 @@ static int read_deb(const char *name, const void *buf, size_t len, int want_data
 	struct deb_package *d = calloc(1, sizeof(*d));
 	struct archive *a = NULL;
 	struct archive_entry *ae;
-	int rc = 0, r, seen_binary = 0, seen_data = 0;
+	int rc = 0, r, seen_binary = 0, seen_data = 0, seen_control = 0;
 
 	*out = NULL;
 	if (!d || !(d->file = strdup(name))) {
@@ -356,7 +375,7 @@ static int read_deb(const char *name, const void *buf, size_t len, int want_data
 	archive_read_support_format_ar(a);
 	if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK) {
 		rc = dt_err_set(err, DT_EINPUT, "'%s': not a Debian package (%s)", name,
-				archive_error_string(a));
+				la_err(a, "not an ar archive"));
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
@@ -373,6 +392,10 @@ static int read_deb(const char *name, const void *buf, size_t len, int want_data
 			}
 			seen_binary = 1;
 		} else if (starts(m, "control.tar")) {
+			if (seen_control++) {
+				rc = dt_err_set(err, DT_EINPUT, "'%s': two control.tar members", name);
+				goto out;
+			}
 			if (!seen_binary) {
 				rc = dt_err_set(err, DT_EINPUT, "'%s': not a Debian package (no "
 						"debian-binary member first)", name);
@@ -381,7 +404,10 @@ static int read_deb(const char *name, const void *buf, size_t len, int want_data
 			if ((rc = read_control_tar(d, a, m, err)) < 0)
 				goto out;
 		} else if (starts(m, "data.tar")) {
-			seen_data = 1;
+			if (seen_data++) {
+				rc = dt_err_set(err, DT_EINPUT, "'%s': two data.tar members", name);
+				goto out;
+			}
 			if (want_data && (rc = read_data_tar(d, a, m, filter, ctx, err)) < 0)
 				goto out;
 			if (!want_data)
@@ -390,7 +416,7 @@ static int read_deb(const char *name, const void *buf, size_t len, int want_data
 	}
 	if (r != ARCHIVE_EOF && r != ARCHIVE_OK) {
 		rc = dt_err_set(err, DT_EINPUT, "'%s': %s", name,
-				archive_error_string(a) ? archive_error_string(a) : "cannot read");
+				la_err(a, "cannot read"));
 		goto out;
 	}
 	if (!seen_binary || !d->control || (want_data && !seen_data)) {

@@ -202,6 +202,8 @@ int deps_elf_read(int fd, const char *name, unsigned flags, struct deps_elf **ou
 	*out = NULL;
 	if (fstat(fd, &st) < 0)
 		return dt_err_sys(err, errno, "cannot stat '%s'", name);
+	if (!S_ISREG(st.st_mode))
+		return dt_err_set(err, DT_EINPUT, "'%s' is not a regular file", name);
 	r.file_size = (uint64_t)st.st_size;
 	elf_version(EV_CURRENT);
 	if (!(r.elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)))

@@ -600,6 +600,9 @@ static int script(struct deps_ctx *c, const char *input, int depth)
 	if (!m->real)
 		return dt_err_set(c->err, DT_EINPUT, "cannot open '%s%s': no such file",
 				  strcmp(c->root->dir, "/") ? c->root->dir : "", input);
+	if (!m->found && !m->is_dir)
+		return dt_err_set(c->err, DT_EINPUT, "'%s%s' is not a regular file",
+				  strcmp(c->root->dir, "/") ? c->root->dir : "", input);
 	if ((fd = deps_root_open_file(c->root, m->real)) >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);

@@ -30,3 +30,19 @@ int mf_json_dump(const json_t *doc, enum mf_json_style style, char **out, struct
 	*out = withnl;
 	return 0;
 }
+
+json_t *mf_json_text(const char *s)
+{
+	json_t *v;
+	char *fixed;
+
+	if (!s)
+		return NULL;
+	if ((v = json_string(s)))
+		return v;
+	if (!(fixed = dt_utf8_escape(s)))
+		return NULL;
+	v = json_string(fixed);
+	free(fixed);
+	return v;
+}

@@ -17,4 +17,9 @@ enum mf_json_style {
  * @return 0, or a negative code with @err set. */
 int mf_json_dump(const json_t *doc, enum mf_json_style style, char **out, struct dt_err *err);
 
+/* A JSON string of @s, which may hold any bytes (a file name): valid UTF-8 as it is, each
+ * byte that is not UTF-8 as the text \xHH (JSON strings are Unicode). NULL for a NULL @s, or
+ * when out of memory. */
+json_t *mf_json_text(const char *s);
+
 #endif

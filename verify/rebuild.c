@@ -55,6 +55,13 @@ const char *vf_image_compression(const char *image, const char *ref, struct dt_e
 	return name;
 }
 
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* mkdir -p below an existing base. */
 static int mkdirs(const char *path)
 {
@@ -217,6 +224,9 @@ int vf_rebuild_run(const struct vf_rebuild_opts *o, struct vf_rebuild *r, struct
 		parent[strlen(parent) - 1] = '\0';
 		if (mkdirs(parent) < 0)
 			return dt_err_sys(err, errno, "cannot make '%s'", parent);
+		if (!is_dir(run->dir))
+			return dt_err_set(err, DT_EINPUT, "cannot build in '%s': not a directory",
+					  run->dir);
 		if (o->started)
 			o->started(o->ctx, k, run);
 		r->nruns = k + 1;

@@ -189,8 +189,12 @@ again:
 			link = archive_entry_symlink(ae);
 		if (!link)
 			return 0;
-		if (hops++ > 4)
-			break;
+		if (hops++ > 4) {
+			archive_read_free(b->a);
+			b->a = NULL;
+			return dt_err_set(err, DT_EINPUT, "'%s': member '%s' is a link loop (or links "
+					  "more than 4 deep)", s->path, name);
+		}
 		if (archive_entry_hardlink(ae) || link[0] == '/') {
 			snprintf(target, sizeof(target), "%s", strip_dot(link));
 		} else {
