@@ -27,6 +27,7 @@ void deb_package_free(struct deb_package *d)
 		free(d->entries[i].path);
 		free(d->entries[i].link);
 		free(d->entries[i].data);
+		free(d->entries[i].pending);
 	}
 	free(d->entries);
 	free(d->file);
@@ -153,8 +154,37 @@ static const char *below_symlink(struct deb_package *d, const char *path)
 	return NULL;
 }
 
+/* Reads the content of the regular member @ae (named @name) into @e, within the limits. */
+static int read_content(struct deb_package *d, struct archive *a, const char *member,
+			const char *name, struct archive_entry *ae, uint64_t *total,
+			struct deb_member *e, struct dt_err *err)
+{
+	la_int64_t size = archive_entry_size(ae);
+	uint64_t got = 0;
+
+	if (size < 0 || (uint64_t)size > DEB_MAX_MEMBER || *total + (uint64_t)size > DEB_MAX_CONTENT)
+		return dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is too large", d->file,
+				  member, name);
+	e->size = (uint64_t)size;
+	*total += e->size;
+	if (size > 0 && !(e->data = malloc((size_t)size)))
+		return dt_oom(err);
+	while (got < e->size) {
+		la_ssize_t k = archive_read_data(a, e->data + got, (size_t)(e->size - got));
+		if (k <= 0)
+			return dt_err_set(err, DT_EINPUT, "'%s': %s member '%s': %s", d->file,
+					  member, name, k < 0 ? la_err(a, "cannot read") : "truncated");
+		got += (uint64_t)k;
+	}
+	dt_sha256(e->data, (size_t)e->size, e->sha256);
+	return 0;
+}
+
+/* Reads the data.tar member @member of @outer. Hardlinks whose first name the filter left
+ * out become regular members with that name in @pending, counted in *@npending. */
 static int read_data_tar(struct deb_package *d, struct archive *outer, const char *member,
-			 deb_filter_fn filter, void *ctx, struct dt_err *err)
+			 deb_filter_fn filter, void *ctx, struct dt_strv *dropped,
+			 size_t *npending, struct dt_err *err)
 {
 	struct archive *a = open_inner(d, outer, member, err);
 	struct archive_entry *ae;
@@ -208,7 +238,12 @@ static int read_data_tar(struct deb_package *d, struct archive *outer, const cha
 			}
 		}
 		if (type != AE_IFDIR && filter && !filter(ctx, path)) {
+			/* a hardlink kept later may need this file's content */
+			if (type == AE_IFREG && !hl && dt_strv_push(dropped, path) < 0)
+				rc = dt_oom(err);
 			free(path);
+			if (rc < 0)
+				goto out;
 			continue;
 		}
 		if (d->nentries == cap) {
@@ -231,8 +266,16 @@ static int read_data_tar(struct deb_package *d, struct archive *outer, const cha
 		if (hl) {
 			char *target = NULL;
 			struct deb_member *t;
-			if (norm_name(hl, &target, &why) < 0 || !target ||
-			    !(t = find_entry(d, target)) || t->type != DEB_REG) {
+			if (norm_name(hl, &target, &why) == 0 && target && !find_entry(d, target) &&
+			    dt_strv_has(dropped, target)) {
+				/* its first name was filtered out: it becomes that file, whose
+				 * content a second pass reads (read_pending) */
+				e->type = DEB_REG;
+				e->pending = target;
+				(*npending)++;
+				continue;
+			}
+			if (!target || !(t = find_entry(d, target)) || t->type != DEB_REG) {
 				rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is a hardlink to "
 						"'%s', which is not an earlier file of the package",
 						d->file, member, name, hl);
@@ -256,32 +299,9 @@ static int read_data_tar(struct deb_package *d, struct archive *outer, const cha
 				goto out;
 			}
 		} else {
-			la_int64_t size = archive_entry_size(ae);
-			uint64_t got = 0;
 			e->type = DEB_REG;
-			if (size < 0 || (uint64_t)size > DEB_MAX_MEMBER ||
-			    total + (uint64_t)size > DEB_MAX_CONTENT) {
-				rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is too large",
-						d->file, member, name);
+			if ((rc = read_content(d, a, member, name, ae, &total, e, err)) < 0)
 				goto out;
-			}
-			e->size = (uint64_t)size;
-			total += e->size;
-			if (size > 0 && !(e->data = malloc((size_t)size))) {
-				rc = dt_oom(err);
-				goto out;
-			}
-			while (got < e->size) {
-				la_ssize_t k = archive_read_data(a, e->data + got, (size_t)(e->size - got));
-				if (k <= 0) {
-					rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s': %s",
-							d->file, member, name,
-							k < 0 ? la_err(a, "cannot read") : "truncated");
-					goto out;
-				}
-				got += (uint64_t)k;
-			}
-			dt_sha256(e->data, (size_t)e->size, e->sha256);
 		}
 	}
 	if (r != ARCHIVE_EOF)
@@ -348,6 +368,77 @@ out:
 	return rc;
 }
 
+/* The content of the hardlinks kept without their first name (read_data_tar): the data.tar
+ * member @member of the package in @buf read again, each pending member given the content
+ * of the file it names. */
+static int read_pending(struct deb_package *d, const void *buf, size_t len, const char *member,
+			struct dt_err *err)
+{
+	struct archive *outer = archive_read_new(), *a = NULL;
+	struct archive_entry *ae;
+	uint64_t total = 0;
+	int rc = 0, r;
+
+	if (!outer)
+		return dt_oom(err);
+	for (size_t i = 0; i < d->nentries; i++)
+		total += d->entries[i].size;
+	archive_read_support_format_ar(outer);
+	if (archive_read_open_memory(outer, buf, len) != ARCHIVE_OK) {
+		rc = dt_err_set(err, DT_EINPUT, "'%s': %s", d->file, la_err(outer, "cannot read"));
+		goto out;
+	}
+	while ((r = archive_read_next_header(outer, &ae)) == ARCHIVE_OK)
+		if (archive_entry_pathname(ae) && strcmp(archive_entry_pathname(ae), member) == 0)
+			break;
+	if (r != ARCHIVE_OK || !(a = open_inner(d, outer, member, err))) {
+		rc = r != ARCHIVE_OK ? dt_err_set(err, DT_EINPUT, "'%s': %s vanished", d->file, member)
+				     : -err->code;
+		goto out;
+	}
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK && rc == 0) {
+		const char *name = archive_entry_pathname(ae), *why;
+		struct deb_member *first = NULL;
+		char *path = NULL;
+		if (!name || archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae) ||
+		    norm_name(name, &path, &why) != 0 || !path) {
+			free(path);
+			continue;
+		}
+		for (size_t i = 0; i < d->nentries && rc == 0; i++) {
+			struct deb_member *e = &d->entries[i];
+			if (!e->pending || strcmp(e->pending, path) != 0)
+				continue;
+			if (!first) {
+				rc = read_content(d, a, member, name, ae, &total, e, err);
+				first = e;
+			} else if ((total += first->size) > DEB_MAX_CONTENT) {
+				rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is too large",
+						d->file, member, name);
+			} else if (first->size && !(e->data = malloc((size_t)first->size))) {
+				rc = dt_oom(err);
+			} else {
+				if (first->size)
+					memcpy(e->data, first->data, (size_t)first->size);
+				e->size = first->size;
+				memcpy(e->sha256, first->sha256, DT_SHA256_LEN);
+			}
+			free(e->pending);
+			e->pending = NULL;
+		}
+		free(path);
+	}
+	for (size_t i = 0; i < d->nentries && rc == 0; i++)
+		if (d->entries[i].pending)
+			rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s': its file '%s' vanished",
+					d->file, member, d->entries[i].path, d->entries[i].pending);
+out:
+	if (a)
+		archive_read_free(a);
+	archive_read_free(outer);
+	return rc;
+}
+
 static int starts(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -360,6 +451,9 @@ static int read_deb(const char *name, const void *buf, size_t len, int want_data
 	struct archive *a = NULL;
 	struct archive_entry *ae;
 	int rc = 0, r, seen_binary = 0, seen_data = 0, seen_control = 0;
+	struct dt_strv dropped = { 0 };
+	size_t npending = 0;
+	char *data_member = NULL;
 
 	*out = NULL;
 	if (!d || !(d->file = strdup(name))) {
@@ -408,8 +502,12 @@ static int read_deb(const char *name, const void *buf, size_t len, int want_data
 				rc = dt_err_set(err, DT_EINPUT, "'%s': two data.tar members", name);
 				goto out;
 			}
-			if (want_data && (rc = read_data_tar(d, a, m, filter, ctx, err)) < 0)
+			if (want_data &&
+			    ((rc = read_data_tar(d, a, m, filter, ctx, &dropped, &npending, err)) < 0 ||
+			     !(data_member = strdup(m)))) {
+				rc = rc < 0 ? rc : dt_oom(err);
 				goto out;
+			}
 			if (!want_data)
 				break;
 		}
@@ -438,8 +536,12 @@ static int read_deb(const char *name, const void *buf, size_t len, int want_data
 					d->package);
 			goto out;
 		}
+	if (npending)
+		rc = read_pending(d, buf, len, data_member, err);
 out:
 	archive_read_free(a);
+	dt_strv_release(&dropped);
+	free(data_member);
 	if (rc < 0) {
 		deb_package_free(d);
 		return rc;

@@ -27,6 +27,7 @@ struct deb_member {
 	unsigned char *data;      /* content of DEB_REG (malloc'd), NULL when size is 0 */
 	uint64_t size;
 	unsigned char sha256[32]; /* of data */
+	char *pending;            /* internal to deb.c */
 };
 
 struct deb_package {
@@ -41,7 +42,8 @@ struct deb_package {
 };
 
 /* Decides which data members are kept: called with the image path of each member.
- * @return nonzero to keep it. NULL keeps everything. Directories are always kept. */
+ * @return nonzero to keep it. NULL keeps everything. Directories are always kept. A kept
+ * hardlink whose first name is left out becomes a regular file with its content. */
 typedef int (*deb_filter_fn)(void *ctx, const char *path);
 
 /* Reads the .deb at @path (control fields, and the content of the kept members).

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void deb_status_md5sums_add(struct dt_buf *b, const unsigned char md5[DT_MD5_LEN],
 			    const char *path)
@@ -43,7 +44,7 @@ char *deb_field(const char *text, const char *name)
 	size_t n = strlen(name);
 
 	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		if (strncmp(l, name, n) == 0 && l[n] == ':') {
+		if (strncasecmp(l, name, n) == 0 && l[n] == ':') { /* names are case-blind */
 			const char *v = l + n + 1, *end;
 			while (*v == ' ' || *v == '\t')
 				v++;

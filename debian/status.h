@@ -25,8 +25,9 @@ typedef int (*deb_md5sums_fn)(void *ctx, const char *path);
  * without "  " is skipped). @return 0, or @fn's negative value. */
 int deb_status_md5sums_parse(char *text, deb_md5sums_fn fn, void *ctx);
 
-/* The value of the field @name ("Version") of a control or status stanza: its first line,
- * trimmed; malloc'd, or NULL when absent, empty or out of memory. */
+/* The value of the field @name ("Version") of a control or status stanza (field names are
+ * case-blind, as Debian policy has them): its first line, trimmed; malloc'd, or NULL when
+ * absent, empty or out of memory. */
 char *deb_field(const char *stanza, const char *name);
 
 #endif

@@ -260,6 +260,17 @@ const char *deps_ldconf_cache_lookup(const struct deps_ldconf *c, const char *na
 	return NULL;
 }
 
+/* Whether the space-separated @list holds the word @w. */
+static int has_word(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = list; (p = strstr(p, w)); p++)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
 int deps_nsswitch_services(const struct deps_root *r, const char *text,
 			   struct dt_strv *services, struct dt_strv *dbs, struct dt_err *err)
 {
@@ -274,7 +285,7 @@ int deps_nsswitch_services(const struct deps_root *r, const char *text,
 		return rc == -ENOENT ? 0 : rc;
 	}
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *hash = strchr(line, '#'), *colon, *tok, *tsave = NULL;
+		char *hash = strchr(line, '#'), *colon, *p;
 		if (hash)
 			*hash = '\0';
 		if (!(colon = strchr(line, ':')))
@@ -282,23 +293,44 @@ int deps_nsswitch_services(const struct deps_root *r, const char *text,
 		*colon = '\0';
 		while (*line == ' ' || *line == '\t')
 			line++;
-		for (tok = strtok_r(colon + 1, " \t", &tsave); tok; tok = strtok_r(NULL, " \t", &tsave)) {
-			size_t i;
-			if (tok[0] == '[' || strchr(tok, ']') || strcmp(tok, "files") == 0 ||
-			    strcmp(tok, "dns") == 0)
-				continue; /* actions like [NOTFOUND=return]; built-in services */
-			for (i = 0; i < services->n && strcmp(services->v[i], tok) != 0; i++)
+		line[strcspn(line, " \t")] = '\0';
+		/* as glibc's nss_action_parse: a service name ends at a blank or "[", and a
+		 * bracketed action list ("[NOTFOUND=return]", blanks allowed) follows it */
+		for (p = colon + 1; *p;) {
+			size_t n, i;
+			if (*p == ' ' || *p == '\t') {
+				p++;
+				continue;
+			}
+			if (*p == '[') {
+				p += strcspn(p, "]");
+				p += *p == ']';
+				continue;
+			}
+			n = strcspn(p, " \t[");
+			if ((n == 5 && strncmp(p, "files", 5) == 0) ||
+			    (n == 3 && strncmp(p, "dns", 3) == 0)) {
+				p += n;
+				continue; /* built into glibc */
+			}
+			for (i = 0; i < services->n && (strlen(services->v[i]) != n ||
+							  strncmp(services->v[i], p, n) != 0); i++)
 				;
 			if (i == services->n) {
-				if (dt_strv_push(services, tok) < 0 || dt_strv_push(dbs, line) < 0)
+				char *name = strndup(p, n);
+				int bad = !name || dt_strv_push(services, name) < 0 ||
+					  dt_strv_push(dbs, line) < 0;
+				free(name);
+				if (bad)
 					goto oom;
-			} else if (!strstr(dbs->v[i], line)) {
+			} else if (!has_word(dbs->v[i], line)) {
 				char *more = NULL;
 				if (asprintf(&more, "%s %s", dbs->v[i], line) < 0)
 					goto oom;
 				free(dbs->v[i]);
 				dbs->v[i] = more;
 			}
+			p += n;
 		}
 	}
 	free(buf);

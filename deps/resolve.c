@@ -341,8 +341,10 @@ static char *origin_of(const struct deps_ctx *c, int idx)
 	return slash == p ? strdup("/") : strndup(p, (size_t)(slash - p));
 }
 
-/* Tries NAME in each directory of a colon-separated list, tokens expanded for object @idx. */
-static int search_list(struct deps_ctx *c, const char *list, int idx, const char *name, int *found)
+/* Tries NAME, needed by object @loader, in each directory of a colon-separated list whose
+ * tokens are expanded for object @idx (the one whose RPATH it is: $ORIGIN is its own). */
+static int search_list(struct deps_ctx *c, const char *list, int idx, int loader,
+		       const char *name, int *found)
 {
 	char *origin = origin_of(c, idx), *copy, *dir, *save = NULL;
 	int rc = 0;
@@ -356,7 +358,7 @@ static int search_list(struct deps_ctx *c, const char *list, int idx, const char
 	for (dir = strtok_r(copy, ":", &save); dir && rc == 0; dir = strtok_r(NULL, ":", &save)) {
 		if (dir[0] != '/')
 			continue; /* relative entries depend on the cwd: ld.so would use it; we cannot */
-		rc = try_dir(c, dir, name, idx, 1, found);
+		rc = try_dir(c, dir, name, loader, 1, found);
 	}
 	free(copy);
 	free(origin);
@@ -393,17 +395,17 @@ int deps_search(struct deps_ctx *c, int idx, const char *name, int *found, enum 
 		*how = DEPS_HOW_RPATH;
 		for (int l = idx; l >= 0; l = c->p->objs[l].loader)
 			if (c->p->objs[l].elf && c->p->objs[l].elf->rpath &&
-			    (rc = search_list(c, c->p->objs[l].elf->rpath, l, name, found)) != 0)
+			    (rc = search_list(c, c->p->objs[l].elf->rpath, l, idx, name, found)) != 0)
 				return rc;
 	}
 	if (c->o->library_path) {
 		*how = DEPS_HOW_LIBPATH;
-		if ((rc = search_list(c, c->o->library_path, 0, name, found)) != 0)
+		if ((rc = search_list(c, c->o->library_path, 0, idx, name, found)) != 0)
 			return rc;
 	}
 	if (o->elf->runpath) {
 		*how = DEPS_HOW_RUNPATH;
-		if ((rc = search_list(c, o->elf->runpath, idx, name, found)) != 0)
+		if ((rc = search_list(c, o->elf->runpath, idx, idx, name, found)) != 0)
 			return rc;
 	}
 	if (c->conf.have_cache) {

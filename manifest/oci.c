@@ -224,6 +224,7 @@ int mf_oci_index_merge(const char *name, const char *old_index, const char *drop
 	json_t *old = json_loads(old_index, 0, &jerr), *ms, *keep = json_array();
 	size_t i;
 	json_t *m;
+	int bad;
 
 	if (!old || !json_is_array(ms = json_object_get(old, "manifests"))) {
 		json_decref(old);
@@ -238,12 +239,16 @@ int mf_oci_index_merge(const char *name, const char *old_index, const char *drop
 		if (keep)
 			json_array_append(keep, m);
 	}
-	json_decref(old);
-	if (keep && json_array_append_new(keep, index_entry(add)) < 0) {
-		json_decref(keep);
-		keep = NULL;
+	/* the old index's other fields (its annotations, ...) stay as they are */
+	bad = !keep || json_array_append_new(keep, index_entry(add)) < 0 ||
+	      json_object_set_new(old, "manifests", keep) < 0 ||
+	      put(old, "schemaVersion", json_integer(2)) < 0 ||
+	      put(old, "mediaType", json_string(MF_OCI_INDEX_TYPE)) < 0;
+	if (bad) {
+		json_decref(old);
+		old = NULL;
 	}
-	return finish(index_doc(keep), out, err);
+	return finish(old, out, err);
 }
 
 int mf_docker_manifest_json(const char *config_path, const char *repo_tag,

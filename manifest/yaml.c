@@ -24,6 +24,9 @@ int mf_yaml_fail(struct mf_yaml *p, const yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (!p->key[0]) /* the document itself */
+		return dt_err_set(p->err, DT_EINPUT, "%s:%d: %s", p->file, n ? mf_yaml_line(n) : 1,
+				  msg);
 	return dt_err_set(p->err, DT_EINPUT, "%s:%d: %s: %s", p->file, n ? mf_yaml_line(n) : 1,
 			  p->key, msg);
 }
@@ -100,7 +103,7 @@ int mf_yaml_mode(struct mf_yaml *p, const yaml_node_t *n, int64_t *out)
 		if (*c < '0' || *c > '7')
 			return mf_yaml_fail(p, n, "expected an octal mode like \"0644\"");
 	v = strtoul(s, &end, 8);
-	if (*end || v > 07777 || strlen(s) > 5)
+	if (*end || v > 07777 || strlen(s + strspn(s, "0")) > 4)
 		return mf_yaml_fail(p, n, "mode %s is out of range (0 to 7777)", s);
 	*out = (int64_t)v;
 	return 0;

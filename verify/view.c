@@ -20,6 +20,7 @@ struct vf_view_status {
 	size_t len;
 	size_t layer, pos; /* which entry it is */
 	char *version; /* a stanza's Version, once looked up */
+	int md5sums;   /* <name>.md5sums, renamed to <name> once read */
 };
 
 struct owner {
@@ -111,6 +112,30 @@ static int below(const char *name, const char *dir)
 	return n == 0 || (strncmp(name, dir, n) == 0 && (name[n] == '\0' || name[n] == '/'));
 }
 
+/* Whether a layer above @f's put a non-directory at one of @f's parents: it replaced the
+ * directory, and what was below it is gone (v->files sorted by name, then layer). */
+static int under_replaced(const struct vf_view *v, const struct vf_view_file *f)
+{
+	for (const char *slash = strchr(f->e.name, '/'); slash; slash = strchr(slash + 1, '/')) {
+		size_t len = (size_t)(slash - f->e.name), lo = 0, hi = v->nfiles;
+		while (lo < hi) { /* the first entry named f->e.name[0..len) */
+			size_t mid = lo + (hi - lo) / 2;
+			int c = strncmp(v->files[mid].e.name, f->e.name, len);
+			if (c == 0 && v->files[mid].e.name[len])
+				c = 1;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t i = lo; i < v->nfiles && strncmp(v->files[i].e.name, f->e.name, len) == 0 &&
+				    !v->files[i].e.name[len]; i++)
+			if (v->files[i].layer > f->layer && v->files[i].e.type != AE_IFDIR)
+				return 1;
+	}
+	return 0;
+}
+
 int vf_view_merge(struct vf_view *v, struct dt_err *err)
 {
 	struct wh {
@@ -149,6 +174,8 @@ int vf_view_merge(struct vf_view *v, struct dt_err *err)
 	}
 	if (v->nfiles)
 		qsort(v->files, v->nfiles, sizeof(*v->files), by_name_layer);
+	/* first which are hidden (the lookups of under_replaced need the whole array), then
+	 * the survivors moved down */
 	for (size_t i = 0; i < v->nfiles; i++) {
 		struct vf_view_file *f = &v->files[i];
 		const char *base = strrchr(f->e.name, '/');
@@ -159,7 +186,11 @@ int vf_view_merge(struct vf_view *v, struct dt_err *err)
 			if (wh[k].layer > f->layer && below(f->e.name, wh[k].dir) &&
 			    (!wh[k].opaque || strcmp(f->e.name, wh[k].dir) != 0))
 				hidden = 1;
-		if (hidden)
+		f->hidden = hidden || under_replaced(v, f);
+	}
+	for (size_t i = 0; i < v->nfiles; i++) {
+		struct vf_view_file *f = &v->files[i];
+		if (f->hidden)
 			vf_stream_entry_release(&f->e);
 		else
 			v->files[out++] = *f;
@@ -202,7 +233,7 @@ static const char *version_of(struct vf_view *v, const char *pkg)
 {
 	for (size_t i = 0; i < v->nstatus; i++) {
 		struct vf_view_status *sf = &v->status[i];
-		if (strcmp(sf->name, pkg) != 0 || !sf->text)
+		if (sf->md5sums || strcmp(sf->name, pkg) != 0 || !sf->text)
 			continue;
 		if (!sf->version)
 			sf->version = deb_field(sf->text, "Version");
@@ -229,6 +260,7 @@ static int owners(struct vf_view *v, struct dt_err *err)
 		}
 		free(sf->name);
 		sf->name = pkg; /* the package, as the files name it */
+		sf->md5sums = 1;
 		o.pkg = pkg;
 		if (deb_status_md5sums_parse(sf->text, add_owner, &o) < 0)
 			rc = dt_oom(err);

@@ -17,6 +17,7 @@ struct vf_view_file {
 	size_t layer;              /* 0-based */
 	const char *pkg;           /* the owning package, or NULL */
 	const char *version;       /* that package's Version, or NULL */
+	int hidden;                /* internal to vf_view_merge */
 };
 
 struct vf_view_status;

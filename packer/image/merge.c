@@ -13,7 +13,9 @@ static int entry_cmp(const void *a, const void *b)
 	int c = strcmp(x->path, y->path);
 	if (c)
 		return c;
-	return (x->prio > y->prio) - (x->prio < y->prio);
+	if (x->prio != y->prio)
+		return (x->prio > y->prio) - (x->prio < y->prio);
+	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 /* The entry at @path among the first @n entries (sorted by path). */
@@ -69,7 +71,7 @@ char *pk_plan_join_link(const char *at, const char *link, const char *rest)
 }
 
 struct link_ref {
-	char *path, *link;
+	char *path, *link; /* copies: the entries themselves move */
 };
 
 static int link_ref_cmp(const void *a, const void *b)
@@ -77,8 +79,18 @@ static int link_ref_cmp(const void *a, const void *b)
 	return strcmp(((const struct link_ref *)a)->path, ((const struct link_ref *)b)->path);
 }
 
+static void links_free(struct link_ref *links, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(links[i].path);
+		free(links[i].link);
+	}
+	free(links);
+}
+
 /* Paths below a symlink of the image are moved to where the symlink leads, as dpkg writes
- * through /lib -> usr/lib on a merged-/usr system. */
+ * through /lib -> usr/lib on a merged-/usr system: files, directories and symlinks alike
+ * (a package's /lib/x86_64-linux-gnu/libz.so.1 is a symlink). */
 static int through_symlinks(struct pk_image *img, int *moved, struct dt_err *err)
 {
 	struct link_ref *links = NULL;
@@ -95,16 +107,16 @@ static int through_symlinks(struct pk_image *img, int *moved, struct dt_err *err
 	nl = 0;
 	for (size_t i = 0; i < img->n; i++)
 		if (img->v[i].type == PK_PLAN_SYMLINK) {
-			links[nl].path = img->v[i].path;
-			links[nl++].link = img->v[i].link;
+			struct link_ref *l = &links[nl++];
+			if (!(l->path = strdup(img->v[i].path)) || !(l->link = strdup(img->v[i].link))) {
+				links_free(links, nl);
+				return dt_oom(err);
+			}
 		}
 	if (nl > 1)
 		qsort(links, nl, sizeof(*links), link_ref_cmp);
-	/* Moving only entries that are not symlinks keeps @links valid. */
 	for (size_t i = 0; i < img->n && rc == 0; i++) {
 		struct pk_plan_entry *e = &img->v[i];
-		if (e->type == PK_PLAN_SYMLINK)
-			continue;
 		for (int hops = 0;; hops++) {
 			char *p = strdup(e->path), *slash, *np;
 			struct link_ref key, *l = NULL;
@@ -112,6 +124,7 @@ static int through_symlinks(struct pk_image *img, int *moved, struct dt_err *err
 				rc = dt_oom(err);
 				break;
 			}
+			/* a symlink among the path's parents (never the path itself) */
 			for (slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
 				*slash = '\0';
 				key.path = p;
@@ -142,7 +155,7 @@ static int through_symlinks(struct pk_image *img, int *moved, struct dt_err *err
 			*moved = 1;
 		}
 	}
-	free(links);
+	links_free(links, nl);
 	return rc;
 }
 

@@ -76,6 +76,7 @@ struct pk_plan_entry *pk_plan_push(struct pk_image *img, const char *path,
 	e->type = type;
 	e->layer = layer;
 	e->prio = prio;
+	e->seq = img->seq++;
 	e->parent = PK_PLAN_NO_PARENT;
 	if (!(e->path = strdup(path)) || !(e->source = strdup(source))) {
 		pk_plan_entry_release(e);

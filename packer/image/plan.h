@@ -58,6 +58,8 @@ struct pk_plan_entry {
 	enum pk_plan_layer layer;
 	int link_to_dir;         /* a symlink to a directory (not owned by one package) */
 	enum pk_plan_prio prio;
+	size_t seq;              /* the order entries were made in: of two sources of one path
+				  * with the same prio, the first made wins */
 	size_t parent;           /* index of the parent directory's entry, or PK_PLAN_NO_PARENT
 				  * for a path at the top; set once the plan is complete */
 };
@@ -77,7 +79,7 @@ struct pk_image {
 	char *roots[2];          /* content roots: the spec's root, and "/" for host files */
 	int nroots;
 	struct pk_plan_entry *v;
-	size_t n, cap;
+	size_t n, cap, seq;
 	struct pk_plan_deb *debs;
 	size_t ndebs, debs_cap;
 	int64_t epoch;

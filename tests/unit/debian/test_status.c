@@ -175,12 +175,6 @@ static void test_field_case(void **state)
 	char *v = deb_field("package: t\nVERSION: 1.0\n", "Package");
 	(void)state;
 
-	if (!v) {
-		/* BUG: debian/status.c, deb_field compares field names with strncmp; a control
-		 * file with "package:" or "VERSION:" (valid for dpkg) gives NULL, and
-		 * deb_package_read then finds no Package or Version. */
-		skip();
-	}
 	assert_string_equal(v, "t");
 	free(v);
 	field_is("package: t\nVERSION: 1.0\n", "Version", "1.0");
