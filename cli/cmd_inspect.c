@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "manifest/json.h"
 #include "cli/cli.h"
 #include "verify/view.h"
@@ -36,18 +37,6 @@ static const struct option inspect_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static void human(uint64_t n, char *buf, size_t cap)
-{
-	if (n < 1024)
-		snprintf(buf, cap, "%" PRIu64 " B", n);
-	else if (n < (1u << 20))
-		snprintf(buf, cap, "%.1f KiB", (double)n / 1024.0);
-	else if (n < (1u << 30))
-		snprintf(buf, cap, "%.1f MiB", (double)n / 1048576.0);
-	else
-		snprintf(buf, cap, "%.2f GiB", (double)n / 1073741824.0);
-}
 
 static void mode_text(const struct vf_stream_entry *e, char out[11])
 {
@@ -122,8 +111,8 @@ static void print_text(const struct vf_view *in, int tree)
 	for (size_t i = 0; i < s->nlayers; i++) {
 		const struct vf_stream *l = &in->layers[i];
 		char d[24], u[24];
-		human(l->size, a, sizeof(a));
-		human(l->usize, b, sizeof(b));
+		dt_human_bytes(l->size, a, sizeof(a));
+		dt_human_bytes(l->usize, b, sizeof(b));
 		printf("  %zu  %s  %s  %s  (diff_id %s, %s, %zu entries)\n", i + 1,
 		       dt_digest_short(l->digest, d), a, dt_compression_name(l->comp),
 		       dt_digest_short(l->diff_id, u), b, l->n);

@@ -121,6 +121,19 @@ void dt_strv_release(struct dt_strv *s)
 	memset(s, 0, sizeof(*s));
 }
 
+const char *dt_human_bytes(uint64_t n, char *buf, size_t cap)
+{
+	if (n < 1024)
+		snprintf(buf, cap, "%llu B", (unsigned long long)n);
+	else if (n < (1u << 20))
+		snprintf(buf, cap, "%.1f KiB", (double)n / 1024.0);
+	else if (n < (1u << 30))
+		snprintf(buf, cap, "%.1f MiB", (double)n / 1048576.0);
+	else
+		snprintf(buf, cap, "%.2f GiB", (double)n / 1073741824.0);
+	return buf;
+}
+
 void *dt_grow(void *v, size_t *cap, size_t n, size_t size)
 {
 	size_t ncap;

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A NUL-terminated string built by appending. An allocation failure is remembered (@oom)
  * and later appends do nothing, so that a caller checks once at the end. Zeroed is empty. */
@@ -34,6 +35,9 @@ struct dt_strv {
 int dt_strv_push(struct dt_strv *s, const char *str); /* copies; 0 or -1 (ENOMEM) */
 int dt_strv_has(const struct dt_strv *s, const char *str);
 void dt_strv_release(struct dt_strv *s);
+
+/* @n bytes for people: "512 B", "1.5 KiB", "61.5 MiB", "2.00 GiB"; @return @buf. */
+const char *dt_human_bytes(uint64_t n, char *buf, size_t cap);
 
 /* Makes room for element @n (0-based) of the array @v of @size-byte elements, whose
  * capacity is *@cap, doubling it as needed:

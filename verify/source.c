@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Images and tarballs opened for reading: kind detection, documents, layer streams. */
+/* Images and tarballs opened for reading (see source.h): kind detection, the member index
+ * of archives, documents and layer streams, each checked against its descriptor. */
 #include "verify/source.h"
 
 #include <archive.h>
@@ -12,14 +13,41 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/buf.h"
+#include "common/fs.h"
 #include "manifest/oci.h"
 
 /* index.json, manifests and configs larger than this are refused. */
 #define SRC_MAX_DOC (16u << 20)
+/* members of an image archive */
+#define SRC_MAX_MEMBERS (1u << 22)
+/* links followed from one archive member to another */
+#define SRC_MAX_HOPS 4
 
-/* An open blob: a file of a layout or a tarball, or a member of an archive. */
+/* One member of an archive, parallel to vf_source.members. */
+struct member {
+	char *link;          /* symlink or hardlink target, or NULL */
+	int hardlink;
+	unsigned type;       /* AE_IF* */
+	uint64_t size;
+	int64_t header_pos;  /* in the uncompressed tar */
+	int64_t data_pos;    /* where its content starts; -1 when unknown */
+};
+
+struct vf_archive {
+	int fd;              /* the archive file */
+	int seekable;        /* a plain tar fully indexed: members are read at their offset */
+	struct member *v;
+	size_t *order;       /* member indices sorted by name (the first of equal names
+			      * first), for lookups */
+};
+
+/* An open blob: a file of a layout or a tarball, a range of an archive file, or a member
+ * streamed by libarchive (an archive that is compressed as a whole). */
 struct blob {
-	int fd;
+	int fd, own_fd;
+	int ranged;
+	uint64_t pos, left;
 	struct archive *a;
 };
 
@@ -33,6 +61,19 @@ const char *vf_source_kind_name(enum vf_source_kind k)
 	}
 }
 
+static void archive_index_free(struct vf_archive *x, size_t n)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; x->v && i < n; i++)
+		free(x->v[i].link);
+	free(x->v);
+	free(x->order);
+	if (x->fd >= 0)
+		close(x->fd);
+	free(x);
+}
+
 void vf_source_free(struct vf_source *s)
 {
 	if (!s)
@@ -44,9 +85,12 @@ void vf_source_free(struct vf_source *s)
 		free(s->layers[i].member);
 	}
 	free(s->layers);
+	archive_index_free(s->archive, s->nmembers);
 	for (size_t i = 0; i < s->nmembers; i++)
 		free(s->members[i]);
 	free(s->members);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
 	json_decref(s->index);
 	json_decref(s->manifest);
 	json_decref(s->config);
@@ -67,31 +111,36 @@ static const char *strip_dot(const char *name)
 	return name;
 }
 
-static struct archive *open_archive(const char *path, struct dt_err *err)
+static const char *la_err(struct archive *a, const char *otherwise)
+{
+	const char *m = a ? archive_error_string(a) : NULL;
+
+	return m && *m ? m : otherwise;
+}
+
+/* libarchive reading the archive file from its start (a descriptor of its own). */
+static struct archive *open_archive(const struct vf_source *s, struct dt_err *err)
 {
 	struct archive *a = archive_read_new();
+	int fd = dup(s->archive->fd);
 
-	if (!a) {
-		dt_oom(err);
-		return NULL;
+	if (!a || fd < 0) {
+		if (a)
+			archive_read_free(a);
+		if (fd >= 0)
+			close(fd);
+		return dt_oom(err), NULL;
 	}
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-		dt_err_set(err, DT_EINPUT, "'%s' is not an image or a tarball (%s)", path,
-			   archive_error_string(a) ? archive_error_string(a) : "not a tar archive");
+	if (lseek(fd, 0, SEEK_SET) < 0 || archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
+		dt_err_set(err, DT_EINPUT, "'%s' is not an image or a tarball (%s)", s->path,
+			   la_err(a, "not a tar archive"));
 		archive_read_free(a);
+		close(fd);
 		return NULL;
 	}
 	return a;
-}
-
-static int hex_run(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
 }
 
 /* Could @name be a member of an image archive (OCI archive or docker-archive)? The first
@@ -105,17 +154,46 @@ static int image_member(const char *name)
 	    !strncmp(name, "blobs/", 6) || !strcmp(name, "blobs"))
 		return 1;
 	/* docker-archive: <hex>.json, <hex>.tar, <hex>/{layer.tar,json,VERSION} */
-	return n >= 64 && hex_run(name, 64) &&
+	return n >= 64 && dt_is_hex(name, 64) &&
 	       (name[64] == '\0' || name[64] == '/' || !strcmp(name + 64, ".json") ||
 		!strcmp(name + 64, ".tar"));
 }
 
-/* Lists an archive's members, as far as they could be an image archive's. @return 1 when
- * every member could be, 0 when one cannot (a plain tarball, whatever names came before
- * it: a web root may hold an index.json), or a negative code with @err set. */
+static const struct vf_source *sort_src;
+
+static int by_member_name(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	int c = strcmp(sort_src->members[a], sort_src->members[b]);
+
+	return c ? c : (a > b) - (a < b);
+}
+
+/* Each member's data offset, from the header positions (a plain tar lays each member's
+ * header blocks, then its data padded to 512, then the next header). */
+static void data_offsets(struct vf_source *s, int64_t end)
+{
+	struct vf_archive *x = s->archive;
+
+	for (size_t i = 0; i < s->nmembers; i++) {
+		struct member *m = &x->v[i];
+		int64_t next = i + 1 < s->nmembers ? x->v[i + 1].header_pos : end;
+		uint64_t padded = m->type == AE_IFREG && !m->hardlink ? (m->size + 511) / 512 * 512
+								      : 0;
+		m->data_pos = next - (int64_t)padded;
+		if (m->data_pos < m->header_pos + 512 || m->data_pos % 512)
+			x->seekable = 0;
+	}
+}
+
+/* Reads the archive's headers once: its member names, and (a plain tar read to its end)
+ * where each member's data lies. @return 1 when every member could be an image archive's,
+ * 0 when one cannot (a plain tarball, whatever names came before it: a web root may hold
+ * an index.json), or a negative code with @err set. */
 static int list_members(struct vf_source *s, struct dt_err *err)
 {
-	struct archive *a = open_archive(s->path, err);
+	struct vf_archive *x = s->archive;
+	struct archive *a = open_archive(s, err);
 	struct archive_entry *ae;
 	size_t cap = 0;
 	int ar, rc = 1;
@@ -124,21 +202,43 @@ static int list_members(struct vf_source *s, struct dt_err *err)
 		return -DT_EINPUT;
 	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
 		const char *name = archive_entry_pathname(ae);
+		const char *hl = archive_entry_hardlink(ae), *sl = archive_entry_symlink(ae);
+		struct member *m;
+		if (s->nmembers >= SRC_MAX_MEMBERS) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s' has more than %u members", s->path,
+					SRC_MAX_MEMBERS);
+			goto out;
+		}
 		if (s->nmembers == cap) {
 			size_t nc = cap ? 2 * cap : 64;
 			void *v = realloc(s->members, nc * sizeof(*s->members));
-			if (!v) {
+			void *w = v ? realloc(x->v, nc * sizeof(*x->v)) : NULL;
+			if (v)
+				s->members = v;
+			if (!w) {
 				rc = dt_oom(err);
 				goto out;
 			}
-			s->members = v;
+			x->v = w;
 			cap = nc;
 		}
+		m = &x->v[s->nmembers];
+		memset(m, 0, sizeof(*m));
 		if (!(s->members[s->nmembers] = strdup(strip_dot(name ? name : "")))) {
 			rc = dt_oom(err);
 			goto out;
 		}
 		s->nmembers++;
+		m->hardlink = hl != NULL;
+		m->type = archive_entry_filetype(ae);
+		m->size = archive_entry_size_is_set(ae) ? (uint64_t)archive_entry_size(ae) : 0;
+		m->header_pos = archive_read_header_position(a);
+		if (archive_entry_sparse_count(ae) > 0)
+			x->seekable = 0;
+		if ((hl || (m->type == AE_IFLNK && sl)) && !(m->link = strdup(hl ? hl : sl))) {
+			rc = dt_oom(err);
+			goto out;
+		}
 		if (!image_member(s->members[s->nmembers - 1])) {
 			rc = 0; /* a plain tarball: the rest need not be read */
 			break;
@@ -146,85 +246,120 @@ static int list_members(struct vf_source *s, struct dt_err *err)
 	}
 	if (ar != ARCHIVE_EOF && ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
 		rc = dt_err_set(err, DT_EINPUT, "'%s' is not an image or a tarball (%s)", s->path,
-				archive_error_string(a) ? archive_error_string(a)
-							: "not a tar archive");
+				la_err(a, "not a tar archive"));
+		goto out;
+	}
+	if (rc == 1) {
+		x->seekable = x->seekable && archive_filter_count(a) == 1 &&
+			      archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE;
+		data_offsets(s, archive_read_header_position(a));
+		if (!(x->order = malloc((s->nmembers + 1) * sizeof(*x->order)))) {
+			rc = dt_oom(err);
+			goto out;
+		}
+		for (size_t i = 0; i < s->nmembers; i++)
+			x->order[i] = i;
+		sort_src = s;
+		qsort(x->order, s->nmembers, sizeof(*x->order), by_member_name);
 	}
 out:
 	archive_read_free(a);
 	return rc;
 }
 
-static int has_member(const struct vf_source *s, const char *name)
+/* The index of the first member named @name, or -1. */
+static long find_member(const struct vf_source *s, const char *name)
 {
-	for (size_t i = 0; i < s->nmembers; i++)
-		if (strcmp(s->members[i], name) == 0)
-			return 1;
-	return 0;
+	size_t lo = 0, hi = s->nmembers;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(s->members[s->archive->order[mid]], name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nmembers && strcmp(s->members[s->archive->order[lo]], name) == 0
+	       ? (long)s->archive->order[lo] : -1;
 }
 
-/* Opens member @name of the archive, following one symlink or hardlink (docker-archive
- * dedupes layers with them). */
-static int member_open(const struct vf_source *s, const char *name, struct blob *b,
-		       struct dt_err *err)
+static int has_member(const struct vf_source *s, const char *name)
 {
-	char target[4096];
-	int hops = 0;
+	return s->archive->order && find_member(s, name) >= 0;
+}
+
+/* The member a link at @at leads to, into @target. */
+static void follow(const char *at, const struct member *m, char *target, size_t cap)
+{
+	const char *link = m->link;
+	char dir[4096], *slash;
+
+	if (m->hardlink || link[0] == '/') {
+		snprintf(target, cap, "%s", strip_dot(link));
+		return;
+	}
+	/* relative to the member's directory; "../" climbs one level */
+	snprintf(dir, sizeof(dir), "%s", at);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		dir[0] = '\0';
+	while (strncmp(link, "../", 3) == 0) {
+		link += 3;
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			dir[0] = '\0';
+	}
+	snprintf(target, cap, "%s%s%s", dir, dir[0] ? "/" : "", strip_dot(link));
+}
+
+/* Opens member @name of the archive, following links (a docker-archive dedupes layers with
+ * them), as a range of the archive file or, for an archive compressed whole, streamed from
+ * its start. *@size gets its size. */
+static int member_open(const struct vf_source *s, const char *name, struct blob *b,
+		       uint64_t *size, struct dt_err *err)
+{
+	const struct member *m;
+	char target[4096], at[4096];
+	long idx;
 
 	snprintf(target, sizeof(target), "%s", strip_dot(name));
-again:
-	b->a = open_archive(s->path, err);
-	if (!b->a)
+	for (int hops = 0;; hops++) {
+		if ((idx = find_member(s, target)) < 0)
+			return dt_err_set(err, DT_EINPUT, "'%s': no member '%s'", s->path, name);
+		m = &s->archive->v[idx];
+		if (!m->link)
+			break;
+		if (hops >= SRC_MAX_HOPS)
+			return dt_err_set(err, DT_EINPUT, "'%s': member '%s' is a link loop (or links "
+					  "more than %d deep)", s->path, name, SRC_MAX_HOPS);
+		snprintf(at, sizeof(at), "%s", target);
+		follow(at, m, target, sizeof(target));
+	}
+	if (m->type != AE_IFREG)
+		return dt_err_set(err, DT_EINPUT, "'%s': member '%s' is not a file", s->path, name);
+	*size = m->size;
+	if (s->archive->seekable) {
+		b->fd = s->archive->fd;
+		b->ranged = 1;
+		b->pos = (uint64_t)m->data_pos;
+		b->left = m->size;
+		return 0;
+	}
+	if (!(b->a = open_archive(s, err)))
 		return -DT_EINPUT;
-	for (;;) {
+	for (long k = 0;; k++) {
 		struct archive_entry *ae;
 		int ar = archive_read_next_header(b->a, &ae);
-		const char *n, *link;
 		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN)
 			break;
-		n = archive_entry_pathname(ae);
-		if (!n || strcmp(strip_dot(n), target) != 0)
-			continue;
-		link = archive_entry_hardlink(ae);
-		if (!link && archive_entry_filetype(ae) == AE_IFLNK)
-			link = archive_entry_symlink(ae);
-		if (!link)
+		if (k == idx)
 			return 0;
-		if (hops++ > 4) {
-			archive_read_free(b->a);
-			b->a = NULL;
-			return dt_err_set(err, DT_EINPUT, "'%s': member '%s' is a link loop (or links "
-					  "more than 4 deep)", s->path, name);
-		}
-		if (archive_entry_hardlink(ae) || link[0] == '/') {
-			snprintf(target, sizeof(target), "%s", strip_dot(link));
-		} else {
-			/* relative to the member's directory; "../" climbs one level */
-			char dir[4096];
-			char *slash;
-			snprintf(dir, sizeof(dir), "%s", target);
-			slash = strrchr(dir, '/');
-			if (slash)
-				*slash = '\0';
-			else
-				dir[0] = '\0';
-			while (strncmp(link, "../", 3) == 0) {
-				link += 3;
-				slash = strrchr(dir, '/');
-				if (slash)
-					*slash = '\0';
-				else
-					dir[0] = '\0';
-			}
-			snprintf(target, sizeof(target), "%s%s%s", dir, dir[0] ? "/" : "",
-				 strip_dot(link));
-		}
-		archive_read_free(b->a);
-		b->a = NULL;
-		goto again;
 	}
-	archive_read_free(b->a);
-	b->a = NULL;
-	return dt_err_set(err, DT_EINPUT, "'%s': no member '%s'", s->path, name);
+	return dt_err_set(err, DT_EINPUT, "'%s': member '%s' vanished", s->path, name);
 }
 
 /* "sha256:<64 hex>" -> "blobs/sha256/<hex>". @return 0, or -DT_EINPUT. */
@@ -232,29 +367,54 @@ static int blob_path(const struct vf_source *s, const char *digest, char *out, s
 		     struct dt_err *err)
 {
 	const char *hex = digest && strncmp(digest, "sha256:", 7) == 0 ? digest + 7 : NULL;
-	size_t i = 0;
 
-	for (; hex && hex[i]; i++)
-		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
-			break;
-	if (!hex || i != 64 || hex[i])
+	if (!hex || !dt_is_hex(hex, 64) || hex[64])
 		return dt_err_set(err, DT_EINPUT, "'%s': unsupported or malformed digest '%s'",
 				  s->path, digest ? digest : "(none)");
 	snprintf(out, cap, "blobs/sha256/%s", hex);
 	return 0;
 }
 
-static int blob_open(const struct vf_source *s, const char *digest, const char *member,
-		     struct blob *b, struct dt_err *err)
+/* Opens the file @rel of the layout, beneath it: a regular file, no link on the way. */
+static int layout_open(const struct vf_source *s, const char *rel, struct blob *b,
+		       uint64_t *size, struct dt_err *err)
 {
+	struct stat st;
+	int fd = dt_open_beneath(s->dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return dt_err_set(err, DT_EINPUT, "'%s/%s' is a symlink: a layout's files "
+					  "must be its own", s->path, rel);
+		return dt_err_sys(err, errno, "cannot read '%s/%s'", s->path, rel);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int rc = dt_err_set(err, DT_EINPUT, "'%s/%s' is not a regular file", s->path, rel);
+		close(fd);
+		return rc;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	b->fd = b->own_fd = fd;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* Opens the blob named by @digest (or the member or layout file @member), named @what in
+ * messages; one whose size is not @expect (unless @expect < 0) is refused before it is
+ * read. */
+static int blob_open(const struct vf_source *s, const char *digest, const char *member,
+		     int64_t expect, const char *what, struct blob *b, struct dt_err *err)
+{
+	uint64_t size = 0;
 	char rel[128];
 	int rc;
 
-	b->fd = -1;
-	b->a = NULL;
+	memset(b, 0, sizeof(*b));
+	b->fd = b->own_fd = -1;
 	if (s->kind == VF_SOURCE_TARBALL) {
-		if ((b->fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0)
-			return dt_err_sys(err, errno, "cannot read '%s'", s->path);
+		b->fd = s->archive->fd;
+		b->ranged = 1;
+		b->left = UINT64_MAX;
 		return 0;
 	}
 	if (!member) {
@@ -262,17 +422,18 @@ static int blob_open(const struct vf_source *s, const char *digest, const char *
 			return rc;
 		member = rel;
 	}
-	if (s->kind == VF_SOURCE_LAYOUT) {
-		char *p = malloc(strlen(s->path) + strlen(member) + 2);
-		if (!p)
-			return dt_oom(err);
-		sprintf(p, "%s/%s", s->path, member);
-		b->fd = open(p, O_RDONLY | O_CLOEXEC);
-		rc = b->fd < 0 ? dt_err_sys(err, errno, "cannot read '%s'", p) : 0;
-		free(p);
-		return rc;
+	rc = s->kind == VF_SOURCE_LAYOUT ? layout_open(s, member, b, &size, err)
+					  : member_open(s, member, b, &size, err);
+	if (rc == 0 && expect >= 0 && size != (uint64_t)expect) {
+		char x[32], y[32], d[24];
+		rc = dt_err_set(err, DT_EINPUT, "'%s': %s: blob %s is %s (%llu bytes), its "
+				"descriptor says %s (%llu bytes)", s->path, what,
+				digest ? dt_digest_short(digest, d) : member,
+				dt_human_bytes(size, x, sizeof(x)), (unsigned long long)size,
+				dt_human_bytes((uint64_t)expect, y, sizeof(y)),
+				(unsigned long long)expect);
 	}
-	return member_open(s, member, b, err);
+	return rc;
 }
 
 static ssize_t blob_pull(void *ctx, void *buf, size_t cap, struct dt_err *err)
@@ -284,8 +445,24 @@ static ssize_t blob_pull(void *ctx, void *buf, size_t cap, struct dt_err *err)
 		n = archive_read_data(b->a, buf, cap);
 		if (n < 0)
 			return dt_err_set(err, DT_EINPUT, "cannot read a member: %s",
-					  archive_error_string(b->a) ? archive_error_string(b->a)
-								     : "read error");
+					  la_err(b->a, "read error"));
+		return n;
+	}
+	if (b->ranged) {
+		if (b->left == 0)
+			return 0;
+		if (cap > b->left)
+			cap = (size_t)b->left;
+		do
+			n = pread(b->fd, buf, cap, (off_t)b->pos);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return dt_err_sys(err, errno, "cannot read");
+		if (n == 0 && b->left != UINT64_MAX)
+			return dt_err_set(err, DT_EINPUT, "the archive ends inside a member");
+		b->pos += (uint64_t)n;
+		if (b->left != UINT64_MAX)
+			b->left -= (uint64_t)n;
 		return n;
 	}
 	do
@@ -300,24 +477,29 @@ static void blob_close(struct blob *b)
 {
 	if (b->a)
 		archive_read_free(b->a);
-	if (b->fd >= 0)
-		close(b->fd);
+	if (b->own_fd >= 0)
+		close(b->own_fd);
 }
 
-/* Reads a whole document blob and parses it as JSON; its sha256 goes to *@digest when
- * asked. */
-static int read_doc(const struct vf_source *s, const char *digest, const char *member,
-		    const char *what, json_t **out, char **sha, struct dt_err *err)
+/* Reads a whole document blob (at most SRC_MAX_DOC bytes, @expect when >= 0) and parses it
+ * as JSON. With @digest, its bytes must hash to it; its sha256 goes to *@sha when asked. */
+static int read_doc(const struct vf_source *s, const char *digest, int64_t expect,
+		    const char *member, const char *what, json_t **out, char **sha,
+		    struct dt_err *err)
 {
 	struct blob b;
-	char *buf = NULL;
+	char *buf = NULL, found[DT_DIGEST_LEN];
 	size_t len = 0, cap = 0;
 	json_error_t je;
 	int rc;
 
 	*out = NULL;
-	if ((rc = blob_open(s, digest, member, &b, err)) < 0) {
-		dt_err_prefix(err, "%s", what);
+	if (expect > (int64_t)SRC_MAX_DOC)
+		return dt_err_set(err, DT_EINPUT, "'%s': %s is over %u MiB", s->path, what,
+				  SRC_MAX_DOC >> 20);
+	if ((rc = blob_open(s, digest, member, expect, what, &b, err)) < 0) {
+		if (!strstr(err->msg, what))
+			dt_err_prefix(err, "%s", what);
 		return rc;
 	}
 	for (;;) {
@@ -346,12 +528,16 @@ static int read_doc(const struct vf_source *s, const char *digest, const char *m
 			break;
 		len += (size_t)n;
 	}
-	if (sha) {
-		if (!(*sha = malloc(DT_DIGEST_LEN))) {
-			rc = dt_oom(err);
-			goto out;
-		}
-		dt_sha256_digest(buf, len, *sha);
+	dt_sha256_digest(buf, len, found);
+	if (digest && strcmp(found, digest) != 0) {
+		char x[24], y[24];
+		rc = dt_err_set(err, DT_EINPUT, "'%s': %s: blob %s has %s", s->path, what,
+				dt_digest_short(digest, x), dt_digest_short(found, y));
+		goto out;
+	}
+	if (sha && !(*sha = strdup(found))) {
+		rc = dt_oom(err);
+		goto out;
 	}
 	if (!(*out = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)))
 		rc = dt_err_set(err, DT_EINPUT, "'%s': %s is not valid JSON (line %d: %s)",
@@ -360,6 +546,23 @@ out:
 	blob_close(&b);
 	free(buf);
 	return rc;
+}
+
+/* The size a descriptor gives, or -1 when it has none (then nothing is checked but the
+ * digest). A size that is not a non-negative integer is an error. */
+static int desc_size(const struct vf_source *s, const json_t *d, const char *what,
+		     int64_t *out, struct dt_err *err)
+{
+	const json_t *v = json_object_get(d, "size");
+
+	*out = -1;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return dt_err_set(err, DT_EINPUT, "'%s': %s: its descriptor's size is not a "
+				  "size", s->path, what);
+	*out = (int64_t)json_integer_value(v);
+	return 0;
 }
 
 static const char *ref_of(const json_t *desc)
@@ -423,20 +626,22 @@ static int open_oci(struct vf_source *s, const char *ref, struct dt_err *err)
 {
 	json_t *desc, *layers, *l, *cfg;
 	const char *mt;
+	int64_t size;
 	size_t i;
 	int rc;
 
-	if ((rc = read_doc(s, NULL, "index.json", "index.json", &s->index, NULL, err)) < 0)
+	if ((rc = read_doc(s, NULL, -1, "index.json", "index.json", &s->index, NULL, err)) < 0)
 		return rc;
 	if ((rc = choose(s, s->index, ref, &desc, err)) < 0)
 		return rc;
 	s->desc = desc;
 	if ((rc = str_dup(&s->ref, ref_of(desc), err)) < 0 ||
 	    (rc = str_dup(&s->manifest_digest, json_string_value(json_object_get(desc, "digest")),
-			  err)) < 0)
+			  err)) < 0 ||
+	    (rc = desc_size(s, desc, "the manifest", &size, err)) < 0)
 		return rc;
-	if ((rc = read_doc(s, s->manifest_digest, NULL, "the manifest", &s->manifest, NULL,
-			   err)) < 0)
+	if ((rc = read_doc(s, s->manifest_digest, size, NULL, "the manifest", &s->manifest,
+			   NULL, err)) < 0)
 		return rc;
 	/* A nested index (several platforms): take the image for this machine's platform. */
 	mt = json_string_value(json_object_get(s->manifest, "mediaType"));
@@ -457,10 +662,12 @@ static int open_oci(struct vf_source *s, const char *ref, struct dt_err *err)
 		free(s->manifest_digest);
 		s->manifest_digest = NULL;
 		if ((rc = str_dup(&s->manifest_digest,
-				  json_string_value(json_object_get(pick, "digest")), err)) < 0)
+				  json_string_value(json_object_get(pick, "digest")), err)) < 0 ||
+		    (rc = desc_size(s, pick, "the manifest", &size, err)) < 0)
 			return rc;
 		s->manifest = NULL;
-		rc = read_doc(s, s->manifest_digest, NULL, "the manifest", &s->manifest, NULL, err);
+		rc = read_doc(s, s->manifest_digest, size, NULL, "the manifest", &s->manifest, NULL,
+			      err);
 		json_decref(inner);
 		if (rc < 0)
 			return rc;
@@ -470,7 +677,8 @@ static int open_oci(struct vf_source *s, const char *ref, struct dt_err *err)
 	if (!json_is_object(cfg) || !json_is_array(layers))
 		return dt_err_set(err, DT_EINPUT, "'%s': the manifest %s has no config or layers",
 				  s->path, s->manifest_digest);
-	if ((rc = read_doc(s, json_string_value(json_object_get(cfg, "digest")), NULL,
+	if ((rc = desc_size(s, cfg, "the config", &size, err)) < 0 ||
+	    (rc = read_doc(s, json_string_value(json_object_get(cfg, "digest")), size, NULL,
 			   "the config", &s->config, &s->config_digest, err)) < 0)
 		return rc;
 	s->nlayers = json_array_size(layers);
@@ -478,12 +686,16 @@ static int open_oci(struct vf_source *s, const char *ref, struct dt_err *err)
 		return dt_oom(err);
 	json_array_foreach(layers, i, l) {
 		struct vf_source_layer *sl = &s->layers[i];
+		char what[32];
+		snprintf(what, sizeof(what), "layer %zu", i + 1);
 		if ((rc = str_dup(&sl->digest, json_string_value(json_object_get(l, "digest")),
 				  err)) < 0 ||
 		    (rc = str_dup(&sl->media_type,
-				  json_string_value(json_object_get(l, "mediaType")), err)) < 0)
+				  json_string_value(json_object_get(l, "mediaType")), err)) < 0 ||
+		    (rc = desc_size(s, l, what, &size, err)) < 0)
 			return rc;
-		sl->size = (uint64_t)json_integer_value(json_object_get(l, "size"));
+		sl->size = size < 0 ? 0 : (uint64_t)size;
+		sl->has_size = size >= 0;
 		if (!sl->digest)
 			return dt_err_set(err, DT_EINPUT, "'%s': layer %zu has no digest", s->path,
 					  i + 1);
@@ -497,7 +709,7 @@ static int open_docker(struct vf_source *s, const char *ref, struct dt_err *err)
 	size_t i;
 	int rc;
 
-	if ((rc = read_doc(s, NULL, "manifest.json", "manifest.json", &all, NULL, err)) < 0)
+	if ((rc = read_doc(s, NULL, -1, "manifest.json", "manifest.json", &all, NULL, err)) < 0)
 		return rc;
 	if (!json_is_array(all) || json_array_size(all) == 0) {
 		json_decref(all);
@@ -532,7 +744,7 @@ static int open_docker(struct vf_source *s, const char *ref, struct dt_err *err)
 	if (!json_string_value(json_object_get(e, "Config")) || !json_is_array(layers))
 		return dt_err_set(err, DT_EINPUT, "'%s': manifest.json has no Config or Layers",
 				  s->path);
-	if ((rc = read_doc(s, NULL, json_string_value(json_object_get(e, "Config")),
+	if ((rc = read_doc(s, NULL, -1, json_string_value(json_object_get(e, "Config")),
 			   "the config", &s->config, &s->config_digest, err)) < 0)
 		return rc;
 	s->nlayers = json_array_size(layers);
@@ -560,29 +772,40 @@ int vf_source_open(const char *path, const char *ref, struct vf_source **out,
 		free(s);
 		return dt_oom(err);
 	}
+	s->dirfd = -1;
 	if (stat(path, &st) < 0) {
 		rc = dt_err_sys(err, errno, "cannot read '%s'", path);
 		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		char *p = malloc(strlen(path) + 16);
-		int ok;
-		if (!p) {
-			rc = dt_oom(err);
+		struct stat ls;
+		if ((s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			rc = dt_err_sys(err, errno, "cannot read '%s'", path);
 			goto fail;
 		}
-		sprintf(p, "%s/oci-layout", path);
-		ok = access(p, R_OK) == 0;
-		free(p);
-		if (!ok) {
+		if (fstatat(s->dirfd, "oci-layout", &ls, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(ls.st_mode)) {
 			rc = dt_err_set(err, DT_EINPUT, "'%s' is a directory but not an OCI layout "
 					"(no oci-layout file)", path);
 			goto fail;
 		}
 		s->kind = VF_SOURCE_LAYOUT;
 		rc = open_oci(s, ref, err);
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = dt_err_set(err, DT_EINPUT, "'%s' is not a regular file or a directory", path);
+		goto fail;
 	} else {
 		int image;
+		if (!(s->archive = calloc(1, sizeof(*s->archive)))) {
+			rc = dt_oom(err);
+			goto fail;
+		}
+		s->archive->seekable = 1;
+		if ((s->archive->fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
+			rc = dt_err_sys(err, errno, "cannot read '%s'", path);
+			goto fail;
+		}
+		fcntl(s->archive->fd, F_SETFL, fcntl(s->archive->fd, F_GETFL) & ~O_NONBLOCK);
 		if ((rc = image = list_members(s, err)) < 0)
 			goto fail;
 		if (image && has_member(s, "oci-layout") && has_member(s, "index.json")) {
@@ -612,18 +835,51 @@ fail:
 	return rc;
 }
 
+/* What was read of layer @i against its descriptor and the config. */
+static int check_layer(const struct vf_source *s, size_t i, const struct vf_stream *st,
+		       struct dt_err *err)
+{
+	const struct vf_source_layer *l = &s->layers[i];
+	char x[24], y[24], a[32], b[32];
+
+	if (l->digest && l->has_size && st->size != l->size)
+		return dt_err_set(err, DT_EINPUT, "'%s': layer %zu: blob %s is %s (%llu bytes), "
+				  "its descriptor says %s (%llu bytes)", s->path, i + 1,
+				  dt_digest_short(l->digest, x), dt_human_bytes(st->size, a, sizeof(a)),
+				  (unsigned long long)st->size, dt_human_bytes(l->size, b, sizeof(b)),
+				  (unsigned long long)l->size);
+	if (l->digest && strcmp(l->digest, st->digest) != 0)
+		return dt_err_set(err, DT_EINPUT, "'%s': layer %zu: blob %s has %s (%s)", s->path,
+				  i + 1, dt_digest_short(l->digest, x),
+				  dt_digest_short(st->digest, y), dt_human_bytes(st->size, a, sizeof(a)));
+	if (l->diff_id && strcmp(l->diff_id, st->diff_id) != 0)
+		return dt_err_set(err, DT_EINPUT, "'%s': layer %zu: the tar hashes to %s, not the "
+				  "config's diff_id %s", s->path, i + 1,
+				  dt_digest_short(st->diff_id, y), dt_digest_short(l->diff_id, x));
+	if (s->kind != VF_SOURCE_TARBALL && !l->diff_id)
+		return dt_err_set(err, DT_EINPUT, "'%s': layer %zu has no diff_id in the config",
+				  s->path, i + 1);
+	return 0;
+}
+
 int vf_source_read(const struct vf_source *s, size_t i, const struct vf_stream_opts *o,
 		   struct vf_stream *out, struct dt_err *err)
 {
 	struct blob b;
+	char what[32];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (i >= s->nlayers)
 		return dt_err_set(err, DT_EINPUT, "'%s' has no layer %zu", s->path, i + 1);
-	if ((rc = blob_open(s, s->layers[i].digest, s->layers[i].member, &b, err)) < 0)
+	snprintf(what, sizeof(what), "layer %zu", i + 1);
+	if ((rc = blob_open(s, s->layers[i].digest, s->layers[i].member,
+			    !o->unchecked && s->layers[i].has_size ? (int64_t)s->layers[i].size : -1,
+			    what, &b, err)) < 0)
 		return rc;
 	rc = vf_stream_read(blob_pull, &b, o, out, err);
 	blob_close(&b);
+	if (rc == 0 && !o->unchecked)
+		rc = check_layer(s, i, out, err);
 	return rc;
 }

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Images and tarballs read back for comparison and inspection: an OCI layout directory, an
  * OCI archive, a docker-archive or a plain tarball (.tar, .tar.gz, .tar.zst), told apart by
- * their contents. Documents (index, manifest, config) are parsed; layers are streamed. */
+ * their contents. Documents (index, manifest, config) are parsed; layers are streamed.
+ * Nothing read is trusted: a layout's files are opened beneath it as regular files (no
+ * symlink, FIFO or device), every blob's size is checked against its descriptor before it
+ * is read and its digest after (documents and layers, and each layer's diff_id), and an
+ * archive is indexed in one pass, its members then read at their offsets. */
 #ifndef DISTILL_VERIFY_SOURCE_H
 #define DISTILL_VERIFY_SOURCE_H
 
@@ -23,7 +27,8 @@ enum vf_source_kind {
 
 struct vf_source_layer {
 	char *digest;        /* as the manifest names it; NULL in a docker-archive or tarball */
-	uint64_t size;
+	uint64_t size;       /* as the manifest gives it (has_size), else 0 */
+	int has_size;
 	char *media_type;    /* NULL when not given */
 	char *diff_id;       /* the config's rootfs.diff_ids entry, or NULL */
 	char *member;        /* docker-archive: the layer's path in the archive */
@@ -42,9 +47,11 @@ struct vf_source {
 	json_t *docker;             /* docker-archive: its manifest.json entry */
 	struct vf_source_layer *layers;
 	size_t nlayers;
-	/* archives: member names (without "./") and sizes, in archive order */
+	/* archives: member names (without "./"), in archive order */
 	char **members;
 	size_t nmembers;
+	int dirfd;                  /* a layout: the directory; else -1 */
+	struct vf_archive *archive; /* an archive: its file and member index (private) */
 };
 
 /* Opens @path and reads its documents. @ref picks one image when an index or a
@@ -58,7 +65,10 @@ void vf_source_free(struct vf_source *s);
 /* "OCI layout", "OCI archive", "docker-archive", "tarball" */
 const char *vf_source_kind_name(enum vf_source_kind k);
 
-/* Streams layer @i (the whole file, for a tarball) through vf_stream_read().
+/* Streams layer @i (the whole file, for a tarball) through vf_stream_read(), then checks
+ * what was read against the layer's descriptor (digest, size) and the config's diff_id: a
+ * mismatch is an error naming the layer and both values, unless @o->unchecked (the caller
+ * compares and reports them itself, as diff does).
  * @return 0, or a negative code with @err set; vf_stream_release() @out either way. */
 int vf_source_read(const struct vf_source *s, size_t i, const struct vf_stream_opts *o,
 		   struct vf_stream *out, struct dt_err *err);

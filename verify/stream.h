@@ -75,6 +75,7 @@ typedef int (*vf_stream_data_fn)(void *ctx, const struct vf_stream_entry *e, con
 
 struct vf_stream_opts {
 	const char *name;        /* names the stream in messages */
+	int unchecked;           /* vf_source_read: leave the descriptor checks to the caller */
 	int entries;             /* keep entry records (else only digests and headers) */
 	vf_stream_data_fn data;    /* optional */
 	void *data_ctx;
