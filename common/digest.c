@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 struct dt_hash {
 	EVP_MD_CTX *ctx;
@@ -73,6 +75,37 @@ void dt_sha256_digest(const void *buf, size_t len, char *out)
 
 	dt_sha256(buf, len, md);
 	dt_digest_of_raw(md, out);
+}
+
+int dt_digest_fd(int fd, const char *name, char *digest, uint64_t *size, struct dt_err *err)
+{
+	struct dt_hash *h = dt_hash_new(DT_HASH_SHA256, err);
+	char *buf = malloc(1 << 16);
+	int rc = 0;
+
+	*size = 0;
+	if (!h || !buf) {
+		rc = h ? dt_oom(err) : -err->code;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, 1 << 16);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = dt_err_sys(err, errno, "cannot read '%s'", name);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		dt_hash_update(h, buf, (size_t)n);
+		*size += (uint64_t)n;
+	}
+	dt_hash_digest(h, digest);
+out:
+	dt_hash_free(h);
+	free(buf);
+	return rc;
 }
 
 void dt_hex(const unsigned char *bytes, size_t n, char *out)

@@ -6,6 +6,7 @@
 #define DISTILL_COMMON_DIGEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -36,6 +37,11 @@ void dt_sha256(const void *buf, size_t len, unsigned char md[DT_SHA256_LEN]);
 void dt_md5(const void *buf, size_t len, unsigned char md[DT_MD5_LEN]);
 /* "sha256:<hex>" of @len bytes of @buf into @out (DT_DIGEST_LEN bytes). */
 void dt_sha256_digest(const void *buf, size_t len, char *out);
+
+/* Reads @fd from where it is to its end: the "sha256:<hex>" of those bytes into @digest
+ * (DT_DIGEST_LEN bytes) and their count into *@size. @name names @fd in errors.
+ * @return 0, or a negative code with @err set. */
+int dt_digest_fd(int fd, const char *name, char *digest, uint64_t *size, struct dt_err *err);
 
 /* @n bytes as lowercase hex into @out (2 * @n + 1 bytes, NUL-terminated). */
 void dt_hex(const unsigned char *bytes, size_t n, char *out);

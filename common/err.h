@@ -14,6 +14,7 @@ enum dt_code {
 	DT_ECHANGED = 3, /* an input changed while it was being read */
 	DT_ENOMEM = 4,
 	DT_ELIB = 5,     /* a library (libarchive, zstd, ...) reported an error */
+	DT_EMISMATCH = 6, /* what was read is not what its descriptor says (digest, size) */
 };
 
 struct dt_err {

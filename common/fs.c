@@ -149,6 +149,22 @@ out:
 	return fd;
 }
 
+int dt_open_regular_beneath(int dirfd, const char *path, struct stat *st)
+{
+	int fd = dt_open_beneath(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY), e;
+
+	if (fd < 0)
+		return -1;
+	e = fstat(fd, st) < 0 ? errno : !S_ISREG(st->st_mode) ? EINVAL : 0;
+	if (e) {
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
 int dt_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -6,6 +6,7 @@
 #define DISTILL_COMMON_FS_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "common/err.h"
 
@@ -25,6 +26,12 @@ int dt_open_input(int dirfd, const char *path, int flags);
  * O_NOATIME in @flags is dropped where the kernel refuses it (a file of another owner).
  * @return the descriptor, or -1 with errno (ELOOP for a symlink, EXDEV for an escape). */
 int dt_open_beneath(int dirfd, const char *path, int flags);
+
+/* Opens @path beneath @dirfd (dt_open_beneath(): no symlink, the last component included)
+ * for reading, as a regular file only, and fstat()s it into *@st; a FIFO is not waited on.
+ * @return the descriptor (blocking), or -1 with errno: ELOOP for a symlink, EINVAL for
+ * anything but a regular file (a directory, FIFO, device, socket), else as openat. */
+int dt_open_regular_beneath(int dirfd, const char *path, struct stat *st);
 
 /* Writes all @len bytes of @buf to @fd, going on after EINTR and short writes.
  * @return 0, or -1 with errno set. */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define DEB_MAX_FILE (UINT64_C(4) << 30)
 #define DEB_MAX_MEMBER (UINT64_C(1) << 30)
@@ -46,15 +47,76 @@ static const char *la_err(struct archive *a, const char *otherwise)
 	return m && *m ? m : otherwise;
 }
 
-/* The inner tar is read straight from the outer ar member. */
+/* The inner tar is read straight from the outer ar member. A gzip member is inflated here
+ * with zlib, which checks each member's CRC-32 and length (libarchive's gzip filter does
+ * not): a package whose data.tar.gz is corrupt is refused, not half-read. */
+struct inner {
+	struct archive *outer;
+	int gz;           /* the member is gzip: inflate it here */
+	int z_ready;      /* inflateInit2 done */
+	int z_done;       /* a gzip member ended; more input must start another */
+	z_stream z;
+	unsigned char in[1 << 16];
+	unsigned char out[1 << 16];
+};
+
 static la_ssize_t inner_read(struct archive *a, void *ctx, const void **buf)
 {
-	static char chunk[1 << 16];
-	la_ssize_t n = archive_read_data((struct archive *)ctx, chunk, sizeof(chunk));
+	struct inner *in = ctx;
+
+	*buf = in->out;
+	if (!in->gz)
+		return archive_read_data(in->outer, in->out, sizeof(in->out));
+	for (;;) {
+		int zr;
+		if (in->z.avail_in == 0) {
+			la_ssize_t n = archive_read_data(in->outer, in->in, sizeof(in->in));
+			if (n < 0) {
+				archive_set_error(a, EINVAL, "%s",
+						  la_err(in->outer, "cannot read"));
+				return -1;
+			}
+			if (n == 0) {
+				if (in->z_done)
+					return 0;
+				archive_set_error(a, EINVAL, "truncated gzip stream");
+				return -1;
+			}
+			in->z.next_in = in->in;
+			in->z.avail_in = (uInt)n;
+		}
+		if (in->z_done) {
+			/* another gzip member follows (gzip -c a b), or bytes that are not one */
+			if (in->z.next_in[0] != 0x1f || inflateReset(&in->z) != Z_OK) {
+				archive_set_error(a, EINVAL, "bytes after the gzip stream");
+				return -1;
+			}
+			in->z_done = 0;
+		}
+		in->z.next_out = in->out;
+		in->z.avail_out = sizeof(in->out);
+		zr = inflate(&in->z, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END)
+			in->z_done = 1;
+		else if (zr != Z_OK && !(zr == Z_BUF_ERROR && in->z.avail_in == 0)) {
+			archive_set_error(a, EINVAL, "not a valid gzip stream (%s)",
+					  in->z.msg ? in->z.msg : "inflate failed");
+			return -1;
+		}
+		if (in->z.avail_out < sizeof(in->out))
+			return (la_ssize_t)(sizeof(in->out) - in->z.avail_out);
+	}
+}
+
+static int inner_close(struct archive *a, void *ctx)
+{
+	struct inner *in = ctx;
 
 	(void)a;
-	*buf = chunk;
-	return n;
+	if (in->z_ready)
+		inflateEnd(&in->z);
+	free(in);
+	return ARCHIVE_OK;
 }
 
 /* A tar member of the ar archive @outer (control.tar.*, data.tar.*), read as it streams.
@@ -63,21 +125,62 @@ static struct archive *open_inner(const struct deb_package *d, struct archive *o
 				  const char *member, struct dt_err *err)
 {
 	struct archive *a = archive_read_new();
+	struct inner *in = calloc(1, sizeof(*in));
+	size_t len = strlen(member);
 
-	if (!a) {
+	if (!a || !in) {
+		archive_read_free(a);
+		free(in);
 		dt_oom(err);
 		return NULL;
+	}
+	in->outer = outer;
+	in->gz = len > 3 && strcmp(member + len - 3, ".gz") == 0;
+	if (in->gz) {
+		if (inflateInit2(&in->z, 16 + MAX_WBITS) != Z_OK) {
+			archive_read_free(a);
+			free(in);
+			dt_err_set(err, DT_ELIB, "'%s': %s: cannot set up zlib", d->file, member);
+			return NULL;
+		}
+		in->z_ready = 1;
 	}
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
 	archive_read_support_filter_all(a);
-	if (archive_read_open(a, outer, NULL, inner_read, NULL) != ARCHIVE_OK) {
+	/* the close callback frees @in, also when the open fails */
+	if (archive_read_open(a, in, NULL, inner_read, inner_close) != ARCHIVE_OK) {
 		dt_err_set(err, DT_EINPUT, "'%s': %s: %s", d->file, member,
 			   la_err(a, "not a tar archive"));
 		archive_read_free(a);
 		return NULL;
 	}
 	return a;
+}
+
+/* A package name as Debian policy 5.6.1 allows: it becomes a file name (status.d/NAME) and
+ * a field of the lock. */
+static int valid_package(const char *s)
+{
+	if (strlen(s) < 2 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return 0;
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '+' ||
+		      *c == '-' || *c == '.'))
+			return 0;
+	return 1;
+}
+
+/* [epoch:]upstream[-revision] in the characters policy 5.6.12 allows. */
+static int valid_version(const char *s)
+{
+	if (!(s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || strchr(".+~:-", *c)))
+			return 0;
+	return 1;
 }
 
 /* "./usr/bin/x" -> "/usr/bin/x"; NULL for the root itself. @return 0, or -1 with @why. */
@@ -530,10 +633,20 @@ static int read_deb(const char *name, const void *buf, size_t len, int want_data
 				!d->package ? "Package" : !d->version ? "Version" : "Architecture");
 		goto out;
 	}
-	for (const char *c = d->package; *c; c++)
-		if (*c == '/' || *c <= ' ') {
-			rc = dt_err_set(err, DT_EINPUT, "'%s': bad package name '%s'", name,
-					d->package);
+	if (!valid_package(d->package)) {
+		rc = dt_err_set(err, DT_EINPUT, "'%s': bad package name '%s' (Debian policy 5.6.1: "
+				"[a-z0-9][a-z0-9+.-]+)", name, d->package);
+		goto out;
+	}
+	if (!valid_version(d->version)) {
+		rc = dt_err_set(err, DT_EINPUT, "'%s': bad version '%s' (Debian policy 5.6.12: "
+				"[A-Za-z0-9.+~:-], starting with a digit)", name, d->version);
+		goto out;
+	}
+	for (const char *c = d->architecture; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-')) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': bad architecture '%s'", name,
+					d->architecture);
 			goto out;
 		}
 	if (npending)

@@ -73,11 +73,17 @@ static int file_gid(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return rc;
 }
 
+static int file_special(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return mf_yaml_bool(p, n, &((struct mf_file *)o)->special);
+}
+
 static int file(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	static const struct mf_yaml_field f[] = { { "src", file_src }, { "dst", file_dst },
 					  { "mode", file_mode }, { "uid", file_uid },
-					  { "gid", file_gid }, { NULL, NULL } };
+					  { "gid", file_gid }, { "special", file_special },
+					  { NULL, NULL } };
 	struct mf_file *fl = o;
 	int rc;
 
@@ -87,6 +93,9 @@ static int file(struct mf_yaml *p, const yaml_node_t *n, void *o)
 		return rc;
 	if (!fl->src || !fl->dst)
 		return mf_yaml_fail(p, n, "needs src and dst");
+	if (fl->mode > 0 && (fl->mode & 07000) && !fl->special)
+		return mf_yaml_fail(p, n, "mode %04o sets setuid, setgid or sticky bits: add "
+				    "'special: true' to keep them", (unsigned)fl->mode);
 	return 0;
 }
 
@@ -205,14 +214,26 @@ static int user_gid(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return rc;
 }
 
+/* A path that becomes a field of /etc/passwd: no ':' (control characters are refused by
+ * mf_yaml_path already). */
+static int passwd_path(struct mf_yaml *p, const yaml_node_t *n, char **out)
+{
+	int rc = mf_yaml_path(p, n, out, 0);
+
+	if (rc == 0 && strchr(*out, ':'))
+		return mf_yaml_fail(p, n, "'%s' has a ':', which separates /etc/passwd fields",
+				    *out);
+	return rc;
+}
+
 static int user_home(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return mf_yaml_path(p, n, &((struct mf_user *)o)->home, 0);
+	return passwd_path(p, n, &((struct mf_user *)o)->home);
 }
 
 static int user_shell(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return mf_yaml_path(p, n, &((struct mf_user *)o)->shell, 0);
+	return passwd_path(p, n, &((struct mf_user *)o)->shell);
 }
 
 static int user(struct mf_yaml *p, const yaml_node_t *n, void *o)
@@ -252,7 +273,13 @@ static int group_gid(struct mf_yaml *p, const yaml_node_t *n, void *o)
 static int group_members(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	struct mf_group *g = o;
-	return mf_yaml_strv(p, n, &g->members, &g->nmembers);
+	int rc = mf_yaml_strv(p, n, &g->members, &g->nmembers);
+
+	for (size_t i = 0; rc == 0 && i < g->nmembers; i++)
+		if (!valid_name(g->members[i]))
+			return mf_yaml_fail(p, n, "member %zu: '%s' is not a valid user name",
+					    i + 1, g->members[i]);
+	return rc;
 }
 
 static int group(struct mf_yaml *p, const yaml_node_t *n, void *o)

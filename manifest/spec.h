@@ -41,6 +41,7 @@ struct mf_file {
 	int64_t mode;   /* 0..07777, or -1: 0644/0755 by the execute bit (dirs 0755) */
 	int64_t uid;    /* -1: 0 */
 	int64_t gid;    /* -1: 0 */
+	int special;    /* mode may set setuid, setgid and sticky bits (`special: true`) */
 	int line;
 };
 

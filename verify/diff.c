@@ -595,9 +595,10 @@ static void *read_side(void *arg)
 	return NULL;
 }
 
-/* Reads layer @i of both sides at once (two threads; one when a thread cannot start). */
-static int scan_both(struct run *r, size_t i, struct vf_stream *sa, struct vf_stream *sb,
-		     int entries)
+/* Reads layer @i of both sides at once (two threads; one when a thread cannot start); each
+ * side's result in @rc[0..1] and @err[0..1]. */
+static void scan_both(struct run *r, size_t i, struct vf_stream *sa, struct vf_stream *sb,
+		      int entries, int rc[2], struct dt_err err[2])
 {
 	struct side a = { r->d->a, i, sa, NULL, entries, { 0 }, 0 };
 	struct side b = { r->d->b, i, sb, r, entries, { 0 }, 0 };
@@ -609,30 +610,49 @@ static int scan_both(struct run *r, size_t i, struct vf_stream *sa, struct vf_st
 	read_side(&b);
 	if (threaded)
 		pthread_join(t, NULL);
-	if (a.rc < 0 || b.rc < 0) {
-		if (r->err)
-			*r->err = a.rc < 0 ? a.err : b.err;
-		return a.rc < 0 ? a.rc : b.rc;
-	}
-	return 0;
+	rc[0] = a.rc;
+	rc[1] = b.rc;
+	err[0] = a.err;
+	err[1] = b.err;
 }
 
-/* Blob digests and config diff_ids that do not match the bytes: named, never trusted. */
-static int check_claims(struct run *r, const char *subj, const struct vf_source *s,
-			size_t i, const struct vf_stream *sc, const char *side)
+/* A side whose read failed: when its stored bytes are not what its descriptor says, that is
+ * the difference found (@return 1); else the read's error is the command's (@return < 0). */
+static int blame_side(struct run *r, const char *subj, const struct vf_source *s, size_t i,
+		      int rc, const struct dt_err *e)
 {
 	const struct vf_source_layer *l = &s->layers[i];
-	char x[24], y[24];
+	char digest[DT_DIGEST_LEN], why[512];
+	struct dt_err e2 = { 0 };
+	uint64_t size;
+
+	if (vf_source_blob_hash(s, i, digest, &size, &e2) == 0 &&
+	    vf_source_layer_mismatch(s, i, digest, size, why, sizeof(why))) {
+		rc = add(r, subj, "digest", l->digest, digest, 0, "%s: in '%s', %s (unreadable)",
+			 subj, s->path, why);
+		return rc < 0 ? rc : 1;
+	}
+	if (r->err)
+		*r->err = *e;
+	return rc;
+}
+
+/* Blob digests, sizes and config diff_ids that do not match the bytes: named, never
+ * trusted. */
+static int check_claims(struct run *r, const char *subj, const struct vf_source *s,
+			size_t i, const struct vf_stream *sc)
+{
+	const struct vf_source_layer *l = &s->layers[i];
+	char x[24], y[24], why[512];
 	int rc = 0;
 
-	if (l->digest && strcmp(l->digest, sc->digest) != 0)
-		rc = add(r, subj, "digest", l->digest, sc->digest, 0,
-			 "%s: in %s, the blob's bytes hash to %s, not its digest %s", subj, side,
-			 dt_digest_short(sc->digest, y), dt_digest_short(l->digest, x));
+	if (vf_source_layer_mismatch(s, i, sc->digest, sc->size, why, sizeof(why)))
+		rc = add(r, subj, "digest", l->digest, sc->digest, 0, "%s: in '%s', %s", subj,
+			 s->path, why);
 	if (rc == 0 && l->diff_id && strcmp(l->diff_id, sc->diff_id) != 0)
 		rc = add(r, subj, "diff_id", l->diff_id, sc->diff_id, 0,
-			 "%s: in %s, the tar hashes to %s, not the config's diff_id %s", subj,
-			 side, dt_digest_short(sc->diff_id, y), dt_digest_short(l->diff_id, x));
+			 "%s: in '%s', the tar hashes to %s, not the config's diff_id %s", subj,
+			 s->path, dt_digest_short(sc->diff_id, y), dt_digest_short(l->diff_id, x));
 	return rc;
 }
 
@@ -643,7 +663,8 @@ static int compare_layer(struct run *r, size_t i)
 	const char *subj = r->layer;
 	struct vf_stream sa, sb;
 	size_t before;
-	int rc, same_tar, same_name;
+	int rc, same_tar, same_name, rcs[2];
+	struct dt_err errs[2];
 
 	memset(&sa, 0, sizeof(sa));
 	memset(&sb, 0, sizeof(sb));
@@ -655,11 +676,16 @@ static int compare_layer(struct run *r, size_t i)
 	/* Blobs named alike are still read, hashed and checked (a name proves nothing); only
 	 * their entry lists are left unkept, and made when the bytes turn out to differ. */
 	same_name = la->digest && lb->digest && strcmp(la->digest, lb->digest) == 0;
-	if ((rc = scan_both(r, i, &sa, &sb, !same_name)) < 0)
-		goto out;
+	scan_both(r, i, &sa, &sb, !same_name, rcs, errs);
 	r->section = r->layer;
-	if ((rc = check_claims(r, subj, A, i, &sa, "A")) < 0 ||
-	    (rc = check_claims(r, subj, B, i, &sb, "B")) < 0)
+	if (rcs[0] < 0 || rcs[1] < 0) {
+		int ba = rcs[0] < 0 ? blame_side(r, subj, A, i, rcs[0], &errs[0]) : 0;
+		int bb = ba >= 0 && rcs[1] < 0 ? blame_side(r, subj, B, i, rcs[1], &errs[1]) : 0;
+		rc = ba < 0 ? ba : bb < 0 ? bb : 0;
+		goto out;
+	}
+	if ((rc = check_claims(r, subj, A, i, &sa)) < 0 ||
+	    (rc = check_claims(r, subj, B, i, &sb)) < 0)
 		goto out;
 	if (same_name && strcmp(sa.digest, sb.digest) == 0) {
 		if (la->media_type && lb->media_type && strcmp(la->media_type, lb->media_type))
@@ -671,9 +697,14 @@ static int compare_layer(struct run *r, size_t i)
 	if (same_name) {
 		vf_stream_release(&sa);
 		vf_stream_release(&sb);
-		if ((rc = scan_both(r, i, &sa, &sb, 1)) < 0)
-			goto out;
+		scan_both(r, i, &sa, &sb, 1, rcs, errs);
 		r->section = r->layer;
+		if (rcs[0] < 0 || rcs[1] < 0) {
+			rc = rcs[0] < 0 ? rcs[0] : rcs[1];
+			if (r->err)
+				*r->err = errs[rcs[0] < 0 ? 0 : 1];
+			goto out;
+		}
 	}
 	if (strcmp(sa.digest, sb.digest) == 0)
 		goto out; /* the same bytes (a docker-archive names no digests) */

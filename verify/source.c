@@ -380,20 +380,17 @@ static int layout_open(const struct vf_source *s, const char *rel, struct blob *
 		       uint64_t *size, struct dt_err *err)
 {
 	struct stat st;
-	int fd = dt_open_beneath(s->dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	int fd = dt_open_regular_beneath(s->dirfd, rel, &st);
 
 	if (fd < 0) {
 		if (errno == ELOOP)
-			return dt_err_set(err, DT_EINPUT, "'%s/%s' is a symlink: a layout's files "
+			return dt_err_set(err, DT_EINPUT, "'%s/%s' is or passes through a symlink: a layout's files "
 					  "must be its own", s->path, rel);
+		if (errno == EINVAL)
+			return dt_err_set(err, DT_EINPUT, "'%s/%s' is not a regular file", s->path,
+					  rel);
 		return dt_err_sys(err, errno, "cannot read '%s/%s'", s->path, rel);
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int rc = dt_err_set(err, DT_EINPUT, "'%s/%s' is not a regular file", s->path, rel);
-		close(fd);
-		return rc;
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	b->fd = b->own_fd = fd;
 	*size = (uint64_t)st.st_size;
 	return 0;
@@ -426,7 +423,7 @@ static int blob_open(const struct vf_source *s, const char *digest, const char *
 					  : member_open(s, member, b, &size, err);
 	if (rc == 0 && expect >= 0 && size != (uint64_t)expect) {
 		char x[32], y[32], d[24];
-		rc = dt_err_set(err, DT_EINPUT, "'%s': %s: blob %s is %s (%llu bytes), its "
+		rc = dt_err_set(err, DT_EMISMATCH, "'%s': %s: blob %s is %s (%llu bytes), its "
 				"descriptor says %s (%llu bytes)", s->path, what,
 				digest ? dt_digest_short(digest, d) : member,
 				dt_human_bytes(size, x, sizeof(x)), (unsigned long long)size,
@@ -531,7 +528,7 @@ static int read_doc(const struct vf_source *s, const char *digest, int64_t expec
 	dt_sha256_digest(buf, len, found);
 	if (digest && strcmp(found, digest) != 0) {
 		char x[24], y[24];
-		rc = dt_err_set(err, DT_EINPUT, "'%s': %s: blob %s has %s", s->path, what,
+		rc = dt_err_set(err, DT_EMISMATCH, "'%s': %s: blob %s has %s", s->path, what,
 				dt_digest_short(digest, x), dt_digest_short(found, y));
 		goto out;
 	}
@@ -835,51 +832,128 @@ fail:
 	return rc;
 }
 
-/* What was read of layer @i against its descriptor and the config. */
-static int check_layer(const struct vf_source *s, size_t i, const struct vf_stream *st,
-		       struct dt_err *err)
+int vf_source_blob_hash(const struct vf_source *s, size_t i, char digest[DT_DIGEST_LEN],
+			uint64_t *size, struct dt_err *err)
+{
+	struct dt_hash *h = NULL;
+	struct blob b;
+	char what[32], *buf = NULL;
+	int rc;
+
+	*size = 0;
+	if (i >= s->nlayers)
+		return dt_err_set(err, DT_EINPUT, "'%s' has no layer %zu", s->path, i + 1);
+	snprintf(what, sizeof(what), "layer %zu", i + 1);
+	if ((rc = blob_open(s, s->layers[i].digest, s->layers[i].member, -1, what, &b, err)) < 0)
+		return rc;
+	if (!(h = dt_hash_new(DT_HASH_SHA256, err)) || !(buf = malloc(1 << 16))) {
+		rc = h ? dt_oom(err) : -DT_ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = blob_pull(&b, buf, 1 << 16, err);
+		if (n < 0) {
+			dt_err_prefix(err, "'%s': %s", s->path, what);
+			rc = (int)n;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		dt_hash_update(h, buf, (size_t)n);
+		*size += (uint64_t)n;
+	}
+	dt_hash_digest(h, digest);
+out:
+	dt_hash_free(h);
+	free(buf);
+	blob_close(&b);
+	return rc;
+}
+
+/* "12 B" below a KiB, else "61.5 MiB (64487424 bytes)" */
+static const char *size_text(uint64_t n, char *buf, size_t cap)
+{
+	char h[32];
+
+	if (n < 1024)
+		snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
+	else
+		snprintf(buf, cap, "%s (%llu bytes)", dt_human_bytes(n, h, sizeof(h)),
+			 (unsigned long long)n);
+	return buf;
+}
+
+int vf_source_layer_mismatch(const struct vf_source *s, size_t i, const char *digest,
+			     uint64_t size, char *buf, size_t cap)
 {
 	const struct vf_source_layer *l = &s->layers[i];
-	char x[24], y[24], a[32], b[32];
+	char x[24], y[24], a[64], b[64];
 
-	if (l->digest && l->has_size && st->size != l->size)
-		return dt_err_set(err, DT_EINPUT, "'%s': layer %zu: blob %s is %s (%llu bytes), "
-				  "its descriptor says %s (%llu bytes)", s->path, i + 1,
-				  dt_digest_short(l->digest, x), dt_human_bytes(st->size, a, sizeof(a)),
-				  (unsigned long long)st->size, dt_human_bytes(l->size, b, sizeof(b)),
-				  (unsigned long long)l->size);
-	if (l->digest && strcmp(l->digest, st->digest) != 0)
-		return dt_err_set(err, DT_EINPUT, "'%s': layer %zu: blob %s has %s (%s)", s->path,
-				  i + 1, dt_digest_short(l->digest, x),
-				  dt_digest_short(st->digest, y), dt_human_bytes(st->size, a, sizeof(a)));
-	if (l->diff_id && strcmp(l->diff_id, st->diff_id) != 0)
-		return dt_err_set(err, DT_EINPUT, "'%s': layer %zu: the tar hashes to %s, not the "
-				  "config's diff_id %s", s->path, i + 1,
-				  dt_digest_short(st->diff_id, y), dt_digest_short(l->diff_id, x));
-	if (s->kind != VF_SOURCE_TARBALL && !l->diff_id)
-		return dt_err_set(err, DT_EINPUT, "'%s': layer %zu has no diff_id in the config",
-				  s->path, i + 1);
+	if (l->has_size && size != l->size) {
+		snprintf(buf, cap, "blob %s has %s (%s, its descriptor says %s)",
+			 l->digest ? dt_digest_short(l->digest, x) : "(unnamed)",
+			 dt_digest_short(digest, y), size_text(size, a, sizeof(a)),
+			 size_text(l->size, b, sizeof(b)));
+		return 1;
+	}
+	if (l->digest && strcmp(l->digest, digest) != 0) {
+		snprintf(buf, cap, "blob %s has %s (%s)", dt_digest_short(l->digest, x),
+			 dt_digest_short(digest, y), size_text(size, a, sizeof(a)));
+		return 1;
+	}
 	return 0;
+}
+
+/* After a failed read of layer @i: when its stored bytes are not its descriptor's, that is
+ * the error (the bytes were never the image's); else the read's error stands. */
+static int blame_blob(const struct vf_source *s, size_t i, int rc, struct dt_err *err)
+{
+	char digest[DT_DIGEST_LEN], what[512];
+	struct dt_err e2 = { 0 };
+	uint64_t size;
+
+	if (!s->layers[i].digest && !s->layers[i].has_size)
+		return rc;
+	if (vf_source_blob_hash(s, i, digest, &size, &e2) < 0)
+		return rc;
+	if (!vf_source_layer_mismatch(s, i, digest, size, what, sizeof(what)))
+		return rc;
+	return dt_err_set(err, DT_EMISMATCH, "'%s': layer %zu: %s", s->path, i + 1, what);
 }
 
 int vf_source_read(const struct vf_source *s, size_t i, const struct vf_stream_opts *o,
 		   struct vf_stream *out, struct dt_err *err)
 {
+	const struct vf_source_layer *l;
 	struct blob b;
-	char what[32];
+	char what[512], x[24], y[24];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (i >= s->nlayers)
 		return dt_err_set(err, DT_EINPUT, "'%s' has no layer %zu", s->path, i + 1);
+	l = &s->layers[i];
 	snprintf(what, sizeof(what), "layer %zu", i + 1);
-	if ((rc = blob_open(s, s->layers[i].digest, s->layers[i].member,
-			    !o->unchecked && s->layers[i].has_size ? (int64_t)s->layers[i].size : -1,
-			    what, &b, err)) < 0)
+	rc = blob_open(s, l->digest, l->member, !o->unchecked && l->has_size ? (int64_t)l->size : -1,
+		       what, &b, err);
+	if (rc == -DT_EMISMATCH)
+		return blame_blob(s, i, rc, err);
+	if (rc < 0)
 		return rc;
 	rc = vf_stream_read(blob_pull, &b, o, out, err);
 	blob_close(&b);
-	if (rc == 0 && !o->unchecked)
-		rc = check_layer(s, i, out, err);
-	return rc;
+	if (o->unchecked)
+		return rc;
+	if (rc < 0)
+		return blame_blob(s, i, rc, err);
+	if (vf_source_layer_mismatch(s, i, out->digest, out->size, what, sizeof(what)))
+		return dt_err_set(err, DT_EMISMATCH, "'%s': layer %zu: %s", s->path, i + 1, what);
+	if (l->diff_id && strcmp(l->diff_id, out->diff_id) != 0)
+		return dt_err_set(err, DT_EMISMATCH, "'%s': layer %zu: the tar hashes to %s, not "
+				  "the config's diff_id %s", s->path, i + 1,
+				  dt_digest_short(out->diff_id, y), dt_digest_short(l->diff_id, x));
+	if (s->kind != VF_SOURCE_TARBALL && !l->diff_id)
+		return dt_err_set(err, DT_EINPUT, "'%s': layer %zu has no diff_id in the config",
+				  s->path, i + 1);
+	return 0;
 }

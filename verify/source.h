@@ -62,13 +62,26 @@ int vf_source_open(const char *path, const char *ref, struct vf_source **out,
 
 void vf_source_free(struct vf_source *s);
 
+/* Hashes the stored bytes of layer @i (sha256 to @digest, their count to @size) without
+ * reading them as a tar. @return 0, or a negative code with @err set. */
+int vf_source_blob_hash(const struct vf_source *s, size_t i, char digest[DT_DIGEST_LEN],
+			uint64_t *size, struct dt_err *err);
+
+/* When stored bytes of @size hashing to @digest are not layer @i's (its descriptor's size or
+ * digest), writes why to @buf ("blob sha256:ab.. has sha256:cd.. (12 bytes, its descriptor
+ * says ...)") and @return 1; else 0. */
+int vf_source_layer_mismatch(const struct vf_source *s, size_t i, const char *digest,
+			     uint64_t size, char *buf, size_t cap);
+
 /* "OCI layout", "OCI archive", "docker-archive", "tarball" */
 const char *vf_source_kind_name(enum vf_source_kind k);
 
 /* Streams layer @i (the whole file, for a tarball) through vf_stream_read(), then checks
- * what was read against the layer's descriptor (digest, size) and the config's diff_id: a
- * mismatch is an error naming the layer and both values, unless @o->unchecked (the caller
- * compares and reports them itself, as diff does).
+ * what was read against the layer's descriptor (size before reading, digest after) and the
+ * config's diff_id. A blob that is not its descriptor's is -DT_EMISMATCH naming the layer
+ * and both values ("layer 2: blob sha256:ab.. has sha256:cd.. (12 bytes, its descriptor
+ * says 61.5 MiB (..))"), also when it is unreadable besides. @o->unchecked leaves all of it
+ * to the caller (diff compares and reports them itself).
  * @return 0, or a negative code with @err set; vf_stream_release() @out either way. */
 int vf_source_read(const struct vf_source *s, size_t i, const struct vf_stream_opts *o,
 		   struct vf_stream *out, struct dt_err *err);

@@ -60,22 +60,53 @@ static int blob_tmp(struct blobdir *b, char *tmp, size_t len, struct dt_err *err
 	return dt_err_sys(err, errno, "cannot create a file in '%s'", b->name);
 }
 
-/* Renames @tmp to the blob named by @digest (an existing blob of that name has the same
- * bytes: the temporary is dropped). */
+/* Whether the blob @hex already in the layout is what its name says: a regular file of
+ * @size bytes hashing to sha256:@hex (1), or not there (0). Anything else (a symlink, a
+ * FIFO, a truncated or changed file) is 2, to be replaced; a directory is an error (< 0). */
+static int blob_present(struct blobdir *b, const char *hex, uint64_t size, struct dt_err *err)
+{
+	char digest[DT_DIGEST_LEN], name[4200];
+	struct stat st;
+	uint64_t n;
+	int fd = dt_open_regular_beneath(b->fd, hex, &st), ok;
+
+	snprintf(name, sizeof(name), "%s/%s", b->name, hex);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == EINVAL && fstatat(b->fd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode))
+			return dt_err_set(err, DT_EINPUT, "'%s' is a directory where a blob belongs",
+					  name);
+		return 2;
+	}
+	ok = (uint64_t)st.st_size == size && dt_digest_fd(fd, name, digest, &n, err) == 0 &&
+	     n == size && strcmp(digest + 7, hex) == 0;
+	close(fd);
+	return ok ? 1 : 2;
+}
+
+/* Renames @tmp to the blob named by @digest. A blob of that name already there is kept when
+ * it holds the same bytes (the temporary is dropped) and replaced, atomically, when not. */
 static int blob_commit(struct blobdir *b, int fd, const char *tmp, const char *digest,
 		       struct dt_err *err)
 {
 	const char *hex = digest + 7;
 	struct stat st;
+	int present;
 
-	if (fsync(fd) < 0 || close(fd) < 0) {
+	if (fstat(fd, &st) < 0 || fsync(fd) < 0 || close(fd) < 0) {
 		int e = errno;
 		blob_tmp_remove(b, tmp);
 		return dt_err_sys(err, e, "cannot write '%s/%s'", b->name, hex);
 	}
-	if (fstatat(b->fd, hex, &st, 0) == 0) {
+	if ((present = blob_present(b, hex, (uint64_t)st.st_size, err)) == 1) {
 		blob_tmp_remove(b, tmp);
 		return 0;
+	}
+	if (present < 0) {
+		blob_tmp_remove(b, tmp);
+		return present;
 	}
 	if (renameat(b->fd, tmp, b->fd, hex) < 0) {
 		int e = errno;
@@ -84,7 +115,7 @@ static int blob_commit(struct blobdir *b, int fd, const char *tmp, const char *d
 	}
 	blob_tmp_gone(b);
 	dt_fault("blob");
-	if (dt_strv_push(&b->created, hex) < 0)
+	if (present == 0 && dt_strv_push(&b->created, hex) < 0)
 		return dt_oom(err);
 	return 0;
 }
@@ -138,17 +169,48 @@ static void blobs_release(struct blobdir *b)
 		close(b->fd);
 }
 
+/* Opens (making it) the directory @name in @dfd, never through a symlink: the layout's own
+ * directories hold its blobs. @path names it in messages. @return a descriptor, or < 0. */
+static int own_dir(int dfd, const char *name, const char *path, struct dt_err *err)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(dfd, name, 0755) < 0 && errno != EEXIST)
+		return dt_err_sys(err, errno, "cannot create '%s'", path);
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+		return fd;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return dt_err_set(err, DT_EINPUT, "'%s' is a symlink: a layout's blobs must be its "
+				  "own (it is not followed)", path);
+	if (errno == ENOTDIR)
+		return dt_err_set(err, DT_EINPUT, "'%s' is not a directory", path);
+	return dt_err_sys(err, errno, "cannot open '%s'", path);
+}
+
+/* blobs/sha256 of the layout @dfd (@dir names it), made if need be. */
+static int open_blobs(int dfd, const char *dir, struct dt_err *err)
+{
+	char path[4200];
+	int blobs, fd;
+
+	snprintf(path, sizeof(path), "%s/blobs", dir);
+	if ((blobs = own_dir(dfd, "blobs", path, err)) < 0)
+		return blobs;
+	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
+	fd = own_dir(blobs, "sha256", path, err);
+	close(blobs);
+	return fd;
+}
+
 /* Opens (making them) the blobs of the layout @dir, open as @dfd. */
 static int blobs_open(struct blobdir *b, int dfd, const char *dir, char *bname, size_t len,
 		      struct dt_err *err)
 {
 	snprintf(bname, len, "%s/blobs/sha256", dir);
 	b->name = bname;
-	if ((mkdirat(dfd, "blobs", 0755) < 0 && errno != EEXIST) ||
-	    (mkdirat(dfd, "blobs/sha256", 0755) < 0 && errno != EEXIST))
-		return dt_err_sys(err, errno, "cannot create '%s'", bname);
-	if ((b->fd = openat(dfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return dt_err_sys(err, errno, "cannot open '%s'", bname);
+	if ((b->fd = open_blobs(dfd, dir, err)) < 0)
+		return b->fd;
 	return 0;
 }
 
@@ -199,14 +261,30 @@ static int write_file_at(int dfd, const char *dirname, const char *name, const c
 	return rc;
 }
 
-/* index.json of the layout @dfd, or NULL. */
-static char *read_index(int dfd)
+/* index.json of the layout @dfd (@dir names it) into *@out, NULL when it has none. It is
+ * the layout's own regular file: a symlink, FIFO or device there is an error, never
+ * followed or waited on. @return 0, or a negative code with @err set. */
+static int read_index(int dfd, const char *dir, char **out, struct dt_err *err)
 {
-	struct dt_err ignored;
-	char *buf = NULL;
+	char name[4200];
+	struct stat st;
 	size_t len;
+	int fd = dt_open_regular_beneath(dfd, "index.json", &st), rc;
 
-	return dt_read_file(dfd, "index.json", 64u << 20, &buf, &len, &ignored) < 0 ? NULL : buf;
+	*out = NULL;
+	snprintf(name, sizeof(name), "%s/index.json", dir);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 && errno == ELOOP)
+		return dt_err_set(err, DT_EINPUT, "'%s' is a symlink: a layout's files must be its "
+				  "own (it is not followed)", name);
+	if (fd < 0 && errno == EINVAL)
+		return dt_err_set(err, DT_EINPUT, "'%s' is not a regular file", name);
+	if (fd < 0)
+		return dt_err_sys(err, errno, "cannot read '%s'", name);
+	rc = dt_read_fd(fd, name, 64u << 20, out, &len, err);
+	close(fd);
+	return rc;
 }
 
 /* Moves the blobs of the complete layout @tmpdir into the layout @out that another build
@@ -225,18 +303,11 @@ static int adopt(const char *tmpdir, const char *out, const char *ref,
 		goto out;
 	}
 	snprintf(src, sizeof(src), "%s/blobs/sha256", tmpdir);
-	if ((mkdirat(ofd, "blobs", 0755) < 0 && errno != EEXIST) ||
-	    (to = openat(ofd, "blobs", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    (mkdirat(to, "sha256", 0755) < 0 && errno != EEXIST)) {
-		rc = dt_err_sys(err, errno, "cannot make '%s/blobs/sha256'", out);
+	if ((to = open_blobs(ofd, out, err)) < 0) {
+		rc = to;
 		goto out;
 	}
-	{
-		int t = openat(to, "sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		close(to);
-		to = t;
-	}
-	if (to < 0 || (from = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	if ((from = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    !(d = fdopendir(dup(from)))) {
 		rc = dt_err_sys(err, errno, "cannot open '%s'", src);
 		goto out;
@@ -250,8 +321,10 @@ static int adopt(const char *tmpdir, const char *out, const char *ref,
 		}
 	}
 	fsync(to);
-	if (!(old = read_index(ofd))) {
-		rc = dt_err_set(err, DT_EINPUT, "'%s' has no readable index.json", out);
+	if ((rc = read_index(ofd, out, &old, err)) < 0)
+		goto out;
+	if (!old) {
+		rc = dt_err_set(err, DT_EINPUT, "'%s' has no index.json", out);
 		goto out;
 	}
 	if ((rc = mf_oci_index_merge(out, old, ref, ie, &index, err)) == 0)
@@ -321,7 +394,9 @@ int pk_write_layout(struct pk_image *img, const char *out, const struct pk_build
 	    (rc = pk_write_blobs(img, o, res, &sink, &d, err)) < 0)
 		goto out;
 	pk_write_index_entry(img, res, &d, &ie);
-	if (existing && (old = read_index(dfd)))
+	if (existing && (rc = read_index(dfd, out, &old, err)) < 0)
+		goto out;
+	if (old)
 		rc = mf_oci_index_merge(out, old, res->name, &ie, &index, err);
 	else
 		rc = mf_oci_index_json(&ie, 1, &index, err);
