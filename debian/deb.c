@@ -265,9 +265,20 @@ static int read_content(struct deb_package *d, struct archive *a, const char *me
 	la_int64_t size = archive_entry_size(ae);
 	uint64_t got = 0;
 
-	if (size < 0 || (uint64_t)size > DEB_MAX_MEMBER || *total + (uint64_t)size > DEB_MAX_CONTENT)
-		return dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is too large", d->file,
+	if (archive_entry_sparse_count(ae) > 0)
+		return dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is a sparse file (dpkg "
+				  "knows none; refused)", d->file, member, name);
+	if (size < 0)
+		return dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' has no size", d->file,
 				  member, name);
+	if ((uint64_t)size > DEB_MAX_MEMBER)
+		return dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is %llu bytes, over the "
+				  "limit of %llu for one member", d->file, member, name,
+				  (unsigned long long)size, (unsigned long long)DEB_MAX_MEMBER);
+	if (*total + (uint64_t)size > DEB_MAX_CONTENT)
+		return dt_err_set(err, DT_EINPUT, "'%s': %s: the members taken add up to over the "
+				  "limit of %llu bytes (at '%s')", d->file, member,
+				  (unsigned long long)DEB_MAX_CONTENT, name);
 	e->size = (uint64_t)size;
 	*total += e->size;
 	if (size > 0 && !(e->data = malloc((size_t)size)))
@@ -516,8 +527,9 @@ static int read_pending(struct deb_package *d, const void *buf, size_t len, cons
 				rc = read_content(d, a, member, name, ae, &total, e, err);
 				first = e;
 			} else if ((total += first->size) > DEB_MAX_CONTENT) {
-				rc = dt_err_set(err, DT_EINPUT, "'%s': %s member '%s' is too large",
-						d->file, member, name);
+				rc = dt_err_set(err, DT_EINPUT, "'%s': %s: the members taken add up "
+						"to over the limit of %llu bytes (at '%s')", d->file,
+						member, (unsigned long long)DEB_MAX_CONTENT, name);
 			} else if (first->size && !(e->data = malloc((size_t)first->size))) {
 				rc = dt_oom(err);
 			} else {

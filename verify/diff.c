@@ -628,7 +628,7 @@ static int blame_side(struct run *r, const char *subj, const struct vf_source *s
 
 	if (vf_source_blob_hash(s, i, digest, &size, &e2) == 0 &&
 	    vf_source_layer_mismatch(s, i, digest, size, why, sizeof(why))) {
-		rc = add(r, subj, "digest", l->digest, digest, 0, "%s: in '%s', %s (unreadable)",
+		rc = add(r, subj, "digest", l->digest, digest, 0, "%s: in '%s', %s",
 			 subj, s->path, why);
 		return rc < 0 ? rc : 1;
 	}

@@ -328,8 +328,11 @@ static int member_open(const struct vf_source *s, const char *name, struct blob 
 
 	snprintf(target, sizeof(target), "%s", strip_dot(name));
 	for (int hops = 0;; hops++) {
-		if ((idx = find_member(s, target)) < 0)
+		if ((idx = find_member(s, target)) < 0 && hops == 0)
 			return dt_err_set(err, DT_EINPUT, "'%s': no member '%s'", s->path, name);
+		if (idx < 0)
+			return dt_err_set(err, DT_EINPUT, "'%s': member '%s' links to '%s', which is "
+					  "not in the archive", s->path, name, target);
 		m = &s->archive->v[idx];
 		if (!m->link)
 			break;
@@ -716,19 +719,26 @@ static int open_docker(struct vf_source *s, const char *ref, struct dt_err *err)
 		e = json_array_get(all, 0);
 	} else {
 		json_t *img, *tag;
+		char names[1024] = "";
 		size_t j;
 		json_array_foreach(all, i, img) {
-			json_array_foreach(json_object_get(img, "RepoTags"), j, tag)
-				if (ref && json_string_value(tag) &&
-				    strcmp(json_string_value(tag), ref) == 0)
+			json_array_foreach(json_object_get(img, "RepoTags"), j, tag) {
+				const char *t = json_string_value(tag);
+				if (ref && t && strcmp(t, ref) == 0 && !e)
 					e = img;
+				if (t && strlen(names) < sizeof(names) - 80)
+					snprintf(names + strlen(names), sizeof(names) - strlen(names),
+						 "%s%.60s", names[0] ? ", " : "", t);
+			}
 		}
 		if (!e) {
+			size_t n = json_array_size(all);
 			json_decref(all);
-			return dt_err_set(err, DT_EINPUT, ref ? "'%s': no image tagged '%s'"
-							      : "'%s' holds several images; pick one "
-								"with --ref%s",
-					  s->path, ref ? ref : "");
+			if (ref)
+				return dt_err_set(err, DT_EINPUT, "'%s': no image named '%s' (it has: "
+						  "%s)", s->path, ref, names[0] ? names : "none named");
+			return dt_err_set(err, DT_EINPUT, "'%s' holds %zu images (%s); pick one "
+					  "with --ref", s->path, n, names);
 		}
 	}
 	s->docker = json_incref(e);

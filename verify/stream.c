@@ -2,6 +2,7 @@
 /* Streams a plain, gzip or zstd tar through libdeflate/zlib/libzstd and libarchive (see
  * stream.h). */
 #include "verify/stream.h"
+#include "common/buf.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -516,6 +517,51 @@ out:
 	return rc;
 }
 
+/* The limits of stream.h, checked at each header before any content is read: a sparse file
+ * declaring 10^18 bytes is refused at once, not hashed. */
+static int bound(struct rd *r, struct archive_entry *ae, const struct vf_stream_entry *e,
+		 size_t pos, uint64_t *logical, uint64_t *holes)
+{
+	const struct vf_stream_opts *o = r->o;
+	uint64_t data = 0, max_entries = o->max_entries ? o->max_entries : VF_STREAM_MAX_ENTRIES;
+	uint64_t max_logical = o->max_logical ? o->max_logical : VF_STREAM_MAX_LOGICAL;
+	uint64_t max_holes = o->max_holes ? o->max_holes : VF_STREAM_MAX_HOLES;
+	char h[32];
+
+	if ((uint64_t)pos + 1 > max_entries)
+		return dt_err_set(r->err, DT_EINPUT, "%s: more than %llu entries, the limit on the "
+				  "entries of one tar", r->o->name, (unsigned long long)max_entries);
+	if (e->type != AE_IFREG || e->hardlink)
+		return 0;
+	if (e->size > max_logical - *logical)
+		return dt_err_set(r->err, DT_EINPUT, "%s: '%s' (%llu bytes) takes its files past %s, "
+				  "the limit on the content of one tar (holes included)",
+				  r->o->name, e->name, (unsigned long long)e->size,
+				  dt_human_bytes(max_logical, h, sizeof(h)));
+	*logical += e->size;
+	if (!e->sparse)
+		return 0;
+	archive_entry_sparse_reset(ae);
+	for (la_int64_t off, len; archive_entry_sparse_next(ae, &off, &len) == ARCHIVE_OK;) {
+		if (off < 0 || len < 0 || (uint64_t)off > e->size ||
+		    (uint64_t)len > e->size - (uint64_t)off)
+			return dt_err_set(r->err, DT_EINPUT, "%s: '%s': its sparse map lies outside "
+					  "its %llu bytes", r->o->name, e->name,
+					  (unsigned long long)e->size);
+		data += (uint64_t)len;
+	}
+	if (data > e->size)
+		return dt_err_set(r->err, DT_EINPUT, "%s: '%s': its sparse map holds more than its "
+				  "%llu bytes", r->o->name, e->name, (unsigned long long)e->size);
+	if (e->size - data > max_holes - *holes)
+		return dt_err_set(r->err, DT_EINPUT, "%s: '%s' is a sparse file with %llu bytes of "
+				  "holes, past %s, the limit on the holes of one tar", r->o->name,
+				  e->name, (unsigned long long)(e->size - data),
+				  dt_human_bytes(max_holes, h, sizeof(h)));
+	*holes += e->size - data;
+	return 0;
+}
+
 const char *vf_stream_header_kind(const struct vf_stream_entry *e)
 {
 	int gnu = e->format == ARCHIVE_FORMAT_TAR_GNUTAR;
@@ -547,6 +593,7 @@ int vf_stream_read(vf_pull_fn pull, void *ctx, const struct vf_stream_opts *o, s
 	struct archive *a = NULL;
 	struct archive_entry *ae;
 	size_t cap = 0;
+	uint64_t logical = 0, holes = 0;
 	int rc = 0, ar;
 
 	memset(s, 0, sizeof(*s));
@@ -593,7 +640,8 @@ int vf_stream_read(vf_pull_fn pull, void *ctx, const struct vf_stream_opts *o, s
 		}
 		if (o->entries)
 			s->n++;
-		rc = content(&r, a, e);
+		if ((rc = bound(&r, ae, e, pos, &logical, &holes)) == 0)
+			rc = content(&r, a, e);
 		if (!o->entries)
 			vf_stream_entry_release(e);
 		if (rc < 0)

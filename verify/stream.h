@@ -15,6 +15,12 @@
 #include "common/report.h"
 #include "common/digest.h"
 
+/* Bounds on the work one stream may cause, so that a small hostile input can neither hang
+ * a reader nor exhaust its memory; each one hit is an error naming it. */
+#define VF_STREAM_MAX_ENTRIES (UINT64_C(4) << 20)  /* entries in one tar */
+#define VF_STREAM_MAX_LOGICAL (UINT64_C(64) << 30) /* bytes of content, holes included */
+#define VF_STREAM_MAX_HOLES (UINT64_C(1) << 30)    /* bytes of sparse holes (hashed as zeros) */
+
 /* Pulls the next bytes of the stored stream into @buf (up to @cap).
  * @return the count, 0 at the end, or a negative code with @err set. */
 typedef ssize_t (*vf_pull_fn)(void *ctx, void *buf, size_t cap, struct dt_err *err);
@@ -77,6 +83,8 @@ struct vf_stream_opts {
 	const char *name;        /* names the stream in messages */
 	int unchecked;           /* vf_source_read: leave the descriptor checks to the caller */
 	int entries;             /* keep entry records (else only digests and headers) */
+	/* the bounds, 0 for VF_STREAM_MAX_ENTRIES, _LOGICAL and _HOLES (tests set less) */
+	uint64_t max_entries, max_logical, max_holes;
 	vf_stream_data_fn data;    /* optional */
 	void *data_ctx;
 	/* called now and then with the stored bytes read so far (label NULL, total 0); may be
