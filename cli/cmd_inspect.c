@@ -120,24 +120,26 @@ static void print_text(const struct vf_view *in, int tree)
 	printf("files (%zu)\n", in->nfiles);
 	for (size_t i = 0; i < in->nfiles; i++) {
 		const struct vf_view_file *f = &in->files[i];
+		struct vf_stream_entry e;
 		char m[11];
 		const char *v = f->version;
 		int depth = 0;
-		const char *base = f->e.name;
-		mode_text(&f->e, m);
+		const char *base = f->name;
+		vf_view_entry(in, f, &e);
+		mode_text(&e, m);
 		if (tree) {
-			for (const char *c = f->e.name; *c; c++)
+			for (const char *c = e.name; *c; c++)
 				if (*c == '/') {
 					depth++;
 					base = c + 1;
 				}
-			printf("  %*s%s%s", depth * 2, "", cli_vis(base), f->e.type == AE_IFDIR ? "/" : "");
+			printf("  %*s%s%s", depth * 2, "", cli_vis(base), e.type == AE_IFDIR ? "/" : "");
 		} else {
-			printf("  %s %5" PRId64 ":%-5" PRId64 " %10" PRIu64 "  %s%s", m, f->e.uid,
-			       f->e.gid, f->e.size, cli_vis(f->e.name), f->e.type == AE_IFDIR ? "/" : "");
+			printf("  %s %5" PRId64 ":%-5" PRId64 " %10" PRIu64 "  %s%s", m, e.uid,
+			       e.gid, e.size, cli_vis(e.name), e.type == AE_IFDIR ? "/" : "");
 		}
-		if (f->e.link)
-			printf(" %s %s", f->e.hardlink ? "=>" : "->", cli_vis(f->e.link));
+		if (e.link)
+			printf(" %s %s", e.hardlink ? "=>" : "->", cli_vis(e.link));
 		if (f->pkg)
 			printf("  [%s%s%s]", cli_vis(f->pkg), v ? " " : "", v ? cli_vis(v) : "");
 		putchar('\n');
@@ -162,15 +164,17 @@ static json_t *to_json(const struct vf_view *in)
 	}
 	for (size_t i = 0; i < in->nfiles; i++) {
 		const struct vf_view_file *f = &in->files[i];
+		struct vf_stream_entry e;
 		char hex[65];
-		dt_hex(f->e.sha256, DT_SHA256_LEN, hex);
+		vf_view_entry(in, f, &e);
+		dt_hex(e.sha256, DT_SHA256_LEN, hex);
 		json_array_append_new(
 			files, json_pack("{s:o, s:s, s:I, s:I, s:I, s:I, s:o?, s:s?, s:I, s:o?, s:o?}",
-					 "path", mf_json_text(f->e.name), "type", vf_stream_type_name(&f->e),
-					 "mode", (json_int_t)f->e.mode, "uid", (json_int_t)f->e.uid,
-					 "gid", (json_int_t)f->e.gid, "size", (json_int_t)f->e.size,
-					 "link", mf_json_text(f->e.link), "sha256",
-					 f->e.type == AE_IFREG && !f->e.hardlink ? hex : NULL,
+					 "path", mf_json_text(e.name), "type", vf_stream_type_name(&e),
+					 "mode", (json_int_t)e.mode, "uid", (json_int_t)e.uid,
+					 "gid", (json_int_t)e.gid, "size", (json_int_t)e.size,
+					 "link", mf_json_text(e.link), "sha256",
+					 e.type == AE_IFREG && !e.hardlink ? hex : NULL,
 					 "layer", (json_int_t)(f->layer + 1), "package", mf_json_text(f->pkg),
 					 "version", mf_json_text(f->pkg ? f->version : NULL)));
 	}

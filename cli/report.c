@@ -34,8 +34,11 @@ void cli_diff_print(FILE *f, const struct vf_diff *d, const char *indent)
 			if (strcmp(d->v[i].section, sec[j]) == 0)
 				fprintf(f, "%s  %s\n", indent, cli_vis(d->v[i].what));
 	}
+	if (d->more)
+		fprintf(f, "%s... and %zu more, not shown\n", indent, d->more);
 	if (d->n)
-		fprintf(f, "%s%zu difference%s", indent, d->n, d->n == 1 ? "" : "s");
+		fprintf(f, "%s%zu difference%s", indent, d->n + d->more,
+			d->n + d->more == 1 ? "" : "s");
 	else
 		fprintf(f, "%sidentical", indent);
 	if (d->hidden)
@@ -80,8 +83,9 @@ json_t *cli_diff_json(const struct vf_diff *d, unsigned ignore)
 						"a", mf_json_text(it->a), "b", mf_json_text(it->b),
 						"classes", classes_json(it->classes)));
 	}
-	doc = json_pack("{s:o, s:o, s:b, s:I, s:I, s:o, s:o, s:o}", "a", side_json(d->a), "b",
-			side_json(d->b), "identical", d->n == 0, "total", (json_int_t)d->n,
+	doc = json_pack("{s:o, s:o, s:b, s:I, s:I, s:I, s:o, s:o, s:o}", "a", side_json(d->a),
+			"b", side_json(d->b), "identical", d->n == 0, "total",
+			(json_int_t)(d->n + d->more), "not_shown", (json_int_t)d->more,
 			"ignored_count", (json_int_t)d->hidden, "ignored", classes_json(ignore),
 			"counts", counts, "differences", items);
 	return doc;

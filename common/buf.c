@@ -151,3 +151,42 @@ void *dt_grow(void *v, size_t *cap, size_t n, size_t size)
 	*cap = ncap;
 	return v;
 }
+
+#define ARENA_BLOCK (1u << 20)
+
+struct dt_arena_block {
+	struct dt_arena_block *next;
+	size_t cap;
+	char data[];
+};
+
+char *dt_arena_strndup(struct dt_arena *a, const char *s, size_t len)
+{
+	struct dt_arena_block *b = a->head;
+	char *p;
+
+	if (!b || b->cap - a->used < len + 1) {
+		size_t cap = len + 1 > ARENA_BLOCK ? len + 1 : ARENA_BLOCK;
+		if (!(b = malloc(sizeof(*b) + cap)))
+			return NULL;
+		b->next = a->head;
+		b->cap = cap;
+		a->head = b;
+		a->used = 0;
+	}
+	p = b->data + a->used;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	a->used += len + 1;
+	return p;
+}
+
+void dt_arena_release(struct dt_arena *a)
+{
+	while (a->head) {
+		struct dt_arena_block *n = a->head->next;
+		free(a->head);
+		a->head = n;
+	}
+	a->used = 0;
+}

@@ -45,4 +45,14 @@ const char *dt_human_bytes(uint64_t n, char *buf, size_t cap);
  * @return the array (moved or not), or NULL when out of memory (@v and *@cap unchanged). */
 void *dt_grow(void *v, size_t *cap, size_t n, size_t size);
 
+/* Strings that live as long as their arena, allocated from 1 MiB blocks that never move: no
+ * allocation of its own per string, and one release. Zeroed is empty. */
+struct dt_arena {
+	struct dt_arena_block *head;
+	size_t used;
+};
+/* A copy of @len bytes of @s, NUL-terminated, or NULL when out of memory. */
+char *dt_arena_strndup(struct dt_arena *a, const char *s, size_t len);
+void dt_arena_release(struct dt_arena *a);
+
 #endif

@@ -11,6 +11,7 @@
 
 struct dt_hash {
 	EVP_MD_CTX *ctx;
+	enum dt_hash_alg alg;
 };
 
 static const EVP_MD *md_of(enum dt_hash_alg alg)
@@ -28,7 +29,13 @@ struct dt_hash *dt_hash_new(enum dt_hash_alg alg, struct dt_err *err)
 			   alg == DT_HASH_MD5 ? "MD5" : "SHA-256");
 		return NULL;
 	}
+	h->alg = alg;
 	return h;
+}
+
+void dt_hash_reset(struct dt_hash *h)
+{
+	EVP_DigestInit_ex(h->ctx, md_of(h->alg), NULL);
 }
 
 void dt_hash_update(struct dt_hash *h, const void *buf, size_t len)

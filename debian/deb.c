@@ -158,11 +158,12 @@ static struct archive *open_inner(const struct deb_package *d, struct archive *o
 	return a;
 }
 
-/* A package name as Debian policy 5.6.1 allows: it becomes a file name (status.d/NAME) and
+/* A package name in the characters Debian policy 5.6.1 allows (dpkg also wants two or more):
+ * it becomes a file name (status.d/NAME) and
  * a field of the lock. */
 static int valid_package(const char *s)
 {
-	if (strlen(s) < 2 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
 		return 0;
 	for (const char *c = s; *c; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '+' ||
@@ -647,7 +648,7 @@ static int read_deb(const char *name, const void *buf, size_t len, int want_data
 	}
 	if (!valid_package(d->package)) {
 		rc = dt_err_set(err, DT_EINPUT, "'%s': bad package name '%s' (Debian policy 5.6.1: "
-				"[a-z0-9][a-z0-9+.-]+)", name, d->package);
+				"[a-z0-9][a-z0-9+.-]*)", name, d->package);
 		goto out;
 	}
 	if (!valid_version(d->version)) {

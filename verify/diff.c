@@ -85,7 +85,7 @@ struct run {
 /* Differences found so far, shown or hidden. */
 static size_t found(const struct run *r)
 {
-	return r->d->n + r->d->hidden;
+	return r->d->n + r->d->more + r->d->hidden;
 }
 
 static char *dup_or_null(const char *s)
@@ -109,6 +109,10 @@ static int add(struct run *r, const char *subject, const char *field, const char
 	if (cls & r->o->ignore) {
 		d->hidden++;
 		d->hidden_classes |= cls & r->o->ignore;
+		return 0;
+	}
+	if (d->n >= VF_DIFF_MAX_SHOWN) {
+		d->more++; /* counted, not kept: a hostile pair must not exhaust memory */
 		return 0;
 	}
 	va_start(ap, fmt);
@@ -233,21 +237,26 @@ static int compare_reduced(struct run *r, const char *section, json_t *a, json_t
 
 /* ---- entries ---- */
 
+/* An entry of a stream, by name: what the two sides are merged on. */
+struct named {
+	const char *name;
+	size_t i;
+};
+
 static int by_name(const void *x, const void *y)
 {
-	const struct vf_stream_entry *a = *(const struct vf_stream_entry *const *)x;
-	const struct vf_stream_entry *b = *(const struct vf_stream_entry *const *)y;
+	const struct named *a = x, *b = y;
 	int c = strcmp(a->name, b->name);
-	return c ? c : (a->pos > b->pos) - (a->pos < b->pos);
+	return c ? c : (a->i > b->i) - (a->i < b->i);
 }
 
-static struct vf_stream_entry **sorted(const struct vf_stream *s)
+static struct named *sorted(const struct vf_stream *s)
 {
-	struct vf_stream_entry **v = malloc((s->n + 1) * sizeof(*v));
+	struct named *v = malloc((s->n + 1) * sizeof(*v));
 	if (!v)
 		return NULL;
 	for (size_t i = 0; i < s->n; i++)
-		v[i] = &s->v[i];
+		v[i] = (struct named){ vf_stream_name_at(s, i), i };
 	qsort(v, s->n, sizeof(*v), by_name);
 	return v;
 }
@@ -464,7 +473,7 @@ out:
 
 static int compare_entries(struct run *r, const struct vf_stream *sa, const struct vf_stream *sb)
 {
-	struct vf_stream_entry **va = sorted(sa), **vb = sorted(sb);
+	struct named *va = sorted(sa), *vb = sorted(sb);
 	struct pair *pairs = malloc((sa->n + 1) * sizeof(*pairs));
 	size_t i = 0, j = 0, np = 0;
 	int rc = 0;
@@ -474,21 +483,24 @@ static int compare_entries(struct run *r, const struct vf_stream *sa, const stru
 		goto out;
 	}
 	while ((i < sa->n || j < sb->n) && rc == 0) {
-		int c = i == sa->n ? 1 : j == sb->n ? -1 : strcmp(va[i]->name, vb[j]->name);
+		int c = i == sa->n ? 1 : j == sb->n ? -1 : strcmp(va[i].name, vb[j].name);
+		struct vf_stream_entry ea, eb;
 		char what[4200];
 		if (c < 0) {
-			describe(va[i], what, sizeof(what));
-			rc = add(r, va[i]->name, "-", what, NULL, 0, "%s: removed (%s)",
-				 va[i]->name, what);
+			vf_stream_entry_at(sa, va[i].i, &ea);
+			describe(&ea, what, sizeof(what));
+			rc = add(r, ea.name, "-", what, NULL, 0, "%s: removed (%s)", ea.name, what);
 			i++;
 		} else if (c > 0) {
-			describe(vb[j], what, sizeof(what));
-			rc = add(r, vb[j]->name, "+", NULL, what, 0, "%s: added (%s)", vb[j]->name,
-				 what);
+			vf_stream_entry_at(sb, vb[j].i, &eb);
+			describe(&eb, what, sizeof(what));
+			rc = add(r, eb.name, "+", NULL, what, 0, "%s: added (%s)", eb.name, what);
 			j++;
 		} else {
-			pairs[np++] = (struct pair){ va[i]->pos, vb[j]->pos, va[i]->name };
-			rc = compare_entry(r, va[i], vb[j]);
+			vf_stream_entry_at(sa, va[i].i, &ea);
+			vf_stream_entry_at(sb, vb[j].i, &eb);
+			pairs[np++] = (struct pair){ ea.pos, eb.pos, ea.name };
+			rc = compare_entry(r, &ea, &eb);
 			i++;
 			j++;
 		}

@@ -47,17 +47,22 @@ struct vf_diff_opts {
 	void *progress_ctx;
 };
 
+/* Differences kept in detail; those past it are only counted (vf_diff.more). */
+#define VF_DIFF_MAX_SHOWN 100000
+
 struct vf_diff {
 	struct vf_source *a, *b;
 	struct vf_diff_item *v;      /* the differences shown, in report order */
 	size_t n, cap;
+	size_t more;                 /* differences past VF_DIFF_MAX_SHOWN, counted only */
 	size_t hidden;               /* differences hidden by the ignore mask */
 	unsigned hidden_classes;
 };
 
 /* Opens @a and @b (see vf_source_open) and compares them into @d (vf_diff_release() it,
  * also after an error). @return 0 (d->n == 0 means identical, up to what is ignored), or
- * a negative code with @err set. */
+ * a negative code with @err set. Its memory grows with the entries of the layer pair being
+ * compared (packed, see stream.h) and with at most VF_DIFF_MAX_SHOWN differences. */
 int vf_diff_run(const char *a, const char *b, const struct vf_diff_opts *o, struct vf_diff *d,
 		struct dt_err *err);
 

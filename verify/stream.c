@@ -40,6 +40,7 @@ struct rd {
 	ZSTD_DStream *zd;
 	int zs_in_frame;
 	struct dt_hash *hc, *hu;
+	struct dt_hash *he;   /* each entry's content, started again for each */
 	uint64_t next_progress;
 };
 
@@ -416,23 +417,10 @@ out:
 	return rc;
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-void vf_stream_entry_release(struct vf_stream_entry *e)
-{
-	free(e->name);
-	free(e->link);
-	free(e->uname);
-	free(e->gname);
-	free(e->xattrs);
-	free(e->fflags);
-}
-
+/* Fills @e from the header @ae: its strings are libarchive's (valid until the next header)
+ * and *@xattrs, which the caller frees. @return 0, or -1 when out of memory. */
 static int record(struct archive *a, struct archive_entry *ae, size_t pos,
-		  struct vf_stream_entry *e)
+		  struct vf_stream_entry *e, char **xattrs)
 {
 	const char *hl = archive_entry_hardlink(ae), *sl = archive_entry_symlink(ae);
 	const char *name = archive_entry_pathname(ae);
@@ -440,15 +428,15 @@ static int record(struct archive *a, struct archive_entry *ae, size_t pos,
 
 	memset(e, 0, sizeof(*e));
 	e->pos = pos;
-	e->name = strdup(name ? name : "");
+	e->name = name ? name : "";
 	e->hardlink = hl != NULL;
-	e->link = dup_or_null(hl ? hl : sl);
+	e->link = hl ? hl : sl;
 	e->type = archive_entry_filetype(ae);
 	e->mode = (uint32_t)archive_entry_perm(ae) & 07777;
 	e->uid = archive_entry_uid(ae);
 	e->gid = archive_entry_gid(ae);
-	e->uname = dup_or_null(archive_entry_uname(ae));
-	e->gname = dup_or_null(archive_entry_gname(ae));
+	e->uname = archive_entry_uname(ae);
+	e->gname = archive_entry_gname(ae);
 	e->mtime = archive_entry_mtime(ae);
 	e->mtime_ns = archive_entry_mtime_nsec(ae);
 	if ((e->has_atime = archive_entry_atime_is_set(ae)))
@@ -462,29 +450,285 @@ static int record(struct archive *a, struct archive_entry *ae, size_t pos,
 		e->rdev_major = archive_entry_rdevmajor(ae);
 		e->rdev_minor = archive_entry_rdevminor(ae);
 	}
-	e->fflags = ff && *ff ? strdup(ff) : NULL;
+	e->fflags = ff && *ff ? ff : NULL;
 	e->format = archive_format(a);
 	e->header_pos = archive_read_header_position(a);
 	e->sparse = archive_entry_sparse_count(ae) > 0;
-	if (!e->name || (xattrs_text(ae, &e->xattrs) < 0) ||
-	    (hl && !e->link) || (sl && !e->link))
+	*xattrs = NULL;
+	if (xattrs_text(ae, xattrs) < 0)
 		return -1;
+	e->xattrs = *xattrs;
 	return 0;
+}
+
+/* ---- the entries kept, packed ----
+ * One record after another in one buffer: LEB128 numbers (zigzag for signed ones), strings
+ * NUL-terminated, a user or group name stored once and then referred to by its offset, the
+ * sha256 only of content that is not empty. A layer of 2M empty files takes some 40 MB so,
+ * where a struct and six strings each took over 1 GB. */
+
+enum {
+	R_HARDLINK = 1, R_LINK = 2, R_UNAME = 4, R_GNAME = 8, R_XATTRS = 16, R_FFLAGS = 32,
+	R_ATIME = 64, R_CTIME = 128, R_BIRTH = 256, R_SPARSE = 512, R_SHA = 1024, R_RDEV = 2048,
+	R_NS = 4096,
+};
+
+struct vf_entries {
+	unsigned char *buf;
+	size_t len, cap;
+	uint32_t *off;          /* each record's offset */
+	size_t noff, cap_off;
+	uint32_t uname, gname;  /* offset + 1 of the last user and group name stored, or 0 */
+	int64_t end;            /* where the end-of-archive blocks begin */
+	int full;
+};
+
+/* sha256 of no bytes */
+static const unsigned char EMPTY_SHA[32] = {
+	0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+	0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+};
+
+static int room(struct vf_entries *x, size_t n, uint64_t max)
+{
+	if (x->len + n <= x->cap)
+		return 0;
+	if (x->len + n > max) {
+		x->full = 1;
+		return -1;
+	}
+	{
+		size_t nc = x->cap ? x->cap : 4096;
+		unsigned char *nb;
+		while (nc < x->len + n)
+			nc *= 2;
+		if (nc > max)
+			nc = (size_t)max;
+		if (!(nb = realloc(x->buf, nc)))
+			return -1;
+		x->buf = nb;
+		x->cap = nc;
+	}
+	return 0;
+}
+
+static void put_u(struct vf_entries *x, uint64_t v)
+{
+	do {
+		unsigned char b = v & 0x7f;
+		v >>= 7;
+		x->buf[x->len++] = b | (v ? 0x80 : 0);
+	} while (v);
+}
+
+static void put_i(struct vf_entries *x, int64_t v)
+{
+	put_u(x, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static void put_s(struct vf_entries *x, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	memcpy(x->buf + x->len, s, n);
+	x->len += n;
+}
+
+/* A user or group name: a reference to the last one stored when it is the same. */
+static void put_name(struct vf_entries *x, const char *s, uint32_t *last)
+{
+	if (*last && strcmp((const char *)x->buf + *last - 1, s) == 0) {
+		put_u(x, *last);
+		return;
+	}
+	put_u(x, 0);
+	*last = (uint32_t)x->len + 1;
+	put_s(x, s);
+}
+
+/* Appends @e. @return 0, or -1: out of memory, or past @max bytes (x->full). */
+static int pack(struct vf_entries *x, const struct vf_stream_entry *e, uint64_t max)
+{
+	size_t need = 14 * 10 + 32 + strlen(e->name) + 1;
+	unsigned flags = 0;
+
+	flags |= e->hardlink ? R_HARDLINK : 0;
+	flags |= e->link ? R_LINK : 0;
+	flags |= e->uname ? R_UNAME : 0;
+	flags |= e->gname ? R_GNAME : 0;
+	flags |= e->xattrs ? R_XATTRS : 0;
+	flags |= e->fflags ? R_FFLAGS : 0;
+	flags |= e->has_atime ? R_ATIME : 0;
+	flags |= e->has_ctime ? R_CTIME : 0;
+	flags |= e->has_birthtime ? R_BIRTH : 0;
+	flags |= e->sparse ? R_SPARSE : 0;
+	flags |= memcmp(e->sha256, EMPTY_SHA, 32) ? R_SHA : 0;
+	flags |= e->rdev_major || e->rdev_minor ? R_RDEV : 0;
+	flags |= e->mtime_ns ? R_NS : 0;
+	need += e->link ? strlen(e->link) + 1 : 0;
+	need += e->uname ? strlen(e->uname) + 1 : 0;
+	need += e->gname ? strlen(e->gname) + 1 : 0;
+	need += e->xattrs ? strlen(e->xattrs) + 1 : 0;
+	need += e->fflags ? strlen(e->fflags) + 1 : 0;
+	if (room(x, need, max) < 0)
+		return -1;
+	if (x->noff == x->cap_off) {
+		size_t nc = x->cap_off ? x->cap_off * 2 : 64;
+		uint32_t *no = realloc(x->off, nc * sizeof(*no));
+		if (!no)
+			return -1;
+		x->off = no;
+		x->cap_off = nc;
+	}
+	x->off[x->noff++] = (uint32_t)x->len;
+	put_u(x, (uint64_t)e->header_pos);
+	put_u(x, flags);
+	put_s(x, e->name);
+	put_u(x, e->type);
+	put_u(x, e->mode);
+	put_i(x, e->uid);
+	put_i(x, e->gid);
+	put_i(x, e->mtime);
+	if (flags & R_NS)
+		put_u(x, (uint64_t)e->mtime_ns);
+	put_u(x, e->size);
+	put_u(x, (uint64_t)e->format);
+	if (flags & R_LINK)
+		put_s(x, e->link);
+	if (flags & R_UNAME)
+		put_name(x, e->uname, &x->uname);
+	if (flags & R_GNAME)
+		put_name(x, e->gname, &x->gname);
+	if (flags & R_XATTRS)
+		put_s(x, e->xattrs);
+	if (flags & R_FFLAGS)
+		put_s(x, e->fflags);
+	if (flags & R_ATIME)
+		put_i(x, e->atime);
+	if (flags & R_CTIME)
+		put_i(x, e->ctime);
+	if (flags & R_BIRTH)
+		put_i(x, e->birthtime);
+	if (flags & R_RDEV) {
+		put_u(x, e->rdev_major);
+		put_u(x, e->rdev_minor);
+	}
+	if (flags & R_SHA) {
+		memcpy(x->buf + x->len, e->sha256, 32);
+		x->len += 32;
+	}
+	return 0;
+}
+
+static uint64_t get_u(const unsigned char **p)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0;; shift += 7) {
+		unsigned char b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+}
+
+static int64_t get_i(const unsigned char **p)
+{
+	uint64_t u = get_u(p);
+	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+static const char *get_s(const unsigned char **p)
+{
+	const char *s = (const char *)*p;
+	*p += strlen(s) + 1;
+	return s;
+}
+
+static const char *get_name(const struct vf_entries *x, const unsigned char **p)
+{
+	uint64_t ref = get_u(p);
+	return ref ? (const char *)x->buf + ref - 1 : get_s(p);
+}
+
+static int64_t header_pos_at(const struct vf_entries *x, size_t i)
+{
+	const unsigned char *p = x->buf + x->off[i];
+	return (int64_t)get_u(&p);
+}
+
+void vf_stream_entry_at(const struct vf_stream *s, size_t i, struct vf_stream_entry *e)
+{
+	const struct vf_entries *x = s->ents;
+	const unsigned char *p = x->buf + x->off[i];
+	unsigned flags;
+	int64_t next, h;
+	uint64_t data;
+
+	memset(e, 0, sizeof(*e));
+	e->pos = i;
+	e->header_pos = (int64_t)get_u(&p);
+	flags = (unsigned)get_u(&p);
+	e->name = get_s(&p);
+	e->type = (uint32_t)get_u(&p);
+	e->mode = (uint32_t)get_u(&p);
+	e->uid = get_i(&p);
+	e->gid = get_i(&p);
+	e->mtime = get_i(&p);
+	if (flags & R_NS)
+		e->mtime_ns = (long)get_u(&p);
+	e->size = get_u(&p);
+	e->format = (int)get_u(&p);
+	e->hardlink = !!(flags & R_HARDLINK);
+	e->sparse = !!(flags & R_SPARSE);
+	if (flags & R_LINK)
+		e->link = get_s(&p);
+	if (flags & R_UNAME)
+		e->uname = get_name(x, &p);
+	if (flags & R_GNAME)
+		e->gname = get_name(x, &p);
+	if (flags & R_XATTRS)
+		e->xattrs = get_s(&p);
+	if (flags & R_FFLAGS)
+		e->fflags = get_s(&p);
+	if ((e->has_atime = !!(flags & R_ATIME)))
+		e->atime = get_i(&p);
+	if ((e->has_ctime = !!(flags & R_CTIME)))
+		e->ctime = get_i(&p);
+	if ((e->has_birthtime = !!(flags & R_BIRTH)))
+		e->birthtime = get_i(&p);
+	if (flags & R_RDEV) {
+		e->rdev_major = get_u(&p);
+		e->rdev_minor = get_u(&p);
+	}
+	memcpy(e->sha256, flags & R_SHA ? p : EMPTY_SHA, 32);
+	/* its header blocks: the distance to the next header (or to the end-of-archive blocks)
+	 * less its data, padded to 512 */
+	next = i + 1 < x->noff ? header_pos_at(x, i + 1) : x->end;
+	data = e->type == AE_IFREG && !e->hardlink ? (e->size + 511) / 512 * 512 : 0;
+	h = next - e->header_pos - (int64_t)data;
+	e->header_bytes = !e->sparse && h >= 512 && h % 512 == 0 ? (uint64_t)h : 0;
+}
+
+const char *vf_stream_name_at(const struct vf_stream *s, size_t i)
+{
+	const unsigned char *p = s->ents->buf + s->ents->off[i];
+
+	get_u(&p);
+	get_u(&p);
+	return (const char *)p;
 }
 
 /* Hashes an entry's content, holes of sparse files as zeros. */
 static int content(struct rd *r, struct archive *a, struct vf_stream_entry *e)
 {
 	static const unsigned char zeros[1 << 16];
-	struct dt_hash *c = dt_hash_new(DT_HASH_SHA256, r->err);
+	struct dt_hash *c = r->he;
 	const void *buf;
 	size_t len;
 	la_int64_t off;
 	uint64_t cur = 0;
 	int rc = 0, ar;
 
-	if (!c)
-		return -DT_ELIB;
+	dt_hash_reset(c);
 	while ((ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK ||
 	       ar == ARCHIVE_WARN) {
 		while (off >= 0 && cur < (uint64_t)off) {
@@ -513,7 +757,6 @@ static int content(struct rd *r, struct archive *a, struct vf_stream_entry *e)
 	}
 	dt_hash_final(c, e->sha256);
 out:
-	dt_hash_free(c);
 	return rc;
 }
 
@@ -573,34 +816,23 @@ const char *vf_stream_header_kind(const struct vf_stream_entry *e)
 	return gnu ? "gnu" : "pax";
 }
 
-/* Each entry's header blocks: the distance to the next header (or to the end-of-archive
- * blocks at @end) less its data, padded to 512. */
-static void header_sizes(struct vf_stream *s, int64_t end)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		struct vf_stream_entry *e = &s->v[i];
-		int64_t next = i + 1 < s->n ? s->v[i + 1].header_pos : end;
-		uint64_t data = e->type == AE_IFREG && !e->hardlink ? (e->size + 511) / 512 * 512 : 0;
-		int64_t h = next - e->header_pos - (int64_t)data;
-		e->header_bytes = !e->sparse && h >= 512 && h % 512 == 0 ? (uint64_t)h : 0;
-	}
-}
-
 int vf_stream_read(vf_pull_fn pull, void *ctx, const struct vf_stream_opts *o, struct vf_stream *s,
 		struct dt_err *err)
 {
 	struct rd r = { .pull = pull, .ctx = ctx, .o = o, .s = s, .err = err };
 	struct archive *a = NULL;
 	struct archive_entry *ae;
-	size_t cap = 0;
 	uint64_t logical = 0, holes = 0;
+	uint64_t max_records = o->max_records ? o->max_records : VF_STREAM_MAX_RECORDS;
+	char hb[32];
 	int rc = 0, ar;
 
 	memset(s, 0, sizeof(*s));
 	r.in_cap = STREAM_BUF; /* LD_IN once the stream is known to be gzip */
 	r.in = malloc(r.in_cap);
 	r.out = malloc(STREAM_BUF);
-	if (!r.in || !r.out || !(r.hc = dt_hash_new(DT_HASH_SHA256, err)) || !(r.hu = dt_hash_new(DT_HASH_SHA256, err))) {
+	if (!r.in || !r.out || !(r.hc = dt_hash_new(DT_HASH_SHA256, err)) || !(r.hu = dt_hash_new(DT_HASH_SHA256, err)) ||
+	    !(r.he = dt_hash_new(DT_HASH_SHA256, err))) {
 		rc = r.in && r.out ? -DT_ELIB : dt_oom(err);
 		goto out;
 	}
@@ -617,35 +849,32 @@ int vf_stream_read(vf_pull_fn pull, void *ctx, const struct vf_stream_opts *o, s
 		rc = -DT_EINPUT;
 		goto out;
 	}
+	if (o->entries && !(s->ents = calloc(1, sizeof(*s->ents)))) {
+		rc = dt_oom(err);
+		goto out;
+	}
 	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
-		struct vf_stream_entry tmp, *e = &tmp;
+		struct vf_stream_entry e;
 		size_t pos = archive_file_count(a) - 1;
-		if (o->entries) {
-			if (s->n == cap) {
-				size_t nc = cap ? cap * 2 : 256;
-				void *v = realloc(s->v, nc * sizeof(*s->v));
-				if (!v) {
-					rc = dt_oom(err);
-					goto out;
-				}
-				s->v = v;
-				cap = nc;
-			}
-			e = &s->v[s->n];
-		}
-		if (record(a, ae, pos, e) < 0) {
-			vf_stream_entry_release(e);
+		char *xattrs = NULL;
+		if (record(a, ae, pos, &e, &xattrs) < 0) {
 			rc = dt_oom(err);
 			goto out;
 		}
-		if (o->entries)
-			s->n++;
-		if ((rc = bound(&r, ae, e, pos, &logical, &holes)) == 0)
-			rc = content(&r, a, e);
-		if (!o->entries)
-			vf_stream_entry_release(e);
+		if ((rc = bound(&r, ae, &e, pos, &logical, &holes)) == 0)
+			rc = content(&r, a, &e);
+		if (rc == 0 && o->entries && pack(s->ents, &e, max_records) < 0) {
+			rc = s->ents->full
+				     ? dt_err_set(err, DT_EINPUT, "%s: the entries' names and fields "
+						  "take more than %s, the limit for one tar", o->name,
+						  dt_human_bytes(max_records, hb, sizeof(hb)))
+				     : dt_oom(err);
+		}
+		free(xattrs);
 		if (rc < 0)
 			goto out;
+		if (o->entries)
+			s->n++;
 	}
 	if (ar != ARCHIVE_EOF) {
 		if (!r.failed)
@@ -654,7 +883,8 @@ int vf_stream_read(vf_pull_fn pull, void *ctx, const struct vf_stream_opts *o, s
 		rc = -DT_EINPUT;
 		goto out;
 	}
-	header_sizes(s, archive_read_header_position(a));
+	if (s->ents)
+		s->ents->end = archive_read_header_position(a);
 	/* libarchive stops at the end-of-archive blocks: the rest still counts in digests. */
 	for (;;) {
 		const void *buf;
@@ -683,6 +913,7 @@ out:
 	free(r.ld_out);
 	dt_hash_free(r.hc);
 	dt_hash_free(r.hu);
+	dt_hash_free(r.he);
 	free(r.in);
 	free(r.out);
 	return rc;
@@ -692,9 +923,11 @@ void vf_stream_release(struct vf_stream *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n; i++)
-		vf_stream_entry_release(&s->v[i]);
-	free(s->v);
+	if (s->ents) {
+		free(s->ents->buf);
+		free(s->ents->off);
+		free(s->ents);
+	}
 	free(s->gz_name);
 	free(s->gz_comment);
 	memset(s, 0, sizeof(*s));

@@ -25,7 +25,7 @@ struct vf_view_status {
 
 struct owner {
 	char *path;
-	const char *pkg;
+	const char *pkg, *version;
 };
 
 struct reading {
@@ -33,21 +33,22 @@ struct reading {
 	size_t layer;
 };
 
-static char *norm(const char *name)
+/* @name without "./" and "/" in front and "/" behind: a pointer into @name when only its
+ * front goes, else a copy in @a. NULL when out of memory. */
+static const char *norm(struct dt_arena *a, const char *name)
 {
 	size_t len;
-	char *p;
 
 	while (name[0] == '.' && name[1] == '/')
 		name += 2;
 	while (name[0] == '/')
 		name++;
-	if (!(p = strdup(name)))
-		return NULL;
-	len = strlen(p);
-	while (len > 0 && p[len - 1] == '/')
-		p[--len] = '\0';
-	return p;
+	len = strlen(name);
+	if (len == 0 || name[len - 1] != '/')
+		return name;
+	while (len > 0 && name[len - 1] == '/')
+		len--;
+	return dt_arena_strndup(a, name, len);
 }
 
 /* Keeps the content of status.d files as the layers stream by. */
@@ -72,7 +73,7 @@ static int keep_status(void *ctx, const struct vf_stream_entry *e, const void *b
 	    v->status[v->nstatus - 1].pos == e->pos)
 		sf = &v->status[v->nstatus - 1];
 	if (!sf) {
-		void *nv = realloc(v->status, (v->nstatus + 1) * sizeof(*v->status));
+		void *nv = dt_grow(v->status, &v->cap_status, v->nstatus, sizeof(*v->status));
 		if (!nv)
 			return dt_oom(err);
 		v->status = nv;
@@ -99,78 +100,160 @@ static int keep_status(void *ctx, const struct vf_stream_entry *e, const void *b
 static int by_name_layer(const void *x, const void *y)
 {
 	const struct vf_view_file *a = x, *b = y;
-	int c = strcmp(a->e.name, b->e.name);
+	int c = strcmp(a->name, b->name);
 	if (c)
 		return c;
-	return (a->layer > b->layer) - (a->layer < b->layer);
+	if (a->layer != b->layer)
+		return (a->layer > b->layer) - (a->layer < b->layer);
+	return (a->index > b->index) - (a->index < b->index);
 }
 
-/* Is @name at or below @dir ("" is the root)? */
-static int below(const char *name, const char *dir)
+/* The first file named @name[0..@len) in v->files (sorted), or v->nfiles. */
+static size_t first_named(const struct vf_view *v, const char *name, size_t len)
 {
-	size_t n = strlen(dir);
-	return n == 0 || (strncmp(name, dir, n) == 0 && (name[n] == '\0' || name[n] == '/'));
+	size_t lo = 0, hi = v->nfiles;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strncmp(v->files[mid].name, name, len);
+		if (c == 0 && v->files[mid].name[len])
+			c = 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* Whether a layer above @f's put a non-directory at one of @f's parents: it replaced the
  * directory, and what was below it is gone (v->files sorted by name, then layer). */
 static int under_replaced(const struct vf_view *v, const struct vf_view_file *f)
 {
-	for (const char *slash = strchr(f->e.name, '/'); slash; slash = strchr(slash + 1, '/')) {
-		size_t len = (size_t)(slash - f->e.name), lo = 0, hi = v->nfiles;
-		while (lo < hi) { /* the first entry named f->e.name[0..len) */
-			size_t mid = lo + (hi - lo) / 2;
-			int c = strncmp(v->files[mid].e.name, f->e.name, len);
-			if (c == 0 && v->files[mid].e.name[len])
-				c = 1;
-			if (c < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (size_t i = lo; i < v->nfiles && strncmp(v->files[i].e.name, f->e.name, len) == 0 &&
-				    !v->files[i].e.name[len]; i++)
-			if (v->files[i].layer > f->layer && v->files[i].e.type != AE_IFDIR)
+	for (const char *slash = strchr(f->name, '/'); slash; slash = strchr(slash + 1, '/')) {
+		size_t len = (size_t)(slash - f->name);
+		for (size_t i = first_named(v, f->name, len);
+		     i < v->nfiles && strncmp(v->files[i].name, f->name, len) == 0 &&
+		     !v->files[i].name[len]; i++)
+			if (v->files[i].layer > f->layer && v->files[i].type != AE_IFDIR)
 				return 1;
+	}
+	return 0;
+}
+
+/* A whiteout: what it hides (a path and what is below it; an opaque one, what is below a
+ * directory) and the highest layer that has it. */
+struct wh {
+	const char *dir;
+	size_t len;
+	int opaque;
+	uint32_t layer;
+};
+
+static int wh_cmp_key(const char *dir, size_t len, int opaque, const struct wh *w)
+{
+	size_t n = len < w->len ? len : w->len;
+	int c = memcmp(dir, w->dir, n);
+	if (c)
+		return c;
+	if (len != w->len)
+		return len < w->len ? -1 : 1;
+	return opaque - w->opaque;
+}
+
+static int by_wh(const void *x, const void *y)
+{
+	const struct wh *a = x;
+	return wh_cmp_key(a->dir, a->len, a->opaque, y);
+}
+
+/* Whether a whiteout (@opaque or not) of @dir[0..@len) lies in a layer above @layer. */
+static int whited(const struct wh *w, size_t n, const char *dir, size_t len, int opaque,
+		  uint32_t layer)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = wh_cmp_key(dir, len, opaque, &w[mid]);
+		if (c == 0)
+			return w[mid].layer > layer;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+/* Whether a whiteout above @f's layer hides it: one of its own path or of a parent, or an
+ * opaque one of a parent (the root included). */
+static int hidden_by_whiteout(const struct wh *w, size_t n, const struct vf_view_file *f)
+{
+	const char *name = f->name;
+
+	if (!n)
+		return 0;
+	if (whited(w, n, name, strlen(name), 0, f->layer) || whited(w, n, "", 0, 1, f->layer))
+		return 1;
+	for (const char *slash = strchr(name, '/'); slash; slash = strchr(slash + 1, '/')) {
+		size_t len = (size_t)(slash - name);
+		if (whited(w, n, name, len, 0, f->layer) || whited(w, n, name, len, 1, f->layer))
+			return 1;
 	}
 	return 0;
 }
 
 int vf_view_merge(struct vf_view *v, struct dt_err *err)
 {
-	struct wh {
-		char *dir;   /* what is hidden: a path, or a directory's content (opaque) */
-		size_t layer;
-		int opaque;
-	} *wh = NULL;
-	size_t nwh = 0, out = 0;
+	struct wh *wh = NULL;
+	size_t nwh = 0, capwh = 0, out = 0;
 	int rc = 0;
 
 	for (size_t i = 0; i < v->nfiles; i++) {
 		struct vf_view_file *f = &v->files[i];
-		const char *base = strrchr(f->e.name, '/');
+		const char *base = strrchr(f->name, '/');
 		size_t dl;
 		void *nv;
-		base = base ? base + 1 : f->e.name;
+		base = base ? base + 1 : f->name;
 		if (strncmp(base, ".wh.", 4) != 0)
 			continue;
-		if (!(nv = realloc(wh, (nwh + 1) * sizeof(*wh)))) {
+		if (!(nv = dt_grow(wh, &capwh, nwh, sizeof(*wh)))) {
 			rc = dt_oom(err);
 			goto out;
 		}
 		wh = nv;
+		dl = (size_t)(base - f->name);
 		wh[nwh].layer = f->layer;
 		wh[nwh].opaque = strcmp(base, ".wh..wh..opq") == 0;
-		if (!(wh[nwh].dir = strdup(f->e.name))) {
-			rc = dt_oom(err);
-			goto out;
+		if (wh[nwh].opaque) {
+			wh[nwh].dir = f->name;
+			wh[nwh].len = dl ? dl - 1 : 0;
+		} else { /* "d/.wh.x" hides "d/x" */
+			char *d = dt_arena_strndup(&v->names, f->name, strlen(f->name));
+			if (!d) {
+				rc = dt_oom(err);
+				goto out;
+			}
+			memmove(d + dl, d + dl + 4, strlen(d + dl + 4) + 1);
+			wh[nwh].dir = d;
+			wh[nwh].len = strlen(d);
 		}
-		dl = (size_t)(base - f->e.name);
-		if (wh[nwh].opaque)
-			wh[nwh].dir[dl ? dl - 1 : 0] = '\0';
-		else
-			memmove(wh[nwh].dir + dl, wh[nwh].dir + dl + 4, strlen(base + 4) + 1);
 		nwh++;
+	}
+	/* one per path and kind, with the highest layer */
+	if (nwh > 1) {
+		size_t k = 0;
+		qsort(wh, nwh, sizeof(*wh), by_wh);
+		for (size_t i = 1; i < nwh; i++) {
+			if (by_wh(&wh[i], &wh[k]) == 0) {
+				if (wh[i].layer > wh[k].layer)
+					wh[k].layer = wh[i].layer;
+			} else {
+				wh[++k] = wh[i];
+			}
+		}
+		nwh = k + 1;
 	}
 	if (v->nfiles)
 		qsort(v->files, v->nfiles, sizeof(*v->files), by_name_layer);
@@ -178,27 +261,18 @@ int vf_view_merge(struct vf_view *v, struct dt_err *err)
 	 * the survivors moved down */
 	for (size_t i = 0; i < v->nfiles; i++) {
 		struct vf_view_file *f = &v->files[i];
-		const char *base = strrchr(f->e.name, '/');
-		int hidden = i + 1 < v->nfiles && strcmp(v->files[i + 1].e.name, f->e.name) == 0;
-		base = base ? base + 1 : f->e.name;
+		const char *base = strrchr(f->name, '/');
+		int hidden = i + 1 < v->nfiles && strcmp(v->files[i + 1].name, f->name) == 0;
+		base = base ? base + 1 : f->name;
 		hidden = hidden || strncmp(base, ".wh.", 4) == 0;
-		for (size_t k = 0; k < nwh && !hidden; k++)
-			if (wh[k].layer > f->layer && below(f->e.name, wh[k].dir) &&
-			    (!wh[k].opaque || strcmp(f->e.name, wh[k].dir) != 0))
-				hidden = 1;
+		hidden = hidden || hidden_by_whiteout(wh, nwh, f);
 		f->hidden = hidden || under_replaced(v, f);
 	}
-	for (size_t i = 0; i < v->nfiles; i++) {
-		struct vf_view_file *f = &v->files[i];
-		if (f->hidden)
-			vf_stream_entry_release(&f->e);
-		else
-			v->files[out++] = *f;
-	}
+	for (size_t i = 0; i < v->nfiles; i++)
+		if (!v->files[i].hidden)
+			v->files[out++] = v->files[i];
 	v->nfiles = out;
 out:
-	for (size_t k = 0; k < nwh; k++)
-		free(wh[k].dir);
 	free(wh);
 	return rc;
 }
@@ -208,10 +282,15 @@ static int by_path(const void *x, const void *y)
 	return strcmp(((const struct owner *)x)->path, ((const struct owner *)y)->path);
 }
 
+static int path_named(const void *key, const void *y)
+{
+	return strcmp(key, ((const struct owner *)y)->path);
+}
+
 struct owners {
 	struct owner *v;
 	size_t n, cap;
-	const char *pkg;
+	const char *pkg, *version;
 };
 
 static int add_owner(void *ctx, const char *path)
@@ -224,22 +303,37 @@ static int add_owner(void *ctx, const char *path)
 	o->v = v;
 	if (!(o->v[o->n].path = strdup(path)))
 		return -1;
-	o->v[o->n++].pkg = o->pkg;
+	o->v[o->n].pkg = o->pkg;
+	o->v[o->n++].version = o->version;
 	return 0;
 }
 
-/* The Version of package @pkg's status.d stanza, or NULL. */
+static int status_by_name(const void *x, const void *y)
+{
+	const struct vf_view_status *a = x, *b = y;
+	int c = strcmp(a->name, b->name);
+	return c ? c : (a->md5sums > b->md5sums) - (a->md5sums < b->md5sums);
+}
+
+/* bsearch: the stanza (not the md5sums) of the package named by @key */
+static int status_named(const void *key, const void *y)
+{
+	const struct vf_view_status *b = y;
+	int c = strcmp(key, b->name);
+	return c ? c : -b->md5sums;
+}
+
+/* The Version of package @pkg's status.d stanza, or NULL (v->status sorted by name). */
 static const char *version_of(struct vf_view *v, const char *pkg)
 {
-	for (size_t i = 0; i < v->nstatus; i++) {
-		struct vf_view_status *sf = &v->status[i];
-		if (sf->md5sums || strcmp(sf->name, pkg) != 0 || !sf->text)
-			continue;
-		if (!sf->version)
-			sf->version = deb_field(sf->text, "Version");
-		return sf->version;
-	}
-	return NULL;
+	struct vf_view_status *sf = bsearch(pkg, v->status, v->nstatus, sizeof(*v->status),
+					    status_named);
+
+	if (!sf || !sf->text)
+		return NULL;
+	if (!sf->version)
+		sf->version = deb_field(sf->text, "Version");
+	return sf->version;
 }
 
 /* Owners from status.d/<pkg>.md5sums, and their versions from status.d/<pkg>. */
@@ -261,17 +355,25 @@ static int owners(struct vf_view *v, struct dt_err *err)
 		free(sf->name);
 		sf->name = pkg; /* the package, as the files name it */
 		sf->md5sums = 1;
-		o.pkg = pkg;
+	}
+	if (rc == 0 && v->nstatus > 1)
+		qsort(v->status, v->nstatus, sizeof(*v->status), status_by_name);
+	for (size_t i = 0; i < v->nstatus && rc == 0; i++) {
+		struct vf_view_status *sf = &v->status[i];
+		if (!sf->md5sums)
+			continue;
+		o.pkg = sf->name;
+		o.version = version_of(v, sf->name);
 		if (deb_status_md5sums_parse(sf->text, add_owner, &o) < 0)
 			rc = dt_oom(err);
 	}
 	if (rc == 0 && o.n) {
 		qsort(o.v, o.n, sizeof(*o.v), by_path);
 		for (size_t i = 0; i < v->nfiles; i++) {
-			struct owner key = { v->files[i].e.name, NULL };
-			struct owner *w = bsearch(&key, o.v, o.n, sizeof(key), by_path);
+			struct owner *w = bsearch(v->files[i].name, o.v, o.n, sizeof(*o.v),
+						  path_named);
 			v->files[i].pkg = w ? w->pkg : NULL;
-			v->files[i].version = w ? version_of(v, w->pkg) : NULL;
+			v->files[i].version = w ? w->version : NULL;
 		}
 	}
 	for (size_t i = 0; i < o.n; i++)
@@ -306,7 +408,7 @@ int vf_view_open(const char *path, const char *ref, struct vf_view **out, struct
 		if ((rc = vf_source_read(v->src, i, &o, s, err)) < 0)
 			goto fail;
 		if (v->nfiles + s->n > v->cap) {
-			size_t nc = (v->nfiles + s->n) * 2;
+			size_t nc = (v->nfiles + s->n) + (v->nfiles + s->n) / 2;
 			if (!(nf = realloc(v->files, nc * sizeof(*v->files)))) {
 				rc = dt_oom(err);
 				goto fail;
@@ -316,21 +418,19 @@ int vf_view_open(const char *path, const char *ref, struct vf_view **out, struct
 		}
 		for (size_t k = 0; k < s->n; k++) {
 			struct vf_view_file *f = &v->files[v->nfiles];
-			char *n = norm(s->v[k].name);
-			if (!n) {
+			struct vf_stream_entry e;
+			vf_stream_entry_at(s, k, &e);
+			if (!(f->name = norm(&v->names, e.name))) {
 				rc = dt_oom(err);
 				goto fail;
 			}
-			if (!*n) { /* the root itself */
-				free(n);
+			if (!*f->name) /* the root itself */
 				continue;
-			}
-			f->e = s->v[k];
-			free(f->e.name);
-			f->e.name = n;
-			f->layer = i;
+			f->type = e.type;
+			f->layer = (uint32_t)i;
+			f->index = (uint32_t)k;
+			f->hidden = 0;
 			f->pkg = f->version = NULL;
-			memset(&s->v[k], 0, sizeof(s->v[k]));
 			v->nfiles++;
 		}
 	}
@@ -343,12 +443,17 @@ fail:
 	return rc;
 }
 
+void vf_view_entry(const struct vf_view *v, const struct vf_view_file *f,
+		   struct vf_stream_entry *e)
+{
+	vf_stream_entry_at(&v->layers[f->layer], f->index, e);
+	e->name = f->name;
+}
+
 void vf_view_free(struct vf_view *v)
 {
 	if (!v)
 		return;
-	for (size_t i = 0; i < v->nfiles; i++)
-		vf_stream_entry_release(&v->files[i].e);
 	free(v->files);
 	for (size_t i = 0; v->src && v->layers && i < v->src->nlayers; i++)
 		vf_stream_release(&v->layers[i]);
@@ -359,6 +464,7 @@ void vf_view_free(struct vf_view *v)
 		free(v->status[i].version);
 	}
 	free(v->status);
+	dt_arena_release(&v->names);
 	vf_source_free(v->src);
 	free(v);
 }

@@ -44,6 +44,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* the result depends on how the bytes are cut */
 	if (ra == 0 && (strcmp(sa.diff_id, sb.diff_id) != 0 || sa.n != sb.n))
 		abort();
+	for (size_t i = 0; ra == 0 && i < sa.n; i++) {
+		/* every record unpacks to the same entry either way */
+		struct vf_stream_entry x, y;
+		vf_stream_entry_at(&sa, i, &x);
+		vf_stream_entry_at(&sb, i, &y);
+		if (strcmp(x.name, y.name) != 0 || strcmp(x.name, vf_stream_name_at(&sa, i)) != 0 ||
+		    x.size != y.size || x.header_bytes != y.header_bytes ||
+		    memcmp(x.sha256, y.sha256, 32) != 0)
+			abort();
+	}
 	vf_stream_release(&sa);
 	vf_stream_release(&sb);
 	return 0;

@@ -4,7 +4,8 @@
 # bombs of bench/limits.sh. Every case is made here, from nothing, by the standard library.
 #   sparse-bomb OUT.tar.gz      a GNU sparse file (pax 1.0) declaring 10^18 bytes, 1 stored
 #   pax-path OUT.tar            a file whose pax path is 1.5 MiB long
-#   entries OUT.tar.gz N        N empty files (headers made directly: fast for millions)
+#   entries OUT.tar.gz N [P]    N empty files P000000000... (default P: f; headers made
+#                               directly: fast for millions)
 #   layout DIR LAYER...         an OCI layout of those layer files (gzip or plain tars)
 #   layers DIR N [archive]      an OCI layout (or, with "archive", an OCI archive DIR) of N
 #                               one-file gzip layers
@@ -75,12 +76,12 @@ def ustar_header(name, size=0, typeflag=b"0", mode=0o644):
     return bytes(h)
 
 
-def entries(out, n):
+def entries(out, n, prefix="f"):
     z = zlib.compressobj(6, zlib.DEFLATED, 31)
     with open(out, "wb") as f:
         chunk = []
         for i in range(n):
-            chunk.append(ustar_header(b"f%09d" % i))
+            chunk.append(ustar_header(prefix.encode() + b"%09d" % i))
             if len(chunk) == 4096:
                 f.write(z.compress(b"".join(chunk)))
                 chunk = []
@@ -234,7 +235,7 @@ def main(argv):
     elif case == "pax-path":
         open(argv[2], "wb").write(pax_path())
     elif case == "entries":
-        entries(argv[2], int(argv[3]))
+        entries(argv[2], int(argv[3]), argv[4] if len(argv) > 4 else "f")
     elif case == "layout":
         write_layout(argv[2], [open(p, "rb").read() for p in argv[3:]])
     elif case == "layers":

@@ -43,17 +43,12 @@ static int has_needed(const struct deps_elf *e, const char *name)
 	return 0;
 }
 
-static const char *program(void)
-{
-	return access("/bin/true", R_OK) == 0 ? "/bin/true" : "/usr/bin/env";
-}
-
 static void test_program(void **state)
 {
 	struct deps_elf *e = NULL;
 	struct dt_err err;
 	(void)state;
-	assert_int_equal(read_elf(program(), "prog", DEPS_ELF_IMPORTS, &e, &err), 0);
+	assert_int_equal(read_elf(tl_host_program(), "prog", DEPS_ELF_IMPORTS, &e, &err), 0);
 	assert_int_equal(e->elf_class, ELFCLASS64);
 	assert_int_equal(e->data, ELFDATA2LSB);
 	assert_int_equal(e->machine, EM_X86_64);
@@ -93,14 +88,6 @@ static void test_libc_and_loader(void **state)
 	deps_elf_free(e);
 }
 
-/* cc @args, in @dir (sources written there first). */
-static void cc(const char *dir, const char *args)
-{
-	char cmd[8192];
-	snprintf(cmd, sizeof(cmd), "cd '%s' && cc %s", dir, args);
-	assert_int_equal(system(cmd), 0);
-}
-
 static const char prog_c[] =
 	"#include <execinfo.h>\n#include <iconv.h>\n#include <pthread.h>\n"
 	"int main(int argc, char **argv)\n{\n\tvoid *bt[4];\n\t(void)argv;\n"
@@ -126,12 +113,12 @@ static void test_built(void **state)
 	tl_write(d, "prog.c", prog_c, (size_t)-1, 0644);
 	tl_write(d, "note.c", note_c, (size_t)-1, 0644);
 	tl_write(d, "lib.c", "int lib_v(void) { return 1; }\n", (size_t)-1, 0644);
-	cc(d, "-shared -fPIC -o libt.so -Wl,-soname,libt.so.1 -Wl,-z,nodefaultlib lib.c");
-	cc(d, "-o runpath prog.c -Wl,--no-as-needed -L. -lt "
-	      "-Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib:/opt/x'");
-	cc(d, "-no-pie -o rpath prog.c -Wl,--disable-new-dtags,-rpath,/opt/r");
-	cc(d, "-shared -fPIC -o libnote.so note.c");
-	cc(d, "-static -o static lib.c -Dlib_v=main");
+	tl_cc(d, "-shared -fPIC -o libt.so -Wl,-soname,libt.so.1 -Wl,-z,nodefaultlib lib.c");
+	tl_cc(d, "-o runpath prog.c -Wl,--no-as-needed -L. -lt "
+		 "-Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib:/opt/x'");
+	tl_cc(d, "-no-pie -o rpath prog.c -Wl,--disable-new-dtags,-rpath,/opt/r");
+	tl_cc(d, "-shared -fPIC -o libnote.so note.c");
+	tl_cc(d, "-static -o static lib.c -Dlib_v=main");
 
 	/* a library: its soname and DT_FLAGS_1 */
 	assert_int_equal(read_elf(tl_path(p, d, "libt.so"), "libt.so", 0, &e, &err), 0);
@@ -234,11 +221,7 @@ static void test_elf32(void **state)
 /* A copy of this machine's program in @d/@name, truncated to @len bytes when not 0. */
 static void copy_program(const char *d, const char *name, size_t len)
 {
-	size_t n;
-	char *buf = tl_read(program(), &n);
-
-	tl_write(d, name, buf, len && len < n ? len : n, 0755);
-	free(buf);
+	tl_copy(tl_host_program(), d, name, len ? len : (size_t)-1, 0755);
 }
 
 static int open_rw(const char *d, const char *name)
@@ -372,7 +355,7 @@ static void test_truncated(void **state)
 {
 	const char *d = tl_tmpdir();
 	size_t len;
-	char *buf = tl_read(program(), &len), p[4096];
+	char *buf = tl_read(tl_host_program(), &len), p[4096];
 	(void)state;
 	for (size_t n = 1; n < len; n += n < 256 ? 17 : 1024) {
 		struct deps_elf *e = NULL;

@@ -25,25 +25,10 @@ struct fixture {
 	const char *cached;
 };
 
-static void cc(const char *dir, const char *args)
-{
-	char cmd[8192];
-	snprintf(cmd, sizeof(cmd), "cd '%s' && cc %s", dir, args);
-	assert_int_equal(system(cmd), 0);
-}
-
 /* Copies the host file @from to @root/@rel. */
 static void copy(const char *from, const char *root, const char *rel)
 {
-	size_t len;
-	char *buf = tl_read(from, &len);
-	tl_write(root, rel, buf, len, 0755);
-	free(buf);
-}
-
-static const char *host_program(void)
-{
-	return access("/bin/true", R_OK) == 0 ? "/bin/true" : "/usr/bin/env";
+	tl_copy(from, root, rel, (size_t)-1, 0755);
 }
 
 /* A merged-/usr root: /lib -> usr/lib, /lib64/ld-linux-x86-64.so.2 -> /lib/... (absolute,
@@ -57,7 +42,7 @@ static void make_root(const char *r, const char *w)
 	copy("/lib/x86_64-linux-gnu/libgcc_s.so.1", r, "usr/lib/x86_64-linux-gnu/libgcc_s.so.1");
 	tl_symlink(r, "lib", "usr/lib");
 	tl_symlink(r, "lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
-	copy(host_program(), r, "usr/bin/true");
+	copy(tl_host_program(), r, "usr/bin/true");
 	copy(tl_path(p, w, "cancel"), r, "usr/bin/cancel");
 	copy(tl_path(p, w, "gone"), r, "usr/bin/gone");
 	copy(tl_path(p, w, "libplain.so"), r, "usr/lib/x86_64-linux-gnu/libplain.so");
@@ -73,8 +58,6 @@ static int group_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	const char *w;
-	size_t len;
-	char *cache;
 
 	assert_non_null(f);
 	w = f->work = tl_tmpdir();
@@ -90,27 +73,25 @@ static int group_setup(void **state)
 		 "int main(int argc, char **argv)\n{\n\t(void)argv;\n"
 		 "\tif (argc > 99)\n\t\tpthread_cancel(pthread_self());\n\treturn 0;\n}\n",
 		 (size_t)-1, 0644);
-	cc(w, "-shared -fPIC -o liby.so -Wl,-soname,liby.so y.c");
-	cc(w, "-shared -fPIC -o libx.so -Wl,-soname,libx.so x.c -Wl,--no-as-needed -L. -ly");
+	tl_cc(w, "-shared -fPIC -o liby.so -Wl,-soname,liby.so y.c");
+	tl_cc(w, "-shared -fPIC -o libx.so -Wl,-soname,libx.so x.c -Wl,--no-as-needed -L. -ly");
 	/* RUNPATH serves the program's own needs only; RPATH is inherited by libx */
-	cc(w, "-o prog prog.c -Wl,--no-as-needed -L. -lx -Wl,-rpath-link,. "
-	      "-Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'");
-	cc(w, "-o rprog prog.c -Wl,--no-as-needed -L. -lx -Wl,-rpath-link,. "
-	      "-Wl,--disable-new-dtags,-rpath,'$ORIGIN/../lib'");
+	tl_cc(w, "-o prog prog.c -Wl,--no-as-needed -L. -lx -Wl,-rpath-link,. "
+		 "-Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'");
+	tl_cc(w, "-o rprog prog.c -Wl,--no-as-needed -L. -lx -Wl,-rpath-link,. "
+		 "-Wl,--disable-new-dtags,-rpath,'$ORIGIN/../lib'");
 	/* a library with no PT_INTERP that needs the loader by name */
-	cc(w, "-shared -fPIC -o libplain.so plain.c -Wl,--no-as-needed "
-	      "/lib64/ld-linux-x86-64.so.2");
-	cc(w, "-shared -fPIC -o libgone.so.1 -Wl,-soname,libgone.so.1 y.c -Dy_v=gone_v");
-	cc(w, "-o gone gone.c -Wl,--no-as-needed ./libgone.so.1");
-	cc(w, "-o cancel cancel.c -pthread");
+	tl_cc(w, "-shared -fPIC -o libplain.so plain.c -Wl,--no-as-needed "
+		 "/lib64/ld-linux-x86-64.so.2");
+	tl_cc(w, "-shared -fPIC -o libgone.so.1 -Wl,-soname,libgone.so.1 y.c -Dy_v=gone_v");
+	tl_cc(w, "-o gone gone.c -Wl,--no-as-needed ./libgone.so.1");
+	tl_cc(w, "-o cancel cancel.c -pthread");
 
 	f->root = tl_tmpdir();
 	make_root(f->root, w);
 	f->cached = tl_tmpdir();
 	make_root(f->cached, w);
-	cache = tl_read("/etc/ld.so.cache", &len);
-	tl_write(f->cached, "etc/ld.so.cache", cache, len, 0644);
-	free(cache);
+	tl_copy("/etc/ld.so.cache", f->cached, "etc/ld.so.cache", (size_t)-1, 0644);
 	*state = f;
 	return 0;
 }
@@ -357,13 +338,13 @@ static void test_rpath_chain(void **state)
 	tl_mkdir(d, "bin", 0755);
 	tl_mkdir(d, "lib", 0755);
 	tl_mkdir(d, "xlib", 0755);
-	cc(d, "-shared -fPIC -o xlib/libdtz.so -Wl,-soname,libdtz.so z.c");
-	cc(d, "-shared -fPIC -o lib/liby.so -Wl,-soname,liby.so y.c -Wl,--no-as-needed "
-	      "-Lxlib -ldtz");
-	cc(d, "-shared -fPIC -o lib/libx.so -Wl,-soname,libx.so x.c -Wl,--no-as-needed -Llib -ly "
-	      "-Wl,-rpath-link,xlib -Wl,--disable-new-dtags,-rpath,'$ORIGIN/../xlib'");
-	cc(d, "-o bin/app app.c -Wl,--no-as-needed -Llib -lx -Wl,-rpath-link,lib:xlib "
-	      "-Wl,--disable-new-dtags,-rpath,'$ORIGIN/../lib'");
+	tl_cc(d, "-shared -fPIC -o xlib/libdtz.so -Wl,-soname,libdtz.so z.c");
+	tl_cc(d, "-shared -fPIC -o lib/liby.so -Wl,-soname,liby.so y.c -Wl,--no-as-needed "
+		 "-Lxlib -ldtz");
+	tl_cc(d, "-shared -fPIC -o lib/libx.so -Wl,-soname,libx.so x.c -Wl,--no-as-needed "
+		 "-Llib -ly -Wl,-rpath-link,xlib -Wl,--disable-new-dtags,-rpath,'$ORIGIN/../xlib'");
+	tl_cc(d, "-o bin/app app.c -Wl,--no-as-needed -Llib -lx -Wl,-rpath-link,lib:xlib "
+		 "-Wl,--disable-new-dtags,-rpath,'$ORIGIN/../lib'");
 	tl_path(app, d, "bin/app");
 	assert_int_equal(system(app), 0); /* ld.so finds all three */
 

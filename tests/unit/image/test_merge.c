@@ -15,17 +15,16 @@
 #include "manifest/spec.h"
 #include "packer/image/plan.h"
 #include "packer/image/planner.h"
+#include "testlib.h"
 
 static struct mf_spec *spec;
 static struct pk_image *img;
 
 static int setup(void **state)
 {
-	static const char y[] = "name: t/m\nplatform: linux/amd64\nbase: scratch\n";
-	struct dt_err err;
 	(void)state;
-	if (mf_spec_parse("m.yaml", "/proj", y, strlen(y), &spec, &err) < 0)
-		return -1;
+	spec = tl_spec_parse("m.yaml", "/proj",
+			     "name: t/m\nplatform: linux/amd64\nbase: scratch\n");
 	if (!(img = calloc(1, sizeof(*img))))
 		return -1;
 	img->spec = spec;
@@ -63,22 +62,6 @@ static void text(const char *path, const char *content, enum pk_plan_layer layer
 	assert_non_null(e->data = (unsigned char *)strdup(content));
 	e->size = strlen(content);
 	dt_sha256(content, e->size, e->sha256);
-}
-
-static const struct pk_plan_entry *at(const char *path)
-{
-	for (size_t i = 0; i < img->n; i++)
-		if (strcmp(img->v[i].path, path) == 0)
-			return &img->v[i];
-	fail_msg("'%s' is not in the plan", path);
-	return NULL;
-}
-
-static void expect_paths(const char *const *want, size_t n)
-{
-	for (size_t i = 0; i < n && i < img->n; i++)
-		assert_string_equal(img->v[i].path, want[i]);
-	assert_int_equal(img->n, n);
 }
 
 static void test_join_link(void **state)
@@ -127,19 +110,19 @@ static void test_dedupe_wins(void **state)
 	push("/s", PK_PLAN_SYMLINK, PK_LAYER_APP, PK_PRIO_FILES, "host:/s1", "t");
 	push("/s", PK_PLAN_SYMLINK, PK_LAYER_APP, PK_PRIO_PACKAGE, "host:/s2", "t");
 	assert_int_equal(pk_plan_dedupe(img, &err), 0);
-	expect_paths(paths, 5);
-	assert_string_equal(at("/f")->source, "host:/a");
-	assert_int_equal(at("/f")->layer, PK_LAYER_BASE);
-	assert_memory_equal(at("/f")->data, "same", 4);
-	assert_string_equal(at("/d")->source, "host:/d");
-	assert_int_equal(at("/d")->uid, 7);
-	assert_int_equal(at("/l")->type, PK_PLAN_SYMLINK);
-	assert_string_equal(at("/l")->source, "deb:m@1:/l");
-	assert_int_equal(at("/l")->layer, PK_LAYER_BASE);
-	assert_int_equal(at("/l2")->type, PK_PLAN_SYMLINK);
-	assert_string_equal(at("/l2")->link, "x");
-	assert_int_equal(at("/l2")->layer, PK_LAYER_BASE);
-	assert_string_equal(at("/s")->source, "host:/s1");
+	tl_expect_paths(img, paths, 5);
+	assert_string_equal(tl_get(img, "/f")->source, "host:/a");
+	assert_int_equal(tl_get(img, "/f")->layer, PK_LAYER_BASE);
+	assert_memory_equal(tl_get(img, "/f")->data, "same", 4);
+	assert_string_equal(tl_get(img, "/d")->source, "host:/d");
+	assert_int_equal(tl_get(img, "/d")->uid, 7);
+	assert_int_equal(tl_get(img, "/l")->type, PK_PLAN_SYMLINK);
+	assert_string_equal(tl_get(img, "/l")->source, "deb:m@1:/l");
+	assert_int_equal(tl_get(img, "/l")->layer, PK_LAYER_BASE);
+	assert_int_equal(tl_get(img, "/l2")->type, PK_PLAN_SYMLINK);
+	assert_string_equal(tl_get(img, "/l2")->link, "x");
+	assert_int_equal(tl_get(img, "/l2")->layer, PK_LAYER_BASE);
+	assert_string_equal(tl_get(img, "/s")->source, "host:/s1");
 }
 
 /* A clash after merges in the same pass: the error names both sources, and the plan still
@@ -162,10 +145,10 @@ static void test_dedupe_clash_cleanup(void **state)
 		assert_int_equal(pk_plan_dedupe(img, &err), -DT_EINPUT);
 		assert_string_equal(err.msg, "m.yaml: '/c' comes from both host:/1/c and host:/2/c, "
 				    "which differ");
-		expect_paths(left, 6);
-		assert_string_equal(at("/a")->source, "host:/1/a");
-		assert_int_equal(at("/a")->layer, PK_LAYER_BASE);
-		assert_int_equal(at("/b")->type, PK_PLAN_SYMLINK);
+		tl_expect_paths(img, left, 6);
+		assert_string_equal(tl_get(img, "/a")->source, "host:/1/a");
+		assert_int_equal(tl_get(img, "/a")->layer, PK_LAYER_BASE);
+		assert_int_equal(tl_get(img, "/b")->type, PK_PLAN_SYMLINK);
 		for (size_t i = 0; i < img->n; i++)
 			for (size_t j = i + 1; j < img->n; j++) {
 				assert_ptr_not_equal(img->v[i].path, img->v[j].path);
@@ -193,12 +176,12 @@ static void test_through_symlinks(void **state)
 	text("/usr/lib/a", "a", PK_LAYER_APP, PK_PRIO_FILES, "host:/a");
 	assert_int_equal(pk_plan_dedupe(img, &err), 0);
 	assert_int_equal(pk_plan_through_symlinks(img, &err), 0);
-	expect_paths(paths, 6);
+	tl_expect_paths(img, paths, 6);
 	/* /lib/a met the identical /usr/lib/a of the files: merged, the higher prio's
 	 * source (files), the lower layer (the package's) */
-	assert_string_equal(at("/usr/lib/a")->source, "host:/a");
-	assert_int_equal(at("/usr/lib/a")->layer, PK_LAYER_BASE);
-	assert_string_equal(at("/usr/lib/c/d")->source, "host:/d");
+	assert_string_equal(tl_get(img, "/usr/lib/a")->source, "host:/a");
+	assert_int_equal(tl_get(img, "/usr/lib/a")->layer, PK_LAYER_BASE);
+	assert_string_equal(tl_get(img, "/usr/lib/c/d")->source, "host:/d");
 }
 
 /* A symlink below a symlink of the image moves like a file (as dpkg writes it through
@@ -214,7 +197,7 @@ static void test_symlink_through_symlink(void **state)
 	     "deb:z@1:/lib/x/libz.so.1.2.13");
 	assert_int_equal(pk_plan_dedupe(img, &err), 0);
 	assert_int_equal(pk_plan_through_symlinks(img, &err), 0);
-	at("/usr/lib/x/libz.so.1.2.13");
+	tl_get(img, "/usr/lib/x/libz.so.1.2.13");
 	assert_int_equal(pk_plan_parents(img, &err), 0);
 }
 
@@ -234,7 +217,7 @@ static void test_parents(void **state)
 	assert_int_equal(pk_plan_dedupe(img, &err), 0);
 	assert_int_equal(pk_plan_parents(img, &err), 0);
 	pk_plan_index_parents(img);
-	expect_paths(paths, 7);
+	tl_expect_paths(img, paths, 7);
 	for (size_t i = 0; i < 7; i++) {
 		assert_int_equal(img->v[i].parent, parents[i]);
 		assert_int_equal(img->v[i].layer, layers[i]);

@@ -20,8 +20,6 @@
 #include "common/digest.h"
 #include "manifest/lock.h"
 #include "manifest/spec.h"
-#include "packer/archive/compress.h"
-#include "packer/archive/tree.h"
 #include "packer/image/image.h"
 #include "packer/image/plan.h"
 #include "verify/source.h"
@@ -41,15 +39,13 @@ static const char spec_body[] =
 	"config:\n  entrypoint: [/app/bin/run]\n  env: {TZ: UTC}\n  user: app\n";
 
 static char debroot[4096];
-static char tmp[4096], root[4200], proj[4200], rproj[PATH_MAX];
 static unsigned char big[300000];
-static struct mf_spec *specs[64];
-static struct pk_image *imgs[64];
-static size_t nspecs, nimgs;
+/* Per test: the spec's root, and its directory holding the app's files; the plans made
+ * there (freed by teardown even when an assertion fails). */
+static struct tl_project pj = { .name = NAME };
 
 static int group_setup(void **state)
 {
-	char cmd[8192];
 	uint32_t x = 12345;
 	(void)state;
 	for (size_t i = 0; i < sizeof(big); i++) {
@@ -57,14 +53,11 @@ static int group_setup(void **state)
 		big[i] = (unsigned char)(x >> 16);
 	}
 	snprintf(debroot, sizeof(debroot), "%s", tl_tmpdir());
-	snprintf(cmd, sizeof(cmd),
-		 "set -e; umask 022; cd %s; mkdir -p debs w/DEBIAN w/usr/share/wpkg;"
-		 "printf 'Package: wpkg\\nVersion: 1.0\\nArchitecture: amd64\\n"
-		 "Maintainer: T <t@example.invalid>\\nDescription: w\\n' > w/DEBIAN/control;"
-		 "printf 'wpkg data\\n' > w/usr/share/wpkg/data;"
-		 "dpkg-deb --build --root-owner-group w debs/wpkg_1.0_amd64.deb >/dev/null",
-		 debroot);
-	return system(cmd) == 0 ? 0 : -1;
+	tl_deb_build(debroot, "w", "Package: wpkg\nVersion: 1.0\nArchitecture: amd64\n"
+		     "Maintainer: T <t@example.invalid>\nDescription: w\n",
+		     "mkdir -p usr/share/wpkg; printf 'wpkg data\\n' > usr/share/wpkg/data",
+		     "debs/wpkg_1.0_amd64.deb");
+	return 0;
 }
 
 static int group_teardown(void **state)
@@ -77,30 +70,19 @@ static int group_teardown(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmp, sizeof(tmp), "%s", tl_tmpdir());
-	snprintf(root, sizeof(root), "%s/root", tmp);
-	snprintf(proj, sizeof(proj), "%s/proj", tmp);
-	tl_mkdir(tmp, "root", 0755);
-	tl_mkdir(tmp, "proj", 0755);
-	tl_write(proj, "app/bin/run", "#!/bin/sh\necho hi\n", (size_t)-1, 0700);
-	tl_write(proj, "app/data/big.bin", big, sizeof(big), 0644);
-	tl_write(proj, "app/data/empty", "", 0, 0600);
-	tl_symlink(proj, "app/lnk", "bin/run");
-	tl_write(proj, "conf.txt", "key=value\n", (size_t)-1, 0644);
-	assert_non_null(realpath(proj, rproj));
-	nspecs = nimgs = 0;
+	tl_project_open(&pj);
+	tl_write(pj.proj, "app/bin/run", "#!/bin/sh\necho hi\n", (size_t)-1, 0700);
+	tl_write(pj.proj, "app/data/big.bin", big, sizeof(big), 0644);
+	tl_write(pj.proj, "app/data/empty", "", 0, 0600);
+	tl_symlink(pj.proj, "app/lnk", "bin/run");
+	tl_write(pj.proj, "conf.txt", "key=value\n", (size_t)-1, 0644);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < nimgs; i++)
-		pk_image_free(imgs[i]);
-	for (size_t i = 0; i < nspecs; i++)
-		mf_spec_free(specs[i]);
-	nspecs = nimgs = 0;
-	tl_rmtree(tmp);
+	tl_project_close(&pj);
 	return 0;
 }
 
@@ -109,22 +91,12 @@ static int teardown(void **state)
 /* The plan of @body (with name and root), at @epoch; freed by teardown. */
 static struct pk_image *plan_body(const char *body, const char *debs, int64_t epoch)
 {
-	struct pk_plan_opts o = { .debs = debs, .epoch = epoch };
-	struct dt_buf y = { 0 };
-	struct mf_spec *s = NULL;
-	struct pk_image *img = NULL;
+	struct pk_image *img;
 	struct dt_err err;
 
-	dt_buf_add(&y, "name: %s\nroot: %s\n%s", NAME, root, body);
-	assert_false(y.oom);
-	if (mf_spec_parse("app.yaml", proj, y.s, y.len, &s, &err) < 0)
-		fail_msg("spec: %s", err.msg);
-	dt_buf_release(&y);
-	assert_true(nspecs < 64 && nimgs < 64);
-	specs[nspecs++] = s;
-	if (pk_image_plan(s, &o, &img, &err) < 0)
+	pj.epoch = epoch;
+	if (tl_plan(&pj, pj.root, body, debs, &img, &err) < 0)
 		fail_msg("plan: %s", err.msg);
-	imgs[nimgs++] = img;
 	return img;
 }
 
@@ -133,24 +105,12 @@ static struct pk_image *plan(void)
 	return plan_body(spec_body, NULL, EPOCH);
 }
 
-static void write_ok(struct pk_image *img, const char *out, enum pk_image_format f,
-		     enum dt_compression c, const char *tag, struct pk_build_result *res)
-{
-	struct pk_build_opts o = { .format = f, .compression = c,
-				   .level = pk_compression_default_level(c), .tag = tag };
-	struct dt_err err;
-
-	if (pk_image_write(img, out, &o, res, &err) < 0)
-		fail_msg("write %s: %s", out, err.msg);
-}
-
 static void sha256_file(const char *path, char digest[DT_DIGEST_LEN])
 {
-	size_t len;
-	char *buf = tl_read(path, &len);
+	unsigned char md[DT_SHA256_LEN];
 
-	dt_sha256_digest(buf, len, digest);
-	free(buf);
+	tl_sha256_file(path, md);
+	dt_digest_of_raw(md, digest);
 }
 
 /* ---- what the image holds ---- */
@@ -206,9 +166,10 @@ static void check_entries(const struct vf_stream *st, int mask, int64_t epoch)
 	for (size_t i = 0; i < NWANT; i++)
 		expected += (want[i].layers & mask) != 0;
 	for (size_t i = 0; i < st->n; i++) {
-		const struct vf_stream_entry *e = &st->v[i];
+		struct vf_stream_entry got, *e = &got;
 		const struct want *w = NULL;
 		char name[4096];
+		vf_stream_entry_at(st, i, &got);
 		entry_name(e->name, name, sizeof(name));
 		for (size_t j = 0; j < NWANT && !w; j++)
 			if (strcmp(want[j].path, name) == 0 && (want[j].layers & mask))
@@ -225,10 +186,8 @@ static void check_entries(const struct vf_stream *st, int mask, int64_t epoch)
 		if (w->type == AE_IFREG) {
 			const void *data = w->text ? (const void *)w->text : (const void *)big;
 			size_t len = w->text ? strlen(w->text) : sizeof(big);
-			unsigned char md[DT_SHA256_LEN];
-			dt_sha256(data, len, md);
 			assert_int_equal(e->size, len);
-			assert_memory_equal(e->sha256, md, DT_SHA256_LEN);
+			tl_expect_sha256(e->sha256, data, len);
 		} else {
 			assert_int_equal(e->size, 0);
 		}
@@ -239,7 +198,7 @@ static void check_entries(const struct vf_stream *st, int mask, int64_t epoch)
 		/* each once, its parent before it */
 		for (size_t j = 0; j < i; j++) {
 			char other[4096];
-			entry_name(st->v[j].name, other, sizeof(other));
+			entry_name(vf_stream_name_at(st, j), other, sizeof(other));
 			assert_string_not_equal(other, name);
 		}
 		if (strchr(name, '/')) {
@@ -247,7 +206,7 @@ static void check_entries(const struct vf_stream *st, int mask, int64_t epoch)
 			size_t plen = (size_t)(strrchr(name, '/') - name);
 			for (size_t j = 0; j < i && !seen; j++) {
 				char other[4096];
-				entry_name(st->v[j].name, other, sizeof(other));
+				entry_name(vf_stream_name_at(st, j), other, sizeof(other));
 				seen = strlen(other) == plen && strncmp(other, name, plen) == 0;
 			}
 			if (!seen)
@@ -255,17 +214,6 @@ static void check_entries(const struct vf_stream *st, int mask, int64_t epoch)
 		}
 	}
 	assert_int_equal(st->n, expected);
-}
-
-static void read_layer(const struct vf_source *s, size_t i, struct vf_stream *st)
-{
-	struct vf_stream_opts so = { .name = "layer", .entries = 1 };
-	struct dt_err err;
-
-	if (vf_source_read(s, i, &so, st, &err) < 0) {
-		vf_stream_release(st);
-		fail_msg("read: %s", err.msg);
-	}
 }
 
 static const char *const media_types[] = {
@@ -304,11 +252,8 @@ static void check_image(const char *out, const char *ref, enum pk_image_format f
 	static const enum vf_source_kind kinds[] = { VF_SOURCE_LAYOUT, VF_SOURCE_OCI_ARCHIVE,
 						     VF_SOURCE_DOCKER_ARCHIVE, VF_SOURCE_TARBALL };
 	enum dt_compression stored = f == PK_FORMAT_DOCKER_ARCHIVE ? DT_COMP_NONE : c;
-	struct vf_source *s = NULL;
-	struct dt_err err;
+	struct vf_source *s = tl_source_open(out, ref);
 
-	if (vf_source_open(out, ref, &s, &err) < 0)
-		fail_msg("open %s: %s", out, err.msg);
 	assert_int_equal(s->kind, kinds[f]);
 	if (f != PK_FORMAT_OCI) {
 		char digest[DT_DIGEST_LEN];
@@ -320,7 +265,7 @@ static void check_image(const char *out, const char *ref, enum pk_image_format f
 	if (f == PK_FORMAT_ROOTFS) {
 		struct vf_stream st;
 		assert_int_equal(res->nlayers, 1);
-		read_layer(s, 0, &st);
+		tl_read_layer(s, 0, &st);
 		assert_int_equal(st.comp, c);
 		assert_string_equal(st.digest, res->output);
 		assert_string_equal(st.diff_id, res->diff_ids[0]);
@@ -336,7 +281,7 @@ static void check_image(const char *out, const char *ref, enum pk_image_format f
 	assert_int_equal(res->nlayers, 2);
 	for (size_t i = 0; i < 2; i++) {
 		struct vf_stream st;
-		read_layer(s, i, &st);
+		tl_read_layer(s, i, &st);
 		assert_int_equal(st.comp, stored);
 		assert_string_equal(st.digest, res->layers[i]);
 		assert_string_equal(st.diff_id, res->diff_ids[i]);
@@ -391,8 +336,7 @@ static void check_members(const char *out, enum pk_image_format f,
 			  const struct pk_build_result *res)
 {
 	const char *hex[4];
-	struct vf_source *s = NULL;
-	struct dt_err err;
+	struct vf_source *s;
 	size_t nh = 0, k = 0;
 	char want_m[8][DT_DIGEST_LEN + 32];
 
@@ -412,8 +356,7 @@ static void check_members(const char *out, enum pk_image_format f,
 	} else {
 		snprintf(want_m[k++], sizeof(want_m[0]), "manifest.json");
 	}
-	if (vf_source_open(out, NULL, &s, &err) < 0)
-		fail_msg("open %s: %s", out, err.msg);
+	s = tl_source_open(out, NULL);
 	for (size_t i = 0; i < s->nmembers && i < k; i++) {
 		char name[4096];
 		entry_name(s->members[i], name, sizeof(name));
@@ -505,12 +448,12 @@ static void test_formats(void **state)
 		for (int c = DT_COMP_NONE; c <= DT_COMP_ZSTD; c++) {
 			struct pk_build_result r1, r2;
 			char o1[4400], o2[4400];
-			snprintf(o1, sizeof(o1), "%s/one-%d%s", tmp, c, suffix[f][c]);
-			snprintf(o2, sizeof(o2), "%s/two-%d%s", tmp, c, suffix[f][c]);
-			write_ok(plan(), o1, (enum pk_image_format)f, (enum dt_compression)c, NULL,
-				 &r1);
-			write_ok(plan(), o2, (enum pk_image_format)f, (enum dt_compression)c, NULL,
-				 &r2);
+			snprintf(o1, sizeof(o1), "%s/one-%d%s", pj.tmp, c, suffix[f][c]);
+			snprintf(o2, sizeof(o2), "%s/two-%d%s", pj.tmp, c, suffix[f][c]);
+			tl_image_write(plan(), o1, (enum pk_image_format)f, (enum dt_compression)c,
+				       NULL, &r1);
+			tl_image_write(plan(), o2, (enum pk_image_format)f, (enum dt_compression)c,
+				       NULL, &r2);
 			assert_string_equal(r1.name, NAME);
 			check_image(o1, NULL, (enum pk_image_format)f, (enum dt_compression)c, &r1);
 			assert_memory_equal(&r1, &r2, sizeof(r1));
@@ -553,7 +496,7 @@ static void test_formats(void **state)
 	/* nothing left beside the outputs */
 	{
 		static const char *const left[] = { "root", "proj" };
-		expect_dir(tmp, left, 2);
+		expect_dir(pj.tmp, left, 2);
 	}
 }
 
@@ -566,14 +509,15 @@ static void test_epoch(void **state)
 	struct vf_stream st;
 	struct dt_err err;
 	(void)state;
-	snprintf(o1, sizeof(o1), "%s/a.tar", tmp);
-	snprintf(o2, sizeof(o2), "%s/b.tar", tmp);
-	write_ok(plan_body(spec_body, NULL, 0), o1, PK_FORMAT_ROOTFS, DT_COMP_NONE, NULL, &r1);
-	write_ok(plan_body(spec_body, NULL, 86400), o2, PK_FORMAT_ROOTFS, DT_COMP_NONE, NULL,
-		 &r2);
+	snprintf(o1, sizeof(o1), "%s/a.tar", pj.tmp);
+	snprintf(o2, sizeof(o2), "%s/b.tar", pj.tmp);
+	tl_image_write(plan_body(spec_body, NULL, 0), o1, PK_FORMAT_ROOTFS, DT_COMP_NONE, NULL,
+		       &r1);
+	tl_image_write(plan_body(spec_body, NULL, 86400), o2, PK_FORMAT_ROOTFS, DT_COMP_NONE, NULL,
+		       &r2);
 	assert_string_not_equal(r1.output, r2.output);
 	assert_int_equal(vf_source_open(o2, NULL, &s, &err), 0);
-	read_layer(s, 0, &st);
+	tl_read_layer(s, 0, &st);
 	check_entries(&st, BASE | APP, 86400);
 	vf_stream_release(&st);
 	vf_source_free(s);
@@ -590,9 +534,9 @@ static void test_layout_tags(void **state)
 	json_t *index, *m;
 	json_error_t je;
 	(void)state;
-	snprintf(out, sizeof(out), "%s/img", tmp);
-	write_ok(plan(), out, PK_FORMAT_OCI, DT_COMP_GZIP, NULL, &r1);
-	write_ok(plan(), out, PK_FORMAT_OCI, DT_COMP_GZIP, "2.0", &r2);
+	snprintf(out, sizeof(out), "%s/img", pj.tmp);
+	tl_image_write(plan(), out, PK_FORMAT_OCI, DT_COMP_GZIP, NULL, &r1);
+	tl_image_write(plan(), out, PK_FORMAT_OCI, DT_COMP_GZIP, "2.0", &r2);
 	assert_string_equal(r2.name, "example/app:2.0");
 	/* the same layers and config; the manifest differs by its ref.name */
 	assert_string_equal(r1.layers[0], r2.layers[0]);
@@ -608,7 +552,7 @@ static void test_layout_tags(void **state)
 	assert_string_equal(err.msg, path);
 
 	/* 2.0 again, from another image (another epoch, other layers): replaced */
-	write_ok(plan_body(spec_body, NULL, 5), out, PK_FORMAT_OCI, DT_COMP_ZSTD, "2.0", &r3);
+	tl_image_write(plan_body(spec_body, NULL, 5), out, PK_FORMAT_OCI, DT_COMP_ZSTD, "2.0", &r3);
 	assert_string_not_equal(r3.layers[0], r2.layers[0]);
 	snprintf(path, sizeof(path), "%s/index.json", out);
 	assert_non_null(index = json_load_file(path, 0, &je));
@@ -643,8 +587,8 @@ static void test_layout_existing(void **state)
 	struct dt_err err;
 	char out[4400], msg[4600];
 	(void)state;
-	snprintf(out, sizeof(out), "%s/busy", tmp);
-	tl_write(tmp, "busy/keep.txt", "mine\n", (size_t)-1, 0644);
+	snprintf(out, sizeof(out), "%s/busy", pj.tmp);
+	tl_write(pj.tmp, "busy/keep.txt", "mine\n", (size_t)-1, 0644);
 	assert_int_equal(pk_image_write(plan(), out, &o, &res, &err), -DT_EINPUT);
 	snprintf(msg, sizeof(msg), "'%s' is neither empty nor an OCI image layout", out);
 	assert_string_equal(err.msg, msg);
@@ -652,17 +596,17 @@ static void test_layout_existing(void **state)
 		static const char *const mine[] = { "keep.txt" };
 		static const char *const top[] = { "root", "proj", "busy" };
 		expect_dir(out, mine, 1);
-		expect_dir(tmp, top, 3);
+		expect_dir(pj.tmp, top, 3);
 	}
 	/* a file */
-	snprintf(out, sizeof(out), "%s/busy/keep.txt", tmp);
+	snprintf(out, sizeof(out), "%s/busy/keep.txt", pj.tmp);
 	assert_int_equal(pk_image_write(plan(), out, &o, &res, &err), -DT_EINPUT);
 	snprintf(msg, sizeof(msg), "'%s' exists and is not a directory", out);
 	assert_string_equal(err.msg, msg);
 	/* an empty directory becomes the layout */
-	snprintf(out, sizeof(out), "%s/empty", tmp);
-	tl_mkdir(tmp, "empty", 0755);
-	write_ok(plan(), out, PK_FORMAT_OCI, DT_COMP_NONE, NULL, &res);
+	snprintf(out, sizeof(out), "%s/empty", pj.tmp);
+	tl_mkdir(pj.tmp, "empty", 0755);
+	tl_image_write(plan(), out, PK_FORMAT_OCI, DT_COMP_NONE, NULL, &res);
 	check_image(out, NULL, PK_FORMAT_OCI, DT_COMP_NONE, &res);
 }
 
@@ -695,8 +639,8 @@ static void test_changed_input(void **state)
 					   .compression = DT_COMP_GZIP, .level = 6 };
 		struct pk_image *img = plan();
 		struct dt_err err;
-		snprintf(out, sizeof(out), "%s/out-%d", tmp, f);
-		tl_write(proj, "app/bin/run", "#!/bin/sh\necho HI\n", (size_t)-1, 0755);
+		snprintf(out, sizeof(out), "%s/out-%d", pj.tmp, f);
+		tl_write(pj.proj, "app/bin/run", "#!/bin/sh\necho HI\n", (size_t)-1, 0755);
 		assert_true(pk_image_write(img, out, &o, &res, &err) < 0);
 		{
 			char was[65], now[65], msg[512];
@@ -708,12 +652,12 @@ static void test_changed_input(void **state)
 		}
 		{
 			static const char *const top[] = { "root", "proj" };
-			expect_dir(tmp, top, 2);
+			expect_dir(pj.tmp, top, 2);
 		}
-		tl_write(proj, "app/bin/run", "#!/bin/sh\necho hi\n", (size_t)-1, 0755);
+		tl_write(pj.proj, "app/bin/run", "#!/bin/sh\necho hi\n", (size_t)-1, 0755);
 	}
-	snprintf(out, sizeof(out), "%s/img", tmp);
-	write_ok(plan(), out, PK_FORMAT_OCI, DT_COMP_NONE, NULL, &res);
+	snprintf(out, sizeof(out), "%s/img", pj.tmp);
+	tl_image_write(plan(), out, PK_FORMAT_OCI, DT_COMP_NONE, NULL, &res);
 	snprintf(path, sizeof(path), "%s/index.json", out);
 	{
 		char *before = tl_read(path, NULL), *now;
@@ -722,7 +666,7 @@ static void test_changed_input(void **state)
 					   .level = 3, .tag = "2.0" };
 		struct pk_image *img = plan();
 		struct dt_err err;
-		tl_write(proj, "conf.txt", "key=VALUE\n", (size_t)-1, 0644);
+		tl_write(pj.proj, "conf.txt", "key=VALUE\n", (size_t)-1, 0644);
 		assert_true(pk_image_write(img, out, &o, &res, &err) < 0);
 		now = tl_read(path, NULL);
 		assert_string_equal(before, now);
@@ -756,7 +700,7 @@ static void test_lock(void **state)
 	assert_string_equal(l->platform, "linux/amd64");
 	dt_buf_add(&y, "name: %s\nroot: %s\nplatform: linux/amd64\nbase: scratch\n"
 		   "packages: [wpkg]\nusers:\n  - {name: app, uid: 1000, gid: 1000}\n"
-		   "files:\n  - {src: ./app, dst: /app}\n", NAME, root);
+		   "files:\n  - {src: ./app, dst: /app}\n", NAME, pj.root);
 	sha_hex(y.s, y.len, hex);
 	dt_buf_release(&y);
 	assert_string_equal(l->spec_sha256, hex);
@@ -787,7 +731,7 @@ static void test_lock(void **state)
 	assert_int_equal(f->mode, 0755);
 	sha_hex("#!/bin/sh\necho hi\n", 18, hex);
 	assert_string_equal(f->sha256, hex);
-	snprintf(source, sizeof(source), "host:%s/app/bin/run", rproj);
+	snprintf(source, sizeof(source), "host:%s/app/bin/run", pj.rproj);
 	assert_string_equal(f->source, source);
 	assert_string_equal(mf_lock_layer_name(f->layer), "app");
 
@@ -825,10 +769,9 @@ static void test_lock(void **state)
 	assert_string_equal(l->debs[0].file, "wpkg_1.0_amd64.deb");
 	snprintf(path, sizeof(path), "%s/wpkg_1.0_amd64.deb", debs);
 	{
-		size_t len;
-		char *deb = tl_read(path, &len);
-		sha_hex(deb, len, hex);
-		free(deb);
+		unsigned char md[DT_SHA256_LEN];
+		size_t len = tl_sha256_file(path, md);
+		dt_hex(md, DT_SHA256_LEN, hex);
 		assert_string_equal(l->debs[0].sha256, hex);
 		assert_int_equal(l->debs[0].size, len);
 	}

@@ -13,6 +13,7 @@
 
 #include "manifest/spec.h"
 #include "manifest/yaml.h"
+#include "testlib.h"
 
 /* A document loaded with libyaml, and the reader's state on it. */
 struct doc {
@@ -582,24 +583,15 @@ static void spec_refused(const char *yaml, const char *msg)
 	assert_string_equal(err.msg, msg);
 }
 
-static struct mf_spec *spec_ok(const char *yaml)
-{
-	struct mf_spec *s = NULL;
-	struct dt_err err;
-
-	if (mf_spec_parse("s.yaml", "/proj", yaml, strlen(yaml), &s, &err) < 0)
-		fail_msg("%s", err.msg);
-	return s;
-}
-
 static void test_spec(void **state)
 {
 	struct mf_spec *s;
 	char *deep;
 	(void)state;
 
-	s = spec_ok("name: a\ncertificates: false\nfiles:\n  - {src: ./c, dst: /etc//c/, "
-		    "mode: 0640, uid: 4294967294}\nconfig:\n  workdir: /\n  cmd: x\n");
+	s = tl_spec_parse("s.yaml", "/proj", "name: a\ncertificates: false\nfiles:\n"
+			  "  - {src: ./c, dst: /etc//c/, mode: 0640, uid: 4294967294}\n"
+			  "config:\n  workdir: /\n  cmd: x\n");
 	assert_int_equal(s->certificates, 0);
 	assert_string_equal(s->files[0].src, "/proj/c");
 	assert_string_equal(s->files[0].dst, "/etc/c");

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,38 +67,13 @@ static const char *tarball(const char *name, const struct ent *v, size_t n,
 	static char paths[4][4096];
 	static int k;
 	char *path = paths[k++ % 4];
-	struct pk_norm norm = { .epoch = T0 };
-	struct pk_tar_opts o = { .compression = c, .level = pk_compression_default_level(c) };
-	struct pk_tar_result res;
 	struct pk_tree *t = pk_tree_new();
-	struct dt_err err;
-	int fd;
 
-	for (size_t i = 0; i < n; i++) {
-		char p[4096], l[4096];
-		struct pk_entry e = { .type = v[i].type, .mode = v[i].mode, .uid = v[i].uid,
-				      .mtime = v[i].mtime, .root = -1, .fixed = 1 };
-		unsigned char *data = NULL;
-		snprintf(p, sizeof(p), "%s", v[i].path);
-		e.path = p;
-		if (v[i].type == PK_SYMLINK) {
-			snprintf(l, sizeof(l), "%s", v[i].data);
-			e.link = l;
-		} else if (v[i].type == PK_REG) {
-			e.size = strlen(v[i].data);
-			assert_non_null(data = malloc(e.size + 1));
-			memcpy(data, v[i].data, e.size);
-		}
-		assert_int_equal(pk_tree_add(t, &e, data, &err), 0);
-	}
-	if (normalize)
-		assert_int_equal(pk_tree_normalize(t, &norm, &err), 0);
-	tl_path(path, dir, name);
-	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0);
-	if (pk_tar_write(t, fd, path, &o, &res, &err) < 0)
-		fail_msg("%s", err.msg);
-	close(fd);
-	pk_tree_free(t);
+	assert_non_null(t);
+	for (size_t i = 0; i < n; i++)
+		tl_tree_put(t, v[i].path, v[i].type, v[i].mode, v[i].uid, v[i].mtime, v[i].data,
+			    (size_t)-1);
+	tl_tar_write(t, tl_path(path, dir, name), normalize ? T0 : -1, c, NULL);
 	return path;
 }
 
@@ -392,24 +366,14 @@ static void test_parse_ignore(void **state)
 
 /* ---- images ---- */
 
+/* Builds the image of @files (a directory of the test's, as /app) into @out at @epoch. */
 static void build(const char *files, const char *out, int64_t epoch, struct pk_build_result *res)
 {
 	char yaml[512];
-	struct pk_plan_opts po = { .epoch = epoch };
-	struct pk_build_opts bo = { .format = PK_FORMAT_OCI, .compression = DT_COMP_GZIP,
-				    .level = 6 };
-	struct mf_spec *spec = NULL;
-	struct pk_image *img = NULL;
-	struct dt_err err;
 
 	snprintf(yaml, sizeof(yaml), "name: test/img:1\nplatform: linux/amd64\nbase: scratch\n"
 		 "files:\n  - {src: ./%s, dst: /app}\n", files);
-	if (mf_spec_parse("spec.yaml", dir, yaml, strlen(yaml), &spec, &err) < 0 ||
-	    pk_image_plan(spec, &po, &img, &err) < 0 ||
-	    pk_image_write(img, out, &bo, res, &err) < 0)
-		fail_msg("%s", err.msg);
-	pk_image_free(img);
-	mf_spec_free(spec);
+	tl_build(dir, yaml, epoch, out, PK_FORMAT_OCI, DT_COMP_GZIP, NULL, res);
 }
 
 static void test_image_epoch(void **state)
@@ -461,7 +425,7 @@ static void test_image_epoch(void **state)
  * else (the bytes are A's). */
 static void test_image_bad_blob(void **state)
 {
-	char a[4096], b[4096], blob_a[4600], blob_b[512], want[256], x[24], y[24];
+	char a[4096], b[4096], blob_a[4600], blob_b[512], want[4600], x[24], y[24];
 	struct pk_build_result ra, rb;
 	struct vf_diff d;
 	size_t len;
@@ -480,13 +444,12 @@ static void test_image_bad_blob(void **state)
 
 	run(a, b, 0, &d);
 	assert_int_equal(d.n, 2);
-	snprintf(want, sizeof(want),
-		 "layer 1: in B, the blob's bytes hash to %s, not its digest %s",
-		 dt_digest_short(ra.layers[0], x), dt_digest_short(rb.layers[0], y));
+	snprintf(want, sizeof(want), "layer 1: in '%s', blob %s has %s (%zu bytes)", b,
+		 dt_digest_short(rb.layers[0], y), dt_digest_short(ra.layers[0], x), len);
 	check_item(&d.v[0], &(struct want){ "layer 1", "layer 1", "digest", want, rb.layers[0],
 					    ra.layers[0], 0 });
-	snprintf(want, sizeof(want), "layer 1: in B, the tar hashes to %s, not the config's "
-		 "diff_id %s", dt_digest_short(ra.diff_ids[0], x),
+	snprintf(want, sizeof(want), "layer 1: in '%s', the tar hashes to %s, not the config's "
+		 "diff_id %s", b, dt_digest_short(ra.diff_ids[0], x),
 		 dt_digest_short(rb.diff_ids[0], y));
 	check_item(&d.v[1], &(struct want){ "layer 1", "layer 1", "diff_id", want, rb.diff_ids[0],
 					    ra.diff_ids[0], 0 });

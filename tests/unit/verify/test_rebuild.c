@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,20 +46,8 @@ static void build(const char *dir, const char *out, enum pk_image_format f,
 {
 	static const char yaml[] = "name: test/img:1\nplatform: linux/amd64\nbase: scratch\n"
 				   "files:\n  - {src: ./files, dst: /app}\n";
-	struct pk_plan_opts po = { .epoch = 1700000000 };
-	struct pk_build_opts bo = { .format = f, .compression = c,
-				    .level = pk_compression_default_level(c) };
-	struct pk_build_result res;
-	struct mf_spec *spec = NULL;
-	struct pk_image *img = NULL;
-	struct dt_err err;
 
-	if (mf_spec_parse("spec.yaml", dir, yaml, strlen(yaml), &spec, &err) < 0 ||
-	    pk_image_plan(spec, &po, &img, &err) < 0 ||
-	    pk_image_write(img, out, &bo, &res, &err) < 0)
-		fail_msg("%s", err.msg);
-	pk_image_free(img);
-	mf_spec_free(spec);
+	tl_build(dir, yaml, 1700000000, out, f, c, NULL, NULL);
 }
 
 static void compression_is(const char *image, const char *ref, const char *want)
@@ -106,28 +93,14 @@ static void test_not_an_image(void **state)
 {
 	const char *d = tl_tmpdir();
 	char path[4096], want[8400];
-	struct pk_norm norm = { .epoch = 1700000000 };
-	struct pk_tar_opts o = { .compression = DT_COMP_GZIP, .level = 6 };
-	struct pk_tar_result res;
 	struct pk_tree *t = pk_tree_new();
-	struct pk_entry e = { .type = PK_REG, .root = -1, .fixed = 1, .mode = 0644, .size = 2 };
-	char name[] = "etc/x";
-	unsigned char *data = malloc(2);
 	struct dt_err err;
-	int fd;
 	(void)state;
 
 	/* a tarball, gzip-compressed: not an image for all that */
-	assert_non_null(data);
-	memcpy(data, "x\n", 2);
-	e.path = name;
-	assert_int_equal(pk_tree_add(t, &e, data, &err), 0);
-	assert_int_equal(pk_tree_normalize(t, &norm, &err), 0);
-	tl_path(path, d, "rootfs.tar.gz");
-	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0);
-	assert_int_equal(pk_tar_write(t, fd, path, &o, &res, &err), 0);
-	close(fd);
-	pk_tree_free(t);
+	assert_non_null(t);
+	tl_tree_put(t, "etc/x", PK_REG, 0644, 0, 0, "x\n", 2);
+	tl_tar_write(t, tl_path(path, d, "rootfs.tar.gz"), 1700000000, DT_COMP_GZIP, NULL);
 
 	assert_null(vf_image_compression(path, NULL, &err));
 	snprintf(want, sizeof(want), "'%s' is a tarball, not an image", path);

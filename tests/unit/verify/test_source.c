@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,24 +28,15 @@
 static const char spec_yaml[] = "name: test/img:1\nplatform: linux/amd64\nbase: scratch\n"
 				"files:\n  - {src: ./files, dst: /app}\n";
 
-/* Builds the spec @yaml (its files below @dir) into @out as @f, layers compressed with @c,
- * tagged @tag (NULL: the spec's). */
-static void build(const char *dir, const char *yaml, const char *out, enum pk_image_format f,
-		  enum dt_compression c, const char *tag, struct pk_build_result *res)
+/* The test image (its one layer: app/etc/hello) built in @d as @name, in the format @f with
+ * layers compressed with @c, tagged @tag (NULL: the spec's, 1). @return its path (@out). */
+static char *build_hello(const char *d, const char *name, enum pk_image_format f,
+			 enum dt_compression c, const char *tag, char out[4096],
+			 struct pk_build_result *res)
 {
-	struct pk_plan_opts po = { .epoch = EPOCH };
-	struct pk_build_opts bo = { .format = f, .compression = c, .tag = tag,
-				    .level = pk_compression_default_level(c) };
-	struct mf_spec *spec = NULL;
-	struct pk_image *img = NULL;
-	struct dt_err err;
-
-	if (mf_spec_parse("spec.yaml", dir, yaml, strlen(yaml), &spec, &err) < 0 ||
-	    pk_image_plan(spec, &po, &img, &err) < 0 ||
-	    pk_image_write(img, out, &bo, res, &err) < 0)
-		fail_msg("%s", err.msg);
-	pk_image_free(img);
-	mf_spec_free(spec);
+	tl_write(d, "files/etc/hello", "hello\n", (size_t)-1, 0644);
+	tl_build(d, spec_yaml, EPOCH, tl_path(out, d, name), f, c, tag, res);
+	return out;
 }
 
 /* One entry of a tar made with the tar engine: content in memory, metadata fixed. */
@@ -58,75 +48,33 @@ struct ent {
 
 static void add(struct pk_tree *t, const struct ent *x)
 {
-	char path[4096], link[4096];
-	struct pk_entry e = { .type = x->type, .root = -1, .fixed = 1, .mtime = EPOCH,
-			      .mode = x->type == PK_DIR ? 0755 : 0644 };
-	unsigned char *data = NULL;
-	struct dt_err err;
-
-	snprintf(path, sizeof(path), "%s", x->path);
-	e.path = path;
-	if (x->type == PK_SYMLINK) {
-		snprintf(link, sizeof(link), "%s", x->data);
-		e.link = link;
-		e.mode = 0777;
-	} else if (x->type == PK_REG) {
-		e.size = strlen(x->data);
-		assert_non_null(data = malloc(e.size + 1));
-		memcpy(data, x->data, e.size);
-	}
-	assert_int_equal(pk_tree_add(t, &e, data, &err), 0);
+	tl_tree_put(t, x->path, x->type,
+		    x->type == PK_DIR ? 0755 : x->type == PK_SYMLINK ? 0777 : 0644, 0, EPOCH,
+		    x->data, (size_t)-1);
 }
 
 /* Writes @n entries as the tar @path, compressed with @c. */
 static void write_tar(const char *path, const struct ent *v, size_t n, enum dt_compression c,
 		      struct pk_tar_result *res)
 {
-	struct pk_norm norm = { .epoch = EPOCH };
-	struct pk_tar_opts o = { .compression = c, .level = pk_compression_default_level(c) };
 	struct pk_tree *t = pk_tree_new();
-	struct dt_err err;
-	int fd;
 
 	assert_non_null(t);
 	for (size_t i = 0; i < n; i++)
 		add(t, &v[i]);
-	assert_int_equal(pk_tree_normalize(t, &norm, &err), 0);
-	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0);
-	if (pk_tar_write(t, fd, path, &o, res, &err) < 0)
-		fail_msg("%s", err.msg);
-	close(fd);
-	pk_tree_free(t);
+	tl_tar_write(t, path, EPOCH, c, res);
 }
 
 /* Tars the directory @dir as it is (an OCI layout becomes an OCI archive). */
 static void tar_dir(const char *dir, const char *path)
 {
 	struct pk_scan_opts so = { 0 };
-	struct pk_norm norm = { .epoch = EPOCH };
-	struct pk_tar_opts o = { .compression = DT_COMP_NONE };
-	struct pk_tar_result res;
 	struct pk_tree *t = pk_tree_new();
 	struct dt_err err;
-	int fd;
 
+	assert_non_null(t);
 	assert_int_equal(pk_tree_add_dir(t, dir, &so, &err), 0);
-	assert_int_equal(pk_tree_normalize(t, &norm, &err), 0);
-	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0);
-	assert_int_equal(pk_tar_write(t, fd, path, &o, &res, &err), 0);
-	close(fd);
-	pk_tree_free(t);
-}
-
-static struct vf_source *open_ok(const char *path, const char *ref)
-{
-	struct vf_source *s = NULL;
-	struct dt_err err;
-
-	if (vf_source_open(path, ref, &s, &err) < 0)
-		fail_msg("%s: %s", path, err.msg);
-	assert_non_null(s);
-	return s;
+	tl_tar_write(t, path, EPOCH, DT_COMP_NONE, NULL);
 }
 
 /* vf_source_open(@path, @ref) fails with exactly @msg, where "@P" stands for @path. */
@@ -154,30 +102,22 @@ static void open_fails(const char *path, const char *ref, const char *msg)
 	assert_string_equal(err.msg, want);
 }
 
-static void read_layer(const struct vf_source *s, size_t i, struct vf_stream *out)
-{
-	struct vf_stream_opts o = { .name = "layer", .entries = 1 };
-	struct dt_err err;
-
-	if (vf_source_read(s, i, &o, out, &err) < 0)
-		fail_msg("%s", err.msg);
-}
-
 /* The layer of the test image: app/, app/etc/, app/etc/hello ("hello\n"). */
 static void check_app_layer(const struct vf_stream *st)
 {
-	unsigned char hello[32];
+	struct vf_stream_entry v[3];
 
-	dt_sha256("hello\n", 6, hello);
 	assert_int_equal(st->n, 3);
-	assert_string_equal(st->v[0].name, "app/");
-	assert_int_equal(st->v[0].type, AE_IFDIR);
-	assert_string_equal(st->v[1].name, "app/etc/");
-	assert_string_equal(st->v[2].name, "app/etc/hello");
-	assert_int_equal(st->v[2].type, AE_IFREG);
-	assert_int_equal(st->v[2].size, 6);
-	assert_int_equal(st->v[2].mtime, EPOCH);
-	assert_memory_equal(st->v[2].sha256, hello, 32);
+	for (size_t i = 0; i < 3; i++)
+		vf_stream_entry_at(st, i, &v[i]);
+	assert_string_equal(v[0].name, "app/");
+	assert_int_equal(v[0].type, AE_IFDIR);
+	assert_string_equal(v[1].name, "app/etc/");
+	assert_string_equal(v[2].name, "app/etc/hello");
+	assert_int_equal(v[2].type, AE_IFREG);
+	assert_int_equal(v[2].size, 6);
+	assert_int_equal(v[2].mtime, EPOCH);
+	tl_expect_sha256(v[2].sha256, "hello\n", 6);
 }
 
 static int has(const struct vf_source *s, const char *member)
@@ -197,9 +137,8 @@ static void test_layout(void **state)
 	struct vf_stream st;
 	(void)state;
 
-	tl_write(d, "files/etc/hello", "hello\n", (size_t)-1, 0644);
-	build(d, spec_yaml, tl_path(out, d, "layout"), PK_FORMAT_OCI, DT_COMP_GZIP, NULL, &res);
-	s = open_ok(out, NULL);
+	s = tl_source_open(build_hello(d, "layout", PK_FORMAT_OCI, DT_COMP_GZIP, NULL, out, &res),
+			   NULL);
 	assert_int_equal(s->kind, VF_SOURCE_LAYOUT);
 	assert_string_equal(vf_source_kind_name(s->kind), "OCI layout");
 	assert_string_equal(s->path, out);
@@ -222,7 +161,7 @@ static void test_layout(void **state)
 	assert_null(s->layers[0].member);
 	assert_int_equal(s->nmembers, 0);
 
-	read_layer(s, 0, &st);
+	tl_read_layer(s, 0, &st);
 	assert_int_equal(st.comp, DT_COMP_GZIP);
 	assert_string_equal(st.digest, res.layers[0]);
 	assert_string_equal(st.diff_id, res.diff_ids[0]);
@@ -232,7 +171,7 @@ static void test_layout(void **state)
 	vf_source_free(s);
 
 	/* the only image, asked for by name */
-	s = open_ok(out, "test/img:1");
+	s = tl_source_open(out, "test/img:1");
 	assert_string_equal(s->ref, "test/img:1");
 	vf_source_free(s);
 	open_fails(out, "test/img:2", "'@P': no image named 'test/img:2' (it has: test/img:1)");
@@ -248,11 +187,9 @@ static void test_oci_archive(void **state)
 	struct vf_stream st;
 	(void)state;
 
-	tl_write(d, "files/etc/hello", "hello\n", (size_t)-1, 0644);
 	/* a .tar name, as a plain tarball's: the contents decide */
-	build(d, spec_yaml, tl_path(out, d, "image.tar"), PK_FORMAT_OCI_ARCHIVE, DT_COMP_ZSTD,
-	      NULL, &res);
-	s = open_ok(out, NULL);
+	s = tl_source_open(build_hello(d, "image.tar", PK_FORMAT_OCI_ARCHIVE, DT_COMP_ZSTD, NULL,
+				       out, &res), NULL);
 	assert_int_equal(s->kind, VF_SOURCE_OCI_ARCHIVE);
 	assert_string_equal(vf_source_kind_name(s->kind), "OCI archive");
 	assert_string_equal(s->ref, "test/img:1");
@@ -271,7 +208,7 @@ static void test_oci_archive(void **state)
 	assert_string_equal(s->layers[0].media_type, MF_OCI_LAYER_TYPE "+zstd");
 	assert_string_equal(s->layers[0].diff_id, res.diff_ids[0]);
 
-	read_layer(s, 0, &st);
+	tl_read_layer(s, 0, &st);
 	assert_int_equal(st.comp, DT_COMP_ZSTD);
 	assert_string_equal(st.digest, res.layers[0]);
 	assert_string_equal(st.diff_id, res.diff_ids[0]);
@@ -290,10 +227,8 @@ static void test_docker_archive(void **state)
 	struct vf_stream st;
 	(void)state;
 
-	tl_write(d, "files/etc/hello", "hello\n", (size_t)-1, 0644);
-	build(d, spec_yaml, tl_path(out, d, "docker.tar"), PK_FORMAT_DOCKER_ARCHIVE, DT_COMP_NONE,
-	      NULL, &res);
-	s = open_ok(out, NULL);
+	s = tl_source_open(build_hello(d, "docker.tar", PK_FORMAT_DOCKER_ARCHIVE, DT_COMP_NONE,
+				       NULL, out, &res), NULL);
 	assert_int_equal(s->kind, VF_SOURCE_DOCKER_ARCHIVE);
 	assert_string_equal(vf_source_kind_name(s->kind), "docker-archive");
 	assert_string_equal(s->ref, "test/img:1");
@@ -311,7 +246,7 @@ static void test_docker_archive(void **state)
 	snprintf(member, sizeof(member), "blobs/sha256/%s", res.diff_ids[0] + 7);
 	assert_string_equal(s->layers[0].member, member);
 
-	read_layer(s, 0, &st);
+	tl_read_layer(s, 0, &st);
 	assert_int_equal(st.comp, DT_COMP_NONE);
 	assert_string_equal(st.diff_id, res.diff_ids[0]);
 	assert_string_equal(st.digest, res.diff_ids[0]);
@@ -319,10 +254,10 @@ static void test_docker_archive(void **state)
 	vf_stream_release(&st);
 	vf_source_free(s);
 
-	s = open_ok(out, "test/img:1");
+	s = tl_source_open(out, "test/img:1");
 	assert_string_equal(s->ref, "test/img:1");
 	vf_source_free(s);
-	open_fails(out, "x", "'@P': no image tagged 'x'");
+	open_fails(out, "x", "'@P': no image named 'x' (it has: test/img:1)");
 	tl_rmtree(d);
 }
 
@@ -349,7 +284,7 @@ static void test_tarballs(void **state)
 		struct dt_err err;
 		tl_path(path, d, names[k]);
 		write_tar(path, tree_entries, 4, comp[k], &res);
-		s = open_ok(path, NULL);
+		s = tl_source_open(path, NULL);
 		assert_int_equal(s->kind, VF_SOURCE_TARBALL);
 		assert_string_equal(vf_source_kind_name(s->kind), "tarball");
 		assert_null(s->ref);
@@ -365,7 +300,7 @@ static void test_tarballs(void **state)
 		assert_int_equal(s->nmembers, 1);
 		assert_string_equal(s->members[0], "bin/");
 
-		read_layer(s, 0, &st);
+		tl_read_layer(s, 0, &st);
 		assert_int_equal(st.comp, comp[k]);
 		assert_string_equal(st.digest, res.digest);
 		assert_string_equal(st.diff_id, res.diff_id);
@@ -376,12 +311,16 @@ static void test_tarballs(void **state)
 		else
 			assert_string_equal(st.diff_id, diff_id); /* the same tar each time */
 		assert_int_equal(st.n, 5);
-		assert_string_equal(st.v[0].name, "bin/");
-		assert_string_equal(st.v[1].name, "bin/run");
-		assert_string_equal(st.v[2].name, "etc/");
-		assert_string_equal(st.v[3].name, "etc/conf");
-		assert_string_equal(st.v[4].name, "etc/link");
-		assert_string_equal(st.v[4].link, "conf");
+		assert_string_equal(vf_stream_name_at(&st, 0), "bin/");
+		assert_string_equal(vf_stream_name_at(&st, 1), "bin/run");
+		assert_string_equal(vf_stream_name_at(&st, 2), "etc/");
+		assert_string_equal(vf_stream_name_at(&st, 3), "etc/conf");
+		assert_string_equal(vf_stream_name_at(&st, 4), "etc/link");
+		{
+			struct vf_stream_entry link;
+			vf_stream_entry_at(&st, 4, &link);
+			assert_string_equal(link.link, "conf");
+		}
 		vf_stream_release(&st);
 
 		/* a tarball has one layer */
@@ -416,7 +355,7 @@ static void test_webroot_tarball(void **state)
 	(void)state;
 
 	write_tar(tl_path(path, d, "web.tar"), web, 4, DT_COMP_GZIP, &res);
-	s = open_ok(path, NULL);
+	s = tl_source_open(path, NULL);
 	assert_int_equal(s->kind, VF_SOURCE_TARBALL);
 	assert_int_equal(s->nmembers, 4);
 	assert_string_equal(s->members[0], "index.json");
@@ -433,10 +372,8 @@ static void test_refs_oci(void **state)
 	struct pk_build_result r1, r2;
 	(void)state;
 
-	tl_write(d, "files/etc/hello", "hello\n", (size_t)-1, 0644);
-	tl_path(layout, d, "layout");
-	build(d, spec_yaml, layout, PK_FORMAT_OCI, DT_COMP_GZIP, NULL, &r1);
-	build(d, spec_yaml, layout, PK_FORMAT_OCI, DT_COMP_ZSTD, "two", &r2);
+	build_hello(d, "layout", PK_FORMAT_OCI, DT_COMP_GZIP, NULL, layout, &r1);
+	build_hello(d, "layout", PK_FORMAT_OCI, DT_COMP_ZSTD, "two", layout, &r2);
 	assert_string_not_equal(r1.manifest, r2.manifest);
 	tar_dir(layout, tl_path(archive, d, "two.tar"));
 	for (int k = 0; k < 2; k++) {
@@ -447,14 +384,14 @@ static void test_refs_oci(void **state)
 		open_fails(p, "x", "'@P': no image named 'x' (it has: test/img:1, test/img:two)");
 		open_fails(p, "test/img", "'@P': no image named 'test/img' (it has: test/img:1, "
 			   "test/img:two)");
-		s = open_ok(p, "test/img:two");
+		s = tl_source_open(p, "test/img:two");
 		assert_int_equal(s->kind, k ? VF_SOURCE_OCI_ARCHIVE : VF_SOURCE_LAYOUT);
 		assert_string_equal(s->ref, "test/img:two");
 		assert_string_equal(s->manifest_digest, r2.manifest);
 		assert_string_equal(s->layers[0].digest, r2.layers[0]);
 		assert_string_equal(s->layers[0].media_type, MF_OCI_LAYER_TYPE "+zstd");
 		vf_source_free(s);
-		s = open_ok(p, "test/img:1");
+		s = tl_source_open(p, "test/img:1");
 		assert_string_equal(s->manifest_digest, r1.manifest);
 		assert_string_equal(s->layers[0].digest, r1.layers[0]);
 		vf_source_free(s);
@@ -471,7 +408,7 @@ static void test_refs_docker(void **state)
 	const char *d = tl_tmpdir();
 	char path[4096], layer[4096], manifest[2048], cfg1[512], cfg2[512], p1[128], p2[128];
 	char l1[128], l2[128], d1[128], d2[128], link[128];
-	struct pk_tar_result lr, res;
+	struct pk_tar_result lr;
 	char *layer_bytes;
 	size_t layer_len;
 	struct vf_source *s;
@@ -496,34 +433,24 @@ static void test_refs_docker(void **state)
 		 "{\"Config\":\"%s\",\"RepoTags\":[\"b:2\",\"b:latest\"],\"Layers\":[\"%s\"]}]",
 		 p1, l1, p2, l2);
 	{
-		struct pk_norm norm = { .epoch = EPOCH };
-		struct pk_tar_opts o = { .compression = DT_COMP_NONE };
 		struct pk_tree *t = pk_tree_new();
 		struct ent v[] = {
 			{ "manifest.json", PK_REG, manifest }, { p1, PK_REG, cfg1 },
 			{ p2, PK_REG, cfg2 }, { d1, PK_DIR, NULL }, { d2, PK_DIR, NULL },
 			{ l2, PK_SYMLINK, link },
 		};
-		struct pk_entry e = { .type = PK_REG, .root = -1, .fixed = 1, .mode = 0644,
-				      .mtime = EPOCH, .size = layer_len };
-		struct dt_err err;
-		int fd;
+		assert_non_null(t);
 		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 			add(t, &v[i]);
-		e.path = l1;
 		/* the layer's bytes, binary: not through add() */
-		assert_int_equal(pk_tree_add(t, &e, (unsigned char *)layer_bytes, &err), 0);
-		assert_int_equal(pk_tree_normalize(t, &norm, &err), 0);
-		assert_true((fd = open(tl_path(path, d, "two.docker"),
-				       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0);
-		assert_int_equal(pk_tar_write(t, fd, path, &o, &res, &err), 0);
-		close(fd);
-		pk_tree_free(t);
+		tl_tree_put(t, l1, PK_REG, 0644, 0, EPOCH, layer_bytes, layer_len);
+		free(layer_bytes);
+		tl_tar_write(t, tl_path(path, d, "two.docker"), EPOCH, DT_COMP_NONE, NULL);
 	}
-	open_fails(path, NULL, "'@P' holds several images; pick one with --ref");
-	open_fails(path, "c:3", "'@P': no image tagged 'c:3'");
+	open_fails(path, NULL, "'@P' holds 2 images (a:1, b:2, b:latest); pick one with --ref");
+	open_fails(path, "c:3", "'@P': no image named 'c:3' (it has: a:1, b:2, b:latest)");
 
-	s = open_ok(path, "b:latest");
+	s = tl_source_open(path, "b:latest");
 	assert_int_equal(s->kind, VF_SOURCE_DOCKER_ARCHIVE);
 	assert_string_equal(s->ref, "b:latest");
 	assert_string_equal(json_string_value(json_object_get(s->config, "os")), "linux");
@@ -535,16 +462,16 @@ static void test_refs_docker(void **state)
 	assert_int_equal(s->nlayers, 1);
 	assert_string_equal(s->layers[0].member, l2);
 	assert_string_equal(s->layers[0].diff_id, lr.diff_id);
-	read_layer(s, 0, &st); /* through the symlink */
+	tl_read_layer(s, 0, &st); /* through the symlink */
 	assert_string_equal(st.diff_id, lr.diff_id);
 	assert_int_equal(st.n, 5);
 	vf_stream_release(&st);
 	vf_source_free(s);
 
-	s = open_ok(path, "a:1");
+	s = tl_source_open(path, "a:1");
 	assert_string_equal(s->ref, "a:1");
 	assert_string_equal(s->layers[0].member, l1);
-	read_layer(s, 0, &st);
+	tl_read_layer(s, 0, &st);
 	assert_string_equal(st.digest, lr.digest);
 	vf_stream_release(&st);
 	vf_source_free(s);

@@ -121,21 +121,26 @@ static int read_mem(const unsigned char *p, size_t len, struct vf_stream *s,
 
 static void check_entries(const struct vf_stream *s)
 {
+	struct vf_stream_entry a, b;
+
 	assert_int_equal(s->n, 2);
-	assert_string_equal(s->v[0].name, "etc/conf");
-	assert_int_equal(s->v[0].mode, 0640);
-	assert_int_equal(s->v[0].uid, 7);
-	assert_int_equal(s->v[0].mtime, 1700000000);
-	assert_int_equal(s->v[0].mtime_ns, 5);
-	assert_int_equal(s->v[0].size, 6);
-	assert_int_equal(s->v[0].pos, 0);
-	assert_string_equal(s->v[1].name, "etc/link");
-	assert_string_equal(s->v[1].link, "conf");
-	assert_string_equal(vf_stream_type_name(&s->v[1]), "symlink");
-	assert_int_equal(s->v[1].pos, 1);
+	vf_stream_entry_at(s, 0, &a);
+	vf_stream_entry_at(s, 1, &b);
+	assert_string_equal(a.name, "etc/conf");
+	assert_string_equal(vf_stream_name_at(s, 0), "etc/conf");
+	assert_int_equal(a.mode, 0640);
+	assert_int_equal(a.uid, 7);
+	assert_int_equal(a.mtime, 1700000000);
+	assert_int_equal(a.mtime_ns, 5);
+	assert_int_equal(a.size, 6);
+	assert_int_equal(a.pos, 0);
+	assert_string_equal(b.name, "etc/link");
+	assert_string_equal(b.link, "conf");
+	assert_string_equal(vf_stream_type_name(&b), "symlink");
+	assert_int_equal(b.pos, 1);
 	/* sha256("hello\n") */
-	assert_int_equal(s->v[0].sha256[0], 0x58);
-	assert_int_equal(s->v[0].sha256[1], 0x91);
+	assert_int_equal(a.sha256[0], 0x58);
+	assert_int_equal(a.sha256[1], 0x91);
 }
 
 static void test_plain_gzip_zstd(void **state)
@@ -220,7 +225,11 @@ static void test_large_member(void **state)
 	assert_string_equal(s.diff_id, want);
 	assert_int_equal(s.gz_members, 1);
 	assert_int_equal(s.n, 1);
-	assert_int_equal(s.v[0].size, big);
+	{
+		struct vf_stream_entry got;
+		vf_stream_entry_at(&s, 0, &got);
+		assert_int_equal(got.size, big);
+	}
 	vf_stream_release(&s);
 	{
 		/* 64 KiB members */
@@ -276,12 +285,223 @@ static void test_errors(void **state)
 	vf_stream_release(&s);
 }
 
+/* Every field survives the packing: names stored once and referred to, optional times,
+ * devices, xattrs, file flags, and each entry's header size from the next one's offset. */
+static void test_packed_fields(void **state)
+{
+	static unsigned char buf[1 << 17];
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	struct vf_stream s;
+	struct vf_stream_entry x[4];
+	struct dt_err err;
+	size_t used = 0;
+	(void)state;
+
+	archive_write_set_format_pax(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	assert_int_equal(archive_write_open_memory(a, buf, sizeof(buf), &used), ARCHIVE_OK);
+	for (int i = 0; i < 3; i++) {
+		char name[32];
+		archive_entry_clear(e);
+		snprintf(name, sizeof(name), "d/f%d", i);
+		archive_entry_set_pathname(e, name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, i == 2 ? 04755 : 0644);
+		archive_entry_set_size(e, i);
+		archive_entry_set_uid(e, 1000);
+		archive_entry_set_gid(e, (la_int64_t)i);
+		archive_entry_set_uname(e, i == 1 ? "other" : "app");
+		archive_entry_set_gname(e, "app");
+		archive_entry_set_mtime(e, -5, 0);
+		if (i == 1) {
+			archive_entry_set_atime(e, 11, 0);
+			archive_entry_set_ctime(e, 12, 0);
+			archive_entry_xattr_add_entry(e, "user.k", "\x01\x02", 2);
+		}
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		if (i)
+			archive_write_data(a, "ab", (size_t)i);
+	}
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, "dev/null");
+	archive_entry_set_filetype(e, AE_IFCHR);
+	archive_entry_set_perm(e, 0666);
+	archive_entry_set_rdevmajor(e, 1);
+	archive_entry_set_rdevminor(e, 3);
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	archive_entry_free(e);
+	archive_write_close(a);
+	archive_write_free(a);
+
+	assert_int_equal(read_mem(buf, used, &s, &err), 0);
+	assert_int_equal(s.n, 4);
+	for (size_t i = 0; i < 4; i++)
+		vf_stream_entry_at(&s, i, &x[i]);
+	assert_string_equal(x[0].uname, "app");
+	assert_string_equal(x[1].uname, "other");
+	assert_string_equal(x[2].uname, "app");
+	assert_string_equal(x[2].gname, "app");
+	assert_int_equal(x[0].gid, 0);
+	assert_int_equal(x[0].mtime, -5);
+	assert_int_equal(x[2].mode, 04755);
+	assert_false(x[0].has_atime);
+	assert_true(x[1].has_atime && x[1].has_ctime);
+	assert_int_equal(x[1].atime, 11);
+	assert_int_equal(x[1].ctime, 12);
+	/* libarchive writes both LIBARCHIVE.xattr and SCHILY.xattr and reads both back */
+	assert_int_equal(strncmp(x[1].xattrs, "user.k=0102\n", 12), 0);
+	assert_null(x[0].xattrs);
+	/* sha256("") for no content, sha256("a") for one byte */
+	assert_int_equal(x[0].sha256[0], 0xe3);
+	assert_int_equal(x[1].sha256[0], 0xca);
+	assert_int_equal(x[3].type, AE_IFCHR);
+	assert_int_equal(x[3].rdev_major, 1);
+	assert_int_equal(x[3].rdev_minor, 3);
+	for (size_t i = 0; i < 4; i++) {
+		assert_true(x[i].header_bytes >= 512);
+		assert_int_equal(x[i].header_bytes % 512, 0);
+		assert_int_equal(x[i].pos, i);
+	}
+	/* the xattrs needed a pax header before the ustar one */
+	assert_true(x[1].header_bytes >= 1024);
+	assert_string_equal(vf_stream_header_kind(&x[1]), "pax");
+	vf_stream_release(&s);
+}
+
+/* One ustar header block for @name of @type and @size, its checksum computed. */
+static size_t ustar_block(unsigned char *b, const char *name, char type, size_t size)
+{
+	unsigned sum = 0;
+
+	memset(b, 0, 512);
+	memcpy(b, name, strlen(name));
+	memcpy(b + 100, "0000644", 8);
+	memcpy(b + 108, "0000000", 8);
+	memcpy(b + 116, "0000000", 8);
+	snprintf((char *)b + 124, 12, "%011zo", size);
+	memcpy(b + 136, "00000000000", 12);
+	memset(b + 148, ' ', 8);
+	b[156] = (unsigned char)type;
+	memcpy(b + 257, "ustar\0" "00", 8);
+	for (int i = 0; i < 512; i++)
+		sum += b[i];
+	snprintf((char *)b + 148, 8, "%06o", sum);
+	return 512;
+}
+
+/* A pax record "LEN key=value\n", LEN counting itself. */
+static size_t pax_record(char *out, const char *key, const char *value)
+{
+	size_t body = strlen(key) + strlen(value) + 3, len = body + 1;
+
+	while (snprintf(NULL, 0, "%zu", len) + body != len)
+		len++;
+	return (size_t)sprintf(out, "%zu %s=%s\n", len, key, value);
+}
+
+/* A tar of @n empty files and, when @sparse, a GNU sparse file (pax 1.0) declaring @sparse
+ * bytes of which its last one is stored. */
+static unsigned char *bomb(size_t n, uint64_t sparse, size_t *len)
+{
+	unsigned char *buf = calloc(n + 8, 1024), *b = buf;
+	assert_non_null(buf);
+	for (size_t i = 0; i < n; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "f%zu", i);
+		b += ustar_block(b, name, '0', 0);
+	}
+	if (sparse) {
+		char pax[512] = { 0 }, size[32];
+		size_t plen = 0;
+		snprintf(size, sizeof(size), "%llu", (unsigned long long)sparse);
+		plen += pax_record(pax + plen, "GNU.sparse.major", "1");
+		plen += pax_record(pax + plen, "GNU.sparse.minor", "0");
+		plen += pax_record(pax + plen, "GNU.sparse.name", "bomb");
+		plen += pax_record(pax + plen, "GNU.sparse.realsize", size);
+		b += ustar_block(b, "PaxHeaders/bomb", 'x', plen);
+		memcpy(b, pax, 512);
+		b += 512;
+		b += ustar_block(b, "GNUSparseFile.0/bomb", '0', 1024);
+		snprintf((char *)b, 512, "1\n%llu\n1\n", (unsigned long long)(sparse - 1));
+		b[512] = 'x';
+		b += 1024;
+	}
+	b += 1024; /* end of archive */
+	*len = (size_t)(b - buf);
+	return buf;
+}
+
+static int read_limited(const unsigned char *p, size_t len, const struct vf_stream_opts *lim,
+			struct vf_stream *s, struct dt_err *err)
+{
+	struct mem m = { p, len, 0, 1 << 16 };
+	struct vf_stream_opts o = *lim;
+	o.name = "'mem'";
+	o.entries = 1;
+	return vf_stream_read(pull, &m, &o, s, err);
+}
+
+/* Each bound is an error naming it, at the header that passes it. */
+static void test_limits(void **state)
+{
+	struct vf_stream s;
+	struct dt_err err;
+	size_t len;
+	unsigned char *t = bomb(100, 0, &len);
+	(void)state;
+
+	assert_int_equal(read_limited(t, len, &(struct vf_stream_opts){ .max_entries = 100 }, &s,
+				      &err), 0);
+	assert_int_equal(s.n, 100);
+	vf_stream_release(&s);
+	assert_true(read_limited(t, len, &(struct vf_stream_opts){ .max_entries = 99 }, &s,
+				 &err) < 0);
+	assert_string_equal(err.msg, "'mem': more than 99 entries, the limit on the entries of "
+				     "one tar");
+	vf_stream_release(&s);
+	assert_true(read_limited(t, len, &(struct vf_stream_opts){ .max_records = 1000 }, &s,
+				 &err) < 0);
+	assert_string_equal(err.msg, "'mem': the entries' names and fields take more than "
+				     "1000 B, the limit for one tar");
+	vf_stream_release(&s);
+	free(t);
+
+	/* a sparse file declaring 10^18 bytes: refused at its header, not hashed */
+	t = bomb(0, UINT64_C(1000000000000000000), &len);
+	assert_true(read_limited(t, len, &(struct vf_stream_opts){ 0 }, &s, &err) < 0);
+	assert_non_null(strstr(err.msg, "'bomb' (1000000000000000000 bytes) takes its files past"));
+	vf_stream_release(&s);
+	free(t);
+	/* holes within the content bound but past the holes bound */
+	t = bomb(0, 1 << 20, &len);
+	assert_true(read_limited(t, len, &(struct vf_stream_opts){ .max_holes = 4096 }, &s,
+				 &err) < 0);
+	assert_string_equal(err.msg, "'mem': 'bomb' is a sparse file with 1048575 bytes of "
+				     "holes, past 4.0 KiB, the limit on the holes of one tar");
+	vf_stream_release(&s);
+	/* and accepted, its holes hashed as zeros, under the bounds */
+	assert_int_equal(read_limited(t, len, &(struct vf_stream_opts){ 0 }, &s, &err), 0);
+	{
+		struct vf_stream_entry e;
+		assert_int_equal(s.n, 1);
+		vf_stream_entry_at(&s, 0, &e);
+		assert_string_equal(e.name, "bomb");
+		assert_int_equal(e.size, 1 << 20);
+		assert_true(e.sparse);
+	}
+	vf_stream_release(&s);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_gzip_zstd),
 		cmocka_unit_test(test_large_member),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_packed_fields),
+		cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

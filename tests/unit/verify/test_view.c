@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +43,11 @@ static struct vf_view *synthetic(const struct in *v, size_t n)
 	w->cap = n + 1;
 	for (size_t i = 0; i < n; i++) {
 		struct vf_view_file *f = &w->files[w->nfiles++];
-		assert_non_null(f->e.name = strdup(v[i].name));
-		f->e.type = v[i].type ? v[i].type : AE_IFREG;
-		f->e.size = v[i].size;
-		f->e.pos = i;
-		f->layer = v[i].layer;
+		assert_non_null(f->name = dt_arena_strndup(&w->names, v[i].name,
+							   strlen(v[i].name)));
+		f->type = v[i].type ? v[i].type : AE_IFREG;
+		f->index = (uint32_t)i; /* which input survived: its size says */
+		f->layer = (uint32_t)v[i].layer;
 	}
 	return w;
 }
@@ -67,10 +66,10 @@ static void merge(const struct in *v, size_t n, const struct out *want, size_t n
 
 	assert_int_equal(vf_view_merge(w, &err), 0);
 	for (size_t i = 0; i < w->nfiles && i < nwant; i++) {
-		if (strcmp(w->files[i].e.name, want[i].name) != 0)
-			fail_msg("file %zu: '%s', want '%s'", i, w->files[i].e.name, want[i].name);
+		if (strcmp(w->files[i].name, want[i].name) != 0)
+			fail_msg("file %zu: '%s', want '%s'", i, w->files[i].name, want[i].name);
 		assert_int_equal(w->files[i].layer, want[i].layer);
-		assert_int_equal(w->files[i].e.size, want[i].size);
+		assert_int_equal(v[w->files[i].index].size, want[i].size);
 	}
 	assert_int_equal(w->nfiles, nwant);
 	vf_view_free(w);
@@ -182,27 +181,10 @@ static void test_merge_file_over_dir(void **state)
 
 /* ---- whole images and tarballs ---- */
 
-static void build(const char *dir, const char *yaml, const char *out, struct pk_build_result *res)
-{
-	struct pk_plan_opts po = { .epoch = EPOCH };
-	struct pk_build_opts bo = { .format = PK_FORMAT_OCI, .compression = DT_COMP_GZIP,
-				    .level = 6 };
-	struct mf_spec *spec = NULL;
-	struct pk_image *img = NULL;
-	struct dt_err err;
-
-	if (mf_spec_parse("spec.yaml", dir, yaml, strlen(yaml), &spec, &err) < 0 ||
-	    pk_image_plan(spec, &po, &img, &err) < 0 ||
-	    pk_image_write(img, out, &bo, res, &err) < 0)
-		fail_msg("%s", err.msg);
-	pk_image_free(img);
-	mf_spec_free(spec);
-}
-
 static const struct vf_view_file *find(const struct vf_view *v, const char *name)
 {
 	for (size_t i = 0; i < v->nfiles; i++)
-		if (strcmp(v->files[i].e.name, name) == 0)
+		if (strcmp(v->files[i].name, name) == 0)
 			return &v->files[i];
 	return NULL;
 }
@@ -234,24 +216,21 @@ static void test_open_image(void **state)
 		"var/lib/dpkg/status.d/t", "var/lib/dpkg/status.d/t.md5sums",
 	};
 	const char *d = tl_tmpdir();
-	char cmd[8192], out[4096];
+	char out[4096];
 	struct pk_build_result res;
 	struct vf_view *v = NULL;
 	struct dt_err err;
 	(void)state;
 
-	snprintf(cmd, sizeof(cmd),
-		 "set -e; cd %s; mkdir -p p/DEBIAN p/usr/bin p/usr/share/t debs; "
-		 "printf 'Package: t\\nVersion: 1:2.0-1\\nArchitecture: amd64\\n"
-		 "Maintainer: t <t@x>\\nDescription: test\\n more\\n' > p/DEBIAN/control; "
-		 "printf hello > p/usr/share/t/a.txt; printf '#!/bin/sh\\n' > p/usr/bin/tt; "
-		 "chmod 755 p/usr/bin/tt; "
-		 "dpkg-deb --build --root-owner-group p debs/t_2.0-1_amd64.deb >/dev/null", d);
-	assert_int_equal(system(cmd), 0);
+	tl_deb_build(d, "p", "Package: t\nVersion: 1:2.0-1\nArchitecture: amd64\n"
+		     "Maintainer: t <t@x>\nDescription: test\n more\n",
+		     "mkdir -p usr/bin usr/share/t; printf hello > usr/share/t/a.txt; "
+		     "printf '#!/bin/sh\\n' > usr/bin/tt; chmod 755 usr/bin/tt",
+		     "debs/t_2.0-1_amd64.deb");
 	tl_write(d, "files/hello", "hello\n", (size_t)-1, 0644);
-	build(d, "name: test/pkg:1\nplatform: linux/amd64\nbase: scratch\ndebs: ./debs\n"
-	      "packages: [t]\nfiles:\n  - {src: ./files, dst: /app}\n",
-	      tl_path(out, d, "layout"), &res);
+	tl_build(d, "name: test/pkg:1\nplatform: linux/amd64\nbase: scratch\ndebs: ./debs\n"
+		 "packages: [t]\nfiles:\n  - {src: ./files, dst: /app}\n", EPOCH,
+		 tl_path(out, d, "layout"), PK_FORMAT_OCI, DT_COMP_GZIP, NULL, &res);
 	assert_int_equal(res.nlayers, 2);
 
 	if (vf_view_open(out, NULL, &v, &err) < 0)
@@ -263,7 +242,7 @@ static void test_open_image(void **state)
 	/* every name once, without "/" at either end, sorted */
 	assert_int_equal(v->nfiles, N(names));
 	for (size_t i = 0; i < N(names); i++)
-		assert_string_equal(v->files[i].e.name, names[i]);
+		assert_string_equal(v->files[i].name, names[i]);
 	owned(v, "usr/bin/tt", "t", "1:2.0-1", 0);
 	owned(v, "usr/share/t/a.txt", "t", "1:2.0-1", 0);
 	/* directories, status.d itself and the app's files belong to no package */
@@ -271,8 +250,14 @@ static void test_open_image(void **state)
 	owned(v, "var/lib/dpkg/status.d/t", NULL, NULL, 0);
 	owned(v, "var/lib/dpkg/status.d/t.md5sums", NULL, NULL, 0);
 	owned(v, "app/hello", NULL, NULL, 1);
-	assert_int_equal(find(v, "usr/bin/tt")->e.mode, 0755);
-	assert_int_equal(find(v, "usr/share/t/a.txt")->e.size, 5);
+	{
+		struct vf_stream_entry e;
+		vf_view_entry(v, find(v, "usr/bin/tt"), &e);
+		assert_int_equal(e.mode, 0755);
+		vf_view_entry(v, find(v, "usr/share/t/a.txt"), &e);
+		assert_int_equal(e.size, 5);
+		assert_string_equal(e.name, "usr/share/t/a.txt");
+	}
 	vf_view_free(v);
 
 	assert_true(vf_view_open(out, "other", &v, &err) < 0);
@@ -287,33 +272,23 @@ struct ent {
 	const char *data;
 };
 
-/* A tarball of @n entries in the order given (not normalized), every metadata fixed. */
-static void write_tar(const char *path, const struct ent *v, size_t n)
+/* The view of rootfs.tar.gz, written in @d from @n entries in the order given (not
+ * normalized), every metadata fixed. */
+static struct vf_view *open_tarball(const char *d, const struct ent *v, size_t n)
 {
-	struct pk_tar_opts o = { .compression = DT_COMP_GZIP, .level = 6 };
-	struct pk_tar_result res;
 	struct pk_tree *t = pk_tree_new();
+	struct vf_view *w = NULL;
 	struct dt_err err;
-	int fd;
+	char path[4096];
 
-	for (size_t i = 0; i < n; i++) {
-		char p[4096];
-		struct pk_entry e = { .type = v[i].type, .root = -1, .fixed = 1, .mtime = EPOCH,
-				      .mode = v[i].type == PK_DIR ? 0755 : 0644 };
-		unsigned char *data = NULL;
-		snprintf(p, sizeof(p), "%s", v[i].path);
-		e.path = p;
-		if (v[i].type == PK_REG) {
-			e.size = strlen(v[i].data);
-			assert_non_null(data = malloc(e.size + 1));
-			memcpy(data, v[i].data, e.size);
-		}
-		assert_int_equal(pk_tree_add(t, &e, data, &err), 0);
-	}
-	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0);
-	assert_int_equal(pk_tar_write(t, fd, path, &o, &res, &err), 0);
-	close(fd);
-	pk_tree_free(t);
+	assert_non_null(t);
+	for (size_t i = 0; i < n; i++)
+		tl_tree_put(t, v[i].path, v[i].type, v[i].type == PK_DIR ? 0755 : 0644, 0, EPOCH,
+			    v[i].data, (size_t)-1);
+	tl_tar_write(t, tl_path(path, d, "rootfs.tar.gz"), -1, DT_COMP_GZIP, NULL);
+	if (vf_view_open(path, NULL, &w, &err) < 0)
+		fail_msg("%s", err.msg);
+	return w;
 }
 
 #define STANZA "Package: z\nVersion: 3.1-2\nDescription: z\n Version: 9\n"
@@ -332,20 +307,15 @@ static void test_open_tarball(void **state)
 		{ "./var/lib/dpkg/status.d/z.md5sums", PK_REG, MD5S },
 	};
 	const char *d = tl_tmpdir();
-	char path[4096];
-	struct vf_view *w = NULL;
-	struct dt_err err;
+	struct vf_view *w = open_tarball(d, v, N(v));
 	(void)state;
 
-	write_tar(tl_path(path, d, "rootfs.tar.gz"), v, N(v));
-	if (vf_view_open(path, NULL, &w, &err) < 0)
-		fail_msg("%s", err.msg);
 	assert_int_equal(w->src->kind, VF_SOURCE_TARBALL);
 	assert_int_equal(w->src->nlayers, 1);
 	assert_int_equal(w->layers[0].comp, DT_COMP_GZIP);
 	/* the root "./" itself is not a file of the view */
 	assert_int_equal(w->nfiles, 5);
-	assert_string_equal(w->files[0].e.name, "usr/lib/z.so");
+	assert_string_equal(w->files[0].name, "usr/lib/z.so");
 	owned(w, "usr/lib/z.so", "z", "3.1-2", 0);
 	/* a directory named in md5sums (with a trailing "/") */
 	owned(w, "usr/share/z", "z", "3.1-2", 0);
@@ -363,15 +333,10 @@ static void test_open_md5sums_first(void **state)
 		{ "var/lib/dpkg/status.d/z", PK_REG, STANZA },
 	};
 	const char *d = tl_tmpdir();
-	char path[4096];
 	const struct vf_view_file *f;
-	struct vf_view *w = NULL;
-	struct dt_err err;
+	struct vf_view *w = open_tarball(d, v, N(v));
 	(void)state;
 
-	write_tar(tl_path(path, d, "rootfs.tar.gz"), v, N(v));
-	if (vf_view_open(path, NULL, &w, &err) < 0)
-		fail_msg("%s", err.msg);
 	assert_non_null(f = find(w, "usr/lib/z.so"));
 	assert_non_null(f->pkg);
 	assert_string_equal(f->pkg, "z");
