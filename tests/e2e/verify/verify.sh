@@ -94,6 +94,19 @@ if "$DISTILL" verify "$W/p/app.yaml" --against "$W/app.oci" > "$W/v.out" 2> "$W/
 fi
 has "$W/v.err" "drift: /app/" "sha256 locked" "cannot be rebuilt from this spec and lock"
 
+# 5. Every example spec's published image passes --against, as each format (the rebuild
+# checks every blob it reads: a genuine image must not trip any of those checks).
+for spec in "$repo"/specs/*.yaml; do
+    n=$(basename "$spec" .yaml)
+    case $n in
+        jq) fmt=docker-archive ;; curl) fmt=oci-archive ;; *) fmt=oci ;;
+    esac
+    "$DISTILL" build -q --lock "$W/$n.lock.json" "$spec" -o "$W/$n.pub" --format "$fmt"
+    "$DISTILL" verify -q --lock "$W/$n.lock.json" "$spec" --against "$W/$n.pub" > "$W/v.out" 2> "$W/v.err" ||
+        { cat "$W/v.out" "$W/v.err"; fail "verify --against the published $n ($fmt)"; }
+    rm -rf "$W/$n.pub"
+done
+
 # Nothing left behind in TMPDIR by the runs that were not kept.
 ls -A "$TMPDIR" > "$W/left"
 [ ! -s "$W/left" ] || { cat "$W/left"; fail "verify left temporary directories"; }
