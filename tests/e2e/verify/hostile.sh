@@ -115,12 +115,39 @@ expect 1 "distill: 'x.oci.tar': layer 1: $why" "$DISTILL" inspect x.oci.tar
 run 1 "$DISTILL" verify -q --no-lock s.yaml --against x.oci.tar
 report "    layer 1: in '$W/x.oci.tar', $why"
 
+# a docker-archive whose layer member holds another tar (it names no digests: the config's
+# diff_id is what the bytes must match)
+python3 - pub.docker.tar x.docker.tar <<'PY'
+import io, json, sys, tarfile
+src, dst = sys.argv[1:3]
+with tarfile.open(src) as t:
+    members = [(m, t.extractfile(m).read() if m.isfile() else None) for m in t.getmembers()]
+layer = json.loads(next(d for m, d in members if m.name == "manifest.json"))[0]["Layers"][0]
+other = io.BytesIO()
+with tarfile.open(fileobj=other, mode="w", format=tarfile.PAX_FORMAT) as t:
+    i = tarfile.TarInfo("data/a"); i.size = 6
+    t.addfile(i, io.BytesIO(b"HELLO\n"))
+with tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) as t:
+    for m, d in members:
+        if m.name == layer:
+            d = other.getvalue(); m.size = len(d)
+        t.addfile(m, io.BytesIO(d) if d is not None else None)
+PY
+run 1 "$DISTILL" inspect x.docker.tar
+grep -qE "^distill: 'x.docker.tar': layer 1: the tar hashes to sha256:[0-9a-f]{12}, not the config's diff_id sha256:${tar_id:0:12}\$" err ||
+    { cat err; fail "inspect of a tampered docker-archive"; }
+run 1 "$DISTILL" verify -q --no-lock s.yaml --against x.docker.tar
+grep -qE "^    layer 1: in '$W/x.docker.tar', the tar hashes to sha256:[0-9a-f]{12}, not the config's diff_id sha256:${tar_id:0:12}\$" out ||
+    { cat out err; fail "verify --against a tampered docker-archive"; }
+
 # ---- 4. Images are opened beneath their root, as regular files only ----
 for c in shadow zero; do
     tamper $c
-    m="distill: 'x.oci/blobs/sha256/$L' is or passes through a symlink: a layout's files must be its own"
-    expect 1 "$m" "$DISTILL" inspect x.oci
-    expect 2 "$m" "$DISTILL" diff pub.oci x.oci
+    m="'x.oci/blobs/sha256/$L' is or passes through a symlink: a layout's files must be its own"
+    expect 1 "distill: $m" "$DISTILL" inspect x.oci
+    expect 2 "distill: $m" "$DISTILL" diff pub.oci x.oci
+    run 2 "$DISTILL" verify -q --no-lock s.yaml --against x.oci
+    grep -qxF "distill: '$W/${m#\'}" err || { cat err; fail "verify --against a blob symlinked to $c"; }
 done
 tamper fifo
 expect 1 "distill: 'x.oci/blobs/sha256/$L' is not a regular file" "$DISTILL" inspect x.oci
