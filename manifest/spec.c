@@ -18,7 +18,10 @@
 
 static int bin_path(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	return mf_yaml_host(p, n, &((struct mf_binary *)o)->path);
+	struct mf_binary *b = o;
+
+	b->relative = n->type == YAML_SCALAR_NODE && mf_yaml_scalar(n)[0] != '/';
+	return mf_yaml_host(p, n, &b->path);
 }
 
 static int bin_dst(struct mf_yaml *p, const yaml_node_t *n, void *o)
@@ -34,10 +37,21 @@ static int binary(struct mf_yaml *p, const yaml_node_t *n, void *o)
 
 	b->line = mf_yaml_line(n);
 	if (n->type == YAML_SCALAR_NODE)
-		return mf_yaml_host(p, n, &b->path);
-	if ((rc = mf_yaml_mapping(p, n, f, o)) < 0)
-		return rc;
-	return b->path ? 0 : mf_yaml_fail(p, n, "needs a path");
+		rc = bin_path(p, n, o);
+	else if ((rc = mf_yaml_mapping(p, n, f, o)) == 0 && !b->path)
+		rc = mf_yaml_fail(p, n, "needs a path");
+	/* a host path relative to the spec says nothing about where the file goes in the
+	 * image: its absolute form would leak the build machine's layout */
+	if (rc == 0 && b->relative && !b->dst) {
+		const char *base = strrchr(b->path, '/'), *shown = b->path;
+		size_t dl = strlen(p->dir);
+		if (strncmp(shown, p->dir, dl) == 0 && shown[dl] == '/')
+			shown += dl + 1;
+		rc = mf_yaml_fail(p, n, "'%s' is a path relative to the spec: say where it goes "
+				  "in the image with dst (e.g. dst: /app/%s)", shown,
+				  base ? base + 1 : b->path);
+	}
+	return rc;
 }
 
 /* ---- files ---- */
@@ -626,6 +640,17 @@ const struct mf_builtin_user mf_distroless_users[MF_DISTROLESS_NUSERS] = {
 	{ "nonroot", 65532, "/home/nonroot" },
 };
 
+const char *mf_spec_group_of(const struct mf_spec *s, uint32_t gid)
+{
+	for (size_t j = 0; j < s->ngroups; j++)
+		if (s->groups[j].gid == gid)
+			return s->groups[j].name;
+	for (size_t j = 0; s->base == MF_BASE_DISTROLESS && j < MF_DISTROLESS_NUSERS; j++)
+		if (mf_distroless_users[j].id == gid)
+			return mf_distroless_users[j].name;
+	return NULL;
+}
+
 /* Checks that need the whole document, and defaults. */
 static int finish(struct mf_yaml *p, struct mf_spec *s, const yaml_node_t *rootn)
 {
@@ -665,6 +690,27 @@ static int finish(struct mf_yaml *p, struct mf_spec *s, const yaml_node_t *rootn
 		if (!s->config.workdir && strcmp(s->config.user, def->name) == 0 &&
 		    !(s->config.workdir = strdup(def->home)))
 			return dt_oom(p->err);
+	}
+	for (size_t i = 0; i < s->nusers; i++) {
+		const struct mf_user *u = &s->users[i];
+		/* a gid that names no group gets one of the user's name (the skeleton makes it
+		 * and says so), unless a group of that name has another gid */
+		if (!mf_spec_group_of(s, u->gid))
+			for (size_t j = 0; j < s->ngroups; j++)
+				if (strcmp(s->groups[j].name, u->name) == 0)
+					return dt_err_set(p->err, DT_EINPUT, "%s:%d: users[%zu]: gid %u "
+							  "names no group, and group '%s' has gid %u",
+							  s->file, u->line, i, u->gid, u->name,
+							  s->groups[j].gid);
+		/* the workdir of a spec's own user is its home (made 0700 and owned by it) */
+		if (!s->config.workdir && s->config.user && strcmp(s->config.user, u->name) == 0) {
+			if (u->home)
+				s->config.workdir = strdup(u->home);
+			else if (asprintf(&s->config.workdir, "/home/%s", u->name) < 0)
+				s->config.workdir = NULL;
+			if (!s->config.workdir)
+				return dt_oom(p->err);
+		}
 	}
 	return 0;
 }

@@ -30,7 +30,9 @@ struct mf_kv {
 struct mf_binary {
 	char *path; /* absolute, inside the root (a relative spec path is made absolute against
 		     * the spec's directory, and is then only valid with root "/") */
-	char *dst;  /* image path (absolute), or NULL: the same as path */
+	char *dst;  /* image path (absolute), or NULL: the same as path (only for an absolute
+		     * path in the spec: a relative one needs dst) */
+	int relative; /* the spec wrote the path relative to its directory */
 	int line;   /* where the entry starts in the spec, for messages */
 };
 
@@ -117,6 +119,10 @@ struct mf_spec {
 	struct mf_config config;
 	struct mf_kv *annotations; size_t nannotations;
 };
+
+/* The name of the group with @gid in the image @s makes (its groups, and distroless's), or
+ * NULL when none has it. */
+const char *mf_spec_group_of(const struct mf_spec *s, uint32_t gid);
 
 /* Parses the spec file @path.
  * @return 0 and *@out (free with mf_spec_free), or a negative code with @err naming the file,

@@ -52,6 +52,34 @@ static char *relative_to(const char *from, const char *path)
 	return out;
 }
 
+static int same_dir(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+
+	return sa && sb && sa - a == sb - b && strncmp(a, b, (size_t)(sa - a)) == 0;
+}
+
+/* Whether @path is the project's own library of the binary whose process is @p, wherever the
+ * spec is: it lies in a directory where that process found a library through an RPATH or
+ * RUNPATH, and neither it nor the binary is in a system directory. Such a file follows the
+ * binary to its dst, at the same place relative to it, so $ORIGIN keeps working. */
+static int project_lib(const struct deps_process *p, const char *path)
+{
+	if (pk_plan_system_path(p->objs[0].real) || pk_plan_system_path(path))
+		return 0;
+	for (size_t k = 0; k < p->nobjs; k++)
+		for (size_t j = 0; j < p->objs[k].nneeds; j++) {
+			const struct deps_need *nd = &p->objs[k].needs[j];
+			const struct deps_obj *o;
+			if (nd->obj < 0 || (nd->how != DEPS_HOW_RPATH && nd->how != DEPS_HOW_RUNPATH))
+				continue;
+			o = &p->objs[nd->obj];
+			if (same_dir(o->path, path) || same_dir(o->real, path))
+				return 1;
+		}
+	return 0;
+}
+
 int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct dt_err *err)
 {
 	const struct mf_spec *s = img->spec;
@@ -109,7 +137,9 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 			}
 			/* A project binary placed elsewhere takes the project's files it loads
 			 * along, at the same place relative to it ($ORIGIN keeps working). */
-			if (bdst && !best && pk_plan_in_project(img, real) && pk_plan_in_project(img, path)) {
+			if (bdst && !best &&
+			    ((pk_plan_in_project(img, real) && pk_plan_in_project(img, path)) ||
+			     project_lib(&r->procs[b], path))) {
 				char *rel = relative_to(real, path), *np;
 				if (!rel || !(np = pk_plan_join_link(bdst, rel, ""))) {
 					free(rel);

@@ -16,15 +16,56 @@
 #include "common/fs.h"
 #include "packer/archive/scan.h"
 
+int pk_plan_system_path(const char *path)
+{
+	static const char *const dirs[] = { "/lib/", "/lib32/", "/lib64/", "/libx32/", "/usr/",
+					    "/bin/", "/sbin/", "/etc/", "/opt/", "/var/" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+			return 1;
+	return 0;
+}
+
 void pk_plan_host_source(const struct pk_image *img, const char *path, char *buf, size_t len)
 {
 	const char *dir = img->spec->dir;
 	size_t dl = strlen(dir);
 
-	if (strcmp(img->spec->root, "/") == 0 && strncmp(path, dir, dl) == 0 && path[dl] == '/')
-		snprintf(buf, len, "host:./%s", path + dl + 1);
-	else
+	if (strcmp(img->spec->root, "/") != 0 || pk_plan_system_path(path)) {
 		snprintf(buf, len, "host:%s", path);
+		return;
+	}
+	if (strncmp(path, dir, dl) == 0 && path[dl] == '/') {
+		snprintf(buf, len, "host:./%s", path + dl + 1);
+		return;
+	}
+	/* the project's files beside the spec's directory (../stage/bin/app): named relative
+	 * to it, so that the lock does not change with where the checkout lies */
+	{
+		size_t k = 0, ups = 0, off, di = 0, pi = 0;
+		/* the leading components both share */
+		for (;;) {
+			size_t a = strcspn(dir + di + 1, "/"), b = strcspn(path + pi + 1, "/");
+			if (!dir[di] || a != b || strncmp(dir + di + 1, path + pi + 1, a) != 0 ||
+			    !path[pi + 1 + b])
+				break;
+			di += 1 + a;
+			pi += 1 + b;
+			k++;
+		}
+		if (k == 0) {
+			snprintf(buf, len, "host:%s", path);
+			return;
+		}
+		for (const char *c = dir + di; *c; c++)
+			ups += *c == '/';
+		off = (size_t)snprintf(buf, len, "host:");
+		for (size_t u = 0; u < ups && off < len; u++)
+			off += (size_t)snprintf(buf + off, len - off, "../");
+		if (off < len)
+			snprintf(buf + off, len - off, "%s", path + pi + 1);
+	}
 }
 
 int pk_plan_in_project(const struct pk_image *img, const char *path)

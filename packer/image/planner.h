@@ -18,7 +18,8 @@
 
 /* skeleton.c: passwd, group, nsswitch.conf, os-release, /tmp and the homes, and the CA
  * bundle, read from @root. */
-int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root, struct dt_err *err);
+int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root,
+		      const struct pk_plan_opts *o, struct dt_err *err);
 
 /* closure.c: the spec's binaries and their shared-library closures; sets the platform from
  * the binaries' ELF machine. */
@@ -38,6 +39,10 @@ int pk_plan_add_host(struct pk_image *img, int root, const char *rel, const char
 void pk_plan_host_source(const struct pk_image *img, const char *path, char *buf, size_t len);
 
 /* hostfiles.c: whether @path lies in the spec's directory (a project file, with root "/"). */
+/* hostfiles.c: whether a host path is the system's (/usr, /lib*, /bin, /sbin, /etc, /opt,
+ * /var), never the project's own. */
+int pk_plan_system_path(const char *path);
+
 int pk_plan_in_project(const struct pk_image *img, const char *path);
 
 /* packages.c: the spec's packages, read out of their .debs. */

@@ -49,7 +49,8 @@ static int certificates(struct pk_image *img, const struct deps_root *root, stru
 	return rc;
 }
 
-int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root, struct dt_err *err)
+int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root,
+		      const struct pk_plan_opts *o, struct dt_err *err)
 {
 	const struct mf_spec *s = img->spec;
 	const struct mf_builtin_user *def = MF_DISTROLESS_DEFAULT;
@@ -80,6 +81,21 @@ int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root, struct 
 		for (size_t j = 0; j < g->nmembers; j++)
 			dt_buf_add(&gr, "%s%s", j ? "," : "", g->members[j]);
 		dt_buf_add(&gr, "\n");
+	}
+	/* a user whose gid names no group gets one of its own name (the spec checked that
+	 * the name is free), once per gid */
+	for (size_t i = 0; i < s->nusers; i++) {
+		const struct mf_user *u = &s->users[i];
+		int made = 0;
+		if (mf_spec_group_of(s, u->gid))
+			continue;
+		for (size_t j = 0; j < i && !made; j++)
+			made = s->users[j].gid == u->gid;
+		if (made)
+			continue;
+		dt_buf_add(&gr, "%s:x:%u:\n", u->name, u->gid);
+		pk_plan_warn(o, "users: %s: gid %u names no group; /etc/group gets group '%s' (%u)",
+			     u->name, u->gid, u->name, u->gid);
 	}
 	if (rc == 0 && (pw.oom || gr.oom))
 		rc = dt_oom(err);

@@ -64,3 +64,35 @@ chmod -R a+rX "$W/src"
 out=$(prun -v "$W/src:/src:ro" "$ID" --quiet /src/bug.c 2>&1 || true)
 grep -q "arrayIndexOutOfBounds\|out of bounds" <<<"$out" || fail "cppcheck found nothing: $out"
 echo "ok   cppcheck"
+
+# A project-built program with its own library under RUNPATH $ORIGIN/../lib, placed from a
+# spec in another directory (deploy/ beside stage/): the library follows the binary to its
+# dst, no host path appears in the image, and the program runs as the spec's own user,
+# whose home is the workdir.
+mkdir -p "$W/proj/stage/bin" "$W/proj/stage/lib" "$W/proj/deploy" "$W/proj/src"
+printf '#include <stdio.h>\nvoid hello(void) { puts("hello from libhello"); }\n' > "$W/proj/src/h.c"
+printf '#include <stdio.h>\n#include <unistd.h>\nvoid hello(void);\nint main(void) { char d[256]; hello(); printf("%%s %%d\\n", getcwd(d, sizeof(d)), (int)getuid()); return 0; }\n' > "$W/proj/src/a.c"
+cc -shared -fPIC -Wl,-soname,libhello.so.1 -o "$W/proj/stage/lib/libhello.so.1" "$W/proj/src/h.c"
+cc -o "$W/proj/stage/bin/app" "$W/proj/src/a.c" -L"$W/proj/stage/lib" -l:libhello.so.1 \
+    -Wl,-rpath,'$ORIGIN/../lib' -Wl,--enable-new-dtags
+cat > "$W/proj/deploy/app.yaml" <<'Y'
+name: example/proj:1
+binaries:
+  - {path: ../stage/bin/app, dst: /app/bin/app}
+users:
+  - {name: app, uid: 1000, gid: 1000}
+groups:
+  - {name: app, gid: 1000}
+config:
+  user: app
+  entrypoint: [/app/bin/app]
+Y
+(cd / && "$DISTILL" lock -q "$W/proj/deploy/app.yaml" && "$DISTILL" build -q "$W/proj/deploy/app.yaml" -o "$W/proj.oci") ||
+    fail "project: build from another directory"
+"$DISTILL" inspect "$W/proj.oci" > "$W/proj.files"
+grep -qE '^  -rwxr-xr-x +0:0 +[0-9]+  app/lib/libhello.so.1$' "$W/proj.files" || { cat "$W/proj.files"; fail "project: library not beside its binary"; }
+! grep -qF "$W" "$W/proj.files" "$W/proj/deploy/app.lock.json" || fail "project: a host path in the image or its lock"
+ID=$(pull_oci "$W/proj.oci")
+out=$(prun "$ID") || fail "project: run"
+[ "$out" = $'hello from libhello\n/home/app 1000' ] || fail "project: $out"
+echo "ok   project program from another directory"

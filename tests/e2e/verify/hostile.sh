@@ -276,7 +276,7 @@ expect 2 "distill build: -o 'l.lock.json' is the lockfile
 Try 'distill build --help'." "$DISTILL" build -q l.yaml -o l.lock.json
 cmp -s l.lock.json lock.before || fail "build overwrote the lock"
 # a FIFO given as a binary is refused, not waited on
-printf 'name: t/f:1\nplatform: linux/amd64\nbinaries: [./fifo]\n' > f.yaml
+printf 'name: t/f:1\nplatform: linux/amd64\nbinaries: [{path: ./fifo, dst: /fifo}]\n' > f.yaml
 expect 1 "distill: f.yaml: binaries: '$W/fifo' is not a regular file" "$DISTILL" lock -q f.yaml -o f.lock.json
 expect 1 "distill: '$W/fifo' is not a regular file" "$DISTILL" deps "$W/fifo"
 # two data.tar members in one .deb

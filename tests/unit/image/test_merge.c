@@ -271,6 +271,106 @@ static void test_parents_deep(void **state)
 	}
 }
 
+/* A property: many sources of a few paths (files of two contents, directories, symlinks; every
+ * priority and layer), pushed in random orders, merge without a crash or a leak (ASan and
+ * valgrind run this), into one entry per path or a clash error; and the outcome (what each
+ * path holds) does not depend on the order pushed. */
+static uint32_t rnd(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+struct src {
+	const char *path;
+	enum pk_plan_type type;
+	enum pk_plan_layer layer;
+	enum pk_plan_prio prio;
+	char source[32], text[8];
+};
+
+static void push_src(const struct src *c)
+{
+	if (c->type == PK_PLAN_REG)
+		text(c->path, c->text, c->layer, c->prio, c->source);
+	else
+		push(c->path, c->type, c->layer, c->prio, c->source,
+		     c->type == PK_PLAN_SYMLINK ? c->text : NULL);
+}
+
+/* The plan after a merge, as text: each entry's path, type, layer and content or target
+ * (not its source: of equal sources, the first made is kept, by design). */
+static void outcome(char *buf, size_t cap)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < img->n && off < cap; i++) {
+		const struct pk_plan_entry *e = &img->v[i];
+		off += (size_t)snprintf(buf + off, cap - off, "%s %d %d %.*s%s\n", e->path,
+					(int)e->type, (int)e->layer, e->data ? (int)e->size : 0,
+					e->data ? (const char *)e->data : "", e->link ? e->link : "");
+	}
+}
+
+static void test_dedupe_random(void **state)
+{
+	static const char *const paths[] = { "/a", "/b", "/c/d", "/c" };
+	static const enum pk_plan_prio prios[] = { PK_PRIO_SKELETON, PK_PRIO_FILES, PK_PRIO_CLOSURE,
+						   PK_PRIO_PACKAGE, PK_PRIO_PARENT };
+	uint32_t seed = 12345;
+	(void)state;
+
+	for (int round = 0; round < 300; round++) {
+		struct src c[12];
+		size_t n = 2 + rnd(&seed) % 10, perm[12];
+		char first[8192], again[8192];
+		int rc1 = 0, rc2 = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t r = rnd(&seed);
+			c[i].path = paths[r % 4];
+			c[i].type = (r >> 3) % 5 == 0 ? PK_PLAN_DIR
+				    : (r >> 3) % 5 == 1 ? PK_PLAN_SYMLINK : PK_PLAN_REG;
+			c[i].layer = (r >> 6) & 1 ? PK_LAYER_APP : PK_LAYER_BASE;
+			c[i].prio = prios[(r >> 7) % 5];
+			/* distinct sources, so the outcome names which one won */
+			snprintf(c[i].source, sizeof(c[i].source), "host:/s%zu", i);
+			snprintf(c[i].text, sizeof(c[i].text), "%s", (r >> 10) % 3 ? "same" : "other");
+		}
+		for (size_t i = 0; i < n; i++)
+			perm[i] = i;
+		for (int order = 0; order < 2; order++) {
+			struct dt_err err;
+			int rc;
+			assert_int_equal(setup(NULL), 0);
+			for (size_t i = 0; i < n; i++)
+				push_src(&c[perm[i]]);
+			rc = pk_plan_dedupe(img, &err);
+			assert_true(rc == 0 || rc == -DT_EINPUT);
+			if (rc == 0)
+				for (size_t i = 1; i < img->n; i++)
+					assert_true(strcmp(img->v[i - 1].path, img->v[i].path) < 0);
+			outcome(order ? again : first, sizeof(first));
+			if (order == 0)
+				rc1 = rc;
+			else
+				rc2 = rc;
+			teardown(NULL);
+			/* the same sources in another order */
+			for (size_t i = n - 1; i > 0; i--) {
+				size_t j = rnd(&seed) % (i + 1), t = perm[i];
+				perm[i] = perm[j];
+				perm[j] = t;
+			}
+		}
+		assert_int_equal(rc1, rc2);
+		if (rc1 == 0 && strcmp(first, again) != 0)
+			fail_msg("round %d: the outcome depends on the order:\n%s--\n%s", round, first,
+				 again);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +381,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_symlink_through_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parents_deep, setup, teardown),
+		cmocka_unit_test(test_dedupe_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

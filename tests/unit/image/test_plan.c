@@ -137,16 +137,19 @@ static void test_scratch(void **state)
 	assert_string_equal(img->env[0], DEFAULT_PATH);
 	assert_int_equal(pk_image_bytes(img), 0);
 
-	/* the spec's users still get passwd lines and homes, but nothing of distroless */
+	/* the spec's users still get passwd lines and homes, but nothing of distroless; a gid
+	 * that names no group gets one of the user's name */
 	img = tl_plan_ok(&pj, "platform: linux/amd64\nbase: scratch\n"
 			 "users:\n  - {name: app, uid: 1000, gid: 1000}\n"
 			 "config: {user: app}\n");
 	{
-		static const char *const paths[] = { "/etc", "/etc/passwd", "/home", "/home/app" };
-		tl_expect_paths(img, paths, 4);
+		static const char *const paths[] = { "/etc", "/etc/group", "/etc/passwd", "/home",
+						     "/home/app" };
+		tl_expect_paths(img, paths, 5);
 	}
 	tl_expect_content(tl_get(img, "/etc/passwd"),
 			  "app:x:1000:1000:app:/home/app:/sbin/nologin\n", 1);
+	tl_expect_content(tl_get(img, "/etc/group"), "app:x:1000:\n", 1);
 	assert_string_equal(img->user, "1000");
 	img = tl_plan_ok(&pj, "platform: linux/amd64\nbase: scratch\n"
 			 "groups:\n  - {name: g, gid: 7, members: [a]}\n");
@@ -426,7 +429,7 @@ static void test_parents(void **state)
 			 "  - {src: ./tree/sub, dst: /srv/home/app/sub, uid: 3}\n");
 	{
 		static const char *const paths[] = {
-			"/etc", "/etc/passwd", "/srv", "/srv/data", "/srv/data/deep",
+			"/etc", "/etc/group", "/etc/passwd", "/srv", "/srv/data", "/srv/data/deep",
 			"/srv/data/deep/er", "/srv/data/deep/er/a.txt", "/srv/home", "/srv/home/app",
 			"/srv/home/app/sub", "/srv/home/app/sub/deep", "/srv/home/app/sub/deep/f",
 		};
@@ -439,9 +442,9 @@ static void test_parents(void **state)
 	tl_expect_meta(tl_get(img, "/srv/data"), PK_PLAN_DIR, 0755, 0, 0, PK_LAYER_APP);
 	tl_expect_meta(tl_get(img, "/srv/data/deep/er"), PK_PLAN_DIR, 0755, 0, 0, PK_LAYER_APP);
 	assert_string_equal(tl_get(img, "/srv/data/deep")->source, "distill");
-	assert_int_equal(tl_get(img, "/srv/data/deep/er/a.txt")->parent, 5);
-	assert_int_equal(tl_get(img, "/srv/data")->parent, 2);
-	assert_int_equal(tl_get(img, "/srv/home/app/sub/deep/f")->parent, 10);
+	assert_int_equal(tl_get(img, "/srv/data/deep/er/a.txt")->parent, 6);
+	assert_int_equal(tl_get(img, "/srv/data")->parent, 3);
+	assert_int_equal(tl_get(img, "/srv/home/app/sub/deep/f")->parent, 11);
 	assert_int_equal(tl_get(img, "/srv")->parent, PK_PLAN_NO_PARENT);
 	assert_int_equal(tl_get(img, "/etc")->parent, PK_PLAN_NO_PARENT);
 	assert_int_equal(tl_get(img, "/etc/passwd")->parent, 0);

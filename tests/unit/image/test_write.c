@@ -128,6 +128,7 @@ struct want {
 
 static const struct want want[] = {
 	{ "etc", BASE | APP, AE_IFDIR, 0755, 0, 0, NULL, NULL },
+	{ "etc/group", BASE, AE_IFREG, 0644, 0, 0, "app:x:1000:\n", NULL },
 	{ "etc/passwd", BASE, AE_IFREG, 0644, 0, 0,
 	  "app:x:1000:1000:app:/home/app:/sbin/nologin\n", NULL },
 	{ "home", BASE, AE_IFDIR, 0755, 0, 0, NULL, NULL },

@@ -123,7 +123,62 @@ static void test_errors(void **state)
 	expect_error("name: a\n  - :\n", "invalid YAML");
 	expect_error("name: Upper\n", "not a valid repository");
 	expect_error("name: a\nusers:\n  - {name: nonroot, uid: 5, gid: 5}\n", "clashes");
-	expect_error("name: a\nroot: /srv/sysroot\nbinaries: [./app]\n", "needs root: /");
+	expect_error("name: a\nroot: /srv/sysroot\nbinaries: [{path: ./app, dst: /app}]\n",
+		     "needs root: /");
+	/* a relative binary says nothing of where it goes in the image */
+	expect_error("name: a\nbinaries: [./build/app]\n",
+		     "t.yaml:2: binaries[0]: 'build/app' is a path relative to the spec: say where "
+		     "it goes in the image with dst (e.g. dst: /app/app)");
+	expect_error("name: a\nbinaries:\n  - {path: ../stage/app}\n", "with dst");
+	/* fields that become lines of /etc/passwd and /etc/group */
+	expect_error("name: a\ngroups:\n  - {name: g, gid: 5, members: [\"c\\nroot2:x:0:\"]}\n",
+		     "member 1: 'c\\nroot2:x:0:' is not a valid user name");
+	expect_error("name: a\ngroups:\n  - {name: g, gid: 5, members: [a, \"b,c\"]}\n",
+		     "member 2: 'b,c' is not a valid user name");
+	expect_error("name: a\nusers:\n  - {name: u, uid: 5, gid: 5, home: \"/h:0\"}\n",
+		     "'/h:0' has a ':', which separates /etc/passwd fields");
+	expect_error("name: a\nusers:\n  - {name: u, uid: 5, gid: 5, shell: \"/bin/sh:x\"}\n",
+		     "users[0].shell: '/bin/sh:x' has a ':'");
+	/* special bits only when asked for */
+	expect_error("name: a\nfiles:\n  - {src: x, dst: /a, mode: \"4755\"}\n",
+		     "t.yaml:3: files[0]: mode 4755 sets setuid, setgid or sticky bits: add "
+		     "'special: true' to keep them");
+	expect_error("name: a\nfiles:\n  - {src: x, dst: /a, mode: \"1777\"}\n", "special: true");
+	/* a user whose gid names no group, while a group of the user's name has another gid */
+	expect_error("name: a\nusers:\n  - {name: app, uid: 1000, gid: 1001}\n"
+		     "groups:\n  - {name: app, gid: 1000}\n",
+		     "users[0]: gid 1001 names no group, and group 'app' has gid 1000");
+}
+
+/* The workdir is config.user's home; special bits pass with special: true. */
+static void test_users(void **state)
+{
+	struct mf_spec *s;
+	(void)state;
+
+	s = parse_ok("name: a\nusers:\n  - {name: app, uid: 1000, gid: 1000}\n"
+		     "groups:\n  - {name: app, gid: 1000}\nconfig:\n  user: app\n");
+	assert_string_equal(s->config.workdir, "/home/app");
+	assert_string_equal(mf_spec_group_of(s, 1000), "app");
+	assert_string_equal(mf_spec_group_of(s, 65532), "nonroot");
+	assert_null(mf_spec_group_of(s, 7));
+	mf_spec_free(s);
+	s = parse_ok("name: a\nusers:\n  - {name: app, uid: 1000, gid: 1000, home: /srv/app}\n"
+		     "config:\n  user: app\n");
+	assert_string_equal(s->config.workdir, "/srv/app");
+	mf_spec_free(s);
+	/* an explicit workdir stays; nonroot keeps its home */
+	s = parse_ok("name: a\nusers:\n  - {name: app, uid: 1000, gid: 1000}\n"
+		     "config:\n  user: app\n  workdir: /data\n");
+	assert_string_equal(s->config.workdir, "/data");
+	mf_spec_free(s);
+	s = parse_ok("name: a\n");
+	assert_string_equal(s->config.workdir, "/home/nonroot");
+	mf_spec_free(s);
+	s = parse_ok("name: a\nfiles:\n  - {src: x, dst: /a, mode: \"4755\", special: true}\n");
+	assert_int_equal(s->files[0].mode, 04755);
+	assert_true(s->files[0].special);
+	mf_spec_free(s);
 }
 
 static void test_depth(void **state)
@@ -145,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_users),
 		cmocka_unit_test(test_depth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
