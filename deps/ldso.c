@@ -265,6 +265,8 @@ static int has_word(const char *list, const char *w)
 {
 	size_t n = strlen(w);
 
+	if (n == 0)
+		return 1; /* strstr finds "" everywhere, past the end too */
 	for (const char *p = list; (p = strstr(p, w)); p++)
 		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
 			return 1;
@@ -294,6 +296,8 @@ int deps_nsswitch_services(const struct deps_root *r, const char *text,
 		while (*line == ' ' || *line == '\t')
 			line++;
 		line[strcspn(line, " \t")] = '\0';
+		if (!*line)
+			continue; /* ": files" names no database (glibc skips it too) */
 		/* as glibc's nss_action_parse: a service name ends at a blank or "[", and a
 		 * bracketed action list ("[NOTFOUND=return]", blanks allowed) follows it */
 		for (p = colon + 1; *p;) {

@@ -374,6 +374,13 @@ static void test_nsswitch(void **state)
 	services("passwd: files\nhosts: files dns\n", &s, &dbs);
 	assert_int_equal(s.n, 0);
 	release2(&s, &dbs);
+
+	/* a line that names no database is skipped (fuzz_ldso found it read past a string) */
+	services("passwd: ldap\n: ldap\n : ldap [NOTFOUND=return]\n", &s, &dbs);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.v[0], "ldap");
+	assert_string_equal(dbs.v[0], "passwd");
+	release2(&s, &dbs);
 }
 
 static void test_nsswitch_root(void **state)
