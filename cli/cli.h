@@ -34,6 +34,7 @@ int cmd_lock(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 
 /* The text report of a comparison: differences grouped by section and counted, each

@@ -12,6 +12,7 @@
 #include "manifest/json.h"
 #include "cli/cli.h"
 #include "common/digest.h"
+#include "deps/check.h"
 
 static const char build_usage[] =
 	"usage: distill build [options] SPEC -o OUT\n"
@@ -30,6 +31,9 @@ static const char build_usage[] =
 	"      --tag TAG              replace the tag of the spec's name\n"
 	"      --lock FILE            the lockfile (default: beside SPEC)\n"
 	"      --no-lock              build without a lockfile (nothing is checked)\n"
+	"      --no-check             skip the start-up check (by default every ELF file and\n"
+	"                             script of the image must be able to start in it: see\n"
+	"                             'distill check'; the spec's check.allow names exceptions)\n"
 	"      --debs DIR             directory of .deb files (overrides the spec's debs)\n"
 	"      --source-date-epoch N  seconds since 1970 for every timestamp (default:\n"
 	"                             $SOURCE_DATE_EPOCH, else 0)\n"
@@ -37,11 +41,12 @@ static const char build_usage[] =
 	"  -q, --quiet                no summary and no progress bar\n"
 	"  -h, --help                 show this help\n"
 	"\n"
-	"Exit status: 0 written, 1 error or drift from the lock (nothing is written), 2 usage.\n"
+	"Exit status: 0 written, 1 error, drift from the lock or an ELF that cannot start\n"
+	"(nothing is written), 2 usage.\n"
 	"See docs/spec.md and docs/lock.md.\n";
 
 enum { OPT_FORMAT = 256, OPT_COMPRESSION, OPT_LEVEL, OPT_TAG, OPT_LOCK, OPT_NO_LOCK, OPT_DEBS,
-       OPT_SDE, OPT_JSON };
+       OPT_SDE, OPT_JSON, OPT_NO_CHECK };
 
 static const struct option build_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -51,6 +56,7 @@ static const struct option build_options[] = {
 	{ "tag", required_argument, NULL, OPT_TAG },
 	{ "lock", required_argument, NULL, OPT_LOCK },
 	{ "no-lock", no_argument, NULL, OPT_NO_LOCK },
+	{ "no-check", no_argument, NULL, OPT_NO_CHECK },
 	{ "debs", required_argument, NULL, OPT_DEBS },
 	{ "source-date-epoch", required_argument, NULL, OPT_SDE },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -62,7 +68,7 @@ static const struct option build_options[] = {
 struct build_args {
 	const char *out, *tag, *lock, *debs, *sde;
 	struct pk_build_opts o;
-	int no_lock, json, quiet;
+	int no_lock, no_check, json, quiet;
 };
 
 static int valid_tag(const char *t)
@@ -109,6 +115,7 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 			break;
 		case OPT_LOCK: a->lock = optarg; break;
 		case OPT_NO_LOCK: a->no_lock = 1; break;
+		case OPT_NO_CHECK: a->no_check = 1; break;
 		case OPT_DEBS: a->debs = optarg; break;
 		case OPT_SDE: a->sde = optarg; break;
 		case OPT_JSON: a->json = 1; break;
@@ -136,6 +143,37 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 		return cli_usage_error("build", "--lock and --no-lock exclude each other");
 	a->o.level = level;
 	return cli_level_for("build", a->o.compression, &a->o.level);
+}
+
+/* The start-up check of the plan; its problems are printed. @return 0, or -1 when one is
+ * left that the spec does not allow (or the check could not run). */
+static int check(const struct mf_spec *spec, const struct pk_image *img)
+{
+	struct deps_check c;
+	struct dt_err err;
+	size_t left;
+	int rc;
+
+	dt_err_clear(&err);
+	if (pk_image_check(img, NULL, &c, &err) < 0) {
+		cli_fail(&err);
+		deps_check_release(&c);
+		return -1;
+	}
+	left = deps_check_allow(&c, (const char *const *)spec->check_allow, spec->ncheck_allow);
+	for (size_t i = 0; i < c.n; i++) {
+		const struct deps_problem *p = &c.v[i];
+		fprintf(stderr, "distill: %s%s: %s%s%s%s\n", p->allowed ? "allowed: " : "",
+			cli_vis(p->file), p->need[0] ? "needs " : "",
+			p->need[0] ? cli_vis(p->need) : "", p->need[0] ? ": " : "", cli_vis(p->why));
+	}
+	rc = left ? -1 : 0;
+	if (left)
+		cli_error("build refused: %zu problem%s of the start-up check (of %zu ELF files and "
+			  "scripts); nothing was written (allow them with check.allow in the spec, "
+			  "or build with --no-check)", left, left == 1 ? "" : "s", c.nchecked);
+	deps_check_release(&c);
+	return rc;
 }
 
 static int print_result(const struct build_args *a, const struct pk_build_result *r)
@@ -228,6 +266,8 @@ int cmd_build(int argc, char **argv)
 		}
 		a.o.lock_digest = locked->digest;
 	}
+	if (!a.no_check && check(spec, img) < 0)
+		goto out;
 	a.o.tag = a.tag;
 	cli_progress_init(&prog, "build", a.quiet || a.json);
 	a.o.progress = cli_progress_cb;

@@ -15,6 +15,7 @@
 
 const struct cli_cmd cli_cmds[] = {
 	{ "build", cmd_build, "build a reproducible OCI image from a spec and its lockfile" },
+	{ "check", cmd_check, "check that every ELF file of an image can start in it" },
 	{ "deps", cmd_deps, "list the files ld.so would open for ELF files, without running them" },
 	{ "diff", cmd_diff, "explain every difference between two images or tarballs" },
 	{ "inspect", cmd_inspect, "show an image's platform, config, layers and files with owners" },

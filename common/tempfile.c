@@ -156,24 +156,51 @@ void dt_temp_child_done(void)
 	child = 0;
 }
 
-/* dt_temp_remove_tree, @depth levels down. */
-static void remove_at(int dirfd, const char *name, int depth)
+/* dt_temp_remove_tree's walk: a directory deeper than RM_DEPTH is moved up to the top of
+ * the tree (renamed beside what is left there) and removed from there, so that no more than
+ * RM_DEPTH descriptors are open and the recursion stays shallow however deep the tree. */
+#define RM_DEPTH 32
+
+struct rm_walk {
+	int topfd;         /* the tree's top directory, or -1 */
+	unsigned moved;    /* directories moved up so far (their names) */
+};
+
+/* Removes @name in @dirfd, @depth levels down. @return 1 when it is gone (or moved up to be
+ * removed later), 0 when it could not be. */
+static int remove_at(struct rm_walk *w, int dirfd, const char *name, int depth)
 {
 	union {
 		struct dirent64 de;
 		char bytes[2048];
 	} buf;
 	ssize_t n = 0;
-	int fd;
+	int fd, progress;
 
-	if (unlinkat(dirfd, name, 0) == 0 || errno != EISDIR || depth > 32)
-		return;
+	if (unlinkat(dirfd, name, 0) == 0)
+		return 1;
+	if (errno != EISDIR)
+		return 0;
+	if (depth >= RM_DEPTH && w->topfd >= 0) {
+		/* ".distill-rm-N", without stdio: this also runs in a signal handler */
+		char up[32] = ".distill-rm-", digits[12];
+		size_t k = 0, len = strlen(up);
+		unsigned v = w->moved++;
+		do
+			digits[k++] = (char)('0' + v % 10);
+		while ((v /= 10) && k < sizeof(digits));
+		while (k)
+			up[len++] = digits[--k];
+		up[len] = '\0';
+		return renameat(dirfd, name, w->topfd, up) == 0;
+	}
 	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return;
-	/* entries removed while the directory is read may hide others: read it again, a few
-	 * times at most (an entry that cannot be removed must not loop forever) */
-	for (int pass = 0; pass < 4; pass++) {
-		int seen = 0;
+		return 0;
+	/* entries removed while the directory is read may hide others, and directories moved up
+	 * from below appear at the top: read it again while that removes something (an entry
+	 * that cannot be removed does not make it read again) */
+	do {
+		progress = 0;
 		lseek(fd, 0, SEEK_SET);
 		while ((n = getdents64(fd, buf.bytes, sizeof(buf.bytes))) > 0) {
 			for (ssize_t off = 0; off < n;) {
@@ -181,20 +208,22 @@ static void remove_at(int dirfd, const char *name, int depth)
 				off += de->d_reclen;
 				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 					continue;
-				remove_at(fd, de->d_name, depth + 1);
-				seen = 1;
+				progress |= remove_at(w, fd, de->d_name, depth + 1);
 			}
 		}
-		if (!seen)
-			break;
-	}
+	} while (progress);
 	close(fd);
-	unlinkat(dirfd, name, AT_REMOVEDIR);
+	return unlinkat(dirfd, name, AT_REMOVEDIR) == 0;
 }
 
 void dt_temp_remove_tree(int dirfd, const char *name)
 {
-	remove_at(dirfd, name, 0);
+	struct rm_walk w = { .topfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+								 O_CLOEXEC) };
+
+	remove_at(&w, dirfd, name, 0);
+	if (w.topfd >= 0)
+		close(w.topfd);
 }
 
 static void on_signal(int sig)
@@ -214,7 +243,7 @@ static void on_signal(int sig)
 	}
 	for (int i = 0; i < DT_TEMP_SLOTS; i++)
 		if (slots[i].used && slots[i].name && slots[i].is_dir)
-			remove_at(slots[i].dirfd, slots[i].name, 0);
+			dt_temp_remove_tree(slots[i].dirfd, slots[i].name);
 		else if (slots[i].used && slots[i].name)
 			unlinkat(slots[i].dirfd, slots[i].name, 0);
 	/* blocked until this handler returns, then the default action: the process stops */

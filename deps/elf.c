@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #define MAX_NEEDED 4096
+#define MAX_VERSIONS 65536 /* version needs or definitions of one file */
 
 struct reader {
 	Elf *elf;
@@ -19,6 +20,7 @@ struct reader {
 	uint64_t file_size;
 	GElf_Phdr *ph;
 	size_t nph;
+	unsigned flags;
 	struct dt_err *err;
 };
 
@@ -90,6 +92,131 @@ static void read_imports(struct reader *r, struct deps_elf *e)
 	}
 }
 
+/* The bytes from @vaddr to the end of its PT_LOAD segment's file image (at most 1 MiB). */
+static const unsigned char *segment_bytes(struct reader *r, uint64_t vaddr, uint64_t *len)
+{
+	for (size_t i = 0; i < r->nph; i++) {
+		const GElf_Phdr *p = &r->ph[i];
+		Elf_Data *d;
+		uint64_t off, n;
+		if (p->p_type != PT_LOAD || vaddr < p->p_vaddr || vaddr - p->p_vaddr >= p->p_filesz)
+			continue;
+		off = p->p_offset + (vaddr - p->p_vaddr);
+		n = p->p_filesz - (vaddr - p->p_vaddr);
+		if (n > (1u << 20))
+			n = 1u << 20;
+		if (!in_file(r, off, n) ||
+		    !(d = elf_getdata_rawchunk(r->elf, (int64_t)off, n, ELF_T_BYTE)))
+			return NULL;
+		*len = n;
+		return d->d_buf;
+	}
+	return NULL;
+}
+
+static uint32_t get(const struct deps_elf *e, const unsigned char *p, int width)
+{
+	uint32_t v = 0;
+	for (int i = 0; i < width; i++)
+		v |= (uint32_t)p[e->data == ELFDATA2MSB ? width - 1 - i : i] << (8 * i);
+	return v;
+}
+
+/* DT_VERNEED (Elf_Verneed and Elf_Vernaux records, the same 16 bytes in both classes):
+ * every (file, version) the file needs. */
+static int read_verneed(struct reader *r, struct deps_elf *e, uint64_t vaddr, uint64_t num,
+			const char *tab, uint64_t tabsz)
+{
+	uint64_t len, pos = 0, total = 0;
+	const unsigned char *b = segment_bytes(r, vaddr, &len);
+
+	if (!b)
+		return bad(r, "DT_VERNEED lies outside the file");
+	for (uint64_t i = 0; i < num; i++) {
+		uint32_t cnt, file, aux, next;
+		uint64_t apos;
+		char *fname;
+		if (pos > len || len - pos < 16)
+			return bad(r, "DT_VERNEED runs past its segment");
+		cnt = get(e, b + pos + 2, 2);
+		file = get(e, b + pos + 4, 4);
+		aux = get(e, b + pos + 8, 4);
+		next = get(e, b + pos + 12, 4);
+		if (!(fname = dup_string(tab, tabsz, file)))
+			return bad(r, "DT_VERNEED names a file outside DT_STRTAB");
+		free(fname);
+		apos = pos + aux;
+		for (uint32_t j = 0; j < cnt; j++) {
+			struct deps_verneed *v;
+			uint32_t flags, name, anext;
+			if (++total > MAX_VERSIONS)
+				return bad(r, "too many version needs");
+			if (apos > len || len - apos < 16)
+				return bad(r, "a DT_VERNEED entry runs past its segment");
+			flags = get(e, b + apos + 4, 2);
+			name = get(e, b + apos + 8, 4);
+			anext = get(e, b + apos + 12, 4);
+			if (!(v = realloc(e->verneed, (e->nverneed + 1) * sizeof(*v))))
+				return dt_oom(r->err);
+			e->verneed = v;
+			v += e->nverneed;
+			memset(v, 0, sizeof(*v));
+			v->weak = (flags & VER_FLG_WEAK) != 0;
+			v->file = dup_string(tab, tabsz, file);
+			v->version = dup_string(tab, tabsz, name);
+			e->nverneed++;
+			if (!v->file || !v->version)
+				return bad(r, "a DT_VERNEED entry names a version outside DT_STRTAB");
+			if (!anext)
+				break;
+			apos += anext;
+		}
+		if (!next)
+			break;
+		pos += next;
+	}
+	return 0;
+}
+
+/* DT_VERDEF (Elf_Verdef, 20 bytes; Elf_Verdaux, 8): the version names the file defines. */
+static int read_verdef(struct reader *r, struct deps_elf *e, uint64_t vaddr, uint64_t num,
+		       const char *tab, uint64_t tabsz)
+{
+	uint64_t len, pos = 0;
+	const unsigned char *b = segment_bytes(r, vaddr, &len);
+
+	if (!b)
+		return bad(r, "DT_VERDEF lies outside the file");
+	e->has_verdef = 1;
+	for (uint64_t i = 0; i < num; i++) {
+		uint32_t flags, cnt, aux, next;
+		char **v;
+		if (i >= MAX_VERSIONS)
+			return bad(r, "too many version definitions");
+		if (pos > len || len - pos < 20)
+			return bad(r, "DT_VERDEF runs past its segment");
+		flags = get(e, b + pos + 2, 2);
+		cnt = get(e, b + pos + 6, 2);
+		aux = get(e, b + pos + 12, 4);
+		next = get(e, b + pos + 16, 4);
+		if (!(flags & VER_FLG_BASE) && cnt > 0) {
+			uint64_t apos = pos + aux;
+			if (apos > len || len - apos < 8)
+				return bad(r, "a DT_VERDEF entry runs past its segment");
+			if (!(v = realloc(e->verdef, (e->nverdef + 1) * sizeof(*v))))
+				return dt_oom(r->err);
+			e->verdef = v;
+			if (!(v[e->nverdef] = dup_string(tab, tabsz, get(e, b + apos, 4))))
+				return bad(r, "a DT_VERDEF entry names a version outside DT_STRTAB");
+			e->nverdef++;
+		}
+		if (!next)
+			break;
+		pos += next;
+	}
+	return 0;
+}
+
 static int read_dynamic(struct reader *r, struct deps_elf *e, const GElf_Phdr *dyn)
 {
 	uint64_t strtab = 0, strsz = 0, stroff, n;
@@ -97,7 +224,9 @@ static int read_dynamic(struct reader *r, struct deps_elf *e, const GElf_Phdr *d
 	uint64_t needed_off[MAX_NEEDED];
 	uint64_t soname = 0, rpath = 0, runpath = 0;
 	int have_soname = 0, have_rpath = 0, have_runpath = 0;
+	uint64_t verneed = 0, verneednum = 0, verdef = 0, verdefnum = 0;
 	size_t nneeded = 0;
+	int rc;
 	Elf_Data *d, *sd;
 	const char *tab;
 	size_t entsz = gelf_fsize(r->elf, ELF_T_DYN, 1, EV_CURRENT);
@@ -128,10 +257,16 @@ static int read_dynamic(struct reader *r, struct deps_elf *e, const GElf_Phdr *d
 		case DT_RPATH: rpath = dy.d_un.d_val; have_rpath = 1; break;
 		case DT_RUNPATH: runpath = dy.d_un.d_val; have_runpath = 1; break;
 		case DT_FLAGS_1: e->flags_1 = dy.d_un.d_val; break;
+		case DT_VERNEED: verneed = dy.d_un.d_ptr; break;
+		case DT_VERNEEDNUM: verneednum = dy.d_un.d_val; break;
+		case DT_VERDEF: verdef = dy.d_un.d_ptr; break;
+		case DT_VERDEFNUM: verdefnum = dy.d_un.d_val; break;
 		default: break;
 		}
 	}
-	if (!nneeded && !have_soname && !have_rpath && !have_runpath)
+	if (!(r->flags & DEPS_ELF_VERSIONS))
+		verneednum = verdefnum = 0;
+	if (!nneeded && !have_soname && !have_rpath && !have_runpath && !verneednum && !verdefnum)
 		return 0;
 	if (!have_strtab || strsz == 0)
 		return bad(r, "dynamic section has names but no string table");
@@ -153,6 +288,10 @@ static int read_dynamic(struct reader *r, struct deps_elf *e, const GElf_Phdr *d
 		return bad(r, "DT_RPATH points outside DT_STRTAB");
 	if (have_runpath && !(e->runpath = dup_string(tab, strsz, runpath)))
 		return bad(r, "DT_RUNPATH points outside DT_STRTAB");
+	if (verneednum && (rc = read_verneed(r, e, verneed, verneednum, tab, strsz)) < 0)
+		return rc;
+	if (verdefnum && (rc = read_verdef(r, e, verdef, verdefnum, tab, strsz)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -192,7 +331,7 @@ static int read_notes(struct reader *r, struct deps_elf *e, const GElf_Phdr *p)
 int deps_elf_read(int fd, const char *name, unsigned flags, struct deps_elf **out,
 		  struct dt_err *err)
 {
-	struct reader r = { .name = name, .err = err };
+	struct reader r = { .name = name, .flags = flags, .err = err };
 	struct deps_elf *e = NULL;
 	const GElf_Phdr *dyn = NULL;
 	GElf_Ehdr eh;
@@ -287,6 +426,14 @@ void deps_elf_free(struct deps_elf *e)
 	for (size_t i = 0; i < e->ndlopen_notes; i++)
 		free(e->dlopen_notes[i]);
 	free(e->dlopen_notes);
+	for (size_t i = 0; i < e->nverneed; i++) {
+		free(e->verneed[i].file);
+		free(e->verneed[i].version);
+	}
+	free(e->verneed);
+	for (size_t i = 0; i < e->nverdef; i++)
+		free(e->verdef[i]);
+	free(e->verdef);
 	free(e->interp);
 	free(e->soname);
 	free(e->rpath);

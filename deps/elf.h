@@ -19,6 +19,13 @@ enum {
 	DEPS_IMPORT_ICONV_OPEN = 1 << 3,     /* gconv modules */
 };
 
+/* One version a file needs from a library (DT_VERNEED): "GLIBC_2.34" from "libc.so.6". */
+struct deps_verneed {
+	char *file;           /* vn_file: the soname it was linked against */
+	char *version;        /* vna_name */
+	int weak;             /* VER_FLG_WEAK: ld.so does not insist */
+};
+
 struct deps_elf {
 	int elf_class;        /* ELFCLASS32 or ELFCLASS64 */
 	int data;             /* ELFDATA2LSB or ELFDATA2MSB */
@@ -35,6 +42,14 @@ struct deps_elf {
 	unsigned imports;     /* DEPS_IMPORT_* */
 	char **dlopen_notes;  /* payloads (JSON text) of "FDO" .note.dlopen notes, unparsed */
 	size_t ndlopen_notes;
+	/* With DEPS_ELF_VERSIONS only: */
+	struct deps_verneed *verneed; /* DT_VERNEED, in file order */
+	size_t nverneed;
+	char **verdef;        /* DT_VERDEF's version names, the base (the file's own name) left
+			       * out */
+	size_t nverdef;
+	int has_verdef;       /* has DT_VERDEF at all (ld.so checks nothing against a library
+			       * without one) */
 };
 
 /* The freedesktop dlopen-metadata note: owner "FDO", this type, a JSON payload. */
@@ -44,6 +59,7 @@ struct deps_elf {
 enum {
 	DEPS_ELF_IMPORTS = 1 << 0, /* scan .dynsym for the DEPS_IMPORT_* symbols (costly on big
 				    * files; only run-time load detection needs it) */
+	DEPS_ELF_VERSIONS = 1 << 1, /* DT_VERNEED and DT_VERDEF (the start-up check) */
 };
 
 /* Reads the ELF file open on @fd; @name is used in errors ("'name': not an ELF file").

@@ -40,6 +40,7 @@ struct deps_opts {
 	deps_dlopen_parse_fn dlopen_parse; /* NULL: .note.dlopen notes are ignored */
 	const char *nsswitch;      /* the nsswitch.conf text the target runs with (an image's),
 				    * or NULL: the root's /etc/nsswitch.conf */
+	int versions;              /* read DT_VERNEED/DT_VERDEF into each deps_obj's elf */
 };
 
 /* How a need was satisfied. */

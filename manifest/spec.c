@@ -92,16 +92,36 @@ static int file_special(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return mf_yaml_bool(p, n, &((struct mf_file *)o)->special);
 }
 
+static int file_closure(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return mf_yaml_bool(p, n, &((struct mf_file *)o)->closure);
+}
+
+/* Absolute globs, or names without a '/' ("*.a", "__pycache__") that match a component at
+ * any depth. */
+static int file_exclude(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	struct mf_file *fl = o;
+	int rc = mf_yaml_strv(p, n, &fl->excludes, &fl->nexcludes);
+	for (size_t i = 0; rc == 0 && i < fl->nexcludes; i++)
+		if (fl->excludes[i][0] != '/' && strchr(fl->excludes[i], '/'))
+			return mf_yaml_fail(p, n, "glob '%s' must be an absolute path, or a name "
+					    "without '/'", fl->excludes[i]);
+	return rc;
+}
+
 static int file(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	static const struct mf_yaml_field f[] = { { "src", file_src }, { "dst", file_dst },
 					  { "mode", file_mode }, { "uid", file_uid },
 					  { "gid", file_gid }, { "special", file_special },
-					  { NULL, NULL } };
+					  { "closure", file_closure },
+					  { "exclude", file_exclude }, { NULL, NULL } };
 	struct mf_file *fl = o;
 	int rc;
 
 	fl->mode = fl->uid = fl->gid = -1;
+	fl->closure = 1;
 	fl->line = mf_yaml_line(n);
 	if ((rc = mf_yaml_mapping(p, n, f, o)) < 0)
 		return rc;
@@ -558,12 +578,24 @@ static int top_annotations(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return mf_yaml_kv(p, n, &SPEC(o)->annotations, &SPEC(o)->nannotations);
 }
 
+static int check_allow(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return mf_yaml_strv(p, n, &SPEC(o)->check_allow, &SPEC(o)->ncheck_allow);
+}
+
+static int top_check(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	static const struct mf_yaml_field f[] = { { "allow", check_allow }, { NULL, NULL } };
+	return mf_yaml_mapping(p, n, f, o);
+}
+
 static const struct mf_yaml_field top_fields[] = {
 	{ "name", top_name }, { "platform", top_platform }, { "root", top_root },
 	{ "base", top_base }, { "certificates", top_certs }, { "runtime", top_runtime },
 	{ "debs", top_debs }, { "binaries", top_binaries }, { "files", top_files },
 	{ "packages", top_packages }, { "users", top_users }, { "groups", top_groups },
-	{ "config", top_config }, { "annotations", top_annotations }, { NULL, NULL },
+	{ "config", top_config }, { "annotations", top_annotations }, { "check", top_check },
+	{ NULL, NULL },
 };
 
 /* Aliases are refused, depth and size are bounded. */
@@ -595,6 +627,7 @@ void mf_spec_free(struct mf_spec *s)
 	for (size_t i = 0; s->files && i < s->nfiles; i++) {
 		free(s->files[i].src);
 		free(s->files[i].dst);
+		free_strv(s->files[i].excludes, s->files[i].nexcludes);
 	}
 	free(s->files);
 	for (size_t i = 0; s->packages && i < s->npackages; i++) {
@@ -625,6 +658,7 @@ void mf_spec_free(struct mf_spec *s)
 	free_strv(s->config.volumes, s->config.nvolumes);
 	free(s->config.stop_signal);
 	free_kv(s->annotations, s->nannotations);
+	free_strv(s->check_allow, s->ncheck_allow);
 	free(s->file);
 	free(s->dir);
 	free(s->name);

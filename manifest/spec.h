@@ -44,6 +44,10 @@ struct mf_file {
 	int64_t uid;    /* -1: 0 */
 	int64_t gid;    /* -1: 0 */
 	int special;    /* mode may set setuid, setgid and sticky bits (`special: true`) */
+	int closure;    /* its ELF files bring their shared-library closure (default 1;
+			 * `closure: false`) */
+	char **excludes; /* globs of image paths to leave out (and what is below them) */
+	size_t nexcludes;
 	int line;
 };
 
@@ -118,6 +122,8 @@ struct mf_spec {
 	struct mf_group *groups; size_t ngroups;
 	struct mf_config config;
 	struct mf_kv *annotations; size_t nannotations;
+	/* check.allow: start-up problems allowed ("FILE" or "FILE: NEED" fnmatch patterns) */
+	char **check_allow; size_t ncheck_allow;
 };
 
 /* The name of the group with @gid in the image @s makes (its groups, and distroless's), or

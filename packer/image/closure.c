@@ -162,3 +162,130 @@ out:
 	deps_result_free(r);
 	return rc;
 }
+
+static int path_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Resolves @n @inputs, one at a time when one of them cannot be read as ELF (the start-up
+ * check names it); *@out gets what resolved, or NULL. */
+static int resolve_lenient(const struct deps_opts *o, const char **inputs, size_t n,
+			   struct deps_result **out, size_t *unread, struct dt_err *err)
+{
+	struct dt_err e2;
+	size_t k = 0;
+
+	*out = NULL;
+	*unread = 0;
+	dt_err_clear(&e2);
+	if (deps_resolve(o, inputs, n, out, &e2) == 0)
+		return 0;
+	if (e2.code == DT_ENOMEM)
+		return dt_oom(err);
+	for (size_t i = 0; i < n; i++) {
+		struct deps_result *r = NULL;
+		dt_err_clear(&e2);
+		if (deps_resolve(o, &inputs[i], 1, &r, &e2) == 0) {
+			deps_result_free(r);
+			inputs[k++] = inputs[i];
+		} else if (e2.code == DT_ENOMEM) {
+			return dt_oom(err);
+		} else {
+			(*unread)++;
+		}
+	}
+	if (k == 0)
+		return 0;
+	return deps_resolve(o, inputs, k, out, err);
+}
+
+int pk_plan_files_closure(struct pk_image *img, const struct pk_plan_opts *po,
+			  struct dt_err *err)
+{
+	const struct mf_spec *s = img->spec;
+	struct deps_opts o = { .root = s->root, .dlopen_parse = mf_dlopen_note_parse };
+	struct deps_result *r = NULL;
+	const char **inputs = NULL, **have = NULL;
+	char **srcs = NULL, **bufs = NULL;
+	size_t n = 0, nhave = img->n, rl = strcmp(s->root, "/") ? strlen(s->root) : 0, unread;
+	char source[4200];
+	int rc = 0;
+
+	o.runtime = s->runtime == MF_RUNTIME_AUTO ? DEPS_RUNTIME_AUTO : DEPS_RUNTIME_OFF;
+	o.nsswitch = s->base == MF_BASE_DISTROLESS ? PK_NSSWITCH_CONF : "";
+	if (!(inputs = calloc(img->n + 1, sizeof(*inputs))) ||
+	    !(bufs = calloc(img->n + 1, sizeof(*bufs))) ||
+	    !(have = calloc(img->n + 1, sizeof(*have))) ||
+	    !(srcs = calloc(s->nfiles + 1, sizeof(*srcs)))) {
+		rc = dt_oom(err);
+		goto out;
+	}
+	/* the ELF files of files entries, as paths inside the root (a file from outside a
+	 * sysroot has no closure there) */
+	for (size_t i = 0; i < img->n; i++) {
+		const struct pk_plan_entry *e = &img->v[i];
+		char *p;
+		have[i] = e->path;
+		if (e->type != PK_PLAN_REG || !e->elf || !e->closure || e->root < 0 || !e->src)
+			continue;
+		if (asprintf(&p, "%s/%s", strcmp(img->roots[e->root], "/") ? img->roots[e->root] : "",
+			     e->src) < 0) {
+			rc = dt_oom(err);
+			goto out;
+		}
+		if (rl && (strncmp(p, s->root, rl) != 0 || p[rl] != '/')) {
+			free(p);
+			continue;
+		}
+		bufs[n] = p;
+		inputs[n++] = p + rl;
+	}
+	if (n == 0)
+		goto out;
+	qsort(have, nhave, sizeof(*have), path_cmp);
+	for (size_t i = 0; i < s->nfiles; i++)
+		srcs[i] = realpath(s->files[i].src, NULL);
+	if ((rc = resolve_lenient(&o, inputs, n, &r, &unread, err)) < 0) {
+		dt_err_prefix(err, "%s: files", s->file);
+		goto out;
+	}
+	if (unread)
+		pk_plan_warn(po, "%s: files: %zu file%s with the ELF magic could not be read for "
+			     "%s closure (the start-up check names what cannot start)", s->file,
+			     unread, unread == 1 ? "" : "s", unread == 1 ? "its" : "their");
+	for (size_t i = 0; r && i < r->files.n; i++) {
+		const char *path = r->files.v[i];
+		char host[8400];
+		int inside = 0;
+		/* what the files entries already place, and what the image has */
+		snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", path);
+		for (size_t f = 0; f < s->nfiles && !inside; f++) {
+			size_t l = srcs[f] ? strlen(srcs[f]) : 0;
+			inside = l && strncmp(host, srcs[f], l) == 0 &&
+				 (host[l] == '/' || host[l] == '\0');
+		}
+		if (inside || bsearch(&path, have, nhave, sizeof(*have), path_cmp))
+			continue;
+		/* a library outside the system directories would land at its build-machine
+		 * path: left out, for the start-up check to name */
+		snprintf(host, sizeof(host), "%s/", path); /* "/lib64" is a system path too */
+		if (!pk_plan_system_path(host))
+			continue;
+		pk_plan_host_source(img, path, source, sizeof(source));
+		if ((rc = pk_plan_add_host(img, 0, path + 1, path, PK_LAYER_BASE, PK_PRIO_CLOSURE,
+					   source, err)) < 0)
+			goto out;
+	}
+out:
+	deps_result_free(r);
+	for (size_t i = 0; bufs && bufs[i]; i++)
+		free(bufs[i]);
+	for (size_t i = 0; srcs && i < s->nfiles; i++)
+		free(srcs[i]);
+	free(srcs);
+	free(bufs);
+	free(inputs);
+	free(have);
+	return rc;
+}

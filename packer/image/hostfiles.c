@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +80,7 @@ int pk_plan_in_project(const struct pk_image *img, const char *path)
 /* SHA-256 (and MD5, for dpkg's md5sums) of a file in one read; the bytes read go to
  * *@len. */
 static int hash_fd(int fd, const char *name, unsigned char *out, unsigned char *md5,
-		   uint64_t *len, struct dt_err *err)
+		   uint64_t *len, int *elf, struct dt_err *err)
 {
 	struct dt_hash *c = dt_hash_new(DT_HASH_SHA256, err);
 	struct dt_hash *m = c ? dt_hash_new(DT_HASH_MD5, err) : NULL;
@@ -100,6 +101,8 @@ static int hash_fd(int fd, const char *name, unsigned char *out, unsigned char *
 		}
 		if (n == 0)
 			break;
+		if (*len == 0)
+			*elf = n >= 4 && memcmp(buf, "\177ELF", 4) == 0;
 		dt_hash_update(c, buf, (size_t)n);
 		dt_hash_update(m, buf, (size_t)n);
 		*len += (uint64_t)n;
@@ -164,7 +167,7 @@ static int host_entry(struct pk_image *img, const struct host *h, const char *pa
 		e->ino = st->st_ino;
 		if ((fd = dt_open_beneath(h->dfd, h->leaf, O_RDONLY | O_NOATIME)) < 0)
 			return dt_err_sys(err, errno, "cannot open '%s'", h->shown);
-		rc = hash_fd(fd, h->shown, e->sha256, e->md5, &got, err);
+		rc = hash_fd(fd, h->shown, e->sha256, e->md5, &got, &e->elf, err);
 		/* a /proc or /sys file says size 0 and has content: refused, not packed
 		 * empty; any other mismatch is a file that changed while read */
 		if (rc == 0 && got != e->size)
@@ -231,7 +234,31 @@ struct tree_walk {
 	struct pk_image *img;
 	int root;
 	const char *real, *dst;
+	const struct mf_file *f;
 };
+
+/* Whether image path @path (below the entry's dst) is left out: an absolute glob matches it
+ * or a directory above it; a name without '/' matches any of its components below dst. */
+static int excluded(const struct mf_file *f, const char *path)
+{
+	for (size_t i = 0; i < f->nexcludes; i++) {
+		const char *pat = f->excludes[i], *c = path + strlen(f->dst);
+		if (pat[0] == '/') {
+			if (pk_plan_glob_match(pat, path))
+				return 1;
+			continue;
+		}
+		while (*c == '/') {
+			char name[256];
+			size_t len = strcspn(c + 1, "/");
+			snprintf(name, sizeof(name), "%.*s", (int)len, c + 1);
+			if (fnmatch(pat, name, 0) == 0)
+				return 1;
+			c += 1 + len;
+		}
+	}
+	return 0;
+}
 
 static int file_one(void *ctx, const struct pk_scan_item *it, struct dt_err *err)
 {
@@ -245,6 +272,8 @@ static int file_one(void *ctx, const struct pk_scan_item *it, struct dt_err *err
 	} else if (asprintf(&path, "%s/%s", w->dst, it->rel) < 0) {
 		path = NULL;
 		rc = dt_oom(err);
+	} else if (excluded(w->f, path)) {
+		rc = 0;
 	} else {
 		struct host h = { .root = w->root, .dfd = it->dirfd, .leaf = it->name,
 				  .rel = host + 1, .shown = host, .st = it->st, .link = it->link };
@@ -258,10 +287,12 @@ static int file_one(void *ctx, const struct pk_scan_item *it, struct dt_err *err
 
 /* @real: an absolute host path without symlinks (realpath's); when it is a directory, its
  * whole tree too, in the scanner's order (parents first, names sorted). */
-static int add_file_tree(struct pk_image *img, const char *real, const char *dst,
+static int add_file_tree(struct pk_image *img, const char *real, const struct mf_file *f,
 			 struct dt_err *err)
 {
-	struct tree_walk w = { .img = img, .root = img->nroots - 1, .real = real, .dst = dst };
+	const char *dst = f->dst;
+	struct tree_walk w = { .img = img, .root = img->nroots - 1, .real = real, .dst = dst,
+			       .f = f };
 	struct pk_scan_opts so = { 0 };
 	char source[4200 + 16];
 	struct stat st;
@@ -295,6 +326,7 @@ static void apply_file_opts(struct pk_image *img, size_t from, const struct mf_f
 			e->uid = (uint32_t)f->uid;
 		if (f->gid >= 0)
 			e->gid = (uint32_t)f->gid;
+		e->closure = f->closure;
 	}
 }
 
@@ -310,7 +342,7 @@ int pk_plan_files(struct pk_image *img, struct dt_err *err)
 		if (!real)
 			return dt_err_sys(err, errno, "%s:%d: files[%zu]: cannot use '%s'", s->file,
 					  f->line, i, f->src);
-		rc = add_file_tree(img, real, f->dst, err);
+		rc = add_file_tree(img, real, f, err);
 		free(real);
 		if (rc < 0)
 			return rc;

@@ -23,7 +23,7 @@ struct deb_filter {
 	const struct mf_package *p;
 };
 
-static int glob_match(const char *pat, const char *path)
+int pk_plan_glob_match(const char *pat, const char *path)
 {
 	char buf[4200];
 	char *slash;
@@ -46,9 +46,9 @@ static int deb_keep(void *ctx, const char *path)
 	int keep = p->npaths == 0;
 
 	for (size_t i = 0; !keep && i < p->npaths; i++)
-		keep = glob_match(p->paths[i], path);
+		keep = pk_plan_glob_match(p->paths[i], path);
 	for (size_t i = 0; keep && i < p->nexcludes; i++)
-		keep = !glob_match(p->excludes[i], path);
+		keep = !pk_plan_glob_match(p->excludes[i], path);
 	return keep;
 }
 

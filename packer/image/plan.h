@@ -53,6 +53,9 @@ struct pk_plan_entry {
 	unsigned char sha256[DT_SHA256_LEN];
 	unsigned char md5[DT_MD5_LEN]; /* for status.d/<pkg>.md5sums; valid when has_md5 */
 	int has_md5;
+	int elf;                 /* a host file that starts with the ELF magic */
+	int closure;             /* its shared-library closure is planned (binaries, files
+				  * entries without closure: false) */
 	char *source;            /* "distill", "host:...", "deb:name@version:..." */
 	char *pkg, *pkg_version; /* owning Debian package, or NULL */
 	enum pk_plan_layer layer;

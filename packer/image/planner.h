@@ -27,6 +27,12 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *o, struct d
 
 /* hostfiles.c: the spec's files (directories walked whole). */
 int pk_plan_files(struct pk_image *img, struct dt_err *err);
+/* The shared-library closures of the ELF files that files entries brought (unless an entry
+ * says closure: false), resolved inside the root: what the image already has, or what the
+ * entries themselves place, is not added again; a library outside the system directories is
+ * left for the start-up check to name. */
+int pk_plan_files_closure(struct pk_image *img, const struct pk_plan_opts *o,
+			  struct dt_err *err);
 
 /* hostfiles.c: adds the file, symlink or (empty) directory at @rel (relative, no symlinks in
  * its parents) of content root @root as image path @path, its content hashed. */
@@ -47,6 +53,10 @@ int pk_plan_in_project(const struct pk_image *img, const char *path);
 
 /* packages.c: the spec's packages, read out of their .debs. */
 int pk_plan_packages(struct pk_image *img, const struct pk_plan_opts *o, struct dt_err *err);
+
+/* Whether image path @path matches glob @pat (fnmatch, FNM_PATHNAME), or lies below a
+ * directory that does. */
+int pk_plan_glob_match(const char *pat, const char *path);
 
 /* packages.c: owning packages from @db (host files) or the .debs, and
  * /var/lib/dpkg/status.d/<package> and <package>.md5sums for each. */

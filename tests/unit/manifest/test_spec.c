@@ -178,6 +178,21 @@ static void test_users(void **state)
 	s = parse_ok("name: a\nfiles:\n  - {src: x, dst: /a, mode: \"4755\", special: true}\n");
 	assert_int_equal(s->files[0].mode, 04755);
 	assert_true(s->files[0].special);
+	assert_true(s->files[0].closure); /* on by default */
+	mf_spec_free(s);
+	/* files: closure off, exclude globs (absolute, or a name at any depth) */
+	s = parse_ok("name: a\nfiles:\n  - {src: x, dst: /a, closure: false, "
+		     "exclude: [/a/test, \"*.a\", __pycache__]}\n");
+	assert_false(s->files[0].closure);
+	assert_int_equal(s->files[0].nexcludes, 3);
+	assert_string_equal(s->files[0].excludes[1], "*.a");
+	mf_spec_free(s);
+	expect_error("name: a\nfiles:\n  - {src: x, dst: /a, exclude: [a/b]}\n",
+		     "glob 'a/b' must be an absolute path, or a name without '/'");
+	expect_error("name: a\nfiles:\n  - {src: x, dst: /a, closure: maybe}\n", "closure");
+	/* check.allow */
+	s = parse_ok("name: a\ncheck:\n  allow: [\"/usr/lib/*/libx.so: liby.so.1\"]\n");
+	assert_int_equal(s->ncheck_allow, 1);
 	mf_spec_free(s);
 }
 

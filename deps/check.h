@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* The start-up check, on a tree: each given ELF file (or #! script) must be able to start
+ * inside @root as ld.so would start it there, nothing taken from outside the root: its
+ * interpreter (PT_INTERP, or a script's #! line) exists, and every DT_NEEDED of it and of
+ * what it loads resolves (RPATH/RUNPATH with $ORIGIN, the root's ld.so.cache or ld.so.conf,
+ * the default directories; a library of another class or machine is passed over, as ld.so
+ * passes it over), and every version it needs from a library (DT_VERNEED: GLIBC_2.34, a
+ * project library's own version node) is one that library defines (DT_VERDEF), as ld.so
+ * insists before it runs anything. The tree is made by the callers: the image builder from its plan, verify
+ * from an image's layers. */
+#ifndef DISTILL_DEPS_CHECK_H
+#define DISTILL_DEPS_CHECK_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+struct deps_problem {
+	char *file;     /* the path (inside the root) of what cannot start or load: "/usr/bin/x" */
+	char *need;     /* what it needs: "libcurl-gnutls.so.4", an interpreter's path,
+			 * "GREET_2.0 from libgreet.so.1" */
+	char *why;      /* "not in the image", "the interpreter is not in the image",
+			 * "/app/libgreet.so.1 defines GREET_1.0 only", a read error */
+	int allowed;    /* matched an exception (deps_check_allow) */
+};
+
+struct deps_check {
+	size_t nchecked;           /* files checked */
+	struct deps_problem *v;    /* sorted by file, then need; each once */
+	size_t n, cap;
+};
+
+/* Checks each of the @n @inputs (paths inside @root, which messages call @where: "the
+ * image") into @out (deps_check_release() it, also after an error): what cannot be found
+ * is a problem, not an error. @return 0, or a negative code with @err set (out of
+ * memory). */
+int deps_check(const char *root, const char *where, const char *const *inputs, size_t n,
+	       struct deps_check *out, struct dt_err *err);
+
+/* Marks the problems that a pattern of @allow matches (fnmatch, FNM_PATHNAME off): "FILE"
+ * allows every need of FILE, "FILE: NEED" one need. @return the problems left. */
+size_t deps_check_allow(struct deps_check *c, const char *const *allow, size_t nallow);
+
+void deps_check_release(struct deps_check *c);
+
+#endif

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* The start-up check of a plan, before anything is written: the plan's ELF files, scripts,
+ * symlinks, directories and loader configuration laid out in a temporary directory (other
+ * files as empty placeholders), then deps_check() inside it, as `distill check` does on a
+ * written image. */
+#include "packer/image/image.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/fs.h"
+#include "common/tempfile.h"
+#include "deps/check.h"
+#include "packer/image/plan.h"
+
+#define SCRIPT_HEAD 4096
+
+/* The directory of image path @path ("/a/b/c" -> fd of a/b below @rootfd), made. */
+static int parent_dir(int rootfd, const char *path, const char **leaf)
+{
+	int fd = dup(rootfd);
+	const char *p = path + (path[0] == '/');
+
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		char comp[256];
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		int next;
+		if (!slash) {
+			*leaf = p;
+			return fd;
+		}
+		if (n == 0 || n >= sizeof(comp)) {
+			close(fd);
+			errno = EINVAL;
+			return -1;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+			close(fd);
+			return -1;
+		}
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if (next < 0)
+			return -1;
+		fd = next;
+		p = slash + 1;
+	}
+}
+
+/* The content of entry @e when it is ELF or an executable script (of a script, its head):
+ * linked or copied over the placeholder at @leaf. @return 1 when it was, 0 when not, or a
+ * negative code. */
+static int content(const struct pk_image *img, const struct pk_plan_entry *e, int dfd,
+		   const char *leaf, int *roots, struct dt_err *err)
+{
+	unsigned char buf[4] = { 0 };
+	int in = -1, out = -1, kind = 0, rc = 0;
+	uint64_t total = 0;
+	ssize_t head;
+
+	if (e->data) {
+		if (e->size >= 4 && memcmp(e->data, "\177ELF", 4) == 0)
+			kind = 1;
+		else if (e->size >= 2 && e->data[0] == '#' && e->data[1] == '!' && (e->mode & 0111))
+			kind = 2;
+		if (!kind)
+			return 0;
+		out = openat(dfd, leaf, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+		if (out < 0 || dt_write_all(out, e->data, kind == 2 && e->size > SCRIPT_HEAD
+							    ? SCRIPT_HEAD : (size_t)e->size) < 0)
+			rc = dt_err_sys(err, errno, "cannot lay out '%s' for the check", e->path);
+		if (out >= 0)
+			close(out);
+		return rc < 0 ? rc : 1;
+	}
+	if (e->root < 0 || !e->src)
+		return 0;
+	if (roots[e->root] < 0 &&
+	    (roots[e->root] = open(img->roots[e->root], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return dt_err_sys(err, errno, "cannot open '%s'", img->roots[e->root]);
+	if ((in = dt_open_beneath(roots[e->root], e->src, O_RDONLY | O_NOATIME)) < 0)
+		return 0; /* the writer will name it */
+	head = pread(in, buf, sizeof(buf), 0);
+	if (head == 4 && memcmp(buf, "\177ELF", 4) == 0)
+		kind = 1;
+	else if (head >= 2 && buf[0] == '#' && buf[1] == '!' && (e->mode & 0111))
+		kind = 2;
+	/* the file itself, hard-linked (nothing copied: the check only reads it), else its
+	 * bytes copied by the kernel (a script's head only) */
+	if (kind && (unlinkat(dfd, leaf, 0) < 0 ||
+		     (linkat(in, "", dfd, leaf, AT_EMPTY_PATH) < 0 &&
+		      linkat(roots[e->root], e->src, dfd, leaf, 0) < 0))) {
+		uint64_t want = kind == 2 && e->size > SCRIPT_HEAD ? SCRIPT_HEAD : e->size;
+		off_t off = 0;
+		if ((out = openat(dfd, leaf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+				  0755)) < 0)
+			rc = dt_err_sys(err, errno, "cannot lay out '%s' for the check", e->path);
+		while (rc == 0 && total < want) {
+			ssize_t n = sendfile(out, in, &off, (size_t)(want - total));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				rc = dt_err_sys(err, errno, "cannot lay out '%s' for the check",
+						e->path);
+			if (n <= 0)
+				break;
+			total += (uint64_t)n;
+		}
+	}
+	close(in);
+	if (out >= 0)
+		close(out);
+	return rc < 0 ? rc : kind != 0;
+}
+
+int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_check *out,
+		   struct dt_err *err)
+{
+	char tmpl[4200];
+	struct dt_strv inputs = { 0 };
+	int roots[2] = { -1, -1 }, rootfd = -1, lastfd = -1, temp = 0, rc = 0;
+	const char *last = NULL;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(tmpl, sizeof(tmpl), "%s/distill-check-XXXXXX",
+		 tmpdir ? tmpdir : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!dt_temp_mkdtemp(tmpl, &temp))
+		return dt_err_sys(err, errno, "cannot create a temporary directory '%s'", tmpl);
+	if ((rootfd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = dt_err_sys(err, errno, "cannot open '%s'", tmpl);
+		goto out;
+	}
+	/* the plan is sorted by path: a directory comes before what it holds; the last
+	 * directory made stays open, so that a deep chain is made one level at a time */
+	for (size_t i = 0; i < img->n && rc == 0; i++) {
+		const struct pk_plan_entry *e = &img->v[i];
+		const char *leaf, *slash = strrchr(e->path, '/');
+		size_t plen = slash ? (size_t)(slash - e->path) : 0;
+		int dfd, fd;
+		if (last && strlen(last) == plen && strncmp(last, e->path, plen) == 0) {
+			dfd = dup(lastfd);
+			leaf = e->path + plen + 1;
+		} else {
+			dfd = parent_dir(rootfd, e->path, &leaf);
+		}
+		if (dfd < 0)
+			continue;
+		if (e->type == PK_PLAN_DIR) {
+			mkdirat(dfd, leaf, 0755);
+			if ((fd = openat(dfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						    O_CLOEXEC)) >= 0) {
+				if (lastfd >= 0)
+					close(lastfd);
+				lastfd = fd;
+				last = e->path;
+			}
+		} else if (e->type == PK_PLAN_SYMLINK) {
+			(void)!symlinkat(e->link, dfd, leaf);
+		} else if (e->type == PK_PLAN_REG) {
+			fd = openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				    0755);
+			if (fd >= 0)
+				close(fd);
+			/* a file at a path of PATH_MAX bytes or more cannot be run by its path */
+			if ((rc = content(img, e, dfd, leaf, roots, err)) == 1)
+				rc = strlen(e->path) >= PATH_MAX ? 0
+				     : dt_strv_push(&inputs, e->path) < 0 ? dt_oom(err) : 0;
+		}
+		close(dfd);
+	}
+	if (lastfd >= 0)
+		close(lastfd);
+	for (size_t i = 0; i < img->n && rc == 0; i++) {
+		const struct pk_plan_entry *e = &img->v[i];
+		const char *leaf, *tleaf;
+		int dfd, tfd;
+		if (e->type != PK_PLAN_HARDLINK || !e->link)
+			continue;
+		if ((dfd = parent_dir(rootfd, e->path, &leaf)) < 0)
+			continue;
+		if ((tfd = parent_dir(rootfd, e->link, &tleaf)) >= 0) {
+			(void)!linkat(tfd, tleaf, dfd, leaf, 0);
+			close(tfd);
+		}
+		close(dfd);
+	}
+	if (rc == 0)
+		rc = deps_check(tmpl, "the image", (const char *const *)inputs.v, inputs.n, out, err);
+out:
+	for (int i = 0; i < 2; i++)
+		if (roots[i] >= 0)
+			close(roots[i]);
+	if (rootfd >= 0)
+		close(rootfd);
+	dt_strv_release(&inputs);
+	dt_temp_remove_tree(AT_FDCWD, tmpl);
+	dt_temp_drop(temp);
+	return rc;
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The start-up check (distill check, and distill build before it writes anything): every
+# image of specs/ passes; a missing library, a library of another machine, a missing
+# interpreter, a dangling symlink on a library path, a symbol version the library does not
+# define and a script whose interpreter is missing are each named exactly, and the build leaves nothing; check.allow and --no-check
+# let a build through. The verdict agrees with running the image's programs in a chroot.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+cd "$W"
+
+run() { # CODE CMD...: exit status CODE; stdout in out, stderr in err
+    local want=$1 rc=0; shift
+    "$@" > out 2> err || rc=$?
+    [ "$rc" = "$want" ] || { cat out err >&2; fail "exit $rc, not $want: $*"; }
+}
+lines() { # FILE LINE...: FILE holds exactly these lines
+    local f=$1; shift
+    printf '%s\n' "$@" > want
+    diff -u want "$f" >&2 || fail "$f is not as expected"
+}
+
+# 1. Every example spec's image can start (as built, and as distill check reads it back).
+for spec in "$repo"/specs/*.yaml; do
+    n=$(basename "$spec" .yaml)
+    cp "$spec" "$n.yaml"
+    lock_build "$n.yaml" "$n.oci"
+    run 0 "$DISTILL" check -q "$n.oci"
+    [ ! -s out ] || fail "$n: check -q printed $(cat out)"
+done
+run 0 "$DISTILL" check curl.oci
+grep -qE '^[0-9]+ ELF files and scripts checked: every one can start$' out || fail "check curl: $(cat out)"
+
+# 2. Broken images, made with files: (closure: false) from this machine's jq.
+JQ=/usr/bin/jq
+LIB=/usr/lib/x86_64-linux-gnu
+ONIG=$(readlink -f $LIB/libonig.so.5)
+JQLIB=$(readlink -f $LIB/libjq.so.1)
+mk() { # NAME FILES...: a scratch spec NAME.yaml taking each "SRC DST" pair as it is (no closure)
+    local n=$1; shift
+    { printf 'name: t/%s:1\nplatform: linux/amd64\nbase: scratch\nfiles:\n' "$n"
+      while [ $# -gt 0 ]; do printf '  - {src: %s, dst: %s, closure: false}\n' "$1" "$2"; shift 2; done; } > "$n.yaml"
+}
+closure=($JQ $JQ $JQLIB $LIB/libjq.so.1 $ONIG $LIB/libonig.so.5
+         /usr/lib/x86_64-linux-gnu/libc.so.6 $LIB/libc.so.6 /usr/lib/x86_64-linux-gnu/libm.so.6 $LIB/libm.so.6
+         /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 /lib64/ld-linux-x86-64.so.2)
+# the whole closure: it starts
+mk ok "${closure[@]}"
+run 0 "$DISTILL" build -q --no-lock ok.yaml -o ok.oci
+# files entries bring their ELF files' closure (unless closure: false): jq alone, from files
+printf 'name: t/jqfiles:1\nplatform: linux/amd64\nbase: scratch\nfiles:\n  - {src: /usr/bin/jq, dst: /usr/bin/jq}\n' > jqfiles.yaml
+run 0 "$DISTILL" build -q --no-lock --format rootfs jqfiles.yaml -o jqfiles.tar
+tar -tf jqfiles.tar | grep -v -e '/$' -e '^var/lib/dpkg/status.d/' | sort > got
+printf '%s\n' lib lib64 usr/lib64/ld-linux-x86-64.so.2 usr/bin/jq usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 \
+    usr/lib/x86_64-linux-gnu/libc.so.6 usr/lib/x86_64-linux-gnu/libjq.so.1 \
+    "usr/lib/x86_64-linux-gnu/$(basename "$JQLIB")" usr/lib/x86_64-linux-gnu/libm.so.6 \
+    usr/lib/x86_64-linux-gnu/libonig.so.5 "usr/lib/x86_64-linux-gnu/$(basename "$ONIG")" | sort -u > want
+diff -u want got >&2 || fail "the closure of a files entry"
+# a missing library: libonig left out
+mk nolib $JQ $JQ $JQLIB $LIB/libjq.so.1 $LIB/libc.so.6 $LIB/libc.so.6 $LIB/libm.so.6 $LIB/libm.so.6 \
+    /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 /lib64/ld-linux-x86-64.so.2
+run 1 "$DISTILL" build -q --no-lock nolib.yaml -o nolib.oci
+lines err "distill: $LIB/libjq.so.1: needs libonig.so.5: not in the image" \
+    "distill: build refused: 1 problem of the start-up check (of 5 ELF files and scripts); nothing was written (allow them with check.allow in the spec, or build with --no-check)"
+[ ! -e nolib.oci ] || fail "a refused build left its output"
+run 0 "$DISTILL" build -q --no-lock --no-check nolib.yaml -o nolib.oci
+run 1 "$DISTILL" check nolib.oci
+lines out "$LIB/libjq.so.1: needs libonig.so.5: not in the image" \
+    "5 ELF files and scripts checked: some cannot start"
+run 0 "$DISTILL" check --allow "$LIB/libjq.so.1: libonig.so.*" nolib.oci
+lines out "5 ELF files and scripts checked: every one can start (1 problem allowed)"
+run 1 "$DISTILL" check --json nolib.oci
+python3 - out <<'PY' || fail "check --json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] is False and d["checked"] == 5, d
+assert d["problems"] == [{"file": "/usr/lib/x86_64-linux-gnu/libjq.so.1", "need": "libonig.so.5",
+                          "why": "not in the image"}], d["problems"]
+PY
+# the spec names the exception: the build goes through, saying so
+{ cat nolib.yaml; printf 'check:\n  allow: ["%s: libonig.so.5"]\n' "$LIB/libjq.so.1"; } > allowed.yaml
+run 0 "$DISTILL" build -q --no-lock allowed.yaml -o allowed.oci
+lines err "distill: allowed: $LIB/libjq.so.1: needs libonig.so.5: not in the image"
+# a library of another machine under the name jq needs: ld.so passes it over
+mk foreign $JQ $JQ $JQLIB $LIB/libjq.so.1 /usr/aarch64-linux-gnu/lib/libc.so.6 $LIB/libonig.so.5 \
+    $LIB/libc.so.6 $LIB/libc.so.6 $LIB/libm.so.6 $LIB/libm.so.6 \
+    /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 /lib64/ld-linux-x86-64.so.2
+if [ -f /usr/aarch64-linux-gnu/lib/libc.so.6 ]; then
+    run 1 "$DISTILL" build -q --no-lock foreign.yaml -o foreign.oci
+    grep -qxF "distill: $LIB/libjq.so.1: needs libonig.so.5: not in the image" err || { cat err; fail "foreign library"; }
+else
+    echo "skipped: the foreign library case needs libc6-arm64-cross (scripts/setup.sh installs it)"
+fi
+# a missing interpreter
+mk nointerp "${closure[@]:0:10}"
+run 1 "$DISTILL" build -q --no-lock nointerp.yaml -o nointerp.oci
+grep -qxF "distill: $JQ: needs /lib64/ld-linux-x86-64.so.2: the interpreter is not in the image" err ||
+    { cat err; fail "missing interpreter"; }
+# a dangling symlink on a library path
+mkdir -p dangle && ln -sf libonig.so.5.9.9 dangle/libonig.so.5
+mk dangling $JQ $JQ $JQLIB $LIB/libjq.so.1 ./dangle $LIB "${closure[@]:6}"
+run 1 "$DISTILL" build -q --no-lock dangling.yaml -o dangling.oci
+grep -qxF "distill: $LIB/libjq.so.1: needs libonig.so.5: not in the image" err || { cat err; fail "dangling symlink"; }
+# a script whose interpreter is not in the image
+printf '#!/usr/bin/python3\nprint(1)\n' > s.py && chmod +x s.py
+mk script ./s.py /app/s.py
+run 1 "$DISTILL" build -q --no-lock script.yaml -o script.oci
+grep -qxF "distill: /app/s.py: needs /usr/bin/python3: the interpreter is not in the image" err ||
+    { cat err; fail "script interpreter"; }
+
+# a missing symbol version: the app was linked against libgreet with GREET_2.0, the image
+# has the older libgreet that defines GREET_1.0 only
+mkdir -p greet1 greet2
+printf '#include <stdio.h>\nvoid greet(void) { puts("hello"); }\n#ifdef V2\nvoid greet2(void) { puts("hello 2"); }\n#endif\n' > greet.c
+printf 'GREET_1.0 { global: greet; local: *; };\n' > v1.map
+printf 'GREET_1.0 { global: greet; local: *; };\nGREET_2.0 { global: greet2; } GREET_1.0;\n' > v2.map
+gcc -shared -fPIC -Wl,-soname,libgreet.so.1 -Wl,--version-script=v1.map -o greet1/libgreet.so.1 greet.c
+gcc -DV2 -shared -fPIC -Wl,-soname,libgreet.so.1 -Wl,--version-script=v2.map -o greet2/libgreet.so.1 greet.c
+printf 'void greet2(void);\nint main(void) { greet2(); return 0; }\n' > app.c
+gcc -o greetapp app.c greet2/libgreet.so.1 -Wl,-rpath,/app  # not $ORIGIN: a chroot has no /proc/self/exe
+mk greetold ./greetapp /app/app ./greet1/libgreet.so.1 /app/libgreet.so.1 "${closure[@]:6}"
+mk greetnew ./greetapp /app/app ./greet2/libgreet.so.1 /app/libgreet.so.1 "${closure[@]:6}"
+run 0 "$DISTILL" build -q --no-lock greetnew.yaml -o greetnew.oci
+run 1 "$DISTILL" build -q --no-lock greetold.yaml -o greetold.oci
+lines err "distill: /app/app: needs GREET_2.0 from libgreet.so.1: /app/libgreet.so.1 defines GREET_1.0 only" \
+    "distill: build refused: 1 problem of the start-up check (of 5 ELF files and scripts); nothing was written (allow them with check.allow in the spec, or build with --no-check)"
+
+# 3. The verdict agrees with running the programs in a chroot of the image (as root).
+if [ "$(id -u)" = 0 ]; then
+    for n in ok nolib greetnew greetold; do
+        "$DISTILL" build -q --no-lock --no-check --format rootfs "$n.yaml" -o "$n.rootfs.tar"
+        mkdir "$n.root" && tar -C "$n.root" -xf "$n.rootfs.tar"
+    done
+    chroot ok.root /usr/bin/jq -n 1+1 > out 2> err || fail "jq does not run in the image check passes: $(cat err)"
+    [ "$(cat out)" = 2 ] || fail "jq in the chroot: $(cat out)"
+    if chroot nolib.root /usr/bin/jq -n 1 > out 2> err; then fail "jq ran without libonig"; fi
+    grep -qF "libonig.so.5: cannot open shared object file" err || fail "the loader's verdict: $(cat err)"
+    chroot greetnew.root /app/app > out 2> err || fail "the app with its libgreet: $(cat err)"
+    [ "$(cat out)" = "hello 2" ] || fail "greetapp: $(cat out)"
+    if chroot greetold.root /app/app > out 2> err; then fail "the app ran with the old libgreet"; fi
+    grep -qF "version \`GREET_2.0' not found" err || fail "the loader's verdict on versions: $(cat err)"
+    curl_root=$(mktemp -d "$W/curlroot.XXXX")
+    "$DISTILL" build -q --lock curl.lock.json --format rootfs curl.yaml -o curl.rootfs.tar
+    tar -C "$curl_root" -xf curl.rootfs.tar
+    chroot "$curl_root" /usr/bin/curl --version > out || fail "curl in a chroot of its image"
+    grep -q '^curl [0-9]' out || fail "curl --version: $(cat out)"
+else
+    echo "skipped: the chroot comparison needs root"
+fi
+echo "ok: check"

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/* The start-up check of an image (see check.h): the merged view unpacked, ELF and script
+ * content only, into a temporary directory, then deps_check() inside it. */
+#include "verify/check.h"
+
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/fs.h"
+#include "common/tempfile.h"
+#include "deps/check.h"
+#include "verify/view.h"
+
+/* content kept of a script: its #! line is all deps reads */
+#define SCRIPT_HEAD 4096
+
+struct unpack {
+	struct vf_view *v;
+	int rootfd;
+	const char *tmp;
+	uint32_t **want;     /* per layer, per entry: view file index + 1, or 0 */
+	size_t layer;
+	/* the entry being written */
+	size_t cur;          /* view file index + 1, or 0 */
+	size_t pos;          /* its entry position */
+	int fd, kind;        /* kind: 0 undecided, 1 ELF, 2 script, 3 other */
+	uint64_t written;
+	unsigned char head[4];
+	size_t nhead;
+	struct dt_strv inputs;
+	struct dt_err *err;
+};
+
+/* Opens the parent directory of @name (relative, normalized) below @rootfd, making missing
+ * directories, never through a symlink; *@leaf gets the last component. A name with "." or
+ * ".." components or empty ones is refused (-1, errno EINVAL). */
+static int parent_of(int rootfd, const char *name, const char **leaf)
+{
+	int fd = dup(rootfd);
+	const char *p = name;
+
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		char comp[256];
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		int next;
+		if (n == 0 || n >= sizeof(comp) || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.')) {
+			close(fd);
+			errno = EINVAL;
+			return -1;
+		}
+		if (!slash) {
+			*leaf = p;
+			return fd;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+			close(fd);
+			return -1;
+		}
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if (next < 0)
+			return -1;
+		fd = next;
+		p = slash + 1;
+	}
+}
+
+/* The skeleton of the view: directories, symlinks, hardlinks and empty regular files. */
+static int skeleton(struct unpack *u)
+{
+	for (size_t i = 0; i < u->v->nfiles; i++) {
+		const struct vf_view_file *f = &u->v->files[i];
+		struct vf_stream_entry e;
+		const char *leaf;
+		int dfd, fd;
+		vf_view_entry(u->v, f, &e);
+		if ((dfd = parent_of(u->rootfd, f->name, &leaf)) < 0)
+			continue; /* a name that cannot be a path, or below a symlink */
+		if (e.type == AE_IFDIR) {
+			mkdirat(dfd, leaf, 0755);
+		} else if (e.type == AE_IFLNK && e.link && !e.hardlink) {
+			(void)!symlinkat(e.link, dfd, leaf);
+		} else if (e.type == AE_IFREG && !e.hardlink) {
+			fd = openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				    (e.mode & 0111) ? 0755 : 0644);
+			if (fd >= 0)
+				close(fd);
+		}
+		close(dfd);
+	}
+	return 0;
+}
+
+/* Hardlinks, once their targets have content: copies of the target's bytes would do, but
+ * a link keeps the inode as the image has it ($ORIGIN of a hardlinked binary). */
+static void hardlinks(struct unpack *u)
+{
+	for (size_t i = 0; i < u->v->nfiles; i++) {
+		const struct vf_view_file *f = &u->v->files[i];
+		struct vf_stream_entry e;
+		const char *leaf, *tleaf;
+		char target[4200];
+		int dfd, tfd;
+		vf_view_entry(u->v, f, &e);
+		if (!e.hardlink || !e.link)
+			continue;
+		snprintf(target, sizeof(target), "%s", e.link);
+		{ /* the target as the view names it */
+			const char *t = target;
+			while (t[0] == '.' && t[1] == '/')
+				t += 2;
+			while (t[0] == '/')
+				t++;
+			memmove(target, t, strlen(t) + 1);
+		}
+		if ((dfd = parent_of(u->rootfd, f->name, &leaf)) < 0)
+			continue;
+		if ((tfd = parent_of(u->rootfd, target, &tleaf)) >= 0) {
+			(void)!linkat(tfd, tleaf, dfd, leaf, 0);
+			close(tfd);
+		}
+		close(dfd);
+	}
+}
+
+static int finish_entry(struct unpack *u)
+{
+	if (u->fd >= 0) {
+		close(u->fd);
+		u->fd = -1;
+	}
+	if (u->cur && (u->kind == 1 || u->kind == 2)) {
+		char path[4200];
+		snprintf(path, sizeof(path), "/%s", u->v->files[u->cur - 1].name);
+		if (dt_strv_push(&u->inputs, path) < 0)
+			return dt_oom(u->err);
+	}
+	u->cur = 0;
+	return 0;
+}
+
+static int write_some(struct unpack *u, const void *buf, size_t len)
+{
+	if (u->fd < 0)
+		return 0;
+	if (u->kind == 2 && u->written + len > SCRIPT_HEAD)
+		len = u->written < SCRIPT_HEAD ? (size_t)(SCRIPT_HEAD - u->written) : 0;
+	if (len && dt_write_all(u->fd, buf, len) < 0)
+		return dt_err_sys(u->err, errno, "cannot write below '%s'", u->tmp);
+	u->written += len;
+	return 0;
+}
+
+/* The data callback of the second pass: the content of ELF files and scripts. */
+static int content(void *ctx, const struct vf_stream_entry *e, const void *buf, size_t len,
+		   struct dt_err *err)
+{
+	struct unpack *u = ctx;
+	const struct vf_stream *s = &u->v->layers[u->layer];
+	const unsigned char *b = buf;
+	int rc;
+
+	(void)err;
+	if (u->cur && u->pos != e->pos && (rc = finish_entry(u)) < 0)
+		return rc;
+	if (!u->cur) {
+		if (e->pos >= s->n || !u->want[u->layer][e->pos])
+			return 0;
+		u->cur = u->want[u->layer][e->pos];
+		u->pos = e->pos;
+		u->kind = 0;
+		u->nhead = 0;
+		u->written = 0;
+		u->fd = -1;
+	}
+	if (u->kind == 0) {
+		size_t take = len < 4 - u->nhead ? len : 4 - u->nhead;
+		memcpy(u->head + u->nhead, b, take);
+		u->nhead += take;
+		if (u->nhead < 4 && take == len)
+			return 0; /* decided with the next block */
+		if (memcmp(u->head, "\177ELF", 4) == 0)
+			u->kind = 1;
+		else if (u->head[0] == '#' && u->head[1] == '!' && (e->mode & 0111))
+			u->kind = 2;
+		else
+			u->kind = 3;
+		if (u->kind != 3) {
+			const char *leaf;
+			int dfd = parent_of(u->rootfd, u->v->files[u->cur - 1].name, &leaf);
+			if (dfd >= 0) {
+				u->fd = openat(dfd, leaf, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+				close(dfd);
+			}
+			/* the head, then what follows it in this block */
+			if ((rc = write_some(u, u->head, u->nhead)) < 0)
+				return rc;
+			return write_some(u, b + take, len - take);
+		}
+		return 0;
+	}
+	return write_some(u, buf, len);
+}
+
+int vf_check_image(const char *path, const struct vf_check_opts *o, struct vf_check *out,
+		   struct dt_err *err)
+{
+	struct unpack u = { .fd = -1, .err = err };
+	struct deps_check dc = { 0 };
+	char tmpl[4200];
+	int temp = 0, rc;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(tmpl, sizeof(tmpl), "%s/distill-check-XXXXXX",
+		 o && o->tmpdir ? o->tmpdir : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if ((rc = vf_view_open(path, o ? o->ref : NULL, &u.v, err)) < 0)
+		return rc;
+	if (!dt_temp_mkdtemp(tmpl, &temp)) {
+		rc = dt_err_sys(err, errno, "cannot create a temporary directory '%s'", tmpl);
+		goto out;
+	}
+	u.tmp = tmpl;
+	if ((u.rootfd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = dt_err_sys(err, errno, "cannot open '%s'", tmpl);
+		goto out;
+	}
+	if (!(u.want = calloc(u.v->src->nlayers + 1, sizeof(*u.want)))) {
+		rc = dt_oom(err);
+		goto out;
+	}
+	for (size_t i = 0; i < u.v->src->nlayers; i++)
+		if (!(u.want[i] = calloc(u.v->layers[i].n + 1, sizeof(**u.want)))) {
+			rc = dt_oom(err);
+			goto out;
+		}
+	for (size_t i = 0; i < u.v->nfiles; i++) {
+		const struct vf_view_file *f = &u.v->files[i];
+		if (f->type == AE_IFREG)
+			u.want[f->layer][f->index] = (uint32_t)(i + 1);
+	}
+	if ((rc = skeleton(&u)) < 0)
+		goto out;
+	for (size_t i = 0; i < u.v->src->nlayers; i++) {
+		struct vf_stream_opts so = { .name = path, .data = content, .data_ctx = &u };
+		struct vf_stream st;
+		u.layer = i;
+		rc = vf_source_read(u.v->src, i, &so, &st, err);
+		vf_stream_release(&st);
+		if (rc == 0)
+			rc = finish_entry(&u);
+		if (rc < 0)
+			goto out;
+	}
+	hardlinks(&u);
+	if ((rc = deps_check(tmpl, "the image", (const char *const *)u.inputs.v, u.inputs.n, &dc, err)) < 0)
+		goto out;
+	out->nelf = dc.nchecked;
+	out->allowed = dc.n - deps_check_allow(&dc, o ? o->allow : NULL, o ? o->nallow : 0);
+	for (size_t i = 0; i < dc.n; i++) {
+		struct vf_check_problem *p;
+		if (dc.v[i].allowed)
+			continue;
+		if (!(p = dt_grow(out->v, &out->cap, out->n, sizeof(*out->v)))) {
+			rc = dt_oom(err);
+			goto out;
+		}
+		out->v = p;
+		out->v[out->n].file = dc.v[i].file;
+		out->v[out->n].need = dc.v[i].need;
+		out->v[out->n].why = dc.v[i].why;
+		dc.v[i].file = dc.v[i].need = dc.v[i].why = NULL;
+		out->n++;
+	}
+out:
+	if (u.fd >= 0)
+		close(u.fd);
+	if (u.want)
+		for (size_t i = 0; i < u.v->src->nlayers; i++)
+			free(u.want[i]);
+	free(u.want);
+	dt_strv_release(&u.inputs);
+	deps_check_release(&dc);
+	if (u.rootfd > 0)
+		close(u.rootfd);
+	if (temp) {
+		dt_temp_remove_tree(AT_FDCWD, tmpl);
+		dt_temp_drop(temp);
+	}
+	vf_view_free(u.v);
+	return rc;
+}
+
+void vf_check_release(struct vf_check *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].file);
+		free(c->v[i].need);
+		free(c->v[i].why);
+	}
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
