@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `distill deps`: the files ld.so would open for ELF files, found without running them. */
 #include <elf.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "manifest/dlopen_note.h"
 #include "manifest/json.h"
 #include "cli/cli.h"
+#include "common/fs.h"
 
 static const char deps_usage[] =
 	"usage: distill deps [options] ELF...\n"
@@ -144,18 +146,16 @@ int cmd_deps(int argc, char **argv)
 		case OPT_JSON: json = 1; break;
 		case OPT_ALLOW_MISSING: allow_missing = 1; break;
 		case OPT_NSSWITCH: {
-			FILE *f = fopen(optarg, "re");
 			size_t len = 0;
+			struct dt_err e;
+			dt_err_clear(&e);
 			free(nss);
 			nss = NULL;
-			if (!f || getdelim(&nss, &len, '\0', f) < 0) {
-				if (f)
-					fclose(f);
-				free(nss);
-				cli_error("cannot read '%s'", optarg);
+			/* an empty file is an nsswitch.conf too (no NSS module is loaded) */
+			if (dt_read_file(AT_FDCWD, optarg, 1 << 20, &nss, &len, &e) < 0) {
+				cli_fail(&e);
 				return CLI_ERROR;
 			}
-			fclose(f);
 			o.nsswitch = nss;
 			break;
 		}

@@ -235,3 +235,25 @@ void deps_check_release(struct deps_check *c)
 	free(c->v);
 	memset(c, 0, sizeof(*c));
 }
+
+int deps_check_runs(const char *path, const char *pathvar, const char *const *argv0, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dl = slash ? (size_t)(slash - path) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (argv0[i] && strcmp(argv0[i], path) == 0)
+			return 1;
+	if (!pathvar)
+		pathvar = DEPS_CHECK_DEFAULT_PATH;
+	while (*pathvar) {
+		size_t len = strcspn(pathvar, ":");
+		size_t l = len;
+		while (l > 1 && pathvar[l - 1] == '/')
+			l--;
+		if (l == dl && strncmp(pathvar, path, dl) == 0)
+			return 1;
+		pathvar += len + (pathvar[len] == ':');
+	}
+	return 0;
+}

@@ -43,4 +43,13 @@ size_t deps_check_allow(struct deps_check *c, const char *const *allow, size_t n
 
 void deps_check_release(struct deps_check *c);
 
+/* The PATH of an image whose config sets none (as the OCI runtimes and distill give it). */
+#define DEPS_CHECK_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Whether the executable script at image path @path is one the image runs, and so is
+ * checked: it lies in a directory of @pathvar (a PATH value; NULL: the default) or is one of
+ * the @n @argv0 (the entrypoint's and cmd's first words, the spec's binaries). A script
+ * elsewhere (an executable .py of a library tree) is a file, not a program. */
+int deps_check_runs(const char *path, const char *pathvar, const char *const *argv0, size_t n);
+
 #endif

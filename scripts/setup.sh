@@ -11,7 +11,7 @@ tar libarchive-tools zstd gzip faketime util-linux locales xxd python3 time
 libc6-arm64-cross libc6-armhf-cross libc6-riscv64-cross libc6-i386-cross qemu-user
 pax-utils
 skopeo umoci podman runc crun fuse-overlayfs uidmap dpkg-dev python3-yaml ca-certificates
-curl jq sqlite3 xz-utils openssl cppcheck
+curl jq sqlite3 xz-utils openssl cppcheck git perl nginx-light
 diffoscope-minimal valgrind"
 
 missing=""
@@ -29,8 +29,16 @@ if [ -n "$missing" ]; then
     echo "setup: installing:$missing" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
+    # No service starts on this machine (nginx-light's postinst would start one): a
+    # policy-rc.d that refuses, for the install only (Debian's invoke-rc.d honours it).
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+        policy=1
+    fi
     # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing
+    apt-get install -y -q --no-install-recommends $missing || { [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d; exit 1; }
+    [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d
 fi
 
 # Locales the reproducibility tests switch between.

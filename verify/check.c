@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "common/buf.h"
 #include "common/fs.h"
 #include "common/tempfile.h"
@@ -35,6 +37,10 @@ struct unpack {
 	unsigned char head[4];
 	size_t nhead;
 	struct dt_strv inputs;
+	/* what the image runs: its config's PATH (NULL: the default), entrypoint and cmd */
+	const char *pathvar;
+	const char *argv0[2];
+	size_t nargv0;
 	struct dt_err *err;
 };
 
@@ -143,7 +149,10 @@ static int finish_entry(struct unpack *u)
 	if (u->cur && (u->kind == 1 || u->kind == 2)) {
 		char path[4200];
 		snprintf(path, sizeof(path), "/%s", u->v->files[u->cur - 1].name);
-		if (dt_strv_push(&u->inputs, path) < 0)
+		/* a script is checked where the image runs it */
+		if ((u->kind == 1 || deps_check_runs(path, u->pathvar, (const char *const *)u->argv0,
+						     u->nargv0)) &&
+		    dt_strv_push(&u->inputs, path) < 0)
 			return dt_oom(u->err);
 	}
 	u->cur = 0;
@@ -226,6 +235,19 @@ int vf_check_image(const char *path, const struct vf_check_opts *o, struct vf_ch
 		 o && o->tmpdir ? o->tmpdir : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if ((rc = vf_view_open(path, o ? o->ref : NULL, &u.v, err)) < 0)
 		return rc;
+	{ /* what the image runs, from its config (a tarball has none: the default PATH) */
+		const json_t *c = u.v->src->config ? json_object_get(u.v->src->config, "config")
+						   : NULL;
+		const json_t *v;
+		size_t i;
+		json_array_foreach(json_object_get(c, "Env"), i, v)
+			if (json_is_string(v) && strncmp(json_string_value(v), "PATH=", 5) == 0)
+				u.pathvar = json_string_value(v) + 5;
+		if ((v = json_array_get(json_object_get(c, "Entrypoint"), 0)) && json_is_string(v))
+			u.argv0[u.nargv0++] = json_string_value(v);
+		if ((v = json_array_get(json_object_get(c, "Cmd"), 0)) && json_is_string(v))
+			u.argv0[u.nargv0++] = json_string_value(v);
+	}
 	if (!dt_temp_mkdtemp(tmpl, &temp)) {
 		rc = dt_err_sys(err, errno, "cannot create a temporary directory '%s'", tmpl);
 		goto out;

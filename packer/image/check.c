@@ -59,8 +59,8 @@ static int parent_dir(int rootfd, const char *path, const char **leaf)
 }
 
 /* The content of entry @e when it is ELF or an executable script (of a script, its head):
- * linked or copied over the placeholder at @leaf. @return 1 when it was, 0 when not, or a
- * negative code. */
+ * linked or copied over the placeholder at @leaf. @return 1 for ELF, 2 for a script, 0 for
+ * another file, or a negative code. */
 static int content(const struct pk_image *img, const struct pk_plan_entry *e, int dfd,
 		   const char *leaf, int *roots, struct dt_err *err)
 {
@@ -82,7 +82,7 @@ static int content(const struct pk_image *img, const struct pk_plan_entry *e, in
 			rc = dt_err_sys(err, errno, "cannot lay out '%s' for the check", e->path);
 		if (out >= 0)
 			close(out);
-		return rc < 0 ? rc : 1;
+		return rc < 0 ? rc : kind;
 	}
 	if (e->root < 0 || !e->src)
 		return 0;
@@ -121,7 +121,7 @@ static int content(const struct pk_image *img, const struct pk_plan_entry *e, in
 	close(in);
 	if (out >= 0)
 		close(out);
-	return rc < 0 ? rc : kind != 0;
+	return rc < 0 ? rc : kind;
 }
 
 int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_check *out,
@@ -130,13 +130,32 @@ int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_c
 	char tmpl[4200];
 	struct dt_strv inputs = { 0 };
 	int roots[2] = { -1, -1 }, rootfd = -1, lastfd = -1, temp = 0, rc = 0;
-	const char *last = NULL;
+	const char *last = NULL, *pathvar = NULL;
+	const struct mf_spec *s = img->spec;
+	const char **argv0 = calloc(s->nbinaries + 2, sizeof(*argv0));
+	size_t nargv0 = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!argv0)
+		return dt_oom(err);
+	/* the programs the image runs: its entrypoint, its cmd, the spec's binaries */
+	if (s->config.nentrypoint)
+		argv0[nargv0++] = s->config.entrypoint[0];
+	if (s->config.ncmd)
+		argv0[nargv0++] = s->config.cmd[0];
+	for (size_t i = 0; i < s->nbinaries; i++)
+		argv0[nargv0++] = s->binaries[i].dst ? s->binaries[i].dst : s->binaries[i].path;
+	for (size_t i = 0; i < img->nenv; i++)
+		if (strncmp(img->env[i], "PATH=", 5) == 0)
+			pathvar = img->env[i] + 5;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(tmpl, sizeof(tmpl), "%s/distill-check-XXXXXX",
 		 tmpdir ? tmpdir : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!dt_temp_mkdtemp(tmpl, &temp))
+	if (!dt_temp_mkdtemp(tmpl, &temp)) {
+		free(argv0);
 		return dt_err_sys(err, errno, "cannot create a temporary directory '%s'", tmpl);
+	}
 	if ((rootfd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		rc = dt_err_sys(err, errno, "cannot open '%s'", tmpl);
 		goto out;
@@ -172,9 +191,12 @@ int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_c
 				    0755);
 			if (fd >= 0)
 				close(fd);
-			/* a file at a path of PATH_MAX bytes or more cannot be run by its path */
-			if ((rc = content(img, e, dfd, leaf, roots, err)) == 1)
-				rc = strlen(e->path) >= PATH_MAX ? 0
+			/* a file at a path of PATH_MAX bytes or more cannot be run by its path;
+			 * a script is checked where the image runs it */
+			if ((rc = content(img, e, dfd, leaf, roots, err)) >= 1)
+				rc = strlen(e->path) >= PATH_MAX ||
+					     (rc == 2 && !deps_check_runs(e->path, pathvar, argv0, nargv0))
+					     ? 0
 				     : dt_strv_push(&inputs, e->path) < 0 ? dt_oom(err) : 0;
 		}
 		close(dfd);
@@ -204,6 +226,7 @@ out:
 	if (rootfd >= 0)
 		close(rootfd);
 	dt_strv_release(&inputs);
+	free(argv0);
 	dt_temp_remove_tree(AT_FDCWD, tmpl);
 	dt_temp_drop(temp);
 	return rc;

@@ -3,9 +3,12 @@
  * the platform comes from the binaries' ELF machine. */
 #include "packer/image/planner.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "deps/machine.h"
 #include "deps/resolve.h"
@@ -80,28 +83,181 @@ static int project_lib(const struct deps_process *p, const char *path)
 	return 0;
 }
 
+
+/* A binary that is a #! script: its file (real path inside the root), its interpreter, and
+ * for "#!/usr/bin/env NAME" the NAME found in the image's PATH. */
+struct script {
+	char *real;      /* NULL: not a script */
+	char interp[256];
+	char *found;     /* env's NAME in the PATH, inside the root; or NULL */
+};
+
+static void script_release(struct script *sc)
+{
+	free(sc->real);
+	free(sc->found);
+}
+
+/* The first directory of the image's PATH (config.env, else the default) where the root
+ * holds an executable @name. */
+static char *in_path(const struct mf_spec *s, const char *name)
+{
+	const char *path = PK_DEFAULT_PATH + 5;
+	size_t rl = strcmp(s->root, "/") ? strlen(s->root) : 0;
+
+	for (size_t i = 0; i < s->config.nenv; i++)
+		if (strncmp(s->config.env[i], "PATH=", 5) == 0)
+			path = s->config.env[i] + 5;
+	while (*path) {
+		size_t len = strcspn(path, ":");
+		char cand[4200];
+		snprintf(cand, sizeof(cand), "%s%.*s/%s", rl ? s->root : "", (int)len, path, name);
+		if (len && path[0] == '/' && access(cand, X_OK) == 0)
+			return strdup(cand + rl);
+		path += len + (path[len] == ':');
+	}
+	return NULL;
+}
+
+static int read_script(const struct mf_spec *s, const char *path, struct script *sc,
+		       struct dt_err *err)
+{
+	char host[4200], head[512], *real;
+	size_t rl = strcmp(s->root, "/") ? strlen(s->root) : 0;
+	FILE *f;
+	size_t n;
+
+	memset(sc, 0, sizeof(*sc));
+	snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", path);
+	if (!(f = fopen(host, "re")))
+		return 0; /* deps_resolve names it */
+	n = fread(head, 1, sizeof(head) - 1, f);
+	fclose(f);
+	head[n] = '\0';
+	if (n < 2 || head[0] != '#' || head[1] != '!' ||
+	    sscanf(head + 2, " %255[^ \t\n]", sc->interp) != 1)
+		return 0;
+	if (!(real = realpath(host, NULL)))
+		return dt_err_sys(err, errno, "%s: cannot use '%s'", s->file, path);
+	if (rl && (strncmp(real, s->root, rl) != 0 || real[rl] != '/')) {
+		free(real);
+		return 0;
+	}
+	if (!(sc->real = strdup(real + rl))) {
+		free(real);
+		return dt_oom(err);
+	}
+	free(real);
+	/* "#!/usr/bin/env python3": the interpreter env runs, found as the image finds it */
+	if (strcmp(strrchr(sc->interp, '/') ? strrchr(sc->interp, '/') + 1 : sc->interp,
+		   "env") == 0) {
+		char name[256];
+		if (sscanf(head + 2, " %*[^ \t\n] %255[^ \t\n]", name) == 1 && name[0] != '-' &&
+		    !strchr(name, '/') && !strchr(name, '=')) {
+			if (!(sc->found = in_path(s, name)))
+				return dt_err_set(err, DT_EINPUT,
+						  "%s: '%s' runs '%s' through env, and the image's "
+						  "PATH finds no '%s' in '%s'",
+						  s->file, path, name, name, s->root);
+		}
+	}
+	return 0;
+}
+
+/* A script's interpreter that reads a library tree of its own (python's stdlib, perl's core
+ * modules): the directory, when the root has it. */
+static int data_tree(const struct pk_image *img, const char *interp, char *dir, size_t len)
+{
+	const struct mf_spec *s = img->spec;
+	const struct deps_machine *m = img->arch ? deps_machine_by_oci(img->arch) : NULL;
+	size_t rl = strcmp(s->root, "/") ? strlen(s->root) : 0;
+	char host[4200], *real;
+	const char *base;
+	struct stat st;
+	int ok = 0;
+
+	snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", interp);
+	if (!(real = realpath(host, NULL)))
+		return 0;
+	base = strrchr(real, '/') ? strrchr(real, '/') + 1 : real;
+	if (strncmp(base, "python3.", 8) == 0)
+		snprintf(dir, len, "/usr/lib/%s", base);
+	else if (strncmp(base, "perl", 4) == 0) /* perl-base's core modules */
+		snprintf(dir, len, "/usr/lib/%s/perl-base", m ? m->multiarch : "x86_64-linux-gnu");
+	else
+		dir[0] = '\0';
+	free(real);
+	if (dir[0]) {
+		snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", dir);
+		ok = stat(host, &st) == 0 && S_ISDIR(st.st_mode);
+	}
+	return ok;
+}
+
+int pk_plan_script_trees(struct pk_image *img, const struct pk_plan_opts *po,
+			 struct dt_err *err)
+{
+	const struct mf_spec *s = img->spec;
+
+	for (size_t b = 0; b < s->nbinaries; b++) {
+		struct script sc;
+		char dir[4200];
+		size_t dl;
+		int has = 0, rc = read_script(s, s->binaries[b].path, &sc, err);
+		if (rc < 0)
+			return rc;
+		if (sc.real && data_tree(img, sc.found ? sc.found : sc.interp, dir, sizeof(dir))) {
+			const char *shown = s->binaries[b].path;
+			size_t sl = strlen(s->dir);
+			if (strncmp(shown, s->dir, sl) == 0 && shown[sl] == '/')
+				shown += sl + 1; /* as the spec wrote it */
+			dl = strlen(dir);
+			for (size_t i = 0; i < img->n && !has; i++)
+				has = strncmp(img->v[i].path, dir, dl) == 0 && img->v[i].path[dl] == '/';
+			if (!has)
+				pk_plan_warn(po, "%s: binaries[%zu]: '%s' runs %s, whose library tree "
+					     "%s is not in the image (add it under files, or the "
+					     "package that has it, for more than the bare interpreter)",
+					     s->file, b, shown, sc.found ? sc.found : sc.interp,
+					     dir);
+		}
+		script_release(&sc);
+	}
+	return 0;
+}
+
 int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct dt_err *err)
 {
 	const struct mf_spec *s = img->spec;
 	struct deps_opts o = { .root = s->root, .dlopen_parse = mf_dlopen_note_parse };
 	struct deps_result *r = NULL;
-	const char **inputs;
+	struct script *sc = NULL;
+	const char **inputs = NULL;
+	size_t ninputs;
 	char source[4200];
-	int rc;
+	int rc = 0;
 
 	if (s->nbinaries == 0)
 		return 0;
 	o.runtime = s->runtime == MF_RUNTIME_AUTO ? DEPS_RUNTIME_AUTO : DEPS_RUNTIME_OFF;
 	o.nsswitch = s->base == MF_BASE_DISTROLESS ? PK_NSSWITCH_CONF : "";
-	if (!(inputs = calloc(s->nbinaries, sizeof(*inputs))))
-		return dt_oom(err);
-	for (size_t i = 0; i < s->nbinaries; i++)
+	/* the binaries, then the interpreters that scripts' env finds */
+	if (!(inputs = calloc(2 * s->nbinaries, sizeof(*inputs))) ||
+	    !(sc = calloc(s->nbinaries, sizeof(*sc)))) {
+		rc = dt_oom(err);
+		goto out;
+	}
+	ninputs = s->nbinaries;
+	for (size_t i = 0; i < s->nbinaries; i++) {
 		inputs[i] = s->binaries[i].path;
-	rc = deps_resolve(&o, inputs, s->nbinaries, &r, err);
-	free(inputs);
-	if (rc < 0) {
+		if ((rc = read_script(s, s->binaries[i].path, &sc[i], err)) < 0)
+			goto out;
+		if (sc[i].found)
+			inputs[ninputs++] = sc[i].found;
+	}
+	if ((rc = deps_resolve(&o, inputs, ninputs, &r, err)) < 0) {
 		dt_err_prefix(err, "%s: binaries", s->file);
-		return rc;
+		goto out;
 	}
 	if (r->missing.n) {
 		rc = dt_err_set(err, DT_EINPUT, "%s: binaries: %zu shared librar%s not found in '%s': %s%s",
@@ -125,8 +281,20 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 		enum pk_plan_layer layer = PK_LAYER_BASE;
 		enum pk_plan_prio prio = PK_PRIO_CLOSURE;
 		int best = 0;
-		for (size_t b = 0; b < r->nprocs; b++) {
+		for (size_t b = 0; b < s->nbinaries && b < r->nprocs; b++) {
 			const char *real = r->procs[b].objs[0].real, *bdst = s->binaries[b].dst;
+			/* A script goes to its dst; its interpreter (the process's input) stays
+			 * where it is, with its closure. */
+			if (sc[b].real) {
+				if (strcmp(sc[b].real, path) == 0) {
+					layer = PK_LAYER_APP;
+					prio = PK_PRIO_BINARY;
+					if (bdst)
+						dst = bdst;
+					break;
+				}
+				continue;
+			}
 			/* The binaries themselves (their real files) make the app layer. */
 			if (strcmp(real, path) == 0) {
 				layer = PK_LAYER_APP;
@@ -160,6 +328,10 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 	}
 out:
 	deps_result_free(r);
+	for (size_t i = 0; sc && i < s->nbinaries; i++)
+		script_release(&sc[i]);
+	free(sc);
+	free(inputs);
 	return rc;
 }
 

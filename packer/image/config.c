@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PK_DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static int lookup_id(const struct mf_spec *s, const char *name, int group, uint32_t *id)
 {

@@ -54,6 +54,9 @@ struct pk_plan_entry {
 	unsigned char md5[DT_MD5_LEN]; /* for status.d/<pkg>.md5sums; valid when has_md5 */
 	int has_md5;
 	int elf;                 /* a host file that starts with the ELF magic */
+	int has_mtime;           /* mtime is kept (a Python source its .pyc records), instead
+				  * of SOURCE_DATE_EPOCH */
+	int64_t mtime;
 	int closure;             /* its shared-library closure is planned (binaries, files
 				  * entries without closure: false) */
 	char *source;            /* "distill", "host:...", "deb:name@version:..." */

@@ -5,11 +5,15 @@
 #ifndef DISTILL_PACKER_IMAGE_PLANNER_H
 #define DISTILL_PACKER_IMAGE_PLANNER_H
 
+#include "deps/check.h"
 #include "debian/dpkg.h"
 #include "deps/root.h"
 #include "packer/image/plan.h"
 
 /* The nsswitch.conf of the distroless skeleton (the closures' NSS modules follow it). */
+/* The image's PATH when the spec sets none. */
+#define PK_DEFAULT_PATH "PATH=" DEPS_CHECK_DEFAULT_PATH
+
 #define PK_NSSWITCH_CONF                                                                   \
 	"passwd: files\ngroup: files\nshadow: files\ngshadow: files\n"                     \
 	"hosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"           \
@@ -27,6 +31,13 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *o, struct d
 
 /* hostfiles.c: the spec's files (directories walked whole). */
 int pk_plan_files(struct pk_image *img, struct dt_err *err);
+/* Each Python source that a timestamp-based .pyc of the plan records keeps the mtime the
+ * .pyc records, so that the bytecode is valid in the image (bytecode.c). */
+int pk_plan_bytecode(struct pk_image *img, struct dt_err *err);
+/* Warns of each script of binaries whose interpreter reads a library tree of its own
+ * (/usr/lib/python3.N, /usr/share/perl) that the finished plan lacks. */
+int pk_plan_script_trees(struct pk_image *img, const struct pk_plan_opts *o,
+			 struct dt_err *err);
 /* The shared-library closures of the ELF files that files entries brought (unless an entry
  * says closure: false), resolved inside the root: what the image already has, or what the
  * entries themselves place, is not added again; a library outside the system directories is

@@ -39,7 +39,7 @@ static int tree_put(struct pk_tree *t, struct pk_plan_entry *e, int64_t epoch,
 	static const enum pk_type types[] = { PK_DIR, PK_REG, PK_SYMLINK, PK_HARDLINK };
 	struct pk_entry pe = {
 		.path = e->path + 1, .type = types[e->type], .mode = e->mode, .uid = e->uid,
-		.gid = e->gid, .mtime = epoch, .size = e->size, .root = -1, .dev = e->dev,
+		.gid = e->gid, .mtime = e->has_mtime ? e->mtime : epoch, .size = e->size, .root = -1, .dev = e->dev,
 		.ino = e->ino, .nlink = 1, .fixed = 1,
 	};
 	unsigned char *data = NULL;

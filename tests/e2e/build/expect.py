@@ -5,7 +5,7 @@
 # image's nsswitch.conf), the declared files, a /var/lib/dpkg/status.d entry (and .md5sums) per package that
 # owns any of those files (from this machine's dpkg database), their parent directories, and
 # nothing else. Prints the differences and exits 1 when there are any.
-import os, subprocess, sys, tempfile
+import fnmatch, os, re, subprocess, sys, tempfile
 
 import yaml
 
@@ -16,32 +16,135 @@ distill = os.environ["DISTILL"]
 NSSWITCH = ("passwd: files\ngroup: files\nshadow: files\ngshadow: files\nhosts: files dns\n"
             "networks: files\nprotocols: files\nservices: files\nethers: files\nrpc: files\n")
 
-want = {"/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/os-release", "/tmp", "/root",
-        "/home/nonroot"}
+SYSTEM = ("/lib/", "/lib32/", "/lib64/", "/libx32/", "/usr/", "/bin/", "/sbin/", "/etc/", "/opt/",
+          "/var/")
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+spec_dir = os.path.dirname(os.path.abspath(spec_path))
+runtime = {False: "off", True: "auto"}.get(spec.get("runtime"), spec.get("runtime", "auto"))
+
+
+def glob_re(pat):
+    """fnmatch with FNM_PATHNAME: * and ? stop at /."""
+    out, i = "", 0
+    while i < len(pat):
+        c = pat[i]
+        if c == "*":
+            out += "[^/]*"
+        elif c == "?":
+            out += "[^/]"
+        elif c == "[":
+            j = pat.find("]", i + 2)
+            if j < 0:
+                out += re.escape(c)
+            else:
+                body = pat[i + 1:j]
+                out += "[" + ("^" + body[1:] if body.startswith("!") else body) + "]"
+                i = j
+        else:
+            out += re.escape(c)
+        i += 1
+    return re.compile(out + r"\Z")
+
+
+def excluded(f, path):
+    """As distill: an absolute glob matches the path or a directory above it; a name without
+    '/' matches any component below dst."""
+    for pat in f.get("exclude", []):
+        if pat.startswith("/"):
+            r, q = glob_re(pat), path
+            while q not in ("", "/"):
+                if r.match(q):
+                    return True
+                q = os.path.dirname(q)
+        else:
+            if any(fnmatch.fnmatchcase(c, pat) for c in path[len(f["dst"]):].split("/") if c):
+                return True
+    return False
+
+
+def host(p):
+    return p if p.startswith("/") else os.path.normpath(os.path.join(spec_dir, p))
+
+
+def deps(inputs):
+    if not inputs:
+        return []
+    cmd = [distill, "deps", "--nsswitch", nss.name, "--runtime", runtime] + inputs
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split()
+
+
+def head(p, n=512):
+    with open(p, "rb") as fh:
+        return fh.read(n)
+
+
+scratch = spec.get("base") == "scratch"
+want = set() if scratch else {"/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
+                              "/etc/os-release", "/tmp", "/root", "/home/nonroot"}
 if spec.get("certificates") is True:
     want.add("/etc/ssl/certs/ca-certificates.crt")
 owned = set()  # host paths whose owning package needs a status.d entry
+path_var = DEFAULT_PATH
+env = spec.get("config", {}).get("env", {})
+for k, v in (env.items() if isinstance(env, dict) else (e.split("=", 1) for e in env)):
+    if k == "PATH":
+        path_var = v
 with tempfile.NamedTemporaryFile("w", suffix=".conf") as nss:
-    nss.write(NSSWITCH)
+    nss.write("" if scratch else NSSWITCH)
     nss.flush()
-    bins = spec.get("binaries", [])
-    if bins:
-        cmd = [distill, "deps", "--nsswitch", nss.name,
-               "--runtime", {False: "off", True: "auto"}.get(spec.get("runtime"), spec.get("runtime", "auto"))] + bins
-        for p in subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split():
-            want.add(p)
-            owned.add(p)
-if spec.get("certificates") is True:
-    owned.add(os.path.realpath("/etc/ssl/certs/ca-certificates.crt"))
-for f in spec.get("files", []):
-    src, dst = os.path.realpath(f["src"]), f["dst"]
-    want.add(dst)
-    owned.add(src)
-    for top, dirs, names in os.walk(src):
-        for n in dirs + names:
-            p = os.path.join(top, n)
-            want.add(dst + p[len(src):])
-            owned.add(p)
+    # binaries: an ELF file goes to its dst with its closure; a #! script goes to its dst and
+    # its interpreter (env's NAME found in the PATH) comes with its closure
+    for b in spec.get("binaries", []):
+        b = b if isinstance(b, dict) else {"path": b}
+        p = host(b["path"])
+        real = os.path.realpath(p)
+        h = head(p)
+        if h.startswith(b"#!"):
+            words = h[2:].split(b"\n")[0].split()
+            interp = words[0].decode()
+            inputs = [interp]
+            if os.path.basename(interp) == "env" and len(words) > 1:
+                name = words[1].decode()
+                inputs.append(next(d + "/" + name for d in path_var.split(":")
+                                   if os.access(d + "/" + name, os.X_OK)))
+            out = deps(inputs)
+        else:
+            out = [q for q in deps([p]) if q != real or "dst" not in b]
+            owned.add(real)
+        want.add(b.get("dst", p))
+        for q in out:
+            want.add(q)
+            owned.add(q)
+    if spec.get("certificates") is True:
+        owned.add(os.path.realpath("/etc/ssl/certs/ca-certificates.crt"))
+    srcs, elves = [], []
+    for f in spec.get("files", []):
+        src, dst = os.path.realpath(host(f["src"])), f["dst"]
+        srcs.append(src)
+        want.add(dst)
+        owned.add(src)
+        for top, dirs, names in os.walk(src):
+            for n in list(dirs) + names:
+                p = os.path.join(top, n)
+                q = dst + p[len(src):]
+                if excluded(f, q):
+                    if n in dirs:
+                        dirs.remove(n)
+                    continue
+                want.add(q)
+                owned.add(p)
+                if (f.get("closure", True) and os.path.isfile(p) and not os.path.islink(p)
+                        and head(p, 4) == b"\x7fELF"):
+                    elves.append(p)
+    # the closure of the files' ELF files: what the entries place and what lies outside the
+    # system directories are not added
+    for q in deps(sorted(elves)):
+        if any(q == s_ or q.startswith(s_ + "/") for s_ in srcs):
+            continue
+        if not (q + "/").startswith(SYSTEM):
+            continue
+        want.add(q)
+        owned.add(q)
 
 # Owners, from the dpkg file lists (merged /usr: /lib/x is also /usr/lib/x).
 lists = {}
