@@ -21,6 +21,9 @@ for p in $PKGS; do
     fi
 done
 
+# the Rust application test builds with cargo: Debian's, unless one is on the PATH already
+command -v cargo >/dev/null 2>&1 || missing="$missing cargo"
+
 if [ -n "$missing" ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "setup: missing packages:$missing (run as root to install)" >&2
