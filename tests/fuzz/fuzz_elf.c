@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0)
 		return 0;
 	if (write(fd, data, size) == (ssize_t)size && lseek(fd, 0, SEEK_SET) == 0 &&
-	    deps_elf_read(fd, "input", DEPS_ELF_IMPORTS, &e, &err) == 0) {
+	    deps_elf_read(fd, "input", DEPS_ELF_IMPORTS | DEPS_ELF_VERSIONS, &e, &err) == 0) {
 		/* Touch every string, so a bad one shows up under ASan. */
 		volatile size_t sum = 0;
 		for (size_t i = 0; i < e->nneeded; i++)
@@ -28,6 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sum += e->interp[0];
 		if (e->soname)
 			sum += e->soname[0];
+		for (size_t i = 0; i < e->nverneed; i++)
+			sum += e->verneed[i].file[0] + e->verneed[i].version[0];
+		for (size_t i = 0; i < e->nverdef; i++)
+			sum += e->verdef[i][0];
 		(void)sum;
 	}
 	deps_elf_free(e);

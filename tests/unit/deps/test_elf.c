@@ -88,6 +88,48 @@ static void test_libc_and_loader(void **state)
 	deps_elf_free(e);
 }
 
+static int has_verneed(const struct deps_elf *e, const char *file, const char *version)
+{
+	for (size_t i = 0; i < e->nverneed; i++)
+		if (strcmp(e->verneed[i].file, file) == 0 &&
+		    strcmp(e->verneed[i].version, version) == 0)
+			return 1;
+	return 0;
+}
+
+static int has_verdef(const struct deps_elf *e, const char *version)
+{
+	for (size_t i = 0; i < e->nverdef; i++)
+		if (strcmp(e->verdef[i], version) == 0)
+			return 1;
+	return 0;
+}
+
+/* DT_VERNEED and DT_VERDEF, with DEPS_ELF_VERSIONS only: the program needs GLIBC_2.2.5 from
+ * libc.so.6 (every x86-64 program does), libc defines GLIBC_2.2.5 and GLIBC_2.34, its base
+ * entry (its own name) left out. */
+static void test_versions(void **state)
+{
+	struct deps_elf *e = NULL;
+	struct dt_err err;
+	(void)state;
+	assert_int_equal(read_elf(tl_host_program(), "prog", 0, &e, &err), 0);
+	assert_int_equal(e->nverneed, 0); /* not asked for */
+	deps_elf_free(e);
+	assert_int_equal(read_elf(tl_host_program(), "prog", DEPS_ELF_VERSIONS, &e, &err), 0);
+	assert_true(has_verneed(e, "libc.so.6", "GLIBC_2.2.5"));
+	for (size_t i = 0; i < e->nverneed; i++)
+		assert_false(e->verneed[i].weak);
+	deps_elf_free(e);
+	assert_int_equal(read_elf(LIBC, "libc", DEPS_ELF_VERSIONS, &e, &err), 0);
+	assert_true(e->has_verdef);
+	assert_true(has_verdef(e, "GLIBC_2.2.5"));
+	assert_true(has_verdef(e, "GLIBC_2.34"));
+	assert_false(has_verdef(e, "libc.so.6"));
+	assert_true(has_verneed(e, "ld-linux-x86-64.so.2", "GLIBC_PRIVATE"));
+	deps_elf_free(e);
+}
+
 static const char prog_c[] =
 	"#include <execinfo.h>\n#include <iconv.h>\n#include <pthread.h>\n"
 	"int main(int argc, char **argv)\n{\n\tvoid *bt[4];\n\t(void)argv;\n"
@@ -381,6 +423,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_program),
 		cmocka_unit_test(test_libc_and_loader),
+		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_built),
 		cmocka_unit_test(test_not_elf),
 		cmocka_unit_test(test_elf32),
