@@ -132,7 +132,7 @@ int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_c
 	int roots[2] = { -1, -1 }, rootfd = -1, lastfd = -1, temp = 0, rc = 0;
 	const char *last = NULL, *pathvar = NULL;
 	const struct mf_spec *s = img->spec;
-	const char **argv0 = calloc(s->nbinaries + 2, sizeof(*argv0));
+	const char **argv0 = calloc(img->nbins + 2, sizeof(*argv0));
 	size_t nargv0 = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -143,8 +143,8 @@ int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_c
 		argv0[nargv0++] = s->config.entrypoint[0];
 	if (s->config.ncmd)
 		argv0[nargv0++] = s->config.cmd[0];
-	for (size_t i = 0; i < s->nbinaries; i++)
-		argv0[nargv0++] = s->binaries[i].dst ? s->binaries[i].dst : s->binaries[i].path;
+	for (size_t i = 0; i < img->nbins; i++)
+		argv0[nargv0++] = img->bins[i].dst ? img->bins[i].dst : img->bins[i].path;
 	for (size_t i = 0; i < img->nenv; i++)
 		if (strncmp(img->env[i], "PATH=", 5) == 0)
 			pathvar = img->env[i] + 5;

@@ -4,15 +4,19 @@
 #include "packer/image/planner.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "deps/machine.h"
 #include "deps/resolve.h"
 #include "manifest/dlopen_note.h"
+#include "packer/archive/scan.h"
 
 static int set_platform(struct pk_image *img, const struct deps_elf *elf, const char *input,
 			struct dt_err *err)
@@ -83,6 +87,126 @@ static int project_lib(const struct deps_process *p, const char *path)
 	return 0;
 }
 
+
+/* ---- binaries: directories and globs ---- */
+
+struct bin_walk {
+	struct pk_image *img;
+	const struct mf_binary *b;
+	const char *top;     /* the directory's path inside the root */
+	size_t found;
+	struct dt_err *err;
+};
+
+static int push_bin(struct pk_image *img, const struct mf_binary *b, const char *path,
+		    const char *dst, struct dt_err *err)
+{
+	struct mf_binary *v = realloc(img->bins, (img->nbins + 1) * sizeof(*v));
+
+	if (!v)
+		return dt_oom(err);
+	img->bins = v;
+	v += img->nbins;
+	*v = *b;
+	v->dst = NULL;
+	if (!(v->path = strdup(path)) || (dst && !(v->dst = strdup(dst)))) {
+		free(v->path);
+		return dt_oom(err);
+	}
+	img->nbins++;
+	return 0;
+}
+
+/* A program in a directory: a regular file that is ELF, or an executable #! script. */
+static int bin_one(void *ctx, const struct pk_scan_item *it, struct dt_err *err)
+{
+	struct bin_walk *w = ctx;
+	char path[8400], dst[8400], head[4] = { 0 };
+	int fd;
+	ssize_t n;
+
+	if (!S_ISREG(it->st->st_mode))
+		return 0;
+	if ((fd = dt_open_beneath(it->dirfd, it->name, O_RDONLY | O_NOATIME)) < 0)
+		return dt_err_sys(err, errno, "cannot open '%s'", it->path);
+	n = pread(fd, head, sizeof(head), 0);
+	close(fd);
+	if (!(n == 4 && memcmp(head, "\177ELF", 4) == 0) &&
+	    !(n >= 2 && head[0] == '#' && head[1] == '!' && (it->st->st_mode & 0111)))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", w->top, it->rel);
+	if (w->b->dst)
+		snprintf(dst, sizeof(dst), "%s/%s", w->b->dst, it->rel);
+	w->found++;
+	return push_bin(w->img, w->b, path, w->b->dst ? dst : NULL, err);
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct mf_binary *)a)->path, ((const struct mf_binary *)b)->path);
+}
+
+/* img->bins from the spec's binaries: a directory stands for every program below it (dst,
+ * when given, is where the directory goes); a glob (*, ?, [) for the files it matches inside
+ * the root, each at its own path, sorted bytewise. */
+static int expand_binaries(struct pk_image *img, struct dt_err *err)
+{
+	const struct mf_spec *s = img->spec;
+	size_t rl = strcmp(s->root, "/") ? strlen(s->root) : 0;
+
+	for (size_t i = 0; i < s->nbinaries; i++) {
+		const struct mf_binary *b = &s->binaries[i];
+		char host[8400];
+		struct stat st;
+		size_t from = img->nbins;
+		int rc = 0;
+		if (strpbrk(b->path, "*?[")) {
+			glob_t g;
+			int gr;
+			if (b->dst)
+				return dt_err_set(err, DT_EINPUT, "%s:%d: binaries[%zu]: a glob takes no "
+						  "dst: its files keep their paths", s->file, b->line, i);
+			snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", b->path);
+			gr = glob(host, GLOB_NOSORT | GLOB_ERR, NULL, &g);
+			if (gr == GLOB_NOMATCH)
+				return dt_err_set(err, DT_EINPUT, "%s:%d: binaries[%zu]: '%s' matches "
+						  "nothing in '%s'", s->file, b->line, i, b->path,
+						  s->root);
+			if (gr != 0)
+				return dt_err_sys(err, errno, "%s:%d: binaries[%zu]: cannot expand '%s'",
+						  s->file, b->line, i, b->path);
+			for (size_t k = 0; k < g.gl_pathc && rc == 0; k++)
+				if (lstat(g.gl_pathv[k], &st) == 0 && !S_ISDIR(st.st_mode))
+					rc = push_bin(img, b, g.gl_pathv[k] + rl, NULL, err);
+			globfree(&g);
+			if (rc < 0)
+				return rc;
+			if (img->nbins - from > 1)
+				qsort(img->bins + from, img->nbins - from, sizeof(*img->bins), by_path);
+			continue;
+		}
+		snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", b->path);
+		if (stat(host, &st) == 0 && S_ISDIR(st.st_mode)) {
+			struct bin_walk w = { .img = img, .b = b, .top = b->path, .err = err };
+			struct pk_scan_opts so = { 0 };
+			int fd = open(host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd < 0)
+				return dt_err_sys(err, errno, "%s:%d: binaries[%zu]: cannot read '%s'",
+						  s->file, b->line, i, b->path);
+			rc = pk_scan(fd, host, &so, bin_one, &w, err);
+			close(fd);
+			if (rc < 0)
+				return rc;
+			if (!w.found)
+				return dt_err_set(err, DT_EINPUT, "%s:%d: binaries[%zu]: '%s' holds no "
+						  "ELF file or script", s->file, b->line, i, b->path);
+			continue;
+		}
+		if ((rc = push_bin(img, b, b->path, b->dst, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
 
 /* A binary that is a #! script: its file (real path inside the root), its interpreter, and
  * for "#!/usr/bin/env NAME" the NAME found in the image's PATH. */
@@ -198,31 +322,41 @@ int pk_plan_script_trees(struct pk_image *img, const struct pk_plan_opts *po,
 			 struct dt_err *err)
 {
 	const struct mf_spec *s = img->spec;
+	struct dt_strv warned = { 0 }; /* each tree once */
 
-	for (size_t b = 0; b < s->nbinaries; b++) {
+	for (size_t b = 0; b < img->nbins; b++) {
 		struct script sc;
 		char dir[4200];
 		size_t dl;
-		int has = 0, rc = read_script(s, s->binaries[b].path, &sc, err);
-		if (rc < 0)
+		int has = 0, rc = read_script(s, img->bins[b].path, &sc, err);
+		if (rc < 0) {
+			dt_strv_release(&warned);
 			return rc;
+		}
 		if (sc.real && data_tree(img, sc.found ? sc.found : sc.interp, dir, sizeof(dir))) {
-			const char *shown = s->binaries[b].path;
+			const char *shown = img->bins[b].path;
 			size_t sl = strlen(s->dir);
 			if (strncmp(shown, s->dir, sl) == 0 && shown[sl] == '/')
 				shown += sl + 1; /* as the spec wrote it */
 			dl = strlen(dir);
 			for (size_t i = 0; i < img->n && !has; i++)
 				has = strncmp(img->v[i].path, dir, dl) == 0 && img->v[i].path[dl] == '/';
-			if (!has)
-				pk_plan_warn(po, "%s: binaries[%zu]: '%s' runs %s, whose library tree "
+			if (!has && !dt_strv_has(&warned, dir)) {
+				pk_plan_warn(po, "%s:%d: binaries: '%s' runs %s, whose library tree "
 					     "%s is not in the image (add it under files, or the "
 					     "package that has it, for more than the bare interpreter)",
-					     s->file, b, shown, sc.found ? sc.found : sc.interp,
-					     dir);
+					     s->file, img->bins[b].line, shown,
+					     sc.found ? sc.found : sc.interp, dir);
+				if (dt_strv_push(&warned, dir) < 0) {
+					script_release(&sc);
+					dt_strv_release(&warned);
+					return dt_oom(err);
+				}
+			}
 		}
 		script_release(&sc);
 	}
+	dt_strv_release(&warned);
 	return 0;
 }
 
@@ -239,18 +373,20 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 
 	if (s->nbinaries == 0)
 		return 0;
+	if ((rc = expand_binaries(img, err)) < 0)
+		return rc;
 	o.runtime = s->runtime == MF_RUNTIME_AUTO ? DEPS_RUNTIME_AUTO : DEPS_RUNTIME_OFF;
 	o.nsswitch = s->base == MF_BASE_DISTROLESS ? PK_NSSWITCH_CONF : "";
 	/* the binaries, then the interpreters that scripts' env finds */
-	if (!(inputs = calloc(2 * s->nbinaries, sizeof(*inputs))) ||
-	    !(sc = calloc(s->nbinaries, sizeof(*sc)))) {
+	if (!(inputs = calloc(2 * img->nbins, sizeof(*inputs))) ||
+	    !(sc = calloc(img->nbins, sizeof(*sc)))) {
 		rc = dt_oom(err);
 		goto out;
 	}
-	ninputs = s->nbinaries;
-	for (size_t i = 0; i < s->nbinaries; i++) {
-		inputs[i] = s->binaries[i].path;
-		if ((rc = read_script(s, s->binaries[i].path, &sc[i], err)) < 0)
+	ninputs = img->nbins;
+	for (size_t i = 0; i < img->nbins; i++) {
+		inputs[i] = img->bins[i].path;
+		if ((rc = read_script(s, img->bins[i].path, &sc[i], err)) < 0)
 			goto out;
 		if (sc[i].found)
 			inputs[ninputs++] = sc[i].found;
@@ -281,8 +417,8 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 		enum pk_plan_layer layer = PK_LAYER_BASE;
 		enum pk_plan_prio prio = PK_PRIO_CLOSURE;
 		int best = 0;
-		for (size_t b = 0; b < s->nbinaries && b < r->nprocs; b++) {
-			const char *real = r->procs[b].objs[0].real, *bdst = s->binaries[b].dst;
+		for (size_t b = 0; b < img->nbins && b < r->nprocs; b++) {
+			const char *real = r->procs[b].objs[0].real, *bdst = img->bins[b].dst;
 			/* A script goes to its dst; its interpreter (the process's input) stays
 			 * where it is, with its closure. */
 			if (sc[b].real) {
@@ -328,7 +464,7 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 	}
 out:
 	deps_result_free(r);
-	for (size_t i = 0; sc && i < s->nbinaries; i++)
+	for (size_t i = 0; sc && i < img->nbins; i++)
 		script_release(&sc[i]);
 	free(sc);
 	free(inputs);

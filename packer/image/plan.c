@@ -34,6 +34,11 @@ void pk_image_free(struct pk_image *img)
 		free(img->debs[i].control);
 	}
 	free(img->debs);
+	for (size_t i = 0; i < img->nbins; i++) {
+		free(img->bins[i].path);
+		free(img->bins[i].dst);
+	}
+	free(img->bins);
 	for (int i = 0; i < img->nroots; i++)
 		free(img->roots[i]);
 	for (size_t i = 0; i < img->nenv; i++)

@@ -89,6 +89,9 @@ struct pk_image {
 	struct pk_plan_deb *debs;
 	size_t ndebs, debs_cap;
 	int64_t epoch;
+	/* the spec's binaries, directories and globs expanded to their files (pk_plan_closure) */
+	struct mf_binary *bins;
+	size_t nbins;
 	/* config */
 	char *user;              /* numeric "uid[:gid]" */
 	char **env;

@@ -56,6 +56,24 @@ printf '%s\n' lib lib64 usr/lib64/ld-linux-x86-64.so.2 usr/bin/jq usr/lib/x86_64
     "usr/lib/x86_64-linux-gnu/$(basename "$JQLIB")" usr/lib/x86_64-linux-gnu/libm.so.6 \
     usr/lib/x86_64-linux-gnu/libonig.so.5 "usr/lib/x86_64-linux-gnu/$(basename "$ONIG")" | sort -u > want
 diff -u want got >&2 || fail "the closure of a files entry"
+# binaries take directories (every ELF file and script below, dst where the directory goes)
+# and globs (each match at its own path)
+printf 'name: t/globs:1\nbinaries:\n  - "/usr/bin/j?"\n  - {path: /usr/lib/git-core, dst: /opt/git-core}\n' > globs.yaml
+run 0 "$DISTILL" build -q --no-lock --format rootfs globs.yaml -o globs.tar
+tar -tf globs.tar > got
+for p in usr/bin/jq opt/git-core/git-remote-http usr/lib/x86_64-linux-gnu/libcurl-gnutls.so.4 usr/bin/perl; do
+    grep -qxF "$p" got || fail "binaries directory and glob: $p is not in the image"
+done
+! grep -q '^usr/lib/git-core' got || fail "binaries directory: files left at their host path"
+grep -qF "globs.yaml:4: binaries: '/usr/lib/git-core/" err && grep -qF "runs /usr/bin/perl, whose library tree /usr/lib/x86_64-linux-gnu/perl-base is not in the image" err ||
+    { cat err; fail "the warning of a script's missing library tree"; }
+[ "$(grep -c 'library tree' err)" = 1 ] || fail "the library tree warning is not given once"
+printf 'name: t/globs:1\nbinaries:\n  - "/usr/bin/no-such-*"\n' > noglob.yaml
+run 1 "$DISTILL" build -q --no-lock noglob.yaml -o noglob.oci
+lines err "distill: noglob.yaml:3: binaries[0]: '/usr/bin/no-such-*' matches nothing in '/'"
+printf 'name: t/globs:1\nbinaries:\n  - {path: "/usr/bin/j?", dst: /a}\n' > globdst.yaml
+run 1 "$DISTILL" build -q --no-lock globdst.yaml -o globdst.oci
+lines err "distill: globdst.yaml:3: binaries[0]: a glob takes no dst: its files keep their paths"
 # a missing library: libonig left out
 mk nolib $JQ $JQ $JQLIB $LIB/libjq.so.1 $LIB/libc.so.6 $LIB/libc.so.6 $LIB/libm.so.6 $LIB/libm.so.6 \
     /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 /lib64/ld-linux-x86-64.so.2
@@ -103,10 +121,13 @@ run 1 "$DISTILL" build -q --no-lock dangling.yaml -o dangling.oci
 grep -qxF "distill: $LIB/libjq.so.1: needs libonig.so.5: not in the image" err || { cat err; fail "dangling symlink"; }
 # a script whose interpreter is not in the image
 printf '#!/usr/bin/python3\nprint(1)\n' > s.py && chmod +x s.py
-mk script ./s.py /app/s.py
+# (in a PATH directory: a script is checked where the image runs it; /app is not in the PATH,
+# so the same script there is only a file)
+mk script ./s.py /usr/local/bin/s.py ./s.py /app/s.py
 run 1 "$DISTILL" build -q --no-lock script.yaml -o script.oci
-grep -qxF "distill: /app/s.py: needs /usr/bin/python3: the interpreter is not in the image" err ||
+grep -qxF "distill: /usr/local/bin/s.py: needs /usr/bin/python3: the interpreter is not in the image" err ||
     { cat err; fail "script interpreter"; }
+! grep -qF "/app/s.py" err || fail "a script outside the PATH was checked"
 
 # a missing symbol version: the app was linked against libgreet with GREET_2.0, the image
 # has the older libgreet that defines GREET_1.0 only
