@@ -189,7 +189,7 @@ static int expand_binaries(struct pk_image *img, struct dt_err *err)
 		if (stat(host, &st) == 0 && S_ISDIR(st.st_mode)) {
 			struct bin_walk w = { .img = img, .b = b, .top = b->path, .err = err };
 			struct pk_scan_opts so = { 0 };
-			int fd = open(host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			int fd = dt_open_input(AT_FDCWD, host, O_RDONLY | O_DIRECTORY);
 			if (fd < 0)
 				return dt_err_sys(err, errno, "%s:%d: binaries[%zu]: cannot read '%s'",
 						  s->file, b->line, i, b->path);
@@ -248,15 +248,21 @@ static int read_script(const struct mf_spec *s, const char *path, struct script 
 {
 	char host[4200], head[512], *real;
 	size_t rl = strcmp(s->root, "/") ? strlen(s->root) : 0;
-	FILE *f;
-	size_t n;
+	struct stat st;
+	ssize_t n;
+	int fd;
 
 	memset(sc, 0, sizeof(*sc));
 	snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", path);
-	if (!(f = fopen(host, "re")))
+	/* as every input is read: without touching its access time, and only a regular file
+	 * (a FIFO is never waited on) */
+	if (stat(host, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (fd = dt_open_input(AT_FDCWD, host, O_RDONLY | O_NONBLOCK)) < 0)
 		return 0; /* deps_resolve names it */
-	n = fread(head, 1, sizeof(head) - 1, f);
-	fclose(f);
+	n = pread(fd, head, sizeof(head) - 1, 0);
+	close(fd);
+	if (n < 0)
+		n = 0;
 	head[n] = '\0';
 	if (n < 2 || head[0] != '#' || head[1] != '!' ||
 	    sscanf(head + 2, " %255[^ \t\n]", sc->interp) != 1)
