@@ -226,7 +226,7 @@ static void script_release(struct script *sc)
  * holds an executable @name. */
 static char *in_path(const struct mf_spec *s, const char *name)
 {
-	const char *path = PK_DEFAULT_PATH + 5;
+	const char *path = DEPS_CHECK_DEFAULT_PATH;
 	size_t rl = strcmp(s->root, "/") ? strlen(s->root) : 0;
 
 	for (size_t i = 0; i < s->config.nenv; i++)
