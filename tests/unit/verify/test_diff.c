@@ -395,8 +395,8 @@ static void test_image_epoch(void **state)
 	run(a, b, 0, &d);
 	{
 		static const char *const want[] = {
-			"manifest.annotations[\"org.opencontainers.image.created\"]: "
-			"2023-11-14T22:13:20Z -> 2023-11-14T23:13:20Z",
+			("manifest.annotations[\"org.opencontainers.image.created\"]: "
+			 "2023-11-14T22:13:20Z -> 2023-11-14T23:13:20Z"),
 			"created: 2023-11-14T22:13:20Z -> 2023-11-14T23:13:20Z",
 			"history[0].created: 2023-11-14T22:13:20Z -> 2023-11-14T23:13:20Z",
 			"app/: mtime 1700000000 -> 1700003600",
