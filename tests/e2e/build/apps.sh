@@ -6,7 +6,8 @@
 # and podman runs it as nonroot doing real work: a Python web service with a C extension
 # serving and fetching over loopback, a Perl script, git (init, commit, log, ls-remote over
 # http reaching a refused connection), nginx serving a page on 8080, a Rust program and a
-# static program on base: scratch.
+# static program on base: scratch. For python, git and nginx, the loader in a chroot of the
+# image lists every ELF file of it without a miss, as distill check says.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_podman
@@ -15,6 +16,23 @@ trap 'for c in "${CONTAINERS[@]}"; do podman rm -f -t 0 "$c" >/dev/null 2>&1 || 
 
 cp -r "$repo/specs/apps" "$W/apps"
 A=$W/apps
+
+# loader_agrees NAME: the loader's own verdict on every ELF file of the unpacked image, in a
+# chroot of it (`ld.so --list FILE`: every DT_NEEDED found, every version defined), agrees
+# with distill check's: all can start.
+loader_agrees() {
+    local n=$1 root=$W/$1.bundle/rootfs f p out count=0
+    while IFS= read -r f; do
+        [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = 177ELF ] || continue
+        p=${f#"$root"}
+        case $p in */ld-linux-x86-64.so.2) continue ;; esac
+        count=$((count + 1))
+        out=$(chroot "$root" /lib64/ld-linux-x86-64.so.2 --list "$p" 2>&1) || fail "$n: the loader refuses $p: $out"
+        ! grep -q 'not found' <<<"$out" || fail "$n: the loader misses something for $p: $out"
+    done < <(find "$root" -type f)
+    [ "$count" -gt 0 ] || fail "$n: no ELF file in the image"
+    echo "     $n: the loader lists all $count ELF files in a chroot of the image"
+}
 
 app() { # NAME: lock, build, check, unpack, compare; sets ID to the image in podman
     local n=$1 ref
@@ -45,6 +63,7 @@ prun --entrypoint /usr/bin/python3 "$PY" -v -c 'import json, http.server, urllib
     fail "python -v"
 ! grep -i 'bytecode is stale' "$W/py.v" || fail "python: stale bytecode in the image"
 grep -q 'matches /usr/lib/python3.11/json/__init__.py' "$W/py.v" || fail "python: the stdlib bytecode was not used"
+loader_agrees python
 echo "ok   python"
 
 app perl
@@ -61,6 +80,7 @@ out=$(prun -v "$W/repo:/work" "$ID" -C /work log --format=%s) || fail "git log"
 # git-remote-http loads libcurl-gnutls: it reaches the (refused) connection
 out=$(prun "$ID" ls-remote http://127.0.0.1:9/x 2>&1 || true)
 grep -qF "Failed to connect to 127.0.0.1 port 9" <<<"$out" || fail "git ls-remote over http: $out"
+loader_agrees git
 echo "ok   git"
 
 # nginx as nonroot on 8080; the python image, in its network namespace, fetches the page and
@@ -80,6 +100,7 @@ grep -qF "served by nginx from a distill image" <<<"$out" || fail "nginx: page: 
 out=$(pjoin --entrypoint /usr/bin/python3 "$PY" -c "$fetch" /echo) || fail "nginx: echo"
 [ "$out" = "echo module loaded" ] || fail "nginx: /echo: $out"
 [ "$(podman top "$c" user | sed -n 2p | tr -d ' ')" = nonroot ] || fail "nginx: not nonroot"
+loader_agrees nginx
 echo "ok   nginx"
 
 if command -v cargo >/dev/null; then
