@@ -109,6 +109,41 @@ static int open_beneath_short(int dirfd, const char *path, int flags)
 	return (int)fd;
 }
 
+int dt_open_parent_made(int dirfd, const char *path, const char **leaf)
+{
+	const char *p = path + (path[0] == '/');
+	int fd = dup(dirfd);
+
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		char comp[256];
+		int next;
+		if (fd < 0)
+			return -1;
+		if (n == 0 || n >= sizeof(comp) || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.')) {
+			close(fd);
+			errno = EINVAL;
+			return -1;
+		}
+		if (!slash) {
+			*leaf = p;
+			return fd;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+			close(fd);
+			return -1;
+		}
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+		p = slash + 1;
+	}
+}
+
 int dt_open_beneath(int dirfd, const char *path, int flags)
 {
 	const char *p = path;

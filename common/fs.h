@@ -27,6 +27,12 @@ int dt_open_input(int dirfd, const char *path, int flags);
  * @return the descriptor, or -1 with errno (ELOOP for a symlink, EXDEV for an escape). */
 int dt_open_beneath(int dirfd, const char *path, int flags);
 
+/* Opens the directory that holds @path below @dirfd ("a/b/c" or "/a/b/c": a/b), making the
+ * missing ones (0755) on the way, never through a symlink; *@leaf gets the last component.
+ * An empty, "." or ".." component, or one of 256 bytes or more, is refused.
+ * @return the descriptor, or -1 with errno (EINVAL for such a path). */
+int dt_open_parent_made(int dirfd, const char *path, const char **leaf);
+
 /* Opens @path beneath @dirfd (dt_open_beneath(): no symlink, the last component included)
  * for reading, as a regular file only, and fstat()s it into *@st; a FIFO is not waited on.
  * @return the descriptor (blocking), or -1 with errno: ELOOP for a symlink, EINVAL for

@@ -44,43 +44,6 @@ struct unpack {
 	struct dt_err *err;
 };
 
-/* Opens the parent directory of @name (relative, normalized) below @rootfd, making missing
- * directories, never through a symlink; *@leaf gets the last component. A name with "." or
- * ".." components or empty ones is refused (-1, errno EINVAL). */
-static int parent_of(int rootfd, const char *name, const char **leaf)
-{
-	int fd = dup(rootfd);
-	const char *p = name;
-
-	for (;;) {
-		const char *slash = strchr(p, '/');
-		char comp[256];
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-		int next;
-		if (n == 0 || n >= sizeof(comp) || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.')) {
-			close(fd);
-			errno = EINVAL;
-			return -1;
-		}
-		if (!slash) {
-			*leaf = p;
-			return fd;
-		}
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
-			close(fd);
-			return -1;
-		}
-		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		if (next < 0)
-			return -1;
-		fd = next;
-		p = slash + 1;
-	}
-}
 
 /* The skeleton of the view: directories, symlinks, hardlinks and empty regular files. */
 static int skeleton(struct unpack *u)
@@ -91,7 +54,7 @@ static int skeleton(struct unpack *u)
 		const char *leaf;
 		int dfd, fd;
 		vf_view_entry(u->v, f, &e);
-		if ((dfd = parent_of(u->rootfd, f->name, &leaf)) < 0)
+		if ((dfd = dt_open_parent_made(u->rootfd, f->name, &leaf)) < 0)
 			continue; /* a name that cannot be a path, or below a symlink */
 		if (e.type == AE_IFDIR) {
 			mkdirat(dfd, leaf, 0755);
@@ -130,9 +93,9 @@ static void hardlinks(struct unpack *u)
 				t++;
 			memmove(target, t, strlen(t) + 1);
 		}
-		if ((dfd = parent_of(u->rootfd, f->name, &leaf)) < 0)
+		if ((dfd = dt_open_parent_made(u->rootfd, f->name, &leaf)) < 0)
 			continue;
-		if ((tfd = parent_of(u->rootfd, target, &tleaf)) >= 0) {
+		if ((tfd = dt_open_parent_made(u->rootfd, target, &tleaf)) >= 0) {
 			(void)!linkat(tfd, tleaf, dfd, leaf, 0);
 			close(tfd);
 		}
@@ -207,7 +170,7 @@ static int content(void *ctx, const struct vf_stream_entry *e, const void *buf, 
 			u->kind = 3;
 		if (u->kind != 3) {
 			const char *leaf;
-			int dfd = parent_of(u->rootfd, u->v->files[u->cur - 1].name, &leaf);
+			int dfd = dt_open_parent_made(u->rootfd, u->v->files[u->cur - 1].name, &leaf);
 			if (dfd >= 0) {
 				u->fd = openat(dfd, leaf, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
 				close(dfd);

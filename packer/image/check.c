@@ -23,40 +23,6 @@
 
 #define SCRIPT_HEAD 4096
 
-/* The directory of image path @path ("/a/b/c" -> fd of a/b below @rootfd), made. */
-static int parent_dir(int rootfd, const char *path, const char **leaf)
-{
-	int fd = dup(rootfd);
-	const char *p = path + (path[0] == '/');
-
-	for (;;) {
-		const char *slash = strchr(p, '/');
-		char comp[256];
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-		int next;
-		if (!slash) {
-			*leaf = p;
-			return fd;
-		}
-		if (n == 0 || n >= sizeof(comp)) {
-			close(fd);
-			errno = EINVAL;
-			return -1;
-		}
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
-			close(fd);
-			return -1;
-		}
-		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		if (next < 0)
-			return -1;
-		fd = next;
-		p = slash + 1;
-	}
-}
 
 /* The content of entry @e when it is ELF or an executable script (of a script, its head):
  * linked or copied over the placeholder at @leaf. @return 1 for ELF, 2 for a script, 0 for
@@ -171,7 +137,7 @@ int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_c
 			dfd = dup(lastfd);
 			leaf = e->path + plen + 1;
 		} else {
-			dfd = parent_dir(rootfd, e->path, &leaf);
+			dfd = dt_open_parent_made(rootfd, e->path, &leaf);
 		}
 		if (dfd < 0)
 			continue;
@@ -209,9 +175,9 @@ int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_c
 		int dfd, tfd;
 		if (e->type != PK_PLAN_HARDLINK || !e->link)
 			continue;
-		if ((dfd = parent_dir(rootfd, e->path, &leaf)) < 0)
+		if ((dfd = dt_open_parent_made(rootfd, e->path, &leaf)) < 0)
 			continue;
-		if ((tfd = parent_dir(rootfd, e->link, &tleaf)) >= 0) {
+		if ((tfd = dt_open_parent_made(rootfd, e->link, &tleaf)) >= 0) {
 			(void)!linkat(tfd, tleaf, dfd, leaf, 0);
 			close(tfd);
 		}
