@@ -43,26 +43,28 @@ static const struct option check_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static json_t *to_json(const char *image, const struct vf_check *c)
+static json_t *to_json(const char *image, const struct deps_check *c, size_t left)
 {
 	json_t *problems = json_array();
 
 	for (size_t i = 0; problems && i < c->n; i++)
-		json_array_append_new(problems,
+		if (!c->v[i].allowed)
+			json_array_append_new(problems,
 				      json_pack("{s:o, s:o, s:o}", "file",
 						mf_json_text(c->v[i].file), "need",
 						mf_json_text(c->v[i].need), "why",
 						mf_json_text(c->v[i].why)));
 	return json_pack("{s:o, s:b, s:I, s:I, s:o}", "image", mf_json_text(image), "ok",
-			 c->n == 0, "checked", (json_int_t)c->nelf, "allowed",
-			 (json_int_t)c->allowed, "problems", problems);
+			 left == 0, "checked", (json_int_t)c->nchecked, "allowed",
+			 (json_int_t)(c->n - left), "problems", problems);
 }
 
 int cmd_check(int argc, char **argv)
 {
 	struct vf_check_opts o = { 0 };
-	struct vf_check res = { 0 };
+	struct deps_check res = { 0 };
 	const char **allow = NULL;
+	size_t nallow = 0, left, allowed;
 	int json = 0, quiet = 0, c, rc;
 	struct dt_err err;
 
@@ -73,14 +75,14 @@ int cmd_check(int argc, char **argv)
 		switch (c) {
 		case OPT_REF: o.ref = optarg; break;
 		case OPT_ALLOW: {
-			const char **n = realloc(allow, (o.nallow + 1) * sizeof(*allow));
+			const char **n = realloc(allow, (nallow + 1) * sizeof(*allow));
 			if (!n) {
 				free(allow);
 				cli_error("out of memory");
 				return CLI_ERROR;
 			}
 			allow = n;
-			allow[o.nallow++] = optarg;
+			allow[nallow++] = optarg;
 			break;
 		}
 		case OPT_JSON: json = 1; break;
@@ -98,35 +100,38 @@ int cmd_check(int argc, char **argv)
 		free(allow);
 		return cli_usage_error("check", "needs one IMAGE");
 	}
-	o.allow = allow;
 	rc = CLI_USAGE; /* 2: could not check */
 	if (vf_check_image(argv[optind], &o, &res, &err) < 0) {
 		cli_fail(&err);
 		goto out;
 	}
+	left = deps_check_allow(&res, allow, nallow);
+	allowed = res.n - left;
 	if (json) {
-		if (cli_print_json(stdout, to_json(argv[optind], &res)) < 0)
+		if (cli_print_json(stdout, to_json(argv[optind], &res, left)) < 0)
 			goto out;
 	} else {
 		for (size_t i = 0; i < res.n; i++) {
-			const struct vf_check_problem *p = &res.v[i];
+			const struct deps_problem *p = &res.v[i];
+			if (p->allowed)
+				continue;
 			if (p->need[0])
 				printf("%s: needs %s: ", cli_vis(p->file), cli_vis(p->need));
 			else
 				printf("%s: ", cli_vis(p->file));
 			printf("%s\n", cli_vis(p->why));
 		}
-		if (!quiet || res.n)
-			printf("%zu ELF files and scripts checked: %s", res.nelf,
-			       res.n ? "some cannot start" : "every one can start");
-		if ((!quiet || res.n) && res.allowed)
-			printf(" (%zu problem%s allowed)", res.allowed, res.allowed == 1 ? "" : "s");
-		if (!quiet || res.n)
+		if (!quiet || left)
+			printf("%zu ELF files and scripts checked: %s", res.nchecked,
+			       left ? "some cannot start" : "every one can start");
+		if ((!quiet || left) && allowed)
+			printf(" (%zu problem%s allowed)", allowed, allowed == 1 ? "" : "s");
+		if (!quiet || left)
 			putchar('\n');
 	}
-	rc = cli_stdout_ok() < 0 ? CLI_USAGE : res.n ? CLI_ERROR : CLI_OK;
+	rc = cli_stdout_ok() < 0 ? CLI_USAGE : left ? CLI_ERROR : CLI_OK;
 out:
-	vf_check_release(&res);
+	deps_check_release(&res);
 	free(allow);
 	return rc;
 }

@@ -185,11 +185,10 @@ static int content(void *ctx, const struct vf_stream_entry *e, const void *buf, 
 	return write_some(u, buf, len);
 }
 
-int vf_check_image(const char *path, const struct vf_check_opts *o, struct vf_check *out,
+int vf_check_image(const char *path, const struct vf_check_opts *o, struct deps_check *out,
 		   struct dt_err *err)
 {
 	struct unpack u = { .fd = -1, .err = err };
-	struct deps_check dc = { 0 };
 	char tmpl[4200];
 	int temp = 0, rc;
 
@@ -248,25 +247,7 @@ int vf_check_image(const char *path, const struct vf_check_opts *o, struct vf_ch
 			goto out;
 	}
 	hardlinks(&u);
-	if ((rc = deps_check(tmpl, "the image", (const char *const *)u.inputs.v, u.inputs.n, &dc, err)) < 0)
-		goto out;
-	out->nelf = dc.nchecked;
-	out->allowed = dc.n - deps_check_allow(&dc, o ? o->allow : NULL, o ? o->nallow : 0);
-	for (size_t i = 0; i < dc.n; i++) {
-		struct vf_check_problem *p;
-		if (dc.v[i].allowed)
-			continue;
-		if (!(p = dt_grow(out->v, &out->cap, out->n, sizeof(*out->v)))) {
-			rc = dt_oom(err);
-			goto out;
-		}
-		out->v = p;
-		out->v[out->n].file = dc.v[i].file;
-		out->v[out->n].need = dc.v[i].need;
-		out->v[out->n].why = dc.v[i].why;
-		dc.v[i].file = dc.v[i].need = dc.v[i].why = NULL;
-		out->n++;
-	}
+	rc = deps_check(tmpl, "the image", (const char *const *)u.inputs.v, u.inputs.n, out, err);
 out:
 	if (u.fd >= 0)
 		close(u.fd);
@@ -275,7 +256,6 @@ out:
 			free(u.want[i]);
 	free(u.want);
 	dt_strv_release(&u.inputs);
-	deps_check_release(&dc);
 	if (u.rootfd > 0)
 		close(u.rootfd);
 	if (temp) {
@@ -284,15 +264,4 @@ out:
 	}
 	vf_view_free(u.v);
 	return rc;
-}
-
-void vf_check_release(struct vf_check *c)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		free(c->v[i].file);
-		free(c->v[i].need);
-		free(c->v[i].why);
-	}
-	free(c->v);
-	memset(c, 0, sizeof(*c));
 }

@@ -13,34 +13,18 @@
 #include <stddef.h>
 
 #include "common/err.h"
-
-struct vf_check_problem {
-	char *file;     /* the image path of the ELF that cannot start ("/usr/bin/x") */
-	char *need;     /* what it needs ("libcurl-gnutls.so.4", or the interpreter's path) */
-	char *why;      /* "not in the image" */
-};
-
-struct vf_check {
-	size_t nelf;                   /* ELF files and scripts checked */
-	struct vf_check_problem *v;    /* sorted by file, then need */
-	size_t n, cap;
-	size_t allowed;                /* problems an exception allowed (not in v) */
-};
+#include "deps/check.h"
 
 struct vf_check_opts {
 	const char *ref;               /* which image of an index, or NULL */
-	/* "FILE" or "FILE: NEED" patterns (fnmatch) of problems that are allowed */
-	const char *const *allow;
-	size_t nallow;
 	const char *tmpdir;            /* where to unpack (NULL: $TMPDIR, else /tmp) */
 };
 
 /* Checks the image at @path (an OCI layout, OCI archive, docker-archive or tarball) into
- * @out (vf_check_release() it, also after an error). @return 0 (out->n == 0: every ELF can
- * start), or a negative code with @err set (the image cannot be read). */
-int vf_check_image(const char *path, const struct vf_check_opts *o, struct vf_check *out,
+ * @out as deps_check() does (deps_check_release() it, also after an error; exceptions are
+ * the caller's, with deps_check_allow()). @return 0 (out->n == 0: every ELF can start), or a
+ * negative code with @err set (the image cannot be read). */
+int vf_check_image(const char *path, const struct vf_check_opts *o, struct deps_check *out,
 		   struct dt_err *err);
-
-void vf_check_release(struct vf_check *c);
 
 #endif
