@@ -10,19 +10,12 @@
 
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/fs.h"
 
 #define PYC_HEADER 16
-
-static int by_path(const void *a, const void *b)
-{
-	return strcmp((*(struct pk_plan_entry *const *)a)->path,
-		      (*(struct pk_plan_entry *const *)b)->path);
-}
 
 static uint32_t le32(const unsigned char *p)
 {
@@ -67,44 +60,29 @@ static int header(const struct pk_image *img, const struct pk_plan_entry *e,
 	return n == PYC_HEADER ? 0 : -1;
 }
 
-int pk_plan_bytecode(struct pk_image *img, struct dt_err *err)
+void pk_plan_bytecode(struct pk_image *img)
 {
-	struct pk_plan_entry **v;
-	size_t n = 0;
 	int roots[2] = { -1, -1 };
 
-	for (size_t i = 0; i < img->n; i++)
-		n += img->v[i].type == PK_PLAN_REG;
-	if (!n)
-		return 0;
-	if (!(v = calloc(n, sizeof(*v))))
-		return dt_oom(err);
-	n = 0;
-	for (size_t i = 0; i < img->n; i++)
-		if (img->v[i].type == PK_PLAN_REG)
-			v[n++] = &img->v[i];
-	qsort(v, n, sizeof(*v), by_path);
-	for (size_t i = 0; i < n; i++) {
-		struct pk_plan_entry *e = v[i], key, *kp = &key, **src;
+	/* the plan is sorted by path here (merged, with its parents) */
+	for (size_t i = 0; i < img->n; i++) {
+		struct pk_plan_entry *e = &img->v[i], *src;
 		unsigned char h[PYC_HEADER];
 		size_t l = strlen(e->path);
 		char path[4200];
-		if (l < 4 || strcmp(e->path + l - 4, ".pyc") != 0 ||
+		if (e->type != PK_PLAN_REG || l < 4 || strcmp(e->path + l - 4, ".pyc") != 0 ||
 		    source_of(e->path, path, sizeof(path)) < 0)
 			continue;
-		key.path = path;
-		if (!(src = bsearch(&kp, v, n, sizeof(*v), by_path)) || (*src)->has_mtime ||
-		    header(img, e, h, roots) < 0)
+		if (!(src = pk_plan_find_in(img, img->n, path)) || src->type != PK_PLAN_REG ||
+		    src->has_mtime || header(img, e, h, roots) < 0)
 			continue;
 		/* flags 0: checked by timestamp (1 and 3 are hash-based: nothing to keep) */
-		if (le32(h + 4) != 0 || le32(h + 12) != (uint32_t)(*src)->size)
+		if (le32(h + 4) != 0 || le32(h + 12) != (uint32_t)src->size)
 			continue;
-		(*src)->mtime = le32(h + 8);
-		(*src)->has_mtime = 1;
+		src->mtime = le32(h + 8);
+		src->has_mtime = 1;
 	}
 	for (int i = 0; i < 2; i++)
 		if (roots[i] >= 0)
 			close(roots[i]);
-	free(v);
-	return 0;
 }

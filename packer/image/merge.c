@@ -19,7 +19,7 @@ static int entry_cmp(const void *a, const void *b)
 }
 
 /* The entry at @path among the first @n entries (sorted by path). */
-static struct pk_plan_entry *find_in(const struct pk_image *img, size_t n, const char *path)
+struct pk_plan_entry *pk_plan_find_in(const struct pk_image *img, size_t n, const char *path)
 {
 	size_t lo = 0, hi = n;
 
@@ -240,7 +240,7 @@ int pk_plan_parents(struct pk_image *img, struct dt_err *err)
 		while ((slash = strrchr(p, '/')) && slash != p) {
 			struct pk_plan_entry *x;
 			*slash = '\0';
-			if ((x = find_in(img, n, p))) {
+			if ((x = pk_plan_find_in(img, n, p))) {
 				if (x->type != PK_PLAN_DIR) {
 					int rc = dt_err_set(err, DT_EINPUT,
 						"%s: '%s' is not a directory (%s), but '%s' is inside it",

@@ -163,8 +163,10 @@ int pk_image_plan(const struct mf_spec *spec, const struct pk_plan_opts *o,
 	    (rc = pk_plan_script_trees(img, o, err)) < 0 ||
 	    (rc = pk_plan_dedupe(img, err)) < 0 || (rc = pk_plan_through_symlinks(img, err)) < 0 ||
 	    (rc = pk_plan_parents(img, err)) < 0 || (rc = pk_plan_owners(img, db, err)) < 0 ||
-	    (rc = pk_plan_dedupe(img, err)) < 0 || (rc = pk_plan_parents(img, err)) < 0 ||
-	    (rc = pk_plan_bytecode(img, err)) < 0 || (rc = pk_plan_config(img, err)) < 0 || (rc = pk_plan_platform(img, err)) < 0)
+	    (rc = pk_plan_dedupe(img, err)) < 0 || (rc = pk_plan_parents(img, err)) < 0)
+		goto out;
+	pk_plan_bytecode(img); /* on the merged plan: sorted, one entry per path */
+	if ((rc = pk_plan_config(img, err)) < 0 || (rc = pk_plan_platform(img, err)) < 0)
 		goto out;
 	pk_plan_index_parents(img);
 	*out = img;

@@ -32,8 +32,9 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *o, struct d
 /* hostfiles.c: the spec's files (directories walked whole). */
 int pk_plan_files(struct pk_image *img, struct dt_err *err);
 /* Each Python source that a timestamp-based .pyc of the plan records keeps the mtime the
- * .pyc records, so that the bytecode is valid in the image (bytecode.c). */
-int pk_plan_bytecode(struct pk_image *img, struct dt_err *err);
+ * .pyc records, so that the bytecode is valid in the image (bytecode.c). On the merged,
+ * sorted plan; a .pyc that cannot be read leaves its source as it is. */
+void pk_plan_bytecode(struct pk_image *img);
 /* Warns of each script of binaries whose interpreter reads a library tree of its own
  * (/usr/lib/python3.N, /usr/share/perl) that the finished plan lacks. */
 int pk_plan_script_trees(struct pk_image *img, const struct pk_plan_opts *o,
@@ -89,6 +90,9 @@ int pk_plan_through_symlinks(struct pk_image *img, struct dt_err *err);
 int pk_plan_parents(struct pk_image *img, struct dt_err *err);
 /* merge.c: each entry's parent index (the plan is complete and sorted). */
 void pk_plan_index_parents(struct pk_image *img);
+/* The entry at @path among the first @n entries of the plan, which are sorted by path (as
+ * after pk_plan_dedupe), or NULL. */
+struct pk_plan_entry *pk_plan_find_in(const struct pk_image *img, size_t n, const char *path);
 
 /* merge.c: @link (a symlink at @at) and @rest joined into a normalized absolute path: ".."
  * stops at the image root, an absolute target restarts there. malloc'd, or NULL. */
