@@ -366,10 +366,21 @@ int pk_plan_script_trees(struct pk_image *img, const struct pk_plan_opts *po,
 	return 0;
 }
 
+/* How the spec's closures are resolved: inside its root, with its run-time loads, for the
+ * image's nsswitch.conf. */
+static struct deps_opts closure_opts(const struct mf_spec *s)
+{
+	struct deps_opts o = { .root = s->root, .dlopen_parse = mf_dlopen_note_parse };
+
+	o.runtime = s->runtime == MF_RUNTIME_AUTO ? DEPS_RUNTIME_AUTO : DEPS_RUNTIME_OFF;
+	o.nsswitch = s->base == MF_BASE_DISTROLESS ? PK_NSSWITCH_CONF : "";
+	return o;
+}
+
 int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct dt_err *err)
 {
 	const struct mf_spec *s = img->spec;
-	struct deps_opts o = { .root = s->root, .dlopen_parse = mf_dlopen_note_parse };
+	struct deps_opts o = closure_opts(s);
 	struct deps_result *r = NULL;
 	struct script *sc = NULL;
 	const char **inputs = NULL;
@@ -381,8 +392,6 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 		return 0;
 	if ((rc = expand_binaries(img, err)) < 0)
 		return rc;
-	o.runtime = s->runtime == MF_RUNTIME_AUTO ? DEPS_RUNTIME_AUTO : DEPS_RUNTIME_OFF;
-	o.nsswitch = s->base == MF_BASE_DISTROLESS ? PK_NSSWITCH_CONF : "";
 	/* the binaries, then the interpreters that scripts' env finds */
 	if (!(inputs = calloc(2 * img->nbins, sizeof(*inputs))) ||
 	    !(sc = calloc(img->nbins, sizeof(*sc)))) {
@@ -518,7 +527,7 @@ int pk_plan_files_closure(struct pk_image *img, const struct pk_plan_opts *po,
 			  struct dt_err *err)
 {
 	const struct mf_spec *s = img->spec;
-	struct deps_opts o = { .root = s->root, .dlopen_parse = mf_dlopen_note_parse };
+	struct deps_opts o = closure_opts(s);
 	struct deps_result *r = NULL;
 	const char **inputs = NULL, **have = NULL;
 	char **srcs = NULL, **bufs = NULL;
@@ -526,8 +535,6 @@ int pk_plan_files_closure(struct pk_image *img, const struct pk_plan_opts *po,
 	char source[4200];
 	int rc = 0;
 
-	o.runtime = s->runtime == MF_RUNTIME_AUTO ? DEPS_RUNTIME_AUTO : DEPS_RUNTIME_OFF;
-	o.nsswitch = s->base == MF_BASE_DISTROLESS ? PK_NSSWITCH_CONF : "";
 	if (!(inputs = calloc(img->n + 1, sizeof(*inputs))) ||
 	    !(bufs = calloc(img->n + 1, sizeof(*bufs))) ||
 	    !(have = calloc(img->n + 1, sizeof(*have))) ||
