@@ -783,3 +783,47 @@ void deps_result_free(struct deps_result *r)
 	memo_free(r->memo);
 	free(r);
 }
+
+int deps_find_library(const struct deps_opts *o, uint16_t machine, int elf_class,
+		      const char *name, char **path, struct dt_err *err)
+{
+	static const struct deps_elf none = { 0 }; /* no RPATH, RUNPATH or flags */
+	struct deps_root root = { .fd = -1 };
+	struct deps_ctx c = { .o = o, .root = &root, .err = err };
+	enum deps_how how;
+	int found = -1, rc;
+
+	*path = NULL;
+	if (!(c.abi = deps_abi_find(machine, elf_class)))
+		return 0;
+	/* a process of one object that needs @name */
+	if (!(c.res = calloc(1, sizeof(*c.res))) || !(c.res->memo = calloc(1, sizeof(*c.res->memo))) ||
+	    !(c.res->procs = calloc(1, sizeof(*c.res->procs))) ||
+	    !(c.res->procs[0].objs = calloc(1, sizeof(*c.res->procs[0].objs)))) {
+		rc = dt_oom(err);
+		goto out;
+	}
+	c.res->nprocs = 1;
+	c.p = &c.res->procs[0];
+	c.p->nobjs = 1;
+	c.p->objs[0].elf = &none;
+	c.p->objs[0].loader = -1;
+	if (!(c.p->objs[0].path = strdup("/")) || !(c.p->objs[0].real = strdup("/"))) {
+		rc = dt_oom(err);
+		goto out;
+	}
+	if ((rc = deps_root_open(&root, o->root ? o->root : "/", err)) < 0 ||
+	    (rc = deps_ldconf_load(&c.conf, &root, c.abi, err)) < 0)
+		goto out;
+	c.conf_abi = c.abi;
+	if ((rc = deps_search(&c, 0, name, &found, &how)) > 0 &&
+	    !(*path = strdup(c.p->objs[found].path)))
+		rc = dt_oom(err);
+out:
+	strmap_release(&c.names);
+	strmap_release(&c.files);
+	deps_ldconf_release(&c.conf);
+	deps_root_release(&root);
+	deps_result_free(c.res);
+	return rc < 0 ? rc : rc > 0;
+}

@@ -110,4 +110,13 @@ int deps_resolve(const struct deps_opts *o, const char *const *inputs, size_t n,
 
 void deps_result_free(struct deps_result *r);
 
+/* Where the loader finds the library @name for an object of @machine and @elf_class that
+ * has no RPATH or RUNPATH: the root's ld.so.cache (else its ld.so.conf directories), then
+ * the default directories, as deps_resolve searches (a library of another class or
+ * machine is passed over). For what an image lacks, looked for in the root.
+ * @return 1 and *@path (malloc'd, inside the root, as found), 0 when it is nowhere (or the
+ * machine is unknown), or a negative code with @err set. */
+int deps_find_library(const struct deps_opts *o, uint16_t machine, int elf_class,
+		      const char *name, char **path, struct dt_err *err);
+
 #endif

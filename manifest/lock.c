@@ -81,10 +81,22 @@ static void deb_release(struct mf_lock_deb *d)
 	free(d->file);
 }
 
+static void rel_release(struct mf_lock_rel *r)
+{
+	free(r->package);
+	free(r->field);
+	free(r->relation);
+	free(r->how);
+	free(r->by);
+}
+
 void mf_lock_free(struct mf_lock *l)
 {
 	if (!l)
 		return;
+	for (size_t i = 0; i < l->nrels; i++)
+		rel_release(&l->rels[i]);
+	free(l->rels);
 	for (size_t i = 0; i < l->nfiles; i++)
 		file_release(&l->files[i]);
 	for (size_t i = 0; i < l->ndebs; i++)
@@ -155,6 +167,28 @@ int mf_lock_add_deb(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_er
 	c->size = d->size;
 	if (dup_opt(&c->name, d->name) < 0 || dup_opt(&c->version, d->version) < 0 ||
 	    dup_opt(&c->architecture, d->architecture) < 0 || dup_opt(&c->file, d->file) < 0)
+		return dt_oom(err);
+	return 0;
+}
+
+static struct mf_lock_rel *new_rel(struct mf_lock *l)
+{
+	struct mf_lock_rel *v = grow(l->rels, l->nrels, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	l->rels = v;
+	memset(&v[l->nrels], 0, sizeof(*v));
+	return &v[l->nrels++];
+}
+
+int mf_lock_add_rel(struct mf_lock *l, const struct mf_lock_rel *r, struct dt_err *err)
+{
+	struct mf_lock_rel *c = new_rel(l);
+
+	if (!c || dup_opt(&c->package, r->package) < 0 || dup_opt(&c->field, r->field) < 0 ||
+	    dup_opt(&c->relation, r->relation) < 0 || dup_opt(&c->how, r->how) < 0 ||
+	    dup_opt(&c->by, r->by) < 0)
 		return dt_oom(err);
 	return 0;
 }
@@ -233,6 +267,26 @@ static const char *file_problem(const struct mf_lock_file *f)
 		return "package: goes with package_version";
 	if (f->package && (!*f->package || !*f->package_version))
 		return "package: expected a non-empty string";
+	return NULL;
+}
+
+static const char *rel_problem(const struct mf_lock_rel *r)
+{
+	static const char *const hows[] = { "image", "deb", "essential", "root" };
+	size_t k = 0;
+
+	if (empty(r->package))
+		return "package: expected a non-empty string";
+	if (!r->field || (strcmp(r->field, "Depends") && strcmp(r->field, "Pre-Depends")))
+		return "field: expected \"Depends\" or \"Pre-Depends\"";
+	if (empty(r->relation))
+		return "relation: expected a non-empty string";
+	while (k < 4 && (!r->how || strcmp(r->how, hows[k])))
+		k++;
+	if (k == 4)
+		return "how: expected \"image\", \"deb\", \"essential\" or \"root\"";
+	if (empty(r->by))
+		return "by: expected a non-empty string";
 	return NULL;
 }
 
@@ -502,13 +556,37 @@ static int find_duplicate(struct pctx *c, const struct mf_lock *l)
 	return rc;
 }
 
-static const char *const top_keys[] = { "debs", "files", "lockVersion", "platform", "spec",
-					 NULL };
+static const char *const rel_keys[] = { "by", "field", "how", "package", "relation", NULL };
+
+static int parse_rel(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
+{
+	struct mf_lock_rel *r;
+	const char *why;
+	int rc;
+
+	snprintf(c->where, sizeof(c->where), "depends[%zu]", i);
+	if (!json_is_object(o))
+		return perr(c, "expected an object");
+	if (!(r = new_rel(l)))
+		return dt_oom(c->err);
+	if ((rc = check_keys(c, o, rel_keys)) < 0 || (rc = get_dup(c, o, "by", 1, &r->by)) < 0 ||
+	    (rc = get_dup(c, o, "field", 1, &r->field)) < 0 ||
+	    (rc = get_dup(c, o, "how", 1, &r->how)) < 0 ||
+	    (rc = get_dup(c, o, "package", 1, &r->package)) < 0 ||
+	    (rc = get_dup(c, o, "relation", 1, &r->relation)) < 0)
+		return rc;
+	if ((why = rel_problem(r)))
+		return perr(c, "%s", why);
+	return 0;
+}
+
+static const char *const top_keys[] = { "debs", "depends", "files", "lockVersion", "platform",
+					 "spec", NULL };
 static const char *const spec_keys[] = { "file", "sha256", NULL };
 
 static int parse_doc(struct pctx *c, json_t *doc, struct mf_lock *l)
 {
-	json_t *v, *spec, *files, *debs;
+	json_t *v, *spec, *files, *debs, *rels;
 	int rc;
 
 	if (!json_is_object(doc))
@@ -549,6 +627,15 @@ static int parse_doc(struct pctx *c, json_t *doc, struct mf_lock *l)
 	for (size_t i = 0; i < json_array_size(files); i++)
 		if ((rc = parse_file(c, json_array_get(files, i), i, l)) < 0)
 			return rc;
+	/* optional: only a lock whose packages have dependencies has it */
+	if ((rels = json_object_get(doc, "depends"))) {
+		c->where[0] = '\0';
+		if (!json_is_array(rels))
+			return perr(c, "depends: expected an array");
+		for (size_t i = 0; i < json_array_size(rels); i++)
+			if ((rc = parse_rel(c, json_array_get(rels, i), i, l)) < 0)
+				return rc;
+	}
 	if ((rc = find_duplicate(c, l)) < 0)
 		return rc;
 	return mf_lock_sort(l, c->err);
@@ -718,6 +805,10 @@ int mf_lock_dump(struct mf_lock *l, char **out, struct dt_err *err)
 		if ((why = deb_problem(&l->debs[i])))
 			return dt_err_set(err, DT_EINPUT, "cannot write the lock: '%s': %s",
 					  nz(l->debs[i].file), why);
+	for (size_t i = 0; i < l->nrels; i++)
+		if ((why = rel_problem(&l->rels[i])))
+			return dt_err_set(err, DT_EINPUT, "cannot write the lock: depends[%zu]: %s",
+					  i, why);
 	if (!(doc = json_object()) || !(files = json_array()) || !(debs = json_array()) ||
 	    !(spec = json_object())) {
 		json_decref(doc);
@@ -737,6 +828,27 @@ int mf_lock_dump(struct mf_lock *l, char **out, struct dt_err *err)
 	for (size_t i = 0; i < l->nfiles && b.rc == 0; i++) {
 		b.what = l->files[i].path;
 		append(&b, files, file_json(&b, &l->files[i]));
+	}
+	if (l->nrels && b.rc == 0) {
+		json_t *rels = json_array();
+		if (!rels)
+			b.rc = dt_oom(err);
+		put(&b, doc, "depends", rels);
+		for (size_t i = 0; i < l->nrels && b.rc == 0; i++) {
+			const struct mf_lock_rel *r = &l->rels[i];
+			json_t *o = json_object();
+			b.what = r->package;
+			if (!o) {
+				b.rc = dt_oom(err);
+				break;
+			}
+			put_str(&b, o, "by", r->by);
+			put_str(&b, o, "field", r->field);
+			put_str(&b, o, "how", r->how);
+			put_str(&b, o, "package", r->package);
+			put_str(&b, o, "relation", r->relation);
+			append(&b, rels, o);
+		}
 	}
 	rc = b.rc < 0 ? b.rc : mf_json_dump(doc, MF_JSON_PRETTY, out, err);
 	json_decref(doc);

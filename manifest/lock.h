@@ -48,6 +48,16 @@ struct mf_lock_deb {
 	uint64_t size;
 };
 
+/* How one clause of a package's Depends or Pre-Depends was met when the lock was made:
+ * what was followed, and why (written in the order followed; "depends" in the lock). */
+struct mf_lock_rel {
+	char *package;         /* whose field */
+	char *field;           /* "Depends" or "Pre-Depends" */
+	char *relation;        /* "libc6 (>= 2.34)", "libssl3 | libssl1.1" */
+	char *how;             /* "image", "deb", "essential" or "root" (see docs/lock.md) */
+	char *by;              /* "libc6 2.36-9+deb12u4": the package that meets it */
+};
+
 struct mf_lock {
 	int version;           /* MF_LOCK_VERSION */
 	char digest[DT_DIGEST_LEN]; /* "sha256:..." of the bytes it was parsed from, else "" */
@@ -58,6 +68,8 @@ struct mf_lock {
 	size_t nfiles;
 	struct mf_lock_deb *debs;   /* sorted by name */
 	size_t ndebs;
+	struct mf_lock_rel *rels;   /* in the order followed */
+	size_t nrels;
 };
 
 /* An empty lock (version set), or NULL when out of memory. */
@@ -67,6 +79,7 @@ void mf_lock_free(struct mf_lock *l);
 /* Appends a copy of @f / @d (strings duplicated). @return 0 or -DT_ENOMEM. */
 int mf_lock_add_file(struct mf_lock *l, const struct mf_lock_file *f, struct dt_err *err);
 int mf_lock_add_deb(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_err *err);
+int mf_lock_add_rel(struct mf_lock *l, const struct mf_lock_rel *r, struct dt_err *err);
 
 /* Sorts files by path and debs by name. Two files with the same path are an error. */
 int mf_lock_sort(struct mf_lock *l, struct dt_err *err);

@@ -181,15 +181,27 @@ static int pkg_exclude(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return globs(p, n, &pk->excludes, &pk->nexcludes);
 }
 
+static int pkg_depends(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return mf_yaml_bool(p, n, &((struct mf_package *)o)->depends);
+}
+
+static int pkg_closure(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return mf_yaml_bool(p, n, &((struct mf_package *)o)->closure);
+}
+
 static int package(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	static const struct mf_yaml_field f[] = { { "name", pkg_name }, { "version", pkg_version },
 					  { "paths", pkg_paths }, { "exclude", pkg_exclude },
+					  { "depends", pkg_depends }, { "closure", pkg_closure },
 					  { NULL, NULL } };
 	struct mf_package *pk = o;
 	int rc;
 
 	pk->line = mf_yaml_line(n);
+	pk->depends = pk->closure = 1;
 	if (n->type == YAML_SCALAR_NODE) {
 		char *eq;
 		if ((rc = mf_yaml_str(p, n, &pk->name)) < 0)

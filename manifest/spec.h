@@ -60,6 +60,8 @@ struct mf_package {
 	size_t npaths;
 	char **excludes; /* globs of paths to leave out */
 	size_t nexcludes;
+	int depends;     /* its Depends and Pre-Depends are followed (default 1) */
+	int closure;     /* its ELF files get their shared-library closure (default 1) */
 	int line;
 };
 

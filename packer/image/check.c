@@ -19,9 +19,14 @@
 #include "common/fs.h"
 #include "common/tempfile.h"
 #include "deps/check.h"
-#include "packer/image/plan.h"
+#include "packer/image/planner.h"
 
 #define SCRIPT_HEAD 4096
+
+static int path_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 
 /* The content of entry @e when it is ELF or an executable script (of a script, its head):
@@ -90,40 +95,21 @@ static int content(const struct pk_image *img, const struct pk_plan_entry *e, in
 	return rc < 0 ? rc : kind;
 }
 
-int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_check *out,
-		   struct dt_err *err)
+int pk_plan_lay_out(const struct pk_image *img, const char *tmpdir, struct pk_plan_layout *lo,
+		    struct dt_err *err)
 {
-	char tmpl[4200];
-	struct dt_strv inputs = { 0 };
-	int roots[2] = { -1, -1 }, rootfd = -1, lastfd = -1, temp = 0, rc = 0;
-	const char *last = NULL, *pathvar = NULL;
-	const struct mf_spec *s = img->spec;
-	const char **argv0 = calloc(img->nbins + 2, sizeof(*argv0));
-	size_t nargv0 = 0;
+	int roots[2] = { -1, -1 }, rootfd = -1, lastfd = -1, rc = 0;
+	const char *last = NULL;
 
-	memset(out, 0, sizeof(*out));
-	if (!argv0)
-		return dt_oom(err);
-	/* the programs the image runs: its entrypoint, its cmd, the spec's binaries */
-	if (s->config.nentrypoint)
-		argv0[nargv0++] = s->config.entrypoint[0];
-	if (s->config.ncmd)
-		argv0[nargv0++] = s->config.cmd[0];
-	for (size_t i = 0; i < img->nbins; i++)
-		argv0[nargv0++] = img->bins[i].dst ? img->bins[i].dst : img->bins[i].path;
-	for (size_t i = 0; i < img->nenv; i++)
-		if (strncmp(img->env[i], "PATH=", 5) == 0)
-			pathvar = img->env[i] + 5;
-
-	memset(out, 0, sizeof(*out));
-	snprintf(tmpl, sizeof(tmpl), "%s/distill-check-XXXXXX",
+	memset(lo, 0, sizeof(*lo));
+	snprintf(lo->dir, sizeof(lo->dir), "%s/distill-check-XXXXXX",
 		 tmpdir ? tmpdir : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!dt_temp_mkdtemp(tmpl, &temp)) {
-		free(argv0);
-		return dt_err_sys(err, errno, "cannot create a temporary directory '%s'", tmpl);
+	if (!dt_temp_mkdtemp(lo->dir, &lo->temp)) {
+		lo->dir[0] = '\0';
+		return dt_err_sys(err, errno, "cannot create a temporary directory for the check");
 	}
-	if ((rootfd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		rc = dt_err_sys(err, errno, "cannot open '%s'", tmpl);
+	if ((rootfd = open(lo->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = dt_err_sys(err, errno, "cannot open '%s'", lo->dir);
 		goto out;
 	}
 	/* the plan is sorted by path: a directory comes before what it holds; the last
@@ -157,13 +143,9 @@ int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_c
 				    0755);
 			if (fd >= 0)
 				close(fd);
-			/* a file at a path of PATH_MAX bytes or more cannot be run by its path;
-			 * a script is checked where the image runs it */
 			if ((rc = content(img, e, dfd, leaf, roots, err)) >= 1)
-				rc = strlen(e->path) >= PATH_MAX ||
-					     (rc == 2 && !deps_check_runs(e->path, pathvar, argv0, nargv0))
-					     ? 0
-				     : dt_strv_push(&inputs, e->path) < 0 ? dt_oom(err) : 0;
+				rc = dt_strv_push(rc == 1 ? &lo->elf : &lo->scripts, e->path) < 0
+					     ? dt_oom(err) : 0;
 		}
 		close(dfd);
 	}
@@ -183,17 +165,73 @@ int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_c
 		}
 		close(dfd);
 	}
-	if (rc == 0)
-		rc = deps_check(tmpl, "the image", (const char *const *)inputs.v, inputs.n, out, err);
 out:
 	for (int i = 0; i < 2; i++)
 		if (roots[i] >= 0)
 			close(roots[i]);
 	if (rootfd >= 0)
 		close(rootfd);
+	if (rc < 0)
+		pk_plan_layout_release(lo);
+	return rc;
+}
+
+void pk_plan_layout_release(struct pk_plan_layout *lo)
+{
+	if (lo->dir[0])
+		dt_temp_remove_tree(AT_FDCWD, lo->dir);
+	dt_temp_drop(lo->temp);
+	lo->dir[0] = '\0';
+	lo->temp = 0;
+	dt_strv_release(&lo->elf);
+	dt_strv_release(&lo->scripts);
+}
+
+int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_check *out,
+		   struct dt_err *err)
+{
+	struct pk_plan_layout lo;
+	struct dt_strv inputs = { 0 };
+	const char *pathvar = NULL;
+	const struct mf_spec *s = img->spec;
+	const char **argv0 = calloc(img->nbins + 2, sizeof(*argv0));
+	size_t nargv0 = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!argv0)
+		return dt_oom(err);
+	/* the programs the image runs: its entrypoint, its cmd, the spec's binaries */
+	if (s->config.nentrypoint)
+		argv0[nargv0++] = s->config.entrypoint[0];
+	if (s->config.ncmd)
+		argv0[nargv0++] = s->config.cmd[0];
+	for (size_t i = 0; i < img->nbins; i++)
+		argv0[nargv0++] = img->bins[i].dst ? img->bins[i].dst : img->bins[i].path;
+	for (size_t i = 0; i < img->nenv; i++)
+		if (strncmp(img->env[i], "PATH=", 5) == 0)
+			pathvar = img->env[i] + 5;
+	if ((rc = pk_plan_lay_out(img, tmpdir, &lo, err)) < 0) {
+		free(argv0);
+		return rc;
+	}
+	/* a file at a path of PATH_MAX bytes or more cannot be run by its path; a script is
+	 * checked where the image runs it */
+	for (size_t i = 0; i < lo.elf.n + lo.scripts.n && rc == 0; i++) {
+		const char *path = i < lo.elf.n ? lo.elf.v[i] : lo.scripts.v[i - lo.elf.n];
+		if (strlen(path) >= PATH_MAX ||
+		    (i >= lo.elf.n && !deps_check_runs(path, pathvar, argv0, nargv0)))
+			continue;
+		if (dt_strv_push(&inputs, path) < 0)
+			rc = dt_oom(err);
+	}
+	/* in the plan's order, as before: sorted by path */
+	if (rc == 0 && inputs.n > 1)
+		qsort(inputs.v, inputs.n, sizeof(*inputs.v), path_cmp);
+	if (rc == 0)
+		rc = deps_check(lo.dir, "the image", (const char *const *)inputs.v, inputs.n, out, err);
+	pk_plan_layout_release(&lo);
 	dt_strv_release(&inputs);
 	free(argv0);
-	dt_temp_remove_tree(AT_FDCWD, tmpl);
-	dt_temp_drop(temp);
 	return rc;
 }

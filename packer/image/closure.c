@@ -610,3 +610,206 @@ out:
 	free(have);
 	return rc;
 }
+
+/* ---- the packages' ELF files: resolved in the image first, then in the root ---- */
+
+/* Adds the library at @path of the root (as found, with the symlinks on the way to it),
+ * unless the plan has it (its first @sorted entries are sorted). @return 1 added, 0 not, or a negative code. */
+static int add_from_root(struct pk_image *img, size_t sorted, const char *path,
+			 struct dt_err *err)
+{
+	struct deps_root root = { .fd = -1 };
+	struct dt_strv links = { 0 };
+	char *real = NULL, source[4200];
+	int rc, added = 0;
+
+	if ((rc = deps_root_open(&root, img->spec->root, err)) < 0)
+		return rc;
+	if ((rc = deps_root_resolve(&root, path, &links, &real, err)) != 0)
+		goto out;
+	for (size_t i = 0; i <= links.n && rc >= 0; i++) {
+		const char *p = i < links.n ? links.v[i] : real;
+		const struct pk_plan_entry *e = pk_plan_find_in(img, sorted, p);
+		for (size_t k = sorted; k < img->n && !e; k++) /* added this round */
+			if (strcmp(img->v[k].path, p) == 0)
+				e = &img->v[k];
+		/* a directory where the root has a symlink (a package's /lib beside the root's
+		 * /lib -> usr/lib): the symlink goes in too, and the merge moves what is below
+		 * it, as dpkg writes through the symlink on a merged-/usr system */
+		if (e && !(e->type == PK_PLAN_DIR && i < links.n))
+			continue;
+		pk_plan_host_source(img, p, source, sizeof(source));
+		rc = pk_plan_add_host(img, 0, p + 1, p, PK_LAYER_BASE, PK_PRIO_CLOSURE, source, err);
+		added = 1;
+	}
+out:
+	free(real);
+	dt_strv_release(&links);
+	deps_root_release(&root);
+	return rc < 0 ? rc : added;
+}
+
+/* The names the ELF files @inputs (image paths) cannot find in the layout @lo: missing
+ * DT_NEEDED and run-time loads (as "machine class name" triples in @names), missing
+ * interpreters (paths, in @interps). Each file's machine must be the image's (it sets the
+ * platform when no binary did). */
+static int image_misses(struct pk_image *img, const struct pk_plan_layout *lo,
+			const struct dt_strv *inputs, struct dt_strv *names, struct dt_strv *interps,
+			struct dt_err *err)
+{
+	struct deps_opts o = closure_opts(img->spec);
+	struct deps_result *r = NULL;
+	const char **v = calloc(inputs->n + 1, sizeof(*v));
+	size_t unread;
+	int rc;
+
+	if (!v)
+		return dt_oom(err);
+	for (size_t i = 0; i < inputs->n; i++)
+		v[i] = inputs->v[i];
+	o.root = lo->dir;
+	rc = resolve_lenient(&o, v, inputs->n, &r, &unread, err);
+	free(v);
+	if (rc < 0 || !r)
+		return rc;
+	for (size_t p = 0; p < r->nprocs && rc == 0; p++) {
+		const struct deps_process *pr = &r->procs[p];
+		const struct deps_elf *top = pr->objs[0].elf;
+		char key[600];
+		/* the platform, when no binary set it: from the packages' ELF files */
+		if ((rc = set_platform(img, top, pr->input, err)) < 0)
+			break;
+		if (top->interp && !dt_strv_has(interps, top->interp)) {
+			int have = 0;
+			for (size_t k = 0; k < pr->nobjs && !have; k++)
+				have = dt_strv_has(&pr->objs[k].names, top->interp);
+			if (!have && dt_strv_push(interps, top->interp) < 0)
+				rc = dt_oom(err);
+		}
+		for (size_t k = 0; k < pr->nobjs && rc == 0; k++)
+			for (size_t j = 0; j < pr->objs[k].nneeds && rc == 0; j++) {
+				const struct deps_need *nd = &pr->objs[k].needs[j];
+				if (nd->obj >= 0 || strchr(nd->name, '/'))
+					continue;
+				snprintf(key, sizeof(key), "%u %d %s", top->machine, top->elf_class,
+					 nd->name);
+				if (!dt_strv_has(names, key) && dt_strv_push(names, key) < 0)
+					rc = dt_oom(err);
+			}
+		for (size_t k = 0; k < pr->nruntime && rc == 0; k++) {
+			if (pr->runtime[k].path || strchr(pr->runtime[k].name, '/'))
+				continue;
+			snprintf(key, sizeof(key), "%u %d %s", top->machine, top->elf_class,
+				 pr->runtime[k].name);
+			if (!dt_strv_has(names, key) && dt_strv_push(names, key) < 0)
+				rc = dt_oom(err);
+		}
+	}
+	deps_result_free(r);
+	return rc;
+}
+
+/* The #! interpreters, missing from the layout @lo, of the packages' scripts that the
+ * image runs (in a PATH directory, or its entrypoint or cmd), appended to @interps. */
+static int script_misses(const struct pk_image *img, const struct pk_plan_layout *lo,
+			 struct dt_strv *interps, struct dt_err *err)
+{
+	const struct mf_spec *s = img->spec;
+	const char *pathvar = NULL, *argv0[2];
+	struct deps_root root = { .fd = -1 };
+	size_t nargv0 = 0;
+	int rc;
+
+	for (size_t i = 0; i < s->config.nenv; i++)
+		if (strncmp(s->config.env[i], "PATH=", 5) == 0)
+			pathvar = s->config.env[i] + 5;
+	if (s->config.nentrypoint)
+		argv0[nargv0++] = s->config.entrypoint[0];
+	if (s->config.ncmd)
+		argv0[nargv0++] = s->config.cmd[0];
+	if ((rc = deps_root_open(&root, lo->dir, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < lo->scripts.n && rc == 0; i++) {
+		const struct pk_plan_entry *e = pk_plan_find_in(img, img->n, lo->scripts.v[i]);
+		char interp[256], head[300], *real = NULL;
+		size_t len;
+		if (!e || !e->pkg || !e->data || !e->closure ||
+		    !deps_check_runs(e->path, pathvar, argv0, nargv0))
+			continue;
+		len = e->size < sizeof(head) - 1 ? (size_t)e->size : sizeof(head) - 1;
+		memcpy(head, e->data, len);
+		head[len] = '\0';
+		if (sscanf(head + 2, " %255[^ \t\n]", interp) != 1 || interp[0] != '/' ||
+		    dt_strv_has(interps, interp))
+			continue;
+		if ((rc = deps_root_resolve(&root, interp, NULL, &real, err)) == 1)
+			rc = dt_strv_push(interps, interp) < 0 ? dt_oom(err) : 0;
+		free(real);
+	}
+	deps_root_release(&root);
+	return rc < 0 ? rc : 0;
+}
+
+int pk_plan_packages_closure(struct pk_image *img, const struct pk_plan_opts *po,
+			     struct dt_err *err)
+{
+	struct deps_opts o = closure_opts(img->spec);
+	struct dt_strv inputs = { 0 };
+	int rc = 0, scripts = 0;
+
+	for (size_t i = 0; i < img->n; i++) {
+		const struct pk_plan_entry *e = &img->v[i];
+		if (e->type == PK_PLAN_REG && e->pkg && e->data && e->closure && !e->elf &&
+		    e->size >= 2 && e->data[0] == '#' && e->data[1] == '!')
+			scripts = 1;
+		if (e->type == PK_PLAN_REG && e->pkg && e->data && e->elf && e->closure &&
+		    dt_strv_push(&inputs, e->path) < 0) {
+			dt_strv_release(&inputs);
+			return dt_oom(err);
+		}
+	}
+	/* each round adds what the last one found missing; what it adds may need more */
+	for (int round = 0; (inputs.n || scripts) && round < 64 && rc == 0; round++) {
+		struct pk_plan_layout lo;
+		struct dt_strv names = { 0 }, interps = { 0 };
+		int added = 0;
+		if ((rc = pk_plan_lay_out(img, NULL, &lo, err)) < 0)
+			break;
+		size_t sorted = img->n;
+		rc = image_misses(img, &lo, &inputs, &names, &interps, err);
+		if (rc == 0)
+			rc = script_misses(img, &lo, &interps, err);
+		pk_plan_layout_release(&lo);
+		/* an interpreter from the root is resolved in the image from the next round on */
+		for (size_t i = 0; i < interps.n && rc >= 0; i++)
+			if ((rc = add_from_root(img, sorted, interps.v[i], err)) > 0) {
+				added = 1;
+				if (!dt_strv_has(&inputs, interps.v[i]) &&
+				    dt_strv_push(&inputs, interps.v[i]) < 0)
+					rc = dt_oom(err);
+			}
+		for (size_t i = 0; i < names.n && rc >= 0; i++) {
+			unsigned machine;
+			int cls, off = 0;
+			char *path = NULL;
+			if (sscanf(names.v[i], "%u %d %n", &machine, &cls, &off) != 2 || !off)
+				continue;
+			if ((rc = deps_find_library(&o, (uint16_t)machine, cls, names.v[i] + off,
+						    &path, err)) > 0 &&
+			    (rc = add_from_root(img, sorted, path, err)) > 0)
+				added = 1;
+			free(path);
+		}
+		dt_strv_release(&names);
+		dt_strv_release(&interps);
+		if (rc < 0 || !added)
+			break;
+		rc = 0;
+		if ((rc = pk_plan_dedupe(img, err)) < 0 || (rc = pk_plan_through_symlinks(img, err)) < 0 ||
+		    (rc = pk_plan_parents(img, err)) < 0 || (rc = pk_plan_dedupe(img, err)) < 0)
+			break;
+	}
+	(void)po;
+	dt_strv_release(&inputs);
+	return rc < 0 ? rc : 0;
+}

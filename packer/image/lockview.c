@@ -59,6 +59,12 @@ int pk_image_lock(const struct pk_image *img, struct mf_lock **out, struct dt_er
 		dt_hex(d->sha256, DT_SHA256_LEN, ld.sha256);
 		rc = mf_lock_add_deb(l, &ld, err);
 	}
+	for (size_t i = 0; i < img->nrels && rc == 0; i++) {
+		const struct pk_plan_rel *r = &img->rels[i];
+		struct mf_lock_rel lr = { .package = r->package, .field = r->field,
+					  .relation = r->relation, .how = r->how, .by = r->by };
+		rc = mf_lock_add_rel(l, &lr, err);
+	}
 	if (rc == 0)
 		rc = mf_lock_sort(l, err);
 	if (rc < 0) {

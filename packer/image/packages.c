@@ -12,6 +12,7 @@
 
 #include "common/buf.h"
 #include "debian/deb.h"
+#include "debian/relation.h"
 #include "debian/status.h"
 
 static int name_cmp(const void *a, const void *b)
@@ -50,82 +51,6 @@ static int deb_keep(void *ctx, const char *path)
 	for (size_t i = 0; keep && i < p->nexcludes; i++)
 		keep = !pk_plan_glob_match(p->excludes[i], path);
 	return keep;
-}
-
-/* The .deb of @p in @dir: "<name>_*.deb" files whose control names the package. */
-static int find_deb(const char *dir, const struct mf_spec *s, const struct mf_package *p,
-		    char **out, struct dt_err *err)
-{
-	size_t nl = strlen(p->name), found = 0;
-	char versions[2048] = "";
-	DIR *d = opendir(dir);
-	char **names = NULL;
-	size_t n = 0;
-	int rc = 0;
-
-	*out = NULL;
-	if (!d)
-		return dt_err_sys(err, errno, "%s:%d: packages: cannot read directory '%s'", s->file,
-				  p->line, dir);
-	for (struct dirent *de; (de = readdir(d));) {
-		size_t l = strlen(de->d_name);
-		char **v;
-		if (strncmp(de->d_name, p->name, nl) != 0 || de->d_name[nl] != '_' || l < 4 ||
-		    strcmp(de->d_name + l - 4, ".deb") != 0)
-			continue;
-		if (!(v = realloc(names, (n + 1) * sizeof(*v))) || !(v[n] = strdup(de->d_name))) {
-			if (v)
-				names = v;
-			closedir(d);
-			rc = dt_oom(err);
-			goto out;
-		}
-		names = v;
-		n++;
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), name_cmp);
-	for (size_t i = 0; i < n; i++) {
-		struct deb_package *deb = NULL;
-		char *path = NULL;
-		if (asprintf(&path, "%s/%s", dir, names[i]) < 0) {
-			rc = dt_oom(err);
-			goto out;
-		}
-		if ((rc = deb_package_read_control(path, &deb, err)) < 0) {
-			free(path);
-			goto out;
-		}
-		if (strcmp(deb->package, p->name) == 0 &&
-		    (!p->version || strcmp(deb->version, p->version) == 0)) {
-			found++;
-			snprintf(versions + strlen(versions), sizeof(versions) - strlen(versions),
-				 "%s%s", found > 1 ? ", " : "", deb->version);
-			free(*out);
-			*out = path;
-			path = NULL;
-		}
-		free(path);
-		deb_package_free(deb);
-	}
-	if (found == 0)
-		rc = dt_err_set(err, DT_EINPUT, "%s:%d: packages: no .deb of '%s'%s%s in '%s'",
-				s->file, p->line, p->name, p->version ? " version " : "",
-				p->version ? p->version : "", dir);
-	else if (found > 1)
-		rc = dt_err_set(err, DT_EINPUT,
-				"%s:%d: packages: '%s' has several .debs in '%s' (%s): pin one "
-				"with version", s->file, p->line, p->name, dir, versions);
-out:
-	if (rc < 0) {
-		free(*out);
-		*out = NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return rc;
 }
 
 static int add_deb(struct pk_image *img, struct deb_package *deb, const char *file,
@@ -172,37 +97,411 @@ static int add_deb(struct pk_image *img, struct deb_package *deb, const char *fi
 			e->data = de->data;
 			de->data = NULL;
 			memcpy(e->sha256, de->sha256, DT_SHA256_LEN);
+			e->elf = e->size >= 4 && memcmp(e->data, "\177ELF", 4) == 0;
+			e->closure = p->closure;
 		}
 	}
 	return 0;
 }
 
-int pk_plan_packages(struct pk_image *img, const struct pk_plan_opts *o, struct dt_err *err)
+/* ---- the debs directory and the packages' dependencies ---- */
+
+/* A .deb of the directory: its control fields and relations. */
+struct udeb {
+	char *path;
+	struct deb_package *ctl;  /* control only */
+	int essential;
+	struct deb_relations pre, dep, prov;
+	int selected;             /* index + 1 in the selection, or 0 */
+};
+
+/* A .deb of the directory that could not be read: an error only once something wants
+ * its name (a file "<name>_*.deb" when <name> is looked for). */
+struct ubad {
+	char *name;               /* the file's base name */
+	struct dt_err err;
+};
+
+struct universe {
+	const char *dir;
+	struct udeb *v;
+	size_t n;
+	struct ubad *bad;
+	size_t nbad;
+};
+
+static void universe_release(struct universe *u)
+{
+	for (size_t i = 0; i < u->n; i++) {
+		free(u->v[i].path);
+		deb_package_free(u->v[i].ctl);
+		deb_relations_release(&u->v[i].pre);
+		deb_relations_release(&u->v[i].dep);
+		deb_relations_release(&u->v[i].prov);
+	}
+	free(u->v);
+	for (size_t i = 0; i < u->nbad; i++)
+		free(u->bad[i].name);
+	free(u->bad);
+}
+
+/* The error of an unreadable .deb named "<name>_*.deb", or NULL. */
+static const struct dt_err *unreadable(const struct universe *u, const char *name)
+{
+	size_t l = strlen(name);
+
+	for (size_t i = 0; i < u->nbad; i++)
+		if (strncmp(u->bad[i].name, name, l) == 0 && u->bad[i].name[l] == '_')
+			return &u->bad[i].err;
+	return NULL;
+}
+
+static int field_relations(const struct udeb *d, const char *field, struct deb_relations *out,
+			   struct dt_err *err)
+{
+	int oom, rc;
+	char *text = deb_field_folded(d->ctl->control, field, &oom);
+
+	memset(out, 0, sizeof(*out));
+	if (!text)
+		return oom ? dt_oom(err) : 0;
+	rc = deb_relations_parse(text, out, err);
+	free(text);
+	if (rc < 0)
+		dt_err_prefix(err, "'%s': %s", d->path, field);
+	return rc;
+}
+
+/* Every *.deb of @dir (sorted by file name), its control read and its relations parsed. */
+static int universe_load(struct universe *u, const char *dir, const struct mf_spec *s,
+			 struct dt_err *err)
+{
+	DIR *d = opendir(dir);
+	struct dt_strv names = { 0 };
+	int rc = 0;
+
+	memset(u, 0, sizeof(*u));
+	u->dir = dir;
+	if (!d)
+		return dt_err_sys(err, errno, "%s:%d: packages: cannot read directory '%s'", s->file,
+				  s->packages[0].line, dir);
+	for (struct dirent *de; (de = readdir(d));) {
+		size_t l = strlen(de->d_name);
+		if (l > 4 && strcmp(de->d_name + l - 4, ".deb") == 0 &&
+		    dt_strv_push(&names, de->d_name) < 0) {
+			rc = dt_oom(err);
+			break;
+		}
+	}
+	closedir(d);
+	if (rc == 0 && names.n > 1)
+		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
+	if (rc == 0 && names.n && !(u->v = calloc(names.n, sizeof(*u->v))))
+		rc = dt_oom(err);
+	for (size_t i = 0; rc == 0 && i < names.n; i++) {
+		struct udeb *x = &u->v[u->n++];
+		char *ess;
+		if (asprintf(&x->path, "%s/%s", dir, names.v[i]) < 0) {
+			x->path = NULL;
+			rc = dt_oom(err);
+			break;
+		}
+		struct dt_err bad;
+		dt_err_clear(&bad);
+		if ((rc = deb_package_read_control(x->path, &x->ctl, &bad)) == -DT_ENOMEM) {
+			rc = dt_oom(err);
+			break;
+		}
+		if (rc == 0 && (!deb_name_valid(x->ctl->package) ||
+				!deb_version_valid(x->ctl->version)))
+			rc = dt_err_set(&bad, DT_EINPUT, "'%s': '%s' version '%s' is not a valid "
+					"package name and version", x->path, x->ctl->package,
+					x->ctl->version);
+		/* an unreadable .deb is passed over until something wants its name */
+		if (rc < 0) {
+			struct ubad *b = realloc(u->bad, (u->nbad + 1) * sizeof(*b));
+			deb_package_free(x->ctl);
+			free(x->path);
+			memset(x, 0, sizeof(*x));
+			u->n--;
+			if (!b || !(b[u->nbad].name = strdup(names.v[i]))) {
+				if (b)
+					u->bad = b;
+				rc = dt_oom(err);
+				break;
+			}
+			u->bad = b;
+			b[u->nbad++].err = bad;
+			rc = 0;
+			continue;
+		}
+		ess = deb_field(x->ctl->control, "Essential");
+		x->essential = ess && strcmp(ess, "yes") == 0;
+		free(ess);
+		if ((rc = field_relations(x, "Pre-Depends", &x->pre, err)) < 0 ||
+		    (rc = field_relations(x, "Depends", &x->dep, err)) < 0 ||
+		    (rc = field_relations(x, "Provides", &x->prov, err)) < 0)
+			break;
+	}
+	dt_strv_release(&names);
+	return rc;
+}
+
+/* Whether .deb @x can stand in the image for architecture @arch (NULL: any). */
+static int arch_fits(const struct udeb *x, const char *arch)
+{
+	return !arch || strcmp(x->ctl->architecture, "all") == 0 ||
+	       strcmp(x->ctl->architecture, arch) == 0;
+}
+
+/* Whether @x is, or provides, what @r names, in a version @r accepts. */
+static int satisfies(const struct udeb *x, const struct deb_rel *r)
+{
+	if (strcmp(x->ctl->package, r->name) == 0)
+		return deb_rel_holds(r->op, r->version, x->ctl->version);
+	for (size_t i = 0; i < x->prov.n; i++) {
+		const struct deb_rel *p = &x->prov.v[i].alts[0];
+		if (strcmp(p->name, r->name) == 0 &&
+		    (r->op == DEB_REL_ANY || (p->op == DEB_REL_EQ &&
+					      deb_rel_holds(r->op, r->version, p->version))))
+			return 1;
+	}
+	return 0;
+}
+
+/* The .deb that @r pulls: the package itself in its highest version that satisfies @r,
+ * else the first provider by file name. @return its index, or -1. */
+static ssize_t candidate(const struct universe *u, const struct deb_rel *r, const char *arch)
+{
+	ssize_t best = -1;
+
+	for (size_t i = 0; i < u->n; i++) {
+		const struct udeb *x = &u->v[i];
+		if (strcmp(x->ctl->package, r->name) != 0 || !arch_fits(x, arch) ||
+		    !deb_rel_holds(r->op, r->version, x->ctl->version))
+			continue;
+		if (best < 0 || deb_version_cmp(x->ctl->version, u->v[best].ctl->version) > 0)
+			best = (ssize_t)i;
+	}
+	for (size_t i = 0; best < 0 && i < u->n; i++)
+		if (strcmp(u->v[i].ctl->package, r->name) != 0 && arch_fits(&u->v[i], arch) &&
+		    satisfies(&u->v[i], r))
+			best = (ssize_t)i;
+	return best;
+}
+
+/* What the directory has of the names in clause @c ("libssl3 3.0.11-1, 3.0.15-1"), for
+ * messages. */
+static void offers(const struct universe *u, const struct deb_rel_clause *c, char *buf,
+		   size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < u->n && len + 1 < size; i++)
+		for (size_t k = 0; k < c->nalts; k++)
+			if (strcmp(u->v[i].ctl->package, c->alts[k].name) == 0) {
+				int n = snprintf(buf + len, size - len, "%s%s %s (%s)",
+						 len ? ", " : "", u->v[i].ctl->package,
+						 u->v[i].ctl->version, u->v[i].ctl->architecture);
+				if (n > 0)
+					len += (size_t)n;
+				break;
+			}
+}
+
+struct pick {
+	size_t deb;                    /* index in the universe */
+	const struct mf_package *spec; /* the spec's entry, or NULL when pulled */
+	const struct mf_package *from; /* the spec's entry whose dependencies pulled it */
+};
+
+static int record(struct pk_image *img, const char *package, const char *field,
+		  const struct deb_rel_clause *c, const char *how, const char *by_name,
+		  const char *by_version, struct dt_err *err)
+{
+	struct pk_plan_rel *v = realloc(img->rels, (img->nrels + 1) * sizeof(*v)), *r;
+	char text[2048];
+
+	if (!v)
+		return dt_oom(err);
+	img->rels = v;
+	r = &v[img->nrels++];
+	memset(r, 0, sizeof(*r));
+	deb_rel_clause_format(c, text, sizeof(text));
+	if (!(r->package = strdup(package)) || !(r->field = strdup(field)) ||
+	    !(r->relation = strdup(text)) || !(r->how = strdup(how)) ||
+	    asprintf(&r->by, "%s %s", by_name, by_version) < 0) {
+		r->by = NULL;
+		return dt_oom(err);
+	}
+	return 0;
+}
+
+/* Meets clause @c of @x's @field (see pk_plan_packages), appending what it pulls to @picks. */
+static int follow(struct pk_image *img, const struct deb_dpkg *db, struct universe *u,
+		  const struct udeb *x, const struct mf_package *from, const char *field,
+		  const struct deb_rel_clause *c, struct pick **picks, size_t *npicks,
+		  struct dt_err *err)
+{
+	const struct mf_spec *s = img->spec;
+	const char *pkg = x->ctl->package;
+	char text[2048], have[2048];
+
+	/* a package the image already takes */
+	for (size_t k = 0; k < c->nalts; k++)
+		for (size_t i = 0; i < *npicks; i++) {
+			const struct udeb *y = &u->v[(*picks)[i].deb];
+			if (satisfies(y, &c->alts[k]))
+				return record(img, pkg, field, c, "image", y->ctl->package,
+					      y->ctl->version, err);
+		}
+	/* an Essential package: every Debian system has it; an image takes only what its
+	 * closures need of it */
+	for (size_t k = 0; k < c->nalts; k++) {
+		const struct deb_dpkg_pkg *ip = db ? deb_dpkg_find(db, c->alts[k].name) : NULL;
+		char *ess = ip ? deb_field(ip->stanza, "Essential") : NULL;
+		int yes = ess && strcmp(ess, "yes") == 0;
+		free(ess);
+		if (yes)
+			return record(img, pkg, field, c, "essential", ip->name, ip->version, err);
+		for (size_t i = 0; i < u->n; i++)
+			if (u->v[i].essential && satisfies(&u->v[i], &c->alts[k]))
+				return record(img, pkg, field, c, "essential", u->v[i].ctl->package,
+					      u->v[i].ctl->version, err);
+	}
+	/* the first alternative the directory has */
+	for (size_t k = 0; k < c->nalts; k++) {
+		ssize_t i = candidate(u, &c->alts[k], img->arch);
+		struct pick *v;
+		if (i < 0)
+			continue;
+		if (!(v = realloc(*picks, (*npicks + 1) * sizeof(*v))))
+			return dt_oom(err);
+		*picks = v;
+		v[*npicks].deb = (size_t)i;
+		v[*npicks].spec = NULL;
+		v[*npicks].from = from;
+		(*npicks)++;
+		return record(img, pkg, field, c, "deb", u->v[i].ctl->package,
+			      u->v[i].ctl->version, err);
+	}
+	/* installed in the root */
+	for (size_t k = 0; k < c->nalts; k++) {
+		const struct deb_dpkg_pkg *ip = db ? deb_dpkg_find(db, c->alts[k].name) : NULL;
+		if (ip && deb_rel_holds(c->alts[k].op, c->alts[k].version, ip->version))
+			return record(img, pkg, field, c, "root", ip->name, ip->version, err);
+	}
+	for (size_t k = 0; k < c->nalts; k++)
+		if (unreadable(u, c->alts[k].name)) {
+			*err = *unreadable(u, c->alts[k].name);
+			return -err->code;
+		}
+	deb_rel_clause_format(c, text, sizeof(text));
+	offers(u, c, have, sizeof(have));
+	return dt_err_set(err, DT_EINPUT,
+			  "%s:%d: packages: %s %s %s: %s: no .deb in '%s' satisfies it%s%s%s, and "
+			  "'%s' has no installed package that does (add a .deb that does to the "
+			  "directory, or set depends: false on %s)",
+			  s->file, from->line, pkg, x->ctl->version, field, text, u->dir,
+			  have[0] ? " (it has " : "", have, have[0] ? ")" : "", s->root, from->name);
+}
+
+/* The .deb of the spec's package @p: its only version there, or the one it pins. */
+static int spec_deb(const struct universe *u, const struct mf_spec *s,
+		    const struct mf_package *p, size_t *out, struct dt_err *err)
+{
+	char versions[2048] = "";
+	size_t found = 0;
+
+	for (size_t i = 0; i < u->n; i++) {
+		const struct deb_package *c = u->v[i].ctl;
+		if (strcmp(c->package, p->name) != 0 || (p->version && strcmp(c->version, p->version)))
+			continue;
+		snprintf(versions + strlen(versions), sizeof(versions) - strlen(versions), "%s%s",
+			 found ? ", " : "", c->version);
+		found++;
+		*out = i;
+	}
+	if (found == 0 && unreadable(u, p->name)) {
+		*err = *unreadable(u, p->name);
+		return -err->code;
+	}
+	if (found == 0)
+		return dt_err_set(err, DT_EINPUT, "%s:%d: packages: no .deb of '%s'%s%s in '%s'",
+				  s->file, p->line, p->name, p->version ? " version " : "",
+				  p->version ? p->version : "", u->dir);
+	if (found > 1)
+		return dt_err_set(err, DT_EINPUT,
+				  "%s:%d: packages: '%s' has several .debs in '%s' (%s): pin one "
+				  "with version", s->file, p->line, p->name, u->dir, versions);
+	return 0;
+}
+
+int pk_plan_packages(struct pk_image *img, const struct deb_dpkg *db,
+		     const struct pk_plan_opts *o, struct dt_err *err)
 {
 	const struct mf_spec *s = img->spec;
 	const char *dir = o->debs ? o->debs : s->debs;
+	struct universe u = { 0 };
+	struct pick *picks = NULL;
+	size_t npicks = 0;
+	int rc = 0;
 
-	if (s->npackages && !dir)
+	if (s->npackages == 0)
+		return 0;
+	if (!dir)
 		return dt_err_set(err, DT_EINPUT,
 				  "%s:%d: packages: no directory of .deb files (set debs in the "
 				  "spec, or --debs DIR)", s->file, s->packages[0].line);
+	if ((rc = universe_load(&u, dir, s, err)) < 0)
+		goto out;
+	if (!(picks = calloc(s->npackages, sizeof(*picks)))) {
+		rc = dt_oom(err);
+		goto out;
+	}
 	for (size_t i = 0; i < s->npackages; i++) {
-		const struct mf_package *p = &s->packages[i];
+		if ((rc = spec_deb(&u, s, &s->packages[i], &picks[npicks].deb, err)) < 0)
+			goto out;
+		picks[npicks].spec = picks[npicks].from = &s->packages[i];
+		npicks++;
+	}
+	/* breadth first, in the spec's order: Pre-Depends, then Depends, clause by clause */
+	for (size_t i = 0; i < npicks && rc == 0; i++) {
+		const struct udeb *x = &u.v[picks[i].deb];
+		int dup = 0;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = picks[j].deb == picks[i].deb;
+		if (dup || (picks[i].spec && !picks[i].spec->depends))
+			continue;
+		for (size_t k = 0; k < x->pre.n && rc == 0; k++)
+			rc = follow(img, db, &u, x, picks[i].from, "Pre-Depends", &x->pre.v[k], &picks,
+				    &npicks, err);
+		for (size_t k = 0; k < x->dep.n && rc == 0; k++)
+			rc = follow(img, db, &u, x, picks[i].from, "Depends", &x->dep.v[k], &picks,
+				    &npicks, err);
+	}
+	/* read each picked .deb (a package the spec names twice is read with each entry's
+	 * filter; one pulled again adds nothing) */
+	for (size_t i = 0; i < npicks && rc == 0; i++) {
+		static const struct mf_package whole = { .depends = 1, .closure = 1 };
+		const struct mf_package *p = picks[i].spec ? picks[i].spec : &whole;
 		struct deb_filter f = { p };
 		struct deb_package *deb = NULL;
-		char *file = NULL;
-		int rc;
-		if ((rc = find_deb(dir, s, p, &file, err)) < 0)
-			return rc;
-		rc = deb_package_read(file, deb_keep, &f, &deb, err);
+		int dup = 0;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = !picks[i].spec && picks[j].deb == picks[i].deb;
+		if (dup)
+			continue;
+		rc = deb_package_read(u.v[picks[i].deb].path, deb_keep, &f, &deb, err);
 		if (rc == 0)
-			rc = add_deb(img, deb, file, p, err);
-		free(file);
+			rc = add_deb(img, deb, u.v[picks[i].deb].path, p, err);
 		deb_package_free(deb);
-		if (rc < 0)
-			return rc;
 	}
-	return 0;
+out:
+	free(picks);
+	universe_release(&u);
+	return rc;
 }
 
 /* /var/lib/dpkg/status.d/<package>.md5sums: "md5  path" for each regular file the package

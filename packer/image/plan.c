@@ -34,6 +34,14 @@ void pk_image_free(struct pk_image *img)
 		free(img->debs[i].control);
 	}
 	free(img->debs);
+	for (size_t i = 0; i < img->nrels; i++) {
+		free(img->rels[i].package);
+		free(img->rels[i].field);
+		free(img->rels[i].relation);
+		free(img->rels[i].how);
+		free(img->rels[i].by);
+	}
+	free(img->rels);
 	for (size_t i = 0; i < img->nbins; i++) {
 		free(img->bins[i].path);
 		free(img->bins[i].dst);
@@ -158,11 +166,13 @@ int pk_image_plan(const struct mf_spec *spec, const struct pk_plan_opts *o,
 	if ((rc = deps_root_open(&root, spec->root, err)) < 0 ||
 	    (rc = deb_dpkg_open(&root, &db, err)) < 0 ||
 	    (rc = pk_plan_skeleton(img, &root, o, err)) < 0 || (rc = pk_plan_closure(img, o, err)) < 0 ||
-	    (rc = pk_plan_files(img, err)) < 0 || (rc = pk_plan_packages(img, o, err)) < 0 ||
+	    (rc = pk_plan_files(img, err)) < 0 || (rc = pk_plan_packages(img, db, o, err)) < 0 ||
 	    (rc = pk_plan_files_closure(img, o, err)) < 0 ||
 	    (rc = pk_plan_script_trees(img, o, err)) < 0 ||
 	    (rc = pk_plan_dedupe(img, err)) < 0 || (rc = pk_plan_through_symlinks(img, err)) < 0 ||
-	    (rc = pk_plan_parents(img, err)) < 0 || (rc = pk_plan_owners(img, db, err)) < 0 ||
+	    (rc = pk_plan_parents(img, err)) < 0 || (rc = pk_plan_dedupe(img, err)) < 0 ||
+	    (rc = pk_plan_packages_closure(img, o, err)) < 0 ||
+	    (rc = pk_plan_owners(img, db, err)) < 0 ||
 	    (rc = pk_plan_dedupe(img, err)) < 0 || (rc = pk_plan_parents(img, err)) < 0)
 		goto out;
 	pk_plan_bytecode(img); /* on the merged plan: sorted, one entry per path */

@@ -79,6 +79,18 @@ struct pk_plan_deb {
 	char *control;           /* its control stanza, for status.d */
 };
 
+/* How one clause of a package's Depends or Pre-Depends was met (recorded in the lock). */
+struct pk_plan_rel {
+	char *package;           /* whose field: "python3.11-minimal" */
+	char *field;             /* "Depends", "Pre-Depends" */
+	char *relation;          /* the clause as Debian writes it: "libc6 (>= 2.34)" */
+	char *how;               /* "image": a package of the image has it; "deb": its .deb
+				  * was pulled whole; "essential": not pulled (Essential: yes);
+				  * "root": installed in the root, not pulled (the closure takes
+				  * what the image's ELF files need of it) */
+	char *by;                /* the package that meets it, "name version" */
+};
+
 struct pk_image {
 	const struct mf_spec *spec;
 	char *os, *arch, *variant;
@@ -88,6 +100,8 @@ struct pk_image {
 	size_t n, cap, seq;
 	struct pk_plan_deb *debs;
 	size_t ndebs, debs_cap;
+	struct pk_plan_rel *rels; /* in the order they were followed */
+	size_t nrels;
 	int64_t epoch;
 	/* the spec's binaries, directories and globs expanded to their files (pk_plan_closure) */
 	struct mf_binary *bins;

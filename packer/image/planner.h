@@ -46,6 +46,30 @@ int pk_plan_script_trees(struct pk_image *img, const struct pk_plan_opts *o,
 int pk_plan_files_closure(struct pk_image *img, const struct pk_plan_opts *o,
 			  struct dt_err *err);
 
+/* check.c: the plan (merged: sorted, one entry per path) laid out for reading in a new
+ * temporary directory below @tmpdir (NULL: $TMPDIR, else /tmp): its directories,
+ * symlinks and hard links, its ELF files and executable scripts with their content (host
+ * files hard-linked where they can be), other files as empty placeholders. The image paths
+ * of the ELF files and scripts are listed, in the plan's order. */
+struct pk_plan_layout {
+	char dir[4200];
+	int temp;                 /* its dt_temp registration */
+	struct dt_strv elf, scripts;
+};
+int pk_plan_lay_out(const struct pk_image *img, const char *tmpdir, struct pk_plan_layout *lo,
+		    struct dt_err *err);
+/* Removes the directory and frees the lists; harmless twice. */
+void pk_plan_layout_release(struct pk_plan_layout *lo);
+
+/* closure.c: the shared-library closures of the ELF files that packages brought (unless an
+ * entry says closure: false), on the merged plan: resolved inside the image as it stands
+ * (laid out by pk_plan_lay_out), and what the image lacks looked for in the root
+ * (deps_find_library) and added with its symlinks, round after round until nothing more
+ * is found. What is nowhere is left for the start-up check to name. The plan is merged
+ * again when anything was added. */
+int pk_plan_packages_closure(struct pk_image *img, const struct pk_plan_opts *o,
+			     struct dt_err *err);
+
 /* hostfiles.c: adds the file, symlink or (empty) directory at @rel (relative, no symlinks in
  * its parents) of content root @root as image path @path, its content hashed. */
 int pk_plan_add_host(struct pk_image *img, int root, const char *rel, const char *path,
@@ -63,8 +87,16 @@ int pk_plan_system_path(const char *path);
 
 int pk_plan_in_project(const struct pk_image *img, const char *path);
 
-/* packages.c: the spec's packages, read out of their .debs. */
-int pk_plan_packages(struct pk_image *img, const struct pk_plan_opts *o, struct dt_err *err);
+/* packages.c: the spec's packages, read out of their .debs, and the packages their Depends
+ * and Pre-Depends pull from the same directory (unless an entry says depends: false):
+ * each clause is met by a package already taken, else by an Essential package (never
+ * pulled), else by the first alternative with a .deb there (its highest version that
+ * satisfies the relation; a virtual name by its providers, in name order), else by a
+ * package installed in the root (@db), whose files the closures take as they need them;
+ * else it is an error naming the package, the clause and what the directory offers.
+ * Every clause is recorded in img->rels. */
+int pk_plan_packages(struct pk_image *img, const struct deb_dpkg *db,
+		     const struct pk_plan_opts *o, struct dt_err *err);
 
 /* Whether image path @path matches glob @pat (fnmatch, FNM_PATHNAME), or lies below a
  * directory that does. */

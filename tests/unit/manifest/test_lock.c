@@ -75,6 +75,13 @@ static struct mf_lock *sample(void)
 	return l;
 }
 
+#define DEPS(rels) \
+	"{\"debs\":[],\"depends\":" rels ",\"files\":[],\"lockVersion\":1,\"platform\":" \
+	"\"linux/amd64\",\"spec\":{\"file\":\"curl.yaml\",\"sha256\":\"" HA "\"}}"
+#define REL(how, extra) \
+	"{\"by\":\"libc6 2.36-9\",\"field\":\"Depends\",\"how\":\"" how "\"," \
+	"\"package\":\"zlib1g\",\"relation\":\"libc6 (>= 2.14)\"" extra "}"
+
 static const char sample_text[] =
 	"{\n"
 	"  \"debs\": [\n"
@@ -220,6 +227,35 @@ static void test_round_trip(void **state)
 	free(s2);
 	mf_lock_free(l);
 	mf_lock_free(l2);
+}
+
+/* "depends" is written only when a package has dependencies, in the order followed, and
+ * survives a round trip. */
+static void test_depends(void **state)
+{
+	static const char text[] = DEPS("[" REL("root", "") "," REL("deb", "") "]");
+	struct mf_lock *l = parse(text), *plain = sample();
+	char *s, *s2;
+	(void)state;
+
+	assert_int_equal(l->nrels, 2);
+	assert_string_equal(l->rels[0].how, "root");
+	assert_string_equal(l->rels[1].how, "deb");
+	assert_string_equal(l->rels[1].relation, "libc6 (>= 2.14)");
+	s = dump(l);
+	assert_non_null(strstr(s, "\"depends\": [\n    {\n      \"by\": \"libc6 2.36-9\""));
+	assert_true(strstr(s, "\"how\": \"root\"") < strstr(s, "\"how\": \"deb\""));
+	mf_lock_free(l);
+	l = parse(s);
+	s2 = dump(l);
+	assert_string_equal(s, s2);
+	free(s2);
+	s2 = dump(plain);
+	assert_null(strstr(s2, "depends"));
+	free(s);
+	free(s2);
+	mf_lock_free(l);
+	mf_lock_free(plain);
 }
 
 /* Many entries, in reverse: growth of the arrays, sorting, and a reordered input document. */
@@ -418,6 +454,11 @@ static void test_parse_errors(void **state)
 		{ TOP(DEB(",\"sha256\":\"\",\"size\":1"), ""), "'t.lock.json': debs[0] (z.deb): "
 		  "sha256: expected a non-empty string" },
 		{ TOP("[]", ""), "'t.lock.json': debs[0]: expected an object" },
+		{ DEPS("{}"), "'t.lock.json': depends: expected an array" },
+		{ DEPS("[1]"), "'t.lock.json': depends[0]: expected an object" },
+		{ DEPS("[" REL("image", ",\"x\":1") "]"), "'t.lock.json': depends[0]: unknown key \"x\"" },
+		{ DEPS("[" REL("pulled", "") "]"), "'t.lock.json': depends[0]: how: expected "
+		  "\"image\", \"deb\", \"essential\" or \"root\"" },
 	};
 	(void)state;
 
@@ -634,7 +675,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dump_exact),
-		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_round_trip), cmocka_unit_test(test_depends),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_sort_duplicate),
 		cmocka_unit_test(test_dump_refuses),
