@@ -34,6 +34,8 @@ static const char build_usage[] =
 	"      --no-check             skip the start-up check (by default every ELF file and\n"
 	"                             script of the image must be able to start in it: see\n"
 	"                             'distill check'; the spec's check.allow names exceptions)\n"
+	"      --symbols              the check also resolves every symbol that the programs\n"
+	"                             bind at start-up (as LD_BIND_NOW; also check.symbols)\n"
 	"      --debs DIR             directory of .deb files (overrides the spec's debs)\n"
 	"      --source-date-epoch N  seconds since 1970 for every timestamp (default:\n"
 	"                             $SOURCE_DATE_EPOCH, else 0)\n"
@@ -46,7 +48,7 @@ static const char build_usage[] =
 	"See docs/spec.md and docs/lock.md.\n";
 
 enum { OPT_FORMAT = 256, OPT_COMPRESSION, OPT_LEVEL, OPT_TAG, OPT_LOCK, OPT_NO_LOCK, OPT_DEBS,
-       OPT_SDE, OPT_JSON, OPT_NO_CHECK };
+       OPT_SDE, OPT_JSON, OPT_NO_CHECK, OPT_SYMBOLS };
 
 static const struct option build_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -57,6 +59,7 @@ static const struct option build_options[] = {
 	{ "lock", required_argument, NULL, OPT_LOCK },
 	{ "no-lock", no_argument, NULL, OPT_NO_LOCK },
 	{ "no-check", no_argument, NULL, OPT_NO_CHECK },
+	{ "symbols", no_argument, NULL, OPT_SYMBOLS },
 	{ "debs", required_argument, NULL, OPT_DEBS },
 	{ "source-date-epoch", required_argument, NULL, OPT_SDE },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -68,7 +71,7 @@ static const struct option build_options[] = {
 struct build_args {
 	const char *out, *tag, *lock, *debs, *sde;
 	struct pk_build_opts o;
-	int no_lock, no_check, json, quiet;
+	int no_lock, no_check, symbols, json, quiet;
 };
 
 static int valid_tag(const char *t)
@@ -116,6 +119,7 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 		case OPT_LOCK: a->lock = optarg; break;
 		case OPT_NO_LOCK: a->no_lock = 1; break;
 		case OPT_NO_CHECK: a->no_check = 1; break;
+		case OPT_SYMBOLS: a->symbols = 1; break;
 		case OPT_DEBS: a->debs = optarg; break;
 		case OPT_SDE: a->sde = optarg; break;
 		case OPT_JSON: a->json = 1; break;
@@ -147,7 +151,7 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 
 /* The start-up check of the plan; its problems are printed. @return 0, or -1 when one is
  * left that the spec does not allow (or the check could not run). */
-static int check(const struct mf_spec *spec, const struct pk_image *img)
+static int check(const struct mf_spec *spec, const struct pk_image *img, int symbols)
 {
 	struct deps_check c;
 	struct dt_err err;
@@ -155,7 +159,8 @@ static int check(const struct mf_spec *spec, const struct pk_image *img)
 	int rc;
 
 	dt_err_clear(&err);
-	if (pk_image_check(img, NULL, &c, &err) < 0) {
+	if (pk_image_check(img, NULL, symbols || spec->check_symbols ? DEPS_CHECK_SYMBOLS : 0, &c,
+			   &err) < 0) {
 		cli_fail(&err);
 		deps_check_release(&c);
 		return -1;
@@ -266,7 +271,7 @@ int cmd_build(int argc, char **argv)
 		}
 		a.o.lock_digest = locked->digest;
 	}
-	if (!a.no_check && check(spec, img) < 0)
+	if (!a.no_check && check(spec, img, a.symbols) < 0)
 		goto out;
 	a.o.tag = a.tag;
 	cli_progress_init(&prog, "build", a.quiet || a.json);

@@ -26,18 +26,23 @@ static const char check_usage[] =
 	"      --ref REF              the image to check when an index holds several\n"
 	"      --allow PATTERN        a problem that is allowed: \"FILE\" or \"FILE: NEED\"\n"
 	"                             (fnmatch patterns; repeatable)\n"
+	"      --symbols              also every undefined symbol that a program and the\n"
+	"                             libraries it loads bind at start-up (as LD_BIND_NOW\n"
+	"                             would): exported, in its version, by an object of its\n"
+	"                             process\n"
 	"      --json                 the result as JSON on stdout\n"
 	"  -q, --quiet                print only the problems\n"
 	"  -h, --help                 show this help\n"
 	"\n"
 	"Exit status: 0 every one can start, 1 some cannot (each named), 2 error or usage.\n";
 
-enum { OPT_REF = 256, OPT_ALLOW, OPT_JSON };
+enum { OPT_REF = 256, OPT_ALLOW, OPT_JSON, OPT_SYMBOLS };
 
 static const struct option check_options[] = {
 	{ "ref", required_argument, NULL, OPT_REF },
 	{ "allow", required_argument, NULL, OPT_ALLOW },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "symbols", no_argument, NULL, OPT_SYMBOLS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -86,6 +91,7 @@ int cmd_check(int argc, char **argv)
 			break;
 		}
 		case OPT_JSON: json = 1; break;
+		case OPT_SYMBOLS: o.flags |= DEPS_CHECK_SYMBOLS; break;
 		case 'q': quiet = 1; break;
 		case 'h': free(allow); fputs(check_usage, stdout); return CLI_OK;
 		case ':':

@@ -152,6 +152,52 @@ static int check_versions(struct deps_check *c, const struct deps_result *r,
 	return 0;
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int exports(const struct deps_elf *e, const char *key)
+{
+	return e->ndefs && bsearch(&key, e->defs, e->ndefs, sizeof(*e->defs), str_cmp);
+}
+
+/* DEPS_CHECK_SYMBOLS (see check.h): the global scope of each executable is its process's
+ * objects in load order. */
+static int check_symbols(struct deps_check *c, const struct deps_result *r, struct dt_err *err)
+{
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct deps_process *p = &r->procs[i];
+		if (!p->nobjs || !p->objs[0].elf || !p->objs[0].elf->interp)
+			continue;
+		for (size_t k = 0; k < p->nobjs; k++) {
+			const struct deps_elf *e = p->objs[k].elf;
+			for (size_t j = 0; e && j < e->nundef; j++) {
+				const struct deps_symref *u = &e->undef[j];
+				char key[1024], need[1100];
+				int found = 0, rc;
+				snprintf(key, sizeof(key), "%s@%s", u->name, u->version ? u->version : "");
+				for (size_t d = 0; d < p->nobjs && !found; d++) {
+					const struct deps_elf *x = p->objs[d].elf;
+					if (!x)
+						continue;
+					found = u->version && x->has_verdef ? exports(x, key)
+									    : exports(x, u->name);
+				}
+				if (found)
+					continue;
+				snprintf(need, sizeof(need), "symbol %s%s%s", u->name,
+					 u->version ? "@" : "", u->version ? u->version : "");
+				if ((rc = add(c, p->objs[k].path, strlen(p->objs[k].path), need,
+					      strlen(need), "no object that the process loads at start-up "
+					      "exports it", err)) < 0)
+					return rc;
+			}
+		}
+	}
+	return 0;
+}
+
 static int by_file_need(const void *x, const void *y)
 {
 	const struct deps_problem *a = x, *b = y;
@@ -160,10 +206,10 @@ static int by_file_need(const void *x, const void *y)
 }
 
 int deps_check(const char *root, const char *where, const char *const *inputs, size_t n,
-	       struct deps_check *out, struct dt_err *err)
+	       unsigned flags, struct deps_check *out, struct dt_err *err)
 {
 	struct deps_opts o = { .root = root, .runtime = DEPS_RUNTIME_OFF, .nsswitch = "",
-			       .versions = 1 };
+			       .versions = 1, .symbols = (flags & DEPS_CHECK_SYMBOLS) != 0 };
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -179,6 +225,8 @@ int deps_check(const char *root, const char *where, const char *const *inputs, s
 				rc = add_missing(out, r->missing.v[k], where, err);
 			if (rc == 0)
 				rc = check_versions(out, r, err);
+			if (rc == 0 && o.symbols)
+				rc = check_symbols(out, r, err);
 			deps_result_free(r);
 			goto sort;
 		}
@@ -201,6 +249,8 @@ int deps_check(const char *root, const char *where, const char *const *inputs, s
 			rc = add_missing(out, r->missing.v[k], where, err);
 		if (rc == 0)
 			rc = check_versions(out, r, err);
+		if (rc == 0 && o.symbols)
+			rc = check_symbols(out, r, err);
 		deps_result_free(r);
 	}
 sort:

@@ -18,7 +18,7 @@
 struct deps_problem {
 	char *file;     /* the path (inside the root) of what cannot start or load: "/usr/bin/x" */
 	char *need;     /* what it needs: "libcurl-gnutls.so.4", an interpreter's path,
-			 * "GREET_2.0 from libgreet.so.1" */
+			 * "GREET_2.0 from libgreet.so.1", "symbol greet_loud@GREET_2.0" */
 	char *why;      /* "not in the image", "the interpreter is not in the image",
 			 * "/app/libgreet.so.1 defines GREET_1.0 only", a read error */
 	int allowed;    /* matched an exception (deps_check_allow) */
@@ -30,12 +30,22 @@ struct deps_check {
 	size_t n, cap;
 };
 
+/* What deps_check checks beyond the libraries, interpreters and versions. */
+enum {
+	/* every undefined non-weak symbol of every object an executable loads at start-up is
+	 * exported by an object of that process (the executable, its libraries, the loader),
+	 * in the version it needs when the exporter has versions: what LD_BIND_NOW resolves
+	 * before main. A library that is an input on its own (a plugin) is not checked: what
+	 * loads it may define its symbols. */
+	DEPS_CHECK_SYMBOLS = 1 << 0,
+};
+
 /* Checks each of the @n @inputs (paths inside @root, which messages call @where: "the
  * image") into @out (deps_check_release() it, also after an error): what cannot be found
- * is a problem, not an error. @return 0, or a negative code with @err set (out of
- * memory). */
+ * is a problem, not an error. @flags: DEPS_CHECK_*. @return 0, or a negative code with
+ * @err set (out of memory). */
 int deps_check(const char *root, const char *where, const char *const *inputs, size_t n,
-	       struct deps_check *out, struct dt_err *err);
+	       unsigned flags, struct deps_check *out, struct dt_err *err);
 
 /* Marks the problems that a pattern of @allow matches (fnmatch, FNM_PATHNAME off): "FILE"
  * allows every need of FILE, "FILE: NEED" one need. @return the problems left. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,6 +91,163 @@ static void read_imports(struct reader *r, struct deps_elf *e)
 				note_import(e, s);
 		}
 	}
+}
+
+#define MAX_SYMBOLS (1u << 20) /* .dynsym entries of one file */
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The data of the first section of @type, with its header; NULL when none. */
+static Elf_Data *section(struct reader *r, Elf64_Word type, GElf_Shdr *sh, Elf_Scn **out)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(r->elf, scn)))
+		if (gelf_getshdr(scn, sh) && sh->sh_type == type && in_file(r, sh->sh_offset, sh->sh_size)) {
+			*out = scn;
+			return elf_getdata(scn, NULL);
+		}
+	return NULL;
+}
+
+/* Version index -> name, from .gnu.version_d (vd_ndx) and .gnu.version_r (vna_other). */
+static int version_names(struct reader *r, const char **names, size_t max)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+	Elf_Data *d;
+
+	if ((d = section(r, SHT_GNU_verdef, &sh, &scn))) {
+		size_t off = 0;
+		for (size_t i = 0; i < MAX_VERSIONS; i++) {
+			GElf_Verdef vd;
+			GElf_Verdaux va;
+			if (!gelf_getverdef(d, (int)off, &vd))
+				break;
+			if (vd.vd_cnt && vd.vd_ndx < max && gelf_getverdaux(d, (int)(off + vd.vd_aux), &va))
+				names[vd.vd_ndx] = elf_strptr(r->elf, sh.sh_link, va.vda_name);
+			if (!vd.vd_next)
+				break;
+			off += vd.vd_next;
+		}
+	}
+	if ((d = section(r, SHT_GNU_verneed, &sh, &scn))) {
+		size_t off = 0;
+		for (size_t i = 0; i < MAX_VERSIONS; i++) {
+			GElf_Verneed vn;
+			size_t aoff;
+			if (!gelf_getverneed(d, (int)off, &vn))
+				break;
+			aoff = off + vn.vn_aux;
+			for (size_t j = 0; j < vn.vn_cnt; j++) {
+				GElf_Vernaux va;
+				if (!gelf_getvernaux(d, (int)aoff, &va))
+					break;
+				if (va.vna_other < max)
+					names[va.vna_other] = elf_strptr(r->elf, sh.sh_link, va.vna_name);
+				if (!va.vna_next)
+					break;
+				aoff += va.vna_next;
+			}
+			if (!vn.vn_next)
+				break;
+			off += vn.vn_next;
+		}
+	}
+	return 0;
+}
+
+/* .dynsym: what the file references undefined (not weak), and what it exports. */
+static int read_symbols(struct reader *r, struct deps_elf *e)
+{
+	GElf_Shdr sh, vsh;
+	Elf_Scn *scn, *vscn;
+	Elf_Data *d = section(r, SHT_DYNSYM, &sh, &scn), *vd;
+	const char **vnames = NULL;
+	size_t n, w = 0;
+	int rc = 0;
+
+	if (!d || sh.sh_entsize == 0)
+		return 0;
+	n = sh.sh_size / sh.sh_entsize;
+	if (n > MAX_SYMBOLS)
+		return bad(r, "too many dynamic symbols");
+	vd = section(r, SHT_GNU_versym, &vsh, &vscn);
+	if (vd && !(vnames = calloc(MAX_VERSIONS, sizeof(*vnames))))
+		return dt_oom(r->err);
+	if (vd)
+		version_names(r, vnames, MAX_VERSIONS);
+	for (size_t i = 1; i < n && rc == 0; i++) {
+		GElf_Sym sym;
+		GElf_Versym vs = 0;
+		const char *name, *ver = NULL;
+		int bind;
+		if (!gelf_getsym(d, (int)i, &sym))
+			break;
+		if (sym.st_name == 0 || !(name = elf_strptr(r->elf, sh.sh_link, sym.st_name)) || !*name)
+			continue;
+		if (vd && gelf_getversym(vd, (int)i, &vs) && (vs & 0x7fff) > 1)
+			ver = vnames[vs & 0x7fff];
+		bind = GELF_ST_BIND(sym.st_info);
+		if (sym.st_shndx == SHN_UNDEF) {
+			struct deps_symref *v;
+			if (bind != STB_GLOBAL)
+				continue; /* a weak reference may stay unresolved */
+			if (!(v = realloc(e->undef, (e->nundef + 1) * sizeof(*v)))) {
+				rc = dt_oom(r->err);
+				break;
+			}
+			e->undef = v;
+			v += e->nundef;
+			v->version = NULL;
+			if (!(v->name = strdup(name))) {
+				rc = dt_oom(r->err);
+				break;
+			}
+			e->nundef++;
+			if (ver && !(v->version = strdup(ver)))
+				rc = dt_oom(r->err);
+			continue;
+		}
+		if ((bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE) ||
+		    GELF_ST_VISIBILITY(sym.st_other) == STV_HIDDEN ||
+		    GELF_ST_VISIBILITY(sym.st_other) == STV_INTERNAL)
+			continue;
+		{
+			char **v = realloc(e->defs, (e->ndefs + 2) * sizeof(*v));
+			if (!v) {
+				rc = dt_oom(r->err);
+				break;
+			}
+			e->defs = v;
+			if (!(v[e->ndefs] = strdup(name))) {
+				rc = dt_oom(r->err);
+				break;
+			}
+			e->ndefs++;
+			if (ver && asprintf(&v[e->ndefs], "%s@%s", name, ver) < 0) {
+				rc = dt_oom(r->err);
+				break;
+			}
+			e->ndefs += ver != NULL;
+		}
+	}
+	free(vnames);
+	if (rc < 0)
+		return rc;
+	if (e->ndefs > 1)
+		qsort(e->defs, e->ndefs, sizeof(*e->defs), str_cmp);
+	for (size_t i = 0; i < e->ndefs; i++) {
+		if (w && strcmp(e->defs[w - 1], e->defs[i]) == 0)
+			free(e->defs[i]);
+		else
+			e->defs[w++] = e->defs[i];
+	}
+	e->ndefs = w;
+	return 0;
 }
 
 /* The bytes from @vaddr to the end of its PT_LOAD segment's file image (at most 1 MiB). */
@@ -404,6 +562,8 @@ int deps_elf_read(int fd, const char *name, unsigned flags, struct deps_elf **ou
 			goto out;
 		if (flags & DEPS_ELF_IMPORTS)
 			read_imports(&r, e);
+		if ((flags & DEPS_ELF_SYMBOLS) && (rc = read_symbols(&r, e)) < 0)
+			goto out;
 	}
 out:
 	free(r.ph);
@@ -434,6 +594,14 @@ void deps_elf_free(struct deps_elf *e)
 	for (size_t i = 0; i < e->nverdef; i++)
 		free(e->verdef[i]);
 	free(e->verdef);
+	for (size_t i = 0; i < e->nundef; i++) {
+		free(e->undef[i].name);
+		free(e->undef[i].version);
+	}
+	free(e->undef);
+	for (size_t i = 0; i < e->ndefs; i++)
+		free(e->defs[i]);
+	free(e->defs);
 	free(e->interp);
 	free(e->soname);
 	free(e->rpath);

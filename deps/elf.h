@@ -26,6 +26,12 @@ struct deps_verneed {
 	int weak;             /* VER_FLG_WEAK: ld.so does not insist */
 };
 
+/* An undefined symbol: its name and, when versioned, the version it needs. */
+struct deps_symref {
+	char *name;
+	char *version;        /* or NULL */
+};
+
 struct deps_elf {
 	int elf_class;        /* ELFCLASS32 or ELFCLASS64 */
 	int data;             /* ELFDATA2LSB or ELFDATA2MSB */
@@ -50,7 +56,15 @@ struct deps_elf {
 	size_t nverdef;
 	int has_verdef;       /* has DT_VERDEF at all (ld.so checks nothing against a library
 			       * without one) */
+	/* With DEPS_ELF_SYMBOLS only (from the section headers: .dynsym and the GNU version
+	 * sections; a file without them has none): */
+	struct deps_symref *undef; /* undefined non-weak symbols it references */
+	size_t nundef;
+	char **defs;          /* the symbols it exports: "name", and "name@VERSION" for a
+			       * versioned one; sorted (strcmp), each once */
+	size_t ndefs;
 };
+
 
 /* The freedesktop dlopen-metadata note: owner "FDO", this type, a JSON payload. */
 #define DEPS_NOTE_FDO_DLOPEN 0x407c0c0au
@@ -60,6 +74,7 @@ enum {
 	DEPS_ELF_IMPORTS = 1 << 0, /* scan .dynsym for the DEPS_IMPORT_* symbols (costly on big
 				    * files; only run-time load detection needs it) */
 	DEPS_ELF_VERSIONS = 1 << 1, /* DT_VERNEED and DT_VERDEF (the start-up check) */
+	DEPS_ELF_SYMBOLS = 1 << 2,  /* undef and defs (the start-up check's --symbols) */
 };
 
 /* Reads the ELF file open on @fd; @name is used in errors ("'name': not an ELF file").

@@ -257,7 +257,8 @@ static int load_file(struct deps_ctx *c, const char *path, int loader, int *idx)
 			return fd == -EACCES ? 0 : dt_err_sys(c->err, -fd, "cannot open '%s'", path);
 		rc = deps_elf_read(fd, path,
 				   (c->o->runtime == DEPS_RUNTIME_OFF ? 0 : DEPS_ELF_IMPORTS) |
-					   (c->o->versions ? DEPS_ELF_VERSIONS : 0),
+					   (c->o->versions ? DEPS_ELF_VERSIONS : 0) |
+					   (c->o->symbols ? DEPS_ELF_SYMBOLS : 0),
 				   &m->elf, c->err);
 		close(fd);
 		if (rc < 0)

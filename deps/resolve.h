@@ -41,6 +41,7 @@ struct deps_opts {
 	const char *nsswitch;      /* the nsswitch.conf text the target runs with (an image's),
 				    * or NULL: the root's /etc/nsswitch.conf */
 	int versions;              /* read DT_VERNEED/DT_VERDEF into each deps_obj's elf */
+	int symbols;               /* read each elf's undefined and exported symbols */
 };
 
 /* How a need was satisfied. */

@@ -595,9 +595,15 @@ static int check_allow(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return mf_yaml_strv(p, n, &SPEC(o)->check_allow, &SPEC(o)->ncheck_allow);
 }
 
+static int check_symbols(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return mf_yaml_bool(p, n, &SPEC(o)->check_symbols);
+}
+
 static int top_check(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	static const struct mf_yaml_field f[] = { { "allow", check_allow }, { NULL, NULL } };
+	static const struct mf_yaml_field f[] = { { "allow", check_allow },
+						  { "symbols", check_symbols }, { NULL, NULL } };
 	return mf_yaml_mapping(p, n, f, o);
 }
 

@@ -247,7 +247,8 @@ int vf_check_image(const char *path, const struct vf_check_opts *o, struct deps_
 			goto out;
 	}
 	hardlinks(&u);
-	rc = deps_check(tmpl, "the image", (const char *const *)u.inputs.v, u.inputs.n, out, err);
+	rc = deps_check(tmpl, "the image", (const char *const *)u.inputs.v, u.inputs.n, o->flags,
+			out, err);
 out:
 	if (u.fd >= 0)
 		close(u.fd);

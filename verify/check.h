@@ -18,6 +18,7 @@
 struct vf_check_opts {
 	const char *ref;               /* which image of an index, or NULL */
 	const char *tmpdir;            /* where to unpack (NULL: $TMPDIR, else /tmp) */
+	unsigned flags;                /* DEPS_CHECK_* */
 };
 
 /* Checks the image at @path (an OCI layout, OCI archive, docker-archive or tarball) into

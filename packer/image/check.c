@@ -187,8 +187,8 @@ void pk_plan_layout_release(struct pk_plan_layout *lo)
 	dt_strv_release(&lo->scripts);
 }
 
-int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_check *out,
-		   struct dt_err *err)
+int pk_image_check(const struct pk_image *img, const char *tmpdir, unsigned flags,
+		   struct deps_check *out, struct dt_err *err)
 {
 	struct pk_plan_layout lo;
 	struct dt_strv inputs = { 0 };
@@ -229,7 +229,8 @@ int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_c
 	if (rc == 0 && inputs.n > 1)
 		qsort(inputs.v, inputs.n, sizeof(*inputs.v), path_cmp);
 	if (rc == 0)
-		rc = deps_check(lo.dir, "the image", (const char *const *)inputs.v, inputs.n, out, err);
+		rc = deps_check(lo.dir, "the image", (const char *const *)inputs.v, inputs.n, flags,
+				out, err);
 	pk_plan_layout_release(&lo);
 	dt_strv_release(&inputs);
 	free(argv0);

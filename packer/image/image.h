@@ -51,10 +51,10 @@ struct deps_check;
 /* The start-up check of the plan (deps/check.h), before anything is written: every ELF file
  * and executable script of the image, as the plan lays it out, must be able to start in it.
  * The plan's ELF content is copied into a temporary directory below @tmpdir (NULL: $TMPDIR,
- * else /tmp), removed after. @return 0 and the problems in *@out (deps_check_release()
- * it), or a negative code with @err set. */
-int pk_image_check(const struct pk_image *img, const char *tmpdir, struct deps_check *out,
-		   struct dt_err *err);
+ * else /tmp), removed after. @flags: DEPS_CHECK_* (DEPS_CHECK_SYMBOLS). @return 0 and the
+ * problems in *@out (deps_check_release() it), or a negative code with @err set. */
+int pk_image_check(const struct pk_image *img, const char *tmpdir, unsigned flags,
+		   struct deps_check *out, struct dt_err *err);
 
 /* Number of paths and content bytes of the plan. */
 size_t pk_image_count(const struct pk_image *img);

@@ -38,6 +38,7 @@ app() { # NAME: lock, build, check, unpack, compare; sets ID to the image in pod
     local n=$1 ref
     lock_build "$A/$n.yaml" "$W/$n.oci"
     "$DISTILL" check -q "$W/$n.oci" || fail "$n: distill check"
+    "$DISTILL" check -q --symbols "$W/$n.oci" || fail "$n: distill check --symbols"
     ref=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"])' "$W/$n.oci/index.json")
     umoci unpack --image "$W/$n.oci:$ref" "$W/$n.bundle" >/dev/null || fail "$n: umoci unpack"
     python3 "$here/expect.py" "$A/$n.yaml" "$W/$n.bundle/rootfs" || fail "$n: file list"

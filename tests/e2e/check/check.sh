@@ -3,7 +3,8 @@
 # The start-up check (distill check, and distill build before it writes anything): every
 # image of specs/ passes; a missing library, a library of another machine, a missing
 # interpreter, a dangling symlink on a library path, a symbol version the library does not
-# define and a script whose interpreter is missing are each named exactly, and the build leaves nothing; check.allow and --no-check
+# define, a symbol no loaded object exports (--symbols) and a script whose interpreter is
+# missing are each named exactly, and the build leaves nothing; check.allow and --no-check
 # let a build through. The verdict agrees with running the image's programs in a chroot.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -27,6 +28,7 @@ for spec in "$repo"/specs/*.yaml; do
     lock_build "$n.yaml" "$n.oci"
     run 0 "$DISTILL" check -q "$n.oci"
     [ ! -s out ] || fail "$n: check -q printed $(cat out)"
+    run 0 "$DISTILL" check -q --symbols "$n.oci"   # every symbol bound at start-up too
 done
 run 0 "$DISTILL" check curl.oci
 grep -qE '^[0-9]+ ELF files and scripts checked: every one can start$' out || fail "check curl: $(cat out)"
@@ -146,9 +148,37 @@ run 1 "$DISTILL" build -q --no-lock greetold.yaml -o greetold.oci
 lines err "distill: /app/app: needs GREET_2.0 from libgreet.so.1: /app/libgreet.so.1 defines GREET_1.0 only" \
     "distill: build refused: 1 problem of the start-up check (of 5 ELF files and scripts); nothing was written (allow them with check.allow in the spec, or build with --no-check)"
 
+# a missing symbol (--symbols, check.symbols): the app was linked against a libsym that
+# has sym_b; the image has one without it and without versions, so only the symbols tell
+mkdir -p sym1 sym2
+printf 'int sym_a(void) { return 1; }\n#ifdef V2\nint sym_b(void) { return 2; }\n#endif\n' > sym.c
+gcc -shared -fPIC -Wl,-soname,libsym.so.1 -o sym1/libsym.so.1 sym.c
+gcc -DV2 -shared -fPIC -Wl,-soname,libsym.so.1 -o sym2/libsym.so.1 sym.c
+printf '#include <stdio.h>\nint sym_a(void);\nint sym_b(void);\nint main(int c, char **v) { (void)v; printf("%%d\\n", c > 5 ? sym_b() : sym_a()); return 0; }\n' > symapp.c
+gcc -o symapp symapp.c sym2/libsym.so.1 -Wl,-rpath,/app
+mk symold ./symapp /app/app ./sym1/libsym.so.1 /app/libsym.so.1 "${closure[@]:6}"
+run 0 "$DISTILL" build -q --no-lock symold.yaml -o symold.oci   # no version to tell it by
+run 0 "$DISTILL" check -q symold.oci
+run 1 "$DISTILL" check -q --symbols symold.oci
+lines out "/app/app: needs symbol sym_b: no object that the process loads at start-up exports it" \
+    "5 ELF files and scripts checked: some cannot start"
+# versioned needs are matched by version (jq's memcpy@GLIBC_2.14 and the rest)
+run 0 "$DISTILL" check -q --symbols ok.oci
+run 1 "$DISTILL" check --symbols --json symold.oci
+python3 -c 'import json,sys; d=json.load(open("out")); assert d["problems"]==[{"file":"/app/app","need":"symbol sym_b","why":"no object that the process loads at start-up exports it"}], d' ||
+    fail "check --symbols --json"
+rm -rf symold.oci
+run 1 "$DISTILL" build -q --no-lock --symbols symold.yaml -o symold.oci
+lines err "distill: /app/app: needs symbol sym_b: no object that the process loads at start-up exports it" \
+    "distill: build refused: 1 problem of the start-up check (of 5 ELF files and scripts); nothing was written (allow them with check.allow in the spec, or build with --no-check)"
+[ ! -e symold.oci ] || fail "--symbols: a refused build left its output"
+{ cat symold.yaml; printf 'check:\n  symbols: true\n'; } > symspec.yaml
+run 1 "$DISTILL" build -q --no-lock symspec.yaml -o symspec.oci
+grep -qF "/app/app: needs symbol sym_b" err || fail "check.symbols: $(cat err)"
+
 # 3. The verdict agrees with running the programs in a chroot of the image (as root).
 if [ "$(id -u)" = 0 ]; then
-    for n in ok nolib greetnew greetold; do
+    for n in ok nolib greetnew greetold symold; do
         "$DISTILL" build -q --no-lock --no-check --format rootfs "$n.yaml" -o "$n.rootfs.tar"
         mkdir "$n.root" && tar -C "$n.root" -xf "$n.rootfs.tar"
     done
@@ -160,6 +190,11 @@ if [ "$(id -u)" = 0 ]; then
     [ "$(cat out)" = "hello 2" ] || fail "greetapp: $(cat out)"
     if chroot greetold.root /app/app > out 2> err; then fail "the app ran with the old libgreet"; fi
     grep -qF "version \`GREET_2.0' not found" err || fail "the loader's verdict on versions: $(cat err)"
+    # lazily bound, the app starts; bound at start-up, as --symbols checks, it does not
+    chroot symold.root /app/app > out 2> err || fail "the app with the old libsym, lazily bound: $(cat err)"
+    [ "$(cat out)" = 1 ] || fail "symapp: $(cat out)"
+    if LD_BIND_NOW=1 chroot symold.root /app/app > out 2> err; then fail "the app started with LD_BIND_NOW and sym_b missing"; fi
+    grep -qF "undefined symbol: sym_b" err || fail "the loader's verdict on symbols: $(cat err)"
     curl_root=$(mktemp -d "$W/curlroot.XXXX")
     "$DISTILL" build -q --lock curl.lock.json --format rootfs curl.yaml -o curl.rootfs.tar
     tar -C "$curl_root" -xf curl.rootfs.tar
