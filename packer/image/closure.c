@@ -611,7 +611,7 @@ out:
 	return rc;
 }
 
-/* ---- the packages' ELF files: resolved in the image first, then in the root ---- */
+/* ---- every ELF file, in the image as planned: what it lacks, from the root ---- */
 
 /* Adds the library at @path of the root (as found, with the symlinks on the way to it),
  * unless the plan has it (its first @sorted entries are sorted). @return 1 added, 0 not, or a negative code. */
@@ -750,7 +750,7 @@ static int script_misses(const struct pk_image *img, const struct pk_plan_layout
 	return rc < 0 ? rc : 0;
 }
 
-int pk_plan_packages_closure(struct pk_image *img, const struct pk_plan_opts *po,
+int pk_plan_image_closure(struct pk_image *img, const struct pk_plan_opts *po,
 			     struct dt_err *err)
 {
 	struct deps_opts o = closure_opts(img->spec);
@@ -762,7 +762,10 @@ int pk_plan_packages_closure(struct pk_image *img, const struct pk_plan_opts *po
 		if (e->type == PK_PLAN_REG && e->pkg && e->data && e->closure && !e->elf &&
 		    e->size >= 2 && e->data[0] == '#' && e->data[1] == '!')
 			scripts = 1;
-		if (e->type == PK_PLAN_REG && e->pkg && e->data && e->elf && e->closure &&
+		/* every ELF file with a closure: the packages' have had none yet; for the
+		 * binaries' and the files', resolved in the root where they lie, this finds
+		 * what the image still lacks (a file from outside a sysroot) */
+		if (e->type == PK_PLAN_REG && e->elf && e->closure &&
 		    dt_strv_push(&inputs, e->path) < 0) {
 			dt_strv_release(&inputs);
 			return dt_oom(err);

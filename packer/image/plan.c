@@ -171,7 +171,7 @@ int pk_image_plan(const struct mf_spec *spec, const struct pk_plan_opts *o,
 	    (rc = pk_plan_script_trees(img, o, err)) < 0 ||
 	    (rc = pk_plan_dedupe(img, err)) < 0 || (rc = pk_plan_through_symlinks(img, err)) < 0 ||
 	    (rc = pk_plan_parents(img, err)) < 0 || (rc = pk_plan_dedupe(img, err)) < 0 ||
-	    (rc = pk_plan_packages_closure(img, o, err)) < 0 ||
+	    (rc = pk_plan_image_closure(img, o, err)) < 0 ||
 	    (rc = pk_plan_owners(img, db, err)) < 0 ||
 	    (rc = pk_plan_dedupe(img, err)) < 0 || (rc = pk_plan_parents(img, err)) < 0)
 		goto out;

@@ -61,13 +61,15 @@ int pk_plan_lay_out(const struct pk_image *img, const char *tmpdir, struct pk_pl
 /* Removes the directory and frees the lists; harmless twice. */
 void pk_plan_layout_release(struct pk_plan_layout *lo);
 
-/* closure.c: the shared-library closures of the ELF files that packages brought (unless an
- * entry says closure: false), on the merged plan: resolved inside the image as it stands
- * (laid out by pk_plan_lay_out), and what the image lacks looked for in the root
+/* closure.c: the shared-library closures of the ELF files of the image (unless their entry
+ * says closure: false), on the merged plan: the packages' files, and what the binaries'
+ * and the files' closures (resolved in the root, where those files lie) left out, such as
+ * a file from outside a sysroot. Each is resolved inside the image as it stands (laid out
+ * by pk_plan_lay_out); what the image lacks is looked for in the root
  * (deps_find_library) and added with its symlinks, round after round until nothing more
  * is found. What is nowhere is left for the start-up check to name. The plan is merged
  * again when anything was added. */
-int pk_plan_packages_closure(struct pk_image *img, const struct pk_plan_opts *o,
+int pk_plan_image_closure(struct pk_image *img, const struct pk_plan_opts *o,
 			     struct dt_err *err);
 
 /* hostfiles.c: adds the file, symlink or (empty) directory at @rel (relative, no symlinks in

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # expect.py SPEC ROOTFS: checks that an unpacked image holds exactly what its spec asks for:
-# the distroless skeleton, the closure `distill deps` lists for the binaries (with the
-# image's nsswitch.conf), the declared files, a /var/lib/dpkg/status.d entry (and .md5sums) per package that
+# the distroless skeleton and the spec's users' homes, the closure `distill deps` lists for
+# the binaries (with the image's nsswitch.conf; a project library beside its binary's dst),
+# the declared files, a /var/lib/dpkg/status.d entry (and .md5sums) per package that
 # owns any of those files (from this machine's dpkg database), their parent directories, and
 # nothing else. Prints the differences and exits 1 when there are any.
 import fnmatch, os, re, subprocess, sys, tempfile
@@ -81,6 +82,8 @@ def head(p, n=512):
 scratch = spec.get("base") == "scratch"
 want = set() if scratch else {"/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
                               "/etc/os-release", "/tmp", "/root", "/home/nonroot"}
+for u in spec.get("users", []):  # the spec's users' homes
+    want.add(u.get("home", "/home/" + u["name"]))
 if spec.get("certificates") is True:
     want.add("/etc/ssl/certs/ca-certificates.crt")
 owned = set()  # host paths whose owning package needs a status.d entry
@@ -113,6 +116,12 @@ with tempfile.NamedTemporaryFile("w", suffix=".conf") as nss:
             owned.add(real)
         want.add(b.get("dst", p))
         for q in out:
+            # a project library (outside the system directories, as its binary is) follows
+            # the binary to its dst, at the same place relative to it
+            if "dst" in b and not (q + "/").startswith(SYSTEM) and not real.startswith(SYSTEM):
+                want.add(os.path.normpath(os.path.join(os.path.dirname(b["dst"]),
+                                                       os.path.relpath(q, os.path.dirname(real)))))
+                continue
             want.add(q)
             owned.add(q)
     if spec.get("certificates") is True:

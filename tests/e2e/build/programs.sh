@@ -93,6 +93,11 @@ Y
 grep -qE '^  -rwxr-xr-x +0:0 +[0-9]+  app/lib/libhello.so.1$' "$W/proj.files" || { cat "$W/proj.files"; fail "project: library not beside its binary"; }
 sed -n '/^files/,$p' "$W/proj.files" > "$W/proj.list"
 ! grep -qF "$W" "$W/proj.list" "$W/proj/deploy/app.lock.json" || fail "project: a host path in the image or its lock"
+# exactly the expected files: the skeleton, /home/app, the binary and its library under
+# /app, the closure of libc from this machine
+ref=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"])' "$W/proj.oci/index.json")
+umoci unpack --image "$W/proj.oci:$ref" "$W/proj.bundle" >/dev/null || fail "project: umoci unpack"
+python3 "$here/expect.py" "$W/proj/deploy/app.yaml" "$W/proj.bundle/rootfs" || fail "project: file list"
 ID=$(pull_oci "$W/proj.oci")
 out=$(prun "$ID") || fail "project: run"
 [ "$out" = $'hello from libhello\n/home/app 1000' ] || fail "project: $out"
