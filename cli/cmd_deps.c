@@ -32,13 +32,15 @@ static const char deps_usage[] =
 	"      --tree                 print the loading tree instead\n"
 	"      --json                 print objects, needs, search steps, run-time loads as JSON\n"
 	"      --allow-missing        exit 0 even when a library cannot be found\n"
+	"      --why PATH             print the chain that brings PATH in ('PATH <- DT_NEEDED\n"
+	"                             of LIB <- DT_NEEDED of ELF <- input'), not the list\n"
 	"  -h, --help                 show this help\n"
 	"\n"
 	"Exit status: 0 resolved, 1 error or a library missing (as ld.so would fail), 2 usage.\n"
 	"See docs/deps.md for the rules.\n";
 
 enum { OPT_ROOT = 256, OPT_LIBPATH, OPT_RUNTIME, OPT_TREE, OPT_JSON, OPT_ALLOW_MISSING,
-       OPT_NSSWITCH };
+       OPT_NSSWITCH, OPT_WHY };
 
 static const struct option deps_options[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
@@ -48,6 +50,7 @@ static const struct option deps_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
 	{ "nsswitch", required_argument, NULL, OPT_NSSWITCH },
+	{ "why", required_argument, NULL, OPT_WHY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -116,6 +119,37 @@ static int print_json(const struct deps_result *r)
 	return cli_print_json(stdout, doc) < 0 ? CLI_ERROR : CLI_OK;
 }
 
+/* --why PATH: each step's deps_why, from PATH to an input. */
+static int print_why(const struct deps_result *r, const char *path)
+{
+	const char *at = path;
+	int listed = 0;
+
+	for (size_t i = 0; i < r->files.n && !listed; i++)
+		listed = strcmp(r->files.v[i], path) == 0;
+	if (!listed) {
+		cli_error("'%s' is not in the closure", cli_vis(path));
+		return CLI_ERROR;
+	}
+	printf("%s", cli_vis(path));
+	for (int steps = 0; at && steps < 64; steps++) {
+		char how[8400];
+		const char *of = NULL;
+		deps_why(r, at, how, sizeof(how), &of);
+		if (!of) {
+			printf(" <- %s\n", strcmp(how, "input") == 0 ? "input" : cli_vis(how));
+			return CLI_OK;
+		}
+		if (strcmp(how, "symlink") == 0)
+			printf(" <- symlink to %s", cli_vis(of));
+		else
+			printf(" <- %s of %s", cli_vis(how), cli_vis(of));
+		at = strcmp(of, at) ? of : NULL;
+	}
+	printf("\n");
+	return CLI_OK;
+}
+
 int cmd_deps(int argc, char **argv)
 {
 	struct deps_opts o = { .root = "/", .runtime = DEPS_RUNTIME_AUTO,
@@ -123,6 +157,7 @@ int cmd_deps(int argc, char **argv)
 	struct deps_result *r = NULL;
 	struct dt_err err;
 	char **inputs = NULL, *nss = NULL;
+	const char *why = NULL;
 	int c, tree = 0, json = 0, allow_missing = 0, rc = CLI_OK, n = 0;
 
 	dt_err_clear(&err);
@@ -143,6 +178,7 @@ int cmd_deps(int argc, char **argv)
 				return cli_usage_error("deps", "--runtime wants auto, list or off, not '%s'", optarg);
 			break;
 		case OPT_TREE: tree = 1; break;
+		case OPT_WHY: why = optarg; break;
 		case OPT_JSON: json = 1; break;
 		case OPT_ALLOW_MISSING: allow_missing = 1; break;
 		case OPT_NSSWITCH: {
@@ -190,7 +226,9 @@ int cmd_deps(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	if (json) {
+	if (why) {
+		rc = print_why(r, why);
+	} else if (json) {
 		rc = print_json(r);
 	} else if (tree) {
 		for (size_t i = 0; i < r->nprocs; i++) {

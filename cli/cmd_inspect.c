@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "manifest/json.h"
+#include "manifest/lock.h"
 #include "cli/cli.h"
 #include "verify/view.h"
 
@@ -24,16 +25,22 @@ static const char inspect_usage[] =
 	"      --ref REF              the image to show when an index holds several\n"
 	"      --tree                 the files as a tree\n"
 	"      --json                 everything as JSON on stdout\n"
+	"      --why PATH --lock LOCK the chain that brought PATH into the image, from LOCK,\n"
+	"                             the lock the image was built from (checked by the\n"
+	"                             image's dev.distill.lock.digest): 'A <- DT_NEEDED of B\n"
+	"                             <- binaries[0] B', ending at a spec entry or a rule\n"
 	"  -h, --help                 show this help\n"
 	"\n"
 	"Exit status: 0 shown, 1 error, 2 usage.\n";
 
-enum { OPT_REF = 256, OPT_TREE, OPT_JSON };
+enum { OPT_REF = 256, OPT_TREE, OPT_JSON, OPT_WHY, OPT_LOCK };
 
 static const struct option inspect_options[] = {
 	{ "ref", required_argument, NULL, OPT_REF },
 	{ "tree", no_argument, NULL, OPT_TREE },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "why", required_argument, NULL, OPT_WHY },
+	{ "lock", required_argument, NULL, OPT_LOCK },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -198,9 +205,62 @@ static json_t *to_json(const struct vf_view *in)
 	return doc;
 }
 
+/* --why PATH: the chain from @lock, which must be the image's. */
+static int print_why(const struct vf_view *in, const char *image, const char *lockfile,
+		     const char *path, int json)
+{
+	json_t *ann = in->src->manifest ? json_object_get(in->src->manifest, "annotations") : NULL;
+	const char *want = json_string_value(json_object_get(ann, "dev.distill.lock.digest"));
+	const char *name = path;
+	struct dt_strv chain = { 0 };
+	struct mf_lock *l = NULL;
+	char abs[4200];
+	struct dt_err err;
+	int rc = CLI_ERROR, found = 0;
+
+	dt_err_clear(&err);
+	while (*name == '/')
+		name++;
+	snprintf(abs, sizeof(abs), "/%s", name);
+	for (size_t i = 0; i < in->nfiles && !found; i++)
+		found = strcmp(in->files[i].name, name) == 0;
+	if (!found) {
+		cli_error("'%s' is not in %s", cli_vis(abs), cli_vis(image));
+		return CLI_ERROR;
+	}
+	if (mf_lock_load(lockfile, &l, &err) < 0)
+		return cli_fail(&err);
+	if (!want || strcmp(want, l->digest) != 0) {
+		cli_error("'%s' is not the lock %s was built from (it names %s)", cli_vis(lockfile),
+			  cli_vis(image), want ? cli_vis(want) : "no lock: no dev.distill.lock.digest");
+		goto out;
+	}
+	if (mf_lock_why_chain(l, abs, &chain, &err) < 0) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	if (json) {
+		json_t *steps = json_array();
+		for (size_t i = 0; steps && i < chain.n; i++)
+			json_array_append_new(steps, mf_json_text(chain.v[i]));
+		if (cli_print_json(stdout, json_pack("{s:o, s:o}", "path", mf_json_text(abs),
+						     "chain", steps)) < 0)
+			goto out;
+	} else {
+		for (size_t i = 0; i < chain.n; i++)
+			printf("%s%s", i ? " <- " : "", cli_vis(chain.v[i]));
+		printf("\n");
+	}
+	rc = CLI_OK;
+out:
+	dt_strv_release(&chain);
+	mf_lock_free(l);
+	return rc;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
-	const char *ref = NULL;
+	const char *ref = NULL, *why = NULL, *lock = NULL;
 	int json = 0, tree = 0, c, rc = CLI_ERROR;
 	struct vf_view *in = NULL;
 	struct dt_err err;
@@ -213,6 +273,8 @@ int cmd_inspect(int argc, char **argv)
 		case OPT_REF: ref = optarg; break;
 		case OPT_TREE: tree = 1; break;
 		case OPT_JSON: json = 1; break;
+		case OPT_WHY: why = optarg; break;
+		case OPT_LOCK: lock = optarg; break;
 		case 'h': fputs(inspect_usage, stdout); return CLI_OK;
 		case ':': return cli_usage_error("inspect", "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
@@ -222,11 +284,16 @@ int cmd_inspect(int argc, char **argv)
 		return cli_usage_error("inspect", "needs one IMAGE");
 	if (json && tree)
 		return cli_usage_error("inspect", "--json and --tree do not go together");
+	if (!why != !lock)
+		return cli_usage_error("inspect", "--why PATH needs the image's lock: --lock FILE");
 	if (vf_view_open(argv[optind], ref, &in, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;
 	}
-	if (json) {
+	if (why) {
+		if ((rc = print_why(in, argv[optind], lock, why, json)) != CLI_OK)
+			goto out;
+	} else if (json) {
 		if (cli_print_json(stdout, to_json(in)) < 0)
 			goto out;
 	} else {

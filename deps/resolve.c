@@ -828,3 +828,77 @@ out:
 	deps_result_free(c.res);
 	return rc < 0 ? rc : rc > 0;
 }
+
+static int under(const char *path, const char *dir)
+{
+	size_t l = strlen(dir);
+	return strncmp(path, dir, l) == 0 && path[l] == '/';
+}
+
+void deps_why(const struct deps_result *r, const char *path, char *how, size_t len,
+	      const char **of)
+{
+	*of = NULL;
+	snprintf(how, len, "closure");
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct deps_process *p = &r->procs[i];
+		for (size_t k = 0; k < p->nruntime; k++) {
+			const char *rt = p->runtime[k].path, *real = rt;
+			for (size_t j = 0; rt && j < p->nobjs; j++)
+				if (strcmp(p->objs[j].path, rt) == 0)
+					real = p->objs[j].real; /* found as a path, listed as a file */
+			if (rt && (strcmp(rt, path) == 0 || strcmp(real, path) == 0 || under(path, rt))) {
+				snprintf(how, len, "run-time load: %s", p->runtime[k].reason);
+				*of = p->objs[0].real;
+				return;
+			}
+		}
+		for (size_t k = 0; k < p->nobjs; k++) {
+			const struct deps_obj *o = &p->objs[k];
+			if (strcmp(o->real, path) != 0)
+				continue;
+			if (k == 0) {
+				snprintf(how, len, "input");
+				return;
+			}
+			if (o->loader < 0) {
+				snprintf(how, len, "PT_INTERP");
+				*of = p->objs[0].real;
+				return;
+			}
+			snprintf(how, len, "DT_NEEDED");
+			for (size_t j = 0; j < p->objs[o->loader].nneeds; j++)
+				if (p->objs[o->loader].needs[j].obj == (int)k &&
+				    p->objs[o->loader].needs[j].how == DEPS_HOW_INTERP)
+					snprintf(how, len, "PT_INTERP");
+			*of = p->objs[o->loader].real;
+			return;
+		}
+	}
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct deps_process *p = &r->procs[i];
+		for (size_t k = 0; k < p->nobjs; k++) {
+			const struct deps_obj *o = &p->objs[k];
+			if (dt_strv_has(&o->variants, path)) {
+				snprintf(how, len, "glibc-hwcaps variant");
+				*of = o->real;
+				return;
+			}
+			if (strcmp(o->path, path) == 0 || under(o->path, path)) {
+				snprintf(how, len, "symlink");
+				*of = o->real;
+				return;
+			}
+		}
+	}
+	/* a symlink met on the way to a file (libz.so.1 -> libz.so.1.2.13 under /lib ->
+	 * usr/lib): the file it leads to, the first by name when several */
+	for (size_t i = 0; r->memo && i < r->memo->cap; i++) {
+		const struct memo_entry *m = r->memo->slots[i];
+		if (m && m->found && m->real && dt_strv_has(&m->links, path) &&
+		    (!*of || strcmp(m->real, *of) < 0))
+			*of = m->real;
+	}
+	if (*of)
+		snprintf(how, len, "symlink");
+}

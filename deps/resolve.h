@@ -111,6 +111,14 @@ int deps_resolve(const struct deps_opts *o, const char *const *inputs, size_t n,
 
 void deps_result_free(struct deps_result *r);
 
+/* Why @path (one of @r's files) is in the closure: *@how gets a phrase ("input",
+ * "DT_NEEDED", "PT_INTERP", "run-time load: <reason>", "glibc-hwcaps variant",
+ * "symlink") and *@of the path inside the root of what it is there for (the object whose
+ * need loaded it, the process's input, the symlink's file), or NULL (an input). The first
+ * process that has it answers. */
+void deps_why(const struct deps_result *r, const char *path, char *how, size_t len,
+	      const char **of);
+
 /* Where the loader finds the library @name for an object of @machine and @elf_class that
  * has no RPATH or RUNPATH: the root's ld.so.cache (else its ld.so.conf directories), then
  * the default directories, as deps_resolve searches (a library of another class or

@@ -71,6 +71,8 @@ static void file_release(struct mf_lock_file *f)
 	free(f->source);
 	free(f->package);
 	free(f->package_version);
+	free(f->why);
+	free(f->why_of);
 }
 
 static void deb_release(struct mf_lock_deb *d)
@@ -152,7 +154,8 @@ int mf_lock_add_file(struct mf_lock *l, const struct mf_lock_file *f, struct dt_
 	c->layer = f->layer;
 	if (dup_opt(&c->path, f->path) < 0 || dup_opt(&c->link, f->link) < 0 ||
 	    dup_opt(&c->source, f->source) < 0 || dup_opt(&c->package, f->package) < 0 ||
-	    dup_opt(&c->package_version, f->package_version) < 0)
+	    dup_opt(&c->package_version, f->package_version) < 0 || dup_opt(&c->why, f->why) < 0 ||
+	    dup_opt(&c->why_of, f->why_of) < 0)
 		return dt_oom(err); /* the slot is counted: mf_lock_free() releases it */
 	return 0;
 }
@@ -432,7 +435,7 @@ static int get_mode(struct pctx *c, json_t *o, uint32_t *out)
 
 static const char *const file_keys[] = { "gid", "layer", "link", "mode", "package",
 					  "package_version", "path", "sha256", "size", "source",
-					  "type", "uid", NULL };
+					  "type", "uid", "why", "why_of", NULL };
 
 static int parse_file(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
 {
@@ -470,6 +473,8 @@ static int parse_file(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
 	    (rc = get_dup(c, o, "link", 0, &f->link)) < 0 ||
 	    (rc = get_dup(c, o, "package", 0, &f->package)) < 0 ||
 	    (rc = get_dup(c, o, "package_version", 0, &f->package_version)) < 0 ||
+	    (rc = get_dup(c, o, "why", 0, &f->why)) < 0 ||
+	    (rc = get_dup(c, o, "why_of", 0, &f->why_of)) < 0 ||
 	    (rc = get_hex(c, o, "sha256", 0, f->sha256)) < 0 ||
 	    (rc = has_size = get_uint(c, o, "size", 0, MAX_SIZE, &f->size)) < 0)
 		return rc;
@@ -761,6 +766,8 @@ static json_t *file_json(struct jb *b, const struct mf_lock_file *f)
 	put_str(b, o, "source", f->source);
 	put_str(b, o, "type", type_names[f->type]);
 	put_uint(b, o, "uid", f->uid);
+	put_str(b, o, "why", f->why);
+	put_str(b, o, "why_of", f->why_of);
 	return o;
 }
 
@@ -853,4 +860,82 @@ int mf_lock_dump(struct mf_lock *l, char **out, struct dt_err *err)
 	rc = b.rc < 0 ? b.rc : mf_json_dump(doc, MF_JSON_PRETTY, out, err);
 	json_decref(doc);
 	return rc;
+}
+
+static const struct mf_lock_file *find_path(const struct mf_lock *l, const char *path)
+{
+	size_t lo = 0, hi = l->nfiles;
+
+	while (lo < hi) { /* files are sorted by path */
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(nz(l->files[mid].path), path);
+		if (c == 0)
+			return &l->files[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The entry @of names: a source ("host:...", "deb:...") or an image path. */
+static const struct mf_lock_file *find_of(const struct mf_lock *l, const char *of)
+{
+	if (of[0] == '/')
+		return find_path(l, of);
+	for (size_t i = 0; i < l->nfiles; i++)
+		if (l->files[i].source && strcmp(l->files[i].source, of) == 0)
+			return &l->files[i];
+	return NULL;
+}
+
+/* "<why> <path>" as a sentence: "DT_NEEDED of P", "symlink to P", "directory of P". */
+static int step(struct dt_strv *chain, const char *why, const char *path)
+{
+	char buf[8400];
+
+	if (strcmp(why, "symlink") == 0)
+		snprintf(buf, sizeof(buf), "symlink to %s", path);
+	else if (strncmp(why, "run-time load: ", 15) == 0)
+		snprintf(buf, sizeof(buf), "run-time load of %s (%s)", path, why + 15);
+	else if (strlen(why) >= 3 && (strcmp(why + strlen(why) - 3, " of") == 0 ||
+				      (strlen(why) >= 5 && strcmp(why + strlen(why) - 5, " owns") == 0)))
+		snprintf(buf, sizeof(buf), "%s %s", why, path);
+	else
+		snprintf(buf, sizeof(buf), "%s of %s", why, path);
+	return dt_strv_push(chain, buf);
+}
+
+int mf_lock_why_chain(const struct mf_lock *l, const char *path, struct dt_strv *chain,
+		      struct dt_err *err)
+{
+	const struct mf_lock_file *f = find_path(l, path), *seen[64];
+	size_t nseen = 0;
+
+	if (!f)
+		return dt_err_set(err, DT_EINPUT, "'%s' is not in the lock", path);
+	if (!f->why)
+		return dt_err_set(err, DT_EINPUT, "'%s': the lock records no why (lock it again)",
+				  path);
+	if (dt_strv_push(chain, f->path) < 0)
+		return dt_oom(err);
+	while (nseen < 64) {
+		const struct mf_lock_file *next = f->why_of ? find_of(l, f->why_of) : NULL;
+		int loop = 0;
+		seen[nseen++] = f;
+		for (size_t i = 0; next && i < nseen; i++)
+			loop |= seen[i] == next;
+		if (!next || !next->why || loop) {
+			/* the end: a spec entry, a skeleton rule, or what the lock cannot follow */
+			if ((f->why_of && !next ? step(chain, f->why, f->why_of)
+						: dt_strv_push(chain, f->why)) < 0)
+				return dt_oom(err);
+			return 0;
+		}
+		if (step(chain, f->why, next->path) < 0)
+			return dt_oom(err);
+		f = next;
+	}
+	return 0;
 }

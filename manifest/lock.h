@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "common/digest.h"
+#include "common/buf.h"
 #include "common/err.h"
 
 #define MF_LOCK_VERSION 1
@@ -38,6 +39,11 @@ struct mf_lock_file {
 				* for files distill writes (passwd, group, ...) */
 	char *package;         /* owning Debian package, or NULL */
 	char *package_version; /* its version, or NULL */
+	char *why;             /* why it is in the image ("DT_NEEDED", "binaries[0] /usr/bin/curl",
+				* "files[2] /usr/lib/python3.11", "skeleton (base: distroless)"),
+				* or NULL; a record, not an input: never drift */
+	char *why_of;          /* whom that reason is for: the source ("host:/usr/bin/curl") or
+				* image path of another entry, whose why goes on the chain; or NULL */
 	enum mf_lock_layer layer;
 };
 
@@ -80,6 +86,15 @@ void mf_lock_free(struct mf_lock *l);
 int mf_lock_add_file(struct mf_lock *l, const struct mf_lock_file *f, struct dt_err *err);
 int mf_lock_add_deb(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_err *err);
 int mf_lock_add_rel(struct mf_lock *l, const struct mf_lock_rel *r, struct dt_err *err);
+
+/* Why the image path @path is in the image, from the files' why and why_of records: one
+ * step per entry, from @path to a spec entry or a skeleton rule, each "<why> <path>"
+ * ("DT_NEEDED of /usr/bin/curl", "symlink to /usr/lib/x/libz.so.1.2.13"), the first being
+ * @path itself and the last the reason with nothing after it ("binaries[0] /usr/bin/curl").
+ * At most 64 steps; a loop ends the chain. @return 0 and @chain, -DT_EINPUT when @path is
+ * not in the lock (or has no why: a lock from before whys), or -DT_ENOMEM. */
+int mf_lock_why_chain(const struct mf_lock *l, const char *path, struct dt_strv *chain,
+		      struct dt_err *err);
 
 /* Sorts files by path and debs by name. Two files with the same path are an error. */
 int mf_lock_sort(struct mf_lock *l, struct dt_err *err);

@@ -377,6 +377,51 @@ static struct deps_opts closure_opts(const struct mf_spec *s)
 	return o;
 }
 
+/* The spec's entry that img->bins[@b] comes from: "binaries[2] /usr/lib/git-core/git-*". */
+static void bin_entry(const struct pk_image *img, size_t b, char *buf, size_t len)
+{
+	const struct mf_spec *s = img->spec;
+
+	for (size_t i = 0; i < s->nbinaries; i++)
+		if (s->binaries[i].line == img->bins[b].line) {
+			char src[4200]; /* as the lock names it: no host path of the project */
+			pk_plan_host_source(img, s->binaries[i].path, src, sizeof(src));
+			snprintf(buf, len, "binaries[%zu] %s", i, src + strlen("host:"));
+			return;
+		}
+	snprintf(buf, len, "binaries");
+}
+
+/* The why of @path of the closure @r (a file of the binaries @sc with scripts, or one that
+ * @is_bin itself): the spec's entry, or what deps_why says, its why_of in source form
+ * ("host:/usr/bin/curl") as the lock names files. @return 0 or -DT_ENOMEM. */
+static int closure_why(struct pk_image *img, const struct deps_result *r,
+		       const struct script *sc, const char *path, int is_bin)
+{
+	char how[8400], src[4200];
+	const char *of = NULL;
+
+	for (size_t b = 0; b < img->nbins && b < r->nprocs; b++) {
+		const char *real = sc[b].real ? sc[b].real : r->procs[b].objs[0].real;
+		if (is_bin && strcmp(real, path) == 0) {
+			bin_entry(img, b, how, sizeof(how));
+			return pk_plan_why(img, NULL, "%s", how);
+		}
+		/* a script's interpreter, or what env finds in the PATH for it */
+		if (sc[b].real && (strcmp(r->procs[b].objs[0].real, path) == 0 ||
+				   (sc[b].found && strcmp(sc[b].found, path) == 0))) {
+			pk_plan_host_source(img, sc[b].real, src, sizeof(src));
+			return pk_plan_why(img, src, "%s", sc[b].found && strcmp(sc[b].found, path) == 0
+								? "#! interpreter (through env and PATH)"
+								: "#! interpreter");
+		}
+	}
+	deps_why(r, path, how, sizeof(how), &of);
+	if (of)
+		pk_plan_host_source(img, of, src, sizeof(src));
+	return pk_plan_why(img, of ? src : NULL, "%s", how);
+}
+
 int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct dt_err *err)
 {
 	const struct mf_spec *s = img->spec;
@@ -474,6 +519,10 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 			}
 		}
 		pk_plan_host_source(img, path, source, sizeof(source));
+		if ((rc = closure_why(img, r, sc, path, prio == PK_PRIO_BINARY)) < 0) {
+			rc = dt_oom(err);
+			goto out;
+		}
 		if ((rc = pk_plan_add_host(img, 0, path + 1, dst, layer, prio, source, err)) < 0)
 			goto out;
 	}
@@ -594,6 +643,17 @@ int pk_plan_files_closure(struct pk_image *img, const struct pk_plan_opts *po,
 		if (!pk_plan_system_path(host))
 			continue;
 		pk_plan_host_source(img, path, source, sizeof(source));
+		{
+			char how[8400], src[4200];
+			const char *of = NULL;
+			deps_why(r, path, how, sizeof(how), &of);
+			if (of)
+				pk_plan_host_source(img, of, src, sizeof(src));
+			if (pk_plan_why(img, of ? src : NULL, "%s", how) < 0) {
+				rc = dt_oom(err);
+				goto out;
+			}
+		}
 		if ((rc = pk_plan_add_host(img, 0, path + 1, path, PK_LAYER_BASE, PK_PRIO_CLOSURE,
 					   source, err)) < 0)
 			goto out;
@@ -614,15 +674,18 @@ out:
 /* ---- every ELF file, in the image as planned: what it lacks, from the root ---- */
 
 /* Adds the library at @path of the root (as found, with the symlinks on the way to it),
- * unless the plan has it (its first @sorted entries are sorted). @return 1 added, 0 not, or a negative code. */
+ * unless the plan has it (its first @sorted entries are sorted), @how it is needed by the
+ * image path @of. @return 1 added, 0 not, or a negative code. */
 static int add_from_root(struct pk_image *img, size_t sorted, const char *path,
-			 struct dt_err *err)
+			 const char *how, const char *of, struct dt_err *err)
 {
 	struct deps_root root = { .fd = -1 };
 	struct dt_strv links = { 0 };
 	char *real = NULL, source[4200];
 	int rc, added = 0;
 
+	if (pk_plan_why(img, of, "%s", how) < 0)
+		return dt_oom(err);
 	if ((rc = deps_root_open(&root, img->spec->root, err)) < 0)
 		return rc;
 	if ((rc = deps_root_resolve(&root, path, &links, &real, err)) != 0)
@@ -679,11 +742,12 @@ static int image_misses(struct pk_image *img, const struct pk_plan_layout *lo,
 		/* the platform, when no binary set it: from the packages' ELF files */
 		if ((rc = set_platform(img, top, pr->input, err)) < 0)
 			break;
-		if (top->interp && !dt_strv_has(interps, top->interp)) {
+		if (top->interp) {
 			int have = 0;
 			for (size_t k = 0; k < pr->nobjs && !have; k++)
 				have = dt_strv_has(&pr->objs[k].names, top->interp);
-			if (!have && dt_strv_push(interps, top->interp) < 0)
+			snprintf(key, sizeof(key), "%s\t%s", top->interp, pr->input);
+			if (!have && dt_strv_push(interps, key) < 0)
 				rc = dt_oom(err);
 		}
 		for (size_t k = 0; k < pr->nobjs && rc == 0; k++)
@@ -691,16 +755,16 @@ static int image_misses(struct pk_image *img, const struct pk_plan_layout *lo,
 				const struct deps_need *nd = &pr->objs[k].needs[j];
 				if (nd->obj >= 0 || strchr(nd->name, '/'))
 					continue;
-				snprintf(key, sizeof(key), "%u %d %s", top->machine, top->elf_class,
-					 nd->name);
+				snprintf(key, sizeof(key), "%u %d %s\t%s", top->machine, top->elf_class,
+					 nd->name, pr->objs[k].path);
 				if (!dt_strv_has(names, key) && dt_strv_push(names, key) < 0)
 					rc = dt_oom(err);
 			}
 		for (size_t k = 0; k < pr->nruntime && rc == 0; k++) {
 			if (pr->runtime[k].path || strchr(pr->runtime[k].name, '/'))
 				continue;
-			snprintf(key, sizeof(key), "%u %d %s", top->machine, top->elf_class,
-				 pr->runtime[k].name);
+			snprintf(key, sizeof(key), "%u %d %s\t%s", top->machine, top->elf_class,
+				 pr->runtime[k].name, pr->input);
 			if (!dt_strv_has(names, key) && dt_strv_push(names, key) < 0)
 				rc = dt_oom(err);
 		}
@@ -740,10 +804,13 @@ static int script_misses(const struct pk_image *img, const struct pk_plan_layout
 		memcpy(head, e->data, len);
 		head[len] = '\0';
 		if (sscanf(head + 2, " %255[^ \t\n]", interp) != 1 || interp[0] != '/' ||
-		    dt_strv_has(interps, interp))
+		    0)
 			continue;
-		if ((rc = deps_root_resolve(&root, interp, NULL, &real, err)) == 1)
-			rc = dt_strv_push(interps, interp) < 0 ? dt_oom(err) : 0;
+		if ((rc = deps_root_resolve(&root, interp, NULL, &real, err)) == 1) {
+			char key[4400];
+			snprintf(key, sizeof(key), "%s\t%s", interp, e->path);
+			rc = dt_strv_push(interps, key) < 0 ? dt_oom(err) : 0;
+		}
 		free(real);
 	}
 	deps_root_release(&root);
@@ -784,22 +851,32 @@ int pk_plan_image_closure(struct pk_image *img, const struct pk_plan_opts *po,
 			rc = script_misses(img, &lo, &interps, err);
 		pk_plan_layout_release(&lo);
 		/* an interpreter from the root is resolved in the image from the next round on */
-		for (size_t i = 0; i < interps.n && rc >= 0; i++)
-			if ((rc = add_from_root(img, sorted, interps.v[i], err)) > 0) {
+		/* "INTERP\tNEEDER": an interpreter from the root is resolved in the image from
+		 * the next round on */
+		for (size_t i = 0; i < interps.n && rc >= 0; i++) {
+			char *tab = strchr(interps.v[i], '\t');
+			*tab = '\0';
+			if ((rc = add_from_root(img, sorted, interps.v[i],
+						tab[1] && pk_plan_find_in(img, sorted, tab + 1) &&
+							pk_plan_find_in(img, sorted, tab + 1)->elf
+						? "PT_INTERP" : "#! interpreter", tab + 1, err)) > 0) {
 				added = 1;
 				if (!dt_strv_has(&inputs, interps.v[i]) &&
 				    dt_strv_push(&inputs, interps.v[i]) < 0)
 					rc = dt_oom(err);
 			}
+		}
+		/* "MACHINE CLASS NAME\tNEEDER" */
 		for (size_t i = 0; i < names.n && rc >= 0; i++) {
 			unsigned machine;
 			int cls, off = 0;
-			char *path = NULL;
+			char *path = NULL, *tab = strchr(names.v[i], '\t');
+			*tab = '\0';
 			if (sscanf(names.v[i], "%u %d %n", &machine, &cls, &off) != 2 || !off)
 				continue;
 			if ((rc = deps_find_library(&o, (uint16_t)machine, cls, names.v[i] + off,
 						    &path, err)) > 0 &&
-			    (rc = add_from_root(img, sorted, path, err)) > 0)
+			    (rc = add_from_root(img, sorted, path, "DT_NEEDED", tab + 1, err)) > 0)
 				added = 1;
 			free(path);
 		}

@@ -339,10 +339,13 @@ int pk_plan_files(struct pk_image *img, struct dt_err *err)
 		char *real = realpath(f->src, NULL);
 		size_t from = img->n;
 		int rc;
+		char src[4200];
 		if (!real)
 			return dt_err_sys(err, errno, "%s:%d: files[%zu]: cannot use '%s'", s->file,
 					  f->line, i, f->src);
-		rc = add_file_tree(img, real, f, err);
+		pk_plan_host_source(img, f->src, src, sizeof(src));
+		rc = pk_plan_why(img, NULL, "files[%zu] %s", i, src + strlen("host:")) < 0
+			     ? dt_oom(err) : add_file_tree(img, real, f, err);
 		free(real);
 		if (rc < 0)
 			return rc;

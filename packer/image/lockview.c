@@ -45,6 +45,7 @@ int pk_image_lock(const struct pk_image *img, struct mf_lock **out, struct dt_er
 			.path = e->path, .type = lock_type(e->type), .mode = e->mode, .uid = e->uid,
 			.gid = e->gid, .size = e->size, .link = e->link, .source = e->source,
 			.package = e->pkg, .package_version = e->pkg_version,
+			.why = e->why, .why_of = e->why_of,
 			.layer = lock_layer(e->layer),
 		};
 		if (e->type == PK_PLAN_REG)

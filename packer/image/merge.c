@@ -253,9 +253,10 @@ int pk_plan_parents(struct pk_image *img, struct dt_err *err)
 				x->layer = layer;
 				continue;
 			}
-			if (pk_plan_add_dir(img, p, 0755, 0, 0, layer, PK_PRIO_PARENT, err) < 0) {
+			if (pk_plan_why(img, img->v[i].path, "directory on the path of") < 0 ||
+			    pk_plan_add_dir(img, p, 0755, 0, 0, layer, PK_PRIO_PARENT, err) < 0) {
 				free(p);
-				return -DT_ENOMEM;
+				return dt_oom(err);
 			}
 		}
 		free(p);

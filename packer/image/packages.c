@@ -314,6 +314,7 @@ struct pick {
 	size_t deb;                    /* index in the universe */
 	const struct mf_package *spec; /* the spec's entry, or NULL when pulled */
 	const struct mf_package *from; /* the spec's entry whose dependencies pulled it */
+	size_t rel;                    /* when pulled: the img->rels record of the clause */
 };
 
 static int record(struct pk_image *img, const char *package, const char *field,
@@ -382,6 +383,7 @@ static int follow(struct pk_image *img, const struct deb_dpkg *db, struct univer
 		v[*npicks].deb = (size_t)i;
 		v[*npicks].spec = NULL;
 		v[*npicks].from = from;
+		v[*npicks].rel = img->nrels; /* the record made next */
 		(*npicks)++;
 		return record(img, pkg, field, c, "deb", u->v[i].ctl->package,
 			      u->v[i].ctl->version, err);
@@ -493,6 +495,18 @@ int pk_plan_packages(struct pk_image *img, const struct deb_dpkg *db,
 			dup = !picks[i].spec && picks[j].deb == picks[i].deb;
 		if (dup)
 			continue;
+		if (picks[i].spec)
+			rc = pk_plan_why(img, NULL, "packages[%zu] %s",
+					 (size_t)(picks[i].spec - s->packages), picks[i].spec->name);
+		else
+			rc = pk_plan_why(img, NULL, "%s of %s (packages[%zu]): %s",
+					 img->rels[picks[i].rel].field, img->rels[picks[i].rel].package,
+					 (size_t)(picks[i].from - s->packages),
+					 img->rels[picks[i].rel].relation);
+		if (rc < 0) {
+			rc = dt_oom(err);
+			break;
+		}
 		rc = deb_package_read(u.v[picks[i].deb].path, deb_keep, &f, &deb, err);
 		if (rc == 0)
 			rc = add_deb(img, deb, u.v[picks[i].deb].path, p, err);
@@ -538,7 +552,7 @@ static int md5sums(struct pk_image *img, size_t n, const char *pkg, enum pk_plan
 
 int pk_plan_owners(struct pk_image *img, const struct deb_dpkg *db, struct dt_err *err)
 {
-	struct { const char *name, *text; enum pk_plan_layer layer; } *pk = NULL;
+	struct { const char *name, *text, *file; enum pk_plan_layer layer; } *pk = NULL;
 	size_t npk = 0, n = img->n;
 	int rc = 0;
 
@@ -568,6 +582,7 @@ int pk_plan_owners(struct pk_image *img, const struct deb_dpkg *db, struct dt_er
 			pk = v;
 			pk[npk].name = name;
 			pk[npk].text = text;
+			pk[npk].file = e->path; /* valid until the first push below */
 			pk[npk].layer = e->layer;
 			for (size_t k = 0; !text && k < img->ndebs; k++)
 				if (strcmp(img->debs[k].name, name) == 0)
@@ -582,6 +597,8 @@ int pk_plan_owners(struct pk_image *img, const struct deb_dpkg *db, struct dt_er
 		if (!pk[j].text)
 			continue;
 		snprintf(path, sizeof(path), DEB_STATUS_D "%s", pk[j].name);
+		if (pk_plan_why(img, pk[j].file, "dpkg status of %s, which owns", pk[j].name) < 0)
+			goto nomem;
 		rc = pk_plan_add_text(img, path, pk[j].text, strlen(pk[j].text), 0644, pk[j].layer, err);
 		if (rc == 0)
 			rc = md5sums(img, n, pk[j].name, pk[j].layer, err);

@@ -17,6 +17,29 @@ void pk_plan_entry_release(struct pk_plan_entry *e)
 	free(e->source);
 	free(e->pkg);
 	free(e->pkg_version);
+	free(e->why);
+	free(e->why_of);
+}
+
+int pk_plan_why(struct pk_image *img, const char *of, const char *fmt, ...)
+{
+	char *why = NULL, *o = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&why, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (of && !(o = strdup(of)))) {
+		if (n >= 0)
+			free(why);
+		return -DT_ENOMEM;
+	}
+	free(img->why);
+	free(img->why_of);
+	img->why = why;
+	img->why_of = o;
+	return 0;
 }
 
 void pk_image_free(struct pk_image *img)
@@ -53,6 +76,8 @@ void pk_image_free(struct pk_image *img)
 		free(img->env[i]);
 	free(img->env);
 	free(img->user);
+	free(img->why);
+	free(img->why_of);
 	free(img->os);
 	free(img->arch);
 	free(img->variant);
@@ -91,7 +116,9 @@ struct pk_plan_entry *pk_plan_push(struct pk_image *img, const char *path,
 	e->prio = prio;
 	e->seq = img->seq++;
 	e->parent = PK_PLAN_NO_PARENT;
-	if (!(e->path = strdup(path)) || !(e->source = strdup(source))) {
+	if (!(e->path = strdup(path)) || !(e->source = strdup(source)) ||
+	    (img->why && !(e->why = strdup(img->why))) ||
+	    (img->why_of && !(e->why_of = strdup(img->why_of)))) {
 		pk_plan_entry_release(e);
 		return NULL;
 	}

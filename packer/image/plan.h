@@ -68,6 +68,10 @@ struct pk_plan_entry {
 				  * with the same prio, the first made wins */
 	size_t parent;           /* index of the parent directory's entry, or PK_PLAN_NO_PARENT
 				  * for a path at the top; set once the plan is complete */
+	char *why;               /* why it is in the image: "binaries[0] /usr/bin/curl",
+				  * "DT_NEEDED", "files[2] /usr/lib/python3.11", "skeleton", ... */
+	char *why_of;            /* the image path that reason is for ("DT_NEEDED" of
+				  * /usr/bin/curl), whose own why goes on the chain; or NULL */
 };
 
 /* A Debian package read from a .deb of the debs directory. */
@@ -106,11 +110,18 @@ struct pk_image {
 	/* the spec's binaries, directories and globs expanded to their files (pk_plan_closure) */
 	struct mf_binary *bins;
 	size_t nbins;
+	/* the why and why_of that pk_plan_push gives each new entry (pk_plan_why) */
+	char *why, *why_of;
 	/* config */
 	char *user;              /* numeric "uid[:gid]" */
 	char **env;
 	size_t nenv;
 };
+
+/* Sets the why (printf @fmt) and why_of (@of, or NULL) of the entries pushed from now on.
+ * @return 0 or -DT_ENOMEM. */
+int pk_plan_why(struct pk_image *img, const char *of, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* A new zeroed entry at the end of the plan (valid until the next push), or NULL. */
 struct pk_plan_entry *pk_plan_push(struct pk_image *img, const char *path,

@@ -55,8 +55,11 @@ int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root,
 	const struct mf_spec *s = img->spec;
 	const struct mf_builtin_user *def = MF_DISTROLESS_DEFAULT;
 	struct dt_buf pw = { 0 }, gr = { 0 }, osr = { 0 };
-	int rc = 0;
+	int rc = pk_plan_why(img, NULL, s->base == MF_BASE_DISTROLESS ? "skeleton (base: distroless)"
+						: "skeleton (users, groups)");
 
+	if (rc < 0)
+		return dt_oom(err);
 	for (size_t i = 0; s->base == MF_BASE_DISTROLESS && i < MF_DISTROLESS_NUSERS; i++) {
 		const struct mf_builtin_user *u = &mf_distroless_users[i];
 		dt_buf_add(&pw, "%s:x:%u:%u:%s:%s:/sbin/nologin\n", u->name, u->id, u->id, u->name,
@@ -72,8 +75,10 @@ int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root,
 			snprintf(home, sizeof(home), "/home/%s", u->name);
 		dt_buf_add(&pw, "%s:x:%u:%u:%s:%s:%s\n", u->name, u->uid, u->gid, u->name, home,
 			   u->shell ? u->shell : "/sbin/nologin");
-		rc = pk_plan_add_dir(img, home, 0700, u->uid, u->gid, PK_LAYER_BASE,
-				     PK_PRIO_SKELETON, err);
+		rc = pk_plan_why(img, NULL, "users[%zu] %s (its home)", i, u->name) < 0
+			     ? dt_oom(err)
+			     : pk_plan_add_dir(img, home, 0700, u->uid, u->gid, PK_LAYER_BASE,
+					       PK_PRIO_SKELETON, err);
 	}
 	for (size_t i = 0; i < s->ngroups; i++) {
 		const struct mf_group *g = &s->groups[i];
@@ -99,6 +104,10 @@ int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root,
 	}
 	if (rc == 0 && (pw.oom || gr.oom))
 		rc = dt_oom(err);
+	if (rc == 0 && pk_plan_why(img, NULL, s->base == MF_BASE_DISTROLESS
+					      ? "skeleton (base: distroless)"
+					      : "skeleton (users, groups)") < 0)
+		rc = dt_oom(err);
 	if (rc == 0 && pw.s)
 		rc = pk_plan_add_text(img, "/etc/passwd", pw.s, pw.len, 0644, PK_LAYER_BASE, err);
 	if (rc == 0 && gr.s)
@@ -119,7 +128,8 @@ int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root,
 			goto out;
 	}
 	if (rc == 0 && s->certificates)
-		rc = certificates(img, root, err);
+		rc = pk_plan_why(img, NULL, "certificates: true") < 0 ? dt_oom(err)
+								  : certificates(img, root, err);
 out:
 	dt_buf_release(&pw);
 	dt_buf_release(&gr);
