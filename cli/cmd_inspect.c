@@ -28,7 +28,9 @@ static const char inspect_usage[] =
 	"      --why PATH --lock LOCK the chain that brought PATH into the image, from LOCK,\n"
 	"                             the lock the image was built from (checked by the\n"
 	"                             image's dev.distill.lock.digest): 'A <- DT_NEEDED of B\n"
-	"                             <- binaries[0] B', ending at a spec entry or a rule\n"
+	"                             <- binaries[0] B', ending at a spec entry or a rule;\n"
+	"                             repeatable (a line each; --json: {\"why\": [{\"path\",\n"
+	"                             \"chain\"}]})\n"
 	"  -h, --help                 show this help\n"
 	"\n"
 	"Exit status: 0 shown, 1 error, 2 usage.\n";
@@ -205,62 +207,76 @@ static json_t *to_json(const struct vf_view *in)
 	return doc;
 }
 
-/* --why PATH: the chain from @lock, which must be the image's. */
+/* --why PATH...: the chains from @lock, which must be the image's. */
 static int print_why(const struct vf_view *in, const char *image, const char *lockfile,
-		     const char *path, int json)
+		     const char *const *paths, size_t npaths, int json)
 {
 	json_t *ann = in->src->manifest ? json_object_get(in->src->manifest, "annotations") : NULL;
 	const char *want = json_string_value(json_object_get(ann, "dev.distill.lock.digest"));
-	const char *name = path;
-	struct dt_strv chain = { 0 };
+	json_t *all = json ? json_array() : NULL;
 	struct mf_lock *l = NULL;
-	char abs[4200];
 	struct dt_err err;
-	int rc = CLI_ERROR, found = 0;
+	int rc = CLI_ERROR;
 
 	dt_err_clear(&err);
-	while (*name == '/')
-		name++;
-	snprintf(abs, sizeof(abs), "/%s", name);
-	for (size_t i = 0; i < in->nfiles && !found; i++)
-		found = strcmp(in->files[i].name, name) == 0;
-	if (!found) {
-		cli_error("'%s' is not in %s", cli_vis(abs), cli_vis(image));
-		return CLI_ERROR;
-	}
-	if (mf_lock_load(lockfile, &l, &err) < 0)
+	if (mf_lock_load(lockfile, &l, &err) < 0) {
+		json_decref(all);
 		return cli_fail(&err);
+	}
 	if (!want || strcmp(want, l->digest) != 0) {
 		cli_error("'%s' is not the lock %s was built from (it names %s)", cli_vis(lockfile),
 			  cli_vis(image), want ? cli_vis(want) : "no lock: no dev.distill.lock.digest");
 		goto out;
 	}
-	if (mf_lock_why_chain(l, abs, &chain, &err) < 0) {
-		rc = cli_fail(&err);
-		goto out;
+	for (size_t p = 0; p < npaths; p++) {
+		const char *name = paths[p];
+		struct dt_strv chain = { 0 };
+		char abs[4200];
+		int found = 0;
+		while (*name == '/')
+			name++;
+		snprintf(abs, sizeof(abs), "/%s", name);
+		for (size_t i = 0; i < in->nfiles && !found; i++)
+			found = strcmp(in->files[i].name, name) == 0;
+		if (!found) {
+			cli_error("'%s' is not in %s", cli_vis(abs), cli_vis(image));
+			goto out;
+		}
+		if (mf_lock_why_chain(l, abs, &chain, &err) < 0) {
+			dt_strv_release(&chain);
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (json) {
+			json_t *steps = json_array();
+			for (size_t i = 0; steps && i < chain.n; i++)
+				json_array_append_new(steps, mf_json_text(chain.v[i]));
+			json_array_append_new(all, json_pack("{s:o, s:o}", "path", mf_json_text(abs),
+							     "chain", steps));
+		} else {
+			for (size_t i = 0; i < chain.n; i++)
+				printf("%s%s", i ? " <- " : "", cli_vis(chain.v[i]));
+			printf("\n");
+		}
+		dt_strv_release(&chain);
 	}
 	if (json) {
-		json_t *steps = json_array();
-		for (size_t i = 0; steps && i < chain.n; i++)
-			json_array_append_new(steps, mf_json_text(chain.v[i]));
-		if (cli_print_json(stdout, json_pack("{s:o, s:o}", "path", mf_json_text(abs),
-						     "chain", steps)) < 0)
+		int r = cli_print_json(stdout, json_pack("{s:o}", "why", all));
+		all = NULL;
+		if (r < 0)
 			goto out;
-	} else {
-		for (size_t i = 0; i < chain.n; i++)
-			printf("%s%s", i ? " <- " : "", cli_vis(chain.v[i]));
-		printf("\n");
 	}
 	rc = CLI_OK;
 out:
-	dt_strv_release(&chain);
+	json_decref(all);
 	mf_lock_free(l);
 	return rc;
 }
 
 int cmd_inspect(int argc, char **argv)
 {
-	const char *ref = NULL, *why = NULL, *lock = NULL;
+	const char *ref = NULL, *lock = NULL, **why = NULL;
+	size_t nwhy = 0;
 	int json = 0, tree = 0, c, rc = CLI_ERROR;
 	struct vf_view *in = NULL;
 	struct dt_err err;
@@ -273,25 +289,41 @@ int cmd_inspect(int argc, char **argv)
 		case OPT_REF: ref = optarg; break;
 		case OPT_TREE: tree = 1; break;
 		case OPT_JSON: json = 1; break;
-		case OPT_WHY: why = optarg; break;
+		case OPT_WHY: {
+			const char **v = realloc(why, (nwhy + 1) * sizeof(*why));
+			if (!v) {
+				free(why);
+				cli_error("out of memory");
+				return CLI_ERROR;
+			}
+			why = v;
+			why[nwhy++] = optarg;
+			break;
+		}
 		case OPT_LOCK: lock = optarg; break;
-		case 'h': fputs(inspect_usage, stdout); return CLI_OK;
-		case ':': return cli_usage_error("inspect", "option '%s' needs a value", argv[optind - 1]);
-		default: return cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
+		case 'h': fputs(inspect_usage, stdout); rc = CLI_OK; goto out;
+		case ':':
+			rc = cli_usage_error("inspect", "option '%s' needs a value", argv[optind - 1]);
+			goto out;
+		default:
+			rc = cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
+			goto out;
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage_error("inspect", "needs one IMAGE");
-	if (json && tree)
-		return cli_usage_error("inspect", "--json and --tree do not go together");
-	if (!why != !lock)
-		return cli_usage_error("inspect", "--why PATH needs the image's lock: --lock FILE");
+		rc = cli_usage_error("inspect", "needs one IMAGE");
+	else if (json && tree)
+		rc = cli_usage_error("inspect", "--json and --tree do not go together");
+	else if (!why != !lock)
+		rc = cli_usage_error("inspect", "--why PATH needs the image's lock: --lock FILE");
+	if (rc == CLI_USAGE)
+		goto out;
 	if (vf_view_open(argv[optind], ref, &in, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;
 	}
 	if (why) {
-		if ((rc = print_why(in, argv[optind], lock, why, json)) != CLI_OK)
+		if ((rc = print_why(in, argv[optind], lock, why, nwhy, json)) != CLI_OK)
 			goto out;
 	} else if (json) {
 		if (cli_print_json(stdout, to_json(in)) < 0)
@@ -303,6 +335,7 @@ int cmd_inspect(int argc, char **argv)
 	if (cli_stdout_ok() < 0)
 		rc = CLI_ERROR;
 out:
+	free(why);
 	vf_view_free(in);
 	return rc;
 }

@@ -19,12 +19,15 @@ import json, subprocess, sys
 distill = sys.argv[1]
 files = [f["path"] for f in json.load(open("inspect.json"))["files"]]
 ends = ("binaries[", "files[", "packages[", "users[", "skeleton (", "certificates: true")
+args = [distill, "inspect", "curl.oci", "--lock", "curl.lock.json", "--json"]
 for p in files:
-    out = subprocess.run([distill, "inspect", "curl.oci", "--why", p, "--lock", "curl.lock.json",
-                          "--json"], check=True, capture_output=True, text=True).stdout
-    chain = json.loads(out)["chain"]
-    assert chain[0] == "/" + p.lstrip("/"), (p, chain)
-    assert chain[-1].startswith(ends), (p, chain)
+    args += ["--why", p]
+out = json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)["why"]
+assert [w["path"] for w in out] == ["/" + p.lstrip("/") for p in files]
+for w in out:
+    chain = w["chain"]
+    assert chain[0] == w["path"], w
+    assert chain[-1].startswith(ends), w
 print(f"     every one of {len(files)} paths has a chain to a spec entry or a rule")
 PY
 out=$("$DISTILL" inspect curl.oci --why $ML/libnghttp2.so.14 --lock curl.lock.json)
