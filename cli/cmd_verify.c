@@ -33,6 +33,8 @@ static const char verify_usage[] =
 	"--compression says otherwise.\n"
 	"\n"
 	"      --runs N               builds to compare (default 2; 1 with --against)\n"
+	"  -j, --jobs N               builds at once (default: the processors online; the\n"
+	"                             runs go in batches of N, each compared with run 1)\n"
 	"      --against IMAGE        compare the rebuild with this published image\n"
 	"      --ref REF              with --against: which image of IMAGE\n"
 	"      --lock FILE            the lockfile (default: beside SPEC)\n"
@@ -52,11 +54,12 @@ static const char verify_usage[] =
 
 enum {
 	OPT_RUNS = 256, OPT_AGAINST, OPT_REF, OPT_LOCK, OPT_NO_LOCK, OPT_DEBS, OPT_EPOCH,
-	OPT_COMPRESSION, OPT_LEVEL, OPT_KEEP, OPT_JSON,
+	OPT_COMPRESSION, OPT_LEVEL, OPT_KEEP, OPT_JSON, OPT_JOBS,
 };
 
 static const struct option verify_options[] = {
 	{ "runs", required_argument, NULL, OPT_RUNS },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "against", required_argument, NULL, OPT_AGAINST },
 	{ "ref", required_argument, NULL, OPT_REF },
 	{ "lock", required_argument, NULL, OPT_LOCK },
@@ -75,7 +78,7 @@ static const struct option verify_options[] = {
 struct opts {
 	const char *spec, *against, *ref, *lock, *debs, *compression, *level, *keep;
 	int no_lock, json, quiet;
-	long runs;
+	long runs, jobs;
 	int64_t epoch;
 };
 
@@ -108,13 +111,21 @@ static int parse(int argc, char **argv, struct opts *o)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":qh", verify_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":qhj:", verify_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_RUNS:
 			errno = 0;
 			o->runs = strtol(optarg, &end, 10);
 			if (errno || *end || o->runs < 1 || o->runs > 64)
 				return cli_usage_error("verify", "--runs wants 1 to 64, not '%s'",
+						       optarg);
+			break;
+		case 'j':
+		case OPT_JOBS:
+			errno = 0;
+			o->jobs = strtol(optarg, &end, 10);
+			if (errno || *end || o->jobs < 1 || o->jobs > 64)
+				return cli_usage_error("verify", "--jobs wants 1 to 64, not '%s'",
 						       optarg);
 			break;
 		case OPT_AGAINST: o->against = optarg; break;
@@ -181,6 +192,9 @@ int cmd_verify(int argc, char **argv)
 		.exe = exe, .spec = spec, .lock = lock, .no_lock = o.no_lock, .debs = o.debs,
 		.compression = o.compression, .level = o.level, .epoch = o.epoch,
 		.runs = (size_t)o.runs, .against = against, .ref = o.ref, .keep = o.keep,
+		.jobs = o.jobs ? (size_t)o.jobs
+			       : sysconf(_SC_NPROCESSORS_ONLN) > 0 ? (size_t)sysconf(_SC_NPROCESSORS_ONLN)
+								   : 1,
 		.started = o.quiet || o.json ? NULL : started,
 	};
 	if (vf_rebuild_run(&ro, &r, &err) < 0) {

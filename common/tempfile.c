@@ -23,7 +23,8 @@ struct slot {
 };
 
 static struct slot slots[DT_TEMP_SLOTS];
-static volatile pid_t child;
+#define DT_TEMP_CHILDREN 64
+static volatile pid_t children[DT_TEMP_CHILDREN]; /* 0: a free slot */
 static pthread_t owner;
 static const int handled[] = { SIGHUP, SIGINT, SIGTERM };
 
@@ -137,23 +138,34 @@ pid_t dt_temp_fork(void)
 {
 	sigset_t old;
 	pid_t pid;
+	int n;
 
 	block(&old);
+	for (n = 0; n < DT_TEMP_CHILDREN && children[n]; n++)
+		;
+	if (n == DT_TEMP_CHILDREN) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		errno = EAGAIN;
+		return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		for (int i = 0; i < DT_TEMP_SLOTS; i++)
 			slots[i].used = 0;
-		child = 0;
+		for (int i = 0; i < DT_TEMP_CHILDREN; i++)
+			children[i] = 0;
 	} else if (pid > 0) {
-		child = pid;
+		children[n] = pid;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return pid;
 }
 
-void dt_temp_child_done(void)
+void dt_temp_child_done(pid_t pid)
 {
-	child = 0;
+	for (int i = 0; i < DT_TEMP_CHILDREN; i++)
+		if (children[i] == pid)
+			children[i] = 0;
 }
 
 /* dt_temp_remove_tree's walk: a directory deeper than RM_DEPTH is moved up to the top of
@@ -236,11 +248,13 @@ static void on_signal(int sig)
 		errno = saved;
 		return;
 	}
-	if (child > 0) {
-		kill(child, sig);
-		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
+	for (int i = 0; i < DT_TEMP_CHILDREN; i++)
+		if (children[i] > 0)
+			kill(children[i], sig);
+	for (int i = 0; i < DT_TEMP_CHILDREN; i++)
+		if (children[i] > 0)
+			while (waitpid(children[i], NULL, 0) < 0 && errno == EINTR)
+				;
 	for (int i = 0; i < DT_TEMP_SLOTS; i++)
 		if (slots[i].used && slots[i].name && slots[i].is_dir)
 			dt_temp_remove_tree(slots[i].dirfd, slots[i].name);

@@ -35,15 +35,16 @@ int dt_temp_anon(const char *dir);
 /* Forgets handle @h (0 is ignored): the caller has renamed or removed it. */
 void dt_temp_drop(int h);
 
-/* fork() for a child the caller will wait for. The parent names it as the child: on a signal
- * it is sent the same signal and reaped before the temporaries are removed (they may hold
- * its output); the signals wait while it is being named. The child forgets the parent's
- * temporaries, so a signal before it execs removes nothing (exec resets the handlers).
- * @return as fork(). */
+/* fork() for a child the caller will wait for. The parent names it among its children (at
+ * most 64 at once): on a signal each is sent the same signal and reaped before the
+ * temporaries are removed (they may hold their output); the signals wait while it is being
+ * named. The child forgets the parent's temporaries and children, so a signal before it
+ * execs removes nothing (exec resets the handlers). @return as fork() (-1 with EAGAIN when
+ * 64 children are named already). */
 pid_t dt_temp_fork(void);
 
-/* Forgets the child named by dt_temp_fork, once the caller has reaped it. */
-void dt_temp_child_done(void);
+/* Forgets the child @pid named by dt_temp_fork, once the caller has reaped it. */
+void dt_temp_child_done(pid_t pid);
 
 /* rm -rf @name below @dirfd (AT_FDCWD or a directory), best effort: never follows a symlink,
  * goes 32 levels deep at most (distill's temporaries are a few), and makes system calls only,

@@ -79,13 +79,14 @@ static int mkdirs(const char *path)
 }
 
 /* Builds run @k in a fresh process with its conditions. @return its exit status. */
-static int build(const struct vf_rebuild_opts *o, struct vf_run *r, size_t k,
-		 const char *compression)
+/* Starts the build of run @k. @return its pid, or -1. */
+static pid_t start_build(const struct vf_rebuild_opts *o, struct vf_run *r, size_t k,
+			 const char *compression)
 {
 	char epoch[32], noise[64], runno[24];
 	const char *argv[24];
-	int n = 0, st;
-	pid_t pid, w;
+	int n = 0;
+	pid_t pid;
 
 	snprintf(epoch, sizeof(epoch), "%" PRId64, o->epoch);
 	argv[n++] = "distill";
@@ -147,9 +148,20 @@ static int build(const struct vf_rebuild_opts *o, struct vf_run *r, size_t k,
 		_exit(127);
 	}
 	dt_fault("child");
+	return pid;
+}
+
+/* Waits for the build @pid. @return its exit status (128 + a signal), or -1. */
+static int wait_build(pid_t pid)
+{
+	int st;
+	pid_t w;
+
+	if (pid < 0)
+		return -1;
 	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
-	dt_temp_child_done();
+	dt_temp_child_done(pid);
 	if (w < 0)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
@@ -203,9 +215,12 @@ static int compare_run(struct vf_rebuild *r, size_t k, struct dt_err *err)
 int vf_rebuild_run(const struct vf_rebuild_opts *o, struct vf_rebuild *r, struct dt_err *err)
 {
 	const char *compression = o->compression;
-	int rc;
+	size_t jobs = o->jobs ? o->jobs : 1;
+	int rc = 0;
 
 	memset(r, 0, sizeof(*r));
+	if (jobs > 64)
+		jobs = 64;
 	if (o->against && !compression &&
 	    !(compression = vf_image_compression(o->against, o->ref, err)))
 		return -err->code;
@@ -213,30 +228,45 @@ int vf_rebuild_run(const struct vf_rebuild_opts *o, struct vf_rebuild *r, struct
 		return rc;
 	if (!(r->runs = calloc(o->runs, sizeof(*r->runs))))
 		return dt_oom(err);
-	for (size_t k = 0; k < o->runs && !r->differs; k++) {
-		struct vf_run *run = &r->runs[k];
-		char parent[PATH_MAX + 128];
-		run->v = &variations[k % NVAR];
-		snprintf(run->dir, sizeof(run->dir), "%s/run-%zu", r->base, k + 1);
-		snprintf(run->out, sizeof(run->out), "%s/%simage", run->dir, run->v->subdir);
-		/* the run's directory and the parents of its output */
-		snprintf(parent, sizeof(parent), "%s/%s", run->dir, run->v->subdir);
-		parent[strlen(parent) - 1] = '\0';
-		if (mkdirs(parent) < 0)
-			return dt_err_sys(err, errno, "cannot make '%s'", parent);
-		if (!is_dir(run->dir))
-			return dt_err_set(err, DT_EINPUT, "cannot build in '%s': not a directory",
-					  run->dir);
-		if (o->started)
-			o->started(o->ctx, k, run);
-		r->nruns = k + 1;
-		run->status = build(o, run, k, compression);
-		if (run->status != 0) {
-			r->failed = 1;
-			return 0;
+	/* the builds in batches of o->jobs, each batch at once; then compared in order */
+	for (size_t from = 0; from < o->runs && !r->differs; from += jobs) {
+		size_t to = from + jobs < o->runs ? from + jobs : o->runs;
+		pid_t pids[64];
+		for (size_t k = from; k < to; k++) {
+			struct vf_run *run = &r->runs[k];
+			char parent[PATH_MAX + 128];
+			run->v = &variations[k % NVAR];
+			snprintf(run->dir, sizeof(run->dir), "%s/run-%zu", r->base, k + 1);
+			snprintf(run->out, sizeof(run->out), "%s/%simage", run->dir, run->v->subdir);
+			/* the run's directory and the parents of its output */
+			snprintf(parent, sizeof(parent), "%s/%s", run->dir, run->v->subdir);
+			parent[strlen(parent) - 1] = '\0';
+			if (mkdirs(parent) < 0)
+				rc = dt_err_sys(err, errno, "cannot make '%s'", parent);
+			else if (!is_dir(run->dir))
+				rc = dt_err_set(err, DT_EINPUT, "cannot build in '%s': not a directory",
+						run->dir);
+			if (rc < 0) { /* the builds started are waited for */
+				to = k;
+				break;
+			}
+			if (o->started)
+				o->started(o->ctx, k, run);
+			pids[k - from] = start_build(o, run, k, compression);
 		}
-		if (k > 0 && (rc = compare_run(r, k, err)) < 0)
+		for (size_t k = from; k < to; k++)
+			r->runs[k].status = wait_build(pids[k - from]);
+		if (rc < 0)
 			return rc;
+		for (size_t k = from; k < to && !r->differs; k++) {
+			r->nruns = k + 1;
+			if (r->runs[k].status != 0) {
+				r->failed = 1;
+				return 0;
+			}
+			if (k > 0 && (rc = compare_run(r, k, err)) < 0)
+				return rc;
+		}
 	}
 	if (o->against && !r->differs) {
 		struct vf_diff_opts dopt = { .ref_b = o->ref, .skip_index = 1 };

@@ -38,6 +38,7 @@ struct vf_rebuild_opts {
 	const char *level;            /* or NULL */
 	int64_t epoch;
 	size_t runs;                  /* 1 to 64 */
+	size_t jobs;                  /* builds at once (0: 1; at most 64) */
 	const char *against, *ref;    /* the published image to compare with, or NULL */
 	const char *keep;             /* keep the runs in this directory; NULL: a temporary one,
 				       * removed by vf_rebuild_release */
@@ -48,7 +49,7 @@ struct vf_rebuild_opts {
 
 struct vf_rebuild {
 	struct vf_run *runs;
-	size_t nruns;                 /* those started */
+	size_t nruns;                 /* those compared (or the first that failed) */
 	int failed;                   /* a build failed: runs[nruns - 1] */
 	int differs;                  /* a difference, in @d */
 	size_t diff_run;              /* which run differs from run 1 (0: @against differs) */
