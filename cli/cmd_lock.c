@@ -18,7 +18,11 @@ static const char lock_usage[] =
 	"Resolves everything the image spec SPEC names (shared-library closures, files,\n"
 	"packages) and pins each input by path, type, mode, owner, size, sha256, source and\n"
 	"owning Debian package in a lockfile beside SPEC (specs/app.yaml -> app.lock.json).\n"
+	"The project's own files (from the spec's directory or beside it, owned by no\n"
+	"package) are pinned by path, mode and owner, not content, unless their entry says\n"
+	"pin: content: they are the build's output and change every commit.\n"
 	"\n"
+	"      --strict               pin the content of the project's files too\n"
 	"      --check                compare with the lockfile instead of writing it; list\n"
 	"                             every drift and exit 1 when anything differs\n"
 	"  -o, --output FILE          the lockfile (default: beside SPEC)\n"
@@ -30,10 +34,11 @@ static const char lock_usage[] =
 	"Exit status: 0 written (or no drift), 1 error or drift, 2 usage.\n"
 	"See docs/lock.md for the format.\n";
 
-enum { OPT_CHECK = 256, OPT_DEBS, OPT_JSON };
+enum { OPT_CHECK = 256, OPT_DEBS, OPT_JSON, OPT_STRICT };
 
 static const struct option lock_options[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "debs", required_argument, NULL, OPT_DEBS },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -56,7 +61,7 @@ static int print_drift_json(const struct mf_drift_list *d, const char *lock)
 int cmd_lock(int argc, char **argv)
 {
 	const char *out = NULL, *debs = NULL;
-	int check = 0, json = 0, quiet = 0, c, rc = CLI_ERROR;
+	int check = 0, strict = 0, json = 0, quiet = 0, c, rc = CLI_ERROR;
 	struct mf_spec *spec = NULL;
 	struct pk_image *img = NULL;
 	struct mf_lock *found = NULL, *locked = NULL;
@@ -71,6 +76,7 @@ int cmd_lock(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":o:qh", lock_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_CHECK: check = 1; break;
+		case OPT_STRICT: strict = 1; break;
 		case 'o': out = optarg; break;
 		case OPT_DEBS: debs = optarg; break;
 		case OPT_JSON: json = 1; break;
@@ -94,8 +100,13 @@ int cmd_lock(int argc, char **argv)
 		rc = cli_usage_error("lock", "-o '%s' is the spec itself", path);
 		goto out;
 	}
+	if (strict && check) {
+		rc = cli_usage_error("lock", "--strict goes with writing a lock, not --check");
+		goto out;
+	}
+	/* --check compares every content the lock on disk pins */
 	if (cli_plan(argv[optind], debs, 0, &spec, &img, &err) < 0 ||
-	    pk_image_lock(img, &found, &err) < 0) {
+	    (check ? pk_image_lock(img, &found, &err) : pk_image_lock_pins(img, strict, &found, &err)) < 0) {
 		rc = cli_fail(&err);
 		goto out;
 	}

@@ -212,10 +212,13 @@ static void file_pair(struct cmp *c, const struct mf_lock_file *a, const struct 
 		sb_part(&c->parts, "uid:gid locked %u:%u, found %u:%u", (unsigned)a->uid,
 			(unsigned)a->gid, (unsigned)b->uid, (unsigned)b->gid);
 	if (a->type == b->type) {
-		/* Another type already says the content differs. */
-		cmp_u64(c, "size", a->size, b->size);
-		if (a->type == MF_LOCK_REG)
-			cmp_str(c, "sha256", a->sha256, b->sha256);
+		/* Another type already says the content differs; a project file pinned by path
+		 * (the locked side says so) may change its content. */
+		if (!a->unpinned && !b->unpinned) {
+			cmp_u64(c, "size", a->size, b->size);
+			if (a->type == MF_LOCK_REG)
+				cmp_str(c, "sha256", a->sha256, b->sha256);
+		}
 		cmp_str(c, "link", a->link, b->link);
 	}
 	if (a->layer != b->layer)

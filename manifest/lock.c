@@ -152,6 +152,7 @@ int mf_lock_add_file(struct mf_lock *l, const struct mf_lock_file *f, struct dt_
 	c->size = f->size;
 	memcpy(c->sha256, f->sha256, sizeof(c->sha256) - 1);
 	c->layer = f->layer;
+	c->unpinned = f->unpinned;
 	if (dup_opt(&c->path, f->path) < 0 || dup_opt(&c->link, f->link) < 0 ||
 	    dup_opt(&c->source, f->source) < 0 || dup_opt(&c->package, f->package) < 0 ||
 	    dup_opt(&c->package_version, f->package_version) < 0 || dup_opt(&c->why, f->why) < 0 ||
@@ -254,7 +255,11 @@ static const char *file_problem(const struct mf_lock_file *f)
 		return "mode: expected an octal string like \"0644\"";
 	if (empty(f->source))
 		return "source: expected a non-empty string";
-	if (f->type == MF_LOCK_REG && !is_hex64(f->sha256))
+	if (f->unpinned && f->type != MF_LOCK_REG)
+		return "pin: only regular files are pinned by path";
+	if (f->unpinned && (f->sha256[0] || f->size))
+		return "pin: a file pinned by path has no sha256 or size";
+	if (f->type == MF_LOCK_REG && !f->unpinned && !is_hex64(f->sha256))
 		return "sha256: expected 64 lowercase hex digits";
 	if (f->type == MF_LOCK_REG && f->size > MAX_SIZE)
 		return "size: expected an integer from 0 to 2^53";
@@ -435,7 +440,7 @@ static int get_mode(struct pctx *c, json_t *o, uint32_t *out)
 
 static const char *const file_keys[] = { "gid", "layer", "link", "mode", "package",
 					  "package_version", "path", "sha256", "size", "source",
-					  "type", "uid", "why", "why_of", NULL };
+					  "pin", "type", "uid", "why", "why_of", NULL };
 
 static int parse_file(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
 {
@@ -478,11 +483,21 @@ static int parse_file(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
 	    (rc = get_hex(c, o, "sha256", 0, f->sha256)) < 0 ||
 	    (rc = has_size = get_uint(c, o, "size", 0, MAX_SIZE, &f->size)) < 0)
 		return rc;
+	{
+		const char *pin = NULL;
+		if ((rc = get_str(c, o, "pin", 0, &pin)) < 0)
+			return rc;
+		if (pin && strcmp(pin, "path") != 0)
+			return perr(c, "pin: expected \"path\" (a file pinned by content says nothing)");
+		f->unpinned = pin != NULL;
+	}
 	/* What dump writes for each type, exactly: absent keys are absent, not zero. */
-	if (f->type == MF_LOCK_REG && !f->sha256[0])
+	if (f->type == MF_LOCK_REG && !f->unpinned && !f->sha256[0])
 		return perr(c, "missing key \"sha256\" (a regular file has one)");
-	if (f->type == MF_LOCK_REG && !has_size)
+	if (f->type == MF_LOCK_REG && !f->unpinned && !has_size)
 		return perr(c, "missing key \"size\" (a regular file has one)");
+	if (f->unpinned && has_size)
+		return perr(c, "size: a file pinned by path has none");
 	if (f->type != MF_LOCK_REG && has_size)
 		return perr(c, "size: only regular files have one");
 	if ((f->type == MF_LOCK_SYMLINK || f->type == MF_LOCK_HARDLINK) && !f->link)
@@ -759,7 +774,9 @@ static json_t *file_json(struct jb *b, const struct mf_lock_file *f)
 	put_str(b, o, "package", f->package);
 	put_str(b, o, "package_version", f->package_version);
 	put_str(b, o, "path", f->path);
-	if (f->type == MF_LOCK_REG) {
+	if (f->unpinned) {
+		put_str(b, o, "pin", "path");
+	} else if (f->type == MF_LOCK_REG) {
 		put_str(b, o, "sha256", f->sha256);
 		put_uint(b, o, "size", f->size);
 	}

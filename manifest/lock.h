@@ -45,6 +45,8 @@ struct mf_lock_file {
 	char *why_of;          /* whom that reason is for: the source ("host:/usr/bin/curl") or
 				* image path of another entry, whose why goes on the chain; or NULL */
 	enum mf_lock_layer layer;
+	int unpinned;          /* a project file pinned by path ("pin": "path"): no size or
+				* sha256, and its content is never drift */
 };
 
 struct mf_lock_deb {

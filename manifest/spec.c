@@ -29,9 +29,29 @@ static int bin_dst(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return mf_yaml_path(p, n, &((struct mf_binary *)o)->dst, 0);
 }
 
+/* pin: content | path: what the lock pins of the entry's project files. */
+static int pin(struct mf_yaml *p, const yaml_node_t *n, int *out)
+{
+	char *v = NULL;
+	int rc = mf_yaml_str(p, n, &v);
+
+	if (rc == 0 && strcmp(v, "content") && strcmp(v, "path"))
+		rc = mf_yaml_fail(p, n, "'%s': expected content or path", v);
+	if (rc == 0)
+		*out = strcmp(v, "content") == 0;
+	free(v);
+	return rc;
+}
+
+static int bin_pin(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return pin(p, n, &((struct mf_binary *)o)->pin_content);
+}
+
 static int binary(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
-	static const struct mf_yaml_field f[] = { { "path", bin_path }, { "dst", bin_dst }, { NULL, NULL } };
+	static const struct mf_yaml_field f[] = { { "path", bin_path }, { "dst", bin_dst },
+						  { "pin", bin_pin }, { NULL, NULL } };
 	struct mf_binary *b = o;
 	int rc;
 
@@ -110,9 +130,15 @@ static int file_exclude(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return rc;
 }
 
+static int file_pin(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return pin(p, n, &((struct mf_file *)o)->pin_content);
+}
+
 static int file(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	static const struct mf_yaml_field f[] = { { "src", file_src }, { "dst", file_dst },
+					  { "pin", file_pin },
 					  { "mode", file_mode }, { "uid", file_uid },
 					  { "gid", file_gid }, { "special", file_special },
 					  { "closure", file_closure },

@@ -33,6 +33,7 @@ struct mf_binary {
 	char *dst;  /* image path (absolute), or NULL: the same as path (only for an absolute
 		     * path in the spec: a relative one needs dst) */
 	int relative; /* the spec wrote the path relative to its directory */
+	int pin_content; /* `pin: content`: the lock pins the content of its project files too */
 	int line;   /* where the entry starts in the spec, for messages */
 };
 
@@ -46,6 +47,7 @@ struct mf_file {
 	int special;    /* mode may set setuid, setgid and sticky bits (`special: true`) */
 	int closure;    /* its ELF files bring their shared-library closure (default 1;
 			 * `closure: false`) */
+	int pin_content; /* `pin: content`: the lock pins the content of its project files */
 	char **excludes; /* globs of image paths to leave out (and what is below them) */
 	size_t nexcludes;
 	int line;

@@ -476,7 +476,7 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 		const char *dst = path;
 		enum pk_plan_layer layer = PK_LAYER_BASE;
 		enum pk_plan_prio prio = PK_PRIO_CLOSURE;
-		int best = 0;
+		int best = 0, pin = 0;
 		for (size_t b = 0; b < img->nbins && b < r->nprocs; b++) {
 			const char *real = r->procs[b].objs[0].real, *bdst = img->bins[b].dst;
 			/* A script goes to its dst; its interpreter (the process's input) stays
@@ -485,6 +485,7 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 				if (strcmp(sc[b].real, path) == 0) {
 					layer = PK_LAYER_APP;
 					prio = PK_PRIO_BINARY;
+					pin = img->bins[b].pin_content;
 					if (bdst)
 						dst = bdst;
 					break;
@@ -495,6 +496,7 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 			if (strcmp(real, path) == 0) {
 				layer = PK_LAYER_APP;
 				prio = PK_PRIO_BINARY;
+				pin = img->bins[b].pin_content;
 				if (bdst)
 					dst = bdst;
 				break;
@@ -516,6 +518,7 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 				dst = mapped;
 				best = 1;
 				layer = PK_LAYER_APP;
+				pin = img->bins[b].pin_content;
 			}
 		}
 		pk_plan_host_source(img, path, source, sizeof(source));
@@ -523,7 +526,10 @@ int pk_plan_closure(struct pk_image *img, const struct pk_plan_opts *po, struct 
 			rc = dt_oom(err);
 			goto out;
 		}
-		if ((rc = pk_plan_add_host(img, 0, path + 1, dst, layer, prio, source, err)) < 0)
+		img->pin_content = pin;
+		rc = pk_plan_add_host(img, 0, path + 1, dst, layer, prio, source, err);
+		img->pin_content = 0;
+		if (rc < 0)
 			goto out;
 	}
 out:

@@ -344,8 +344,10 @@ int pk_plan_files(struct pk_image *img, struct dt_err *err)
 			return dt_err_sys(err, errno, "%s:%d: files[%zu]: cannot use '%s'", s->file,
 					  f->line, i, f->src);
 		pk_plan_host_source(img, f->src, src, sizeof(src));
+		img->pin_content = f->pin_content;
 		rc = pk_plan_why(img, NULL, "files[%zu] %s", i, src + strlen("host:")) < 0
 			     ? dt_oom(err) : add_file_tree(img, real, f, err);
+		img->pin_content = 0;
 		free(real);
 		if (rc < 0)
 			return rc;

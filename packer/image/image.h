@@ -43,8 +43,16 @@ int pk_image_plan(const struct mf_spec *spec, const struct pk_plan_opts *o,
 		  struct pk_image **out, struct dt_err *err);
 void pk_image_free(struct pk_image *img);
 
-/* The lock that pins the plan. @return 0 and *@out, or a negative code with @err set. */
+/* The lock that pins the plan, every content included: what a build compares with the
+ * lock on disk. @return 0 and *@out, or a negative code with @err set. */
 int pk_image_lock(const struct pk_image *img, struct mf_lock **out, struct dt_err *err);
+
+/* The lock as `distill lock` writes it: the project's own files (taken from the spec's
+ * directory or beside it, owned by no package, whose entry does not say pin: content) are
+ * pinned by path, mode and owner, not by content (the app changes every commit), unless
+ * @strict. @return as pk_image_lock. */
+int pk_image_lock_pins(const struct pk_image *img, int strict, struct mf_lock **out,
+		       struct dt_err *err);
 
 struct deps_check;
 

@@ -21,7 +21,30 @@ static enum mf_lock_layer lock_layer(enum pk_plan_layer l)
 	return l == PK_LAYER_APP ? MF_LAYER_APP : MF_LAYER_BASE;
 }
 
+/* A project file: taken from the spec's directory or beside it (its source names it
+ * relative to the spec), owned by no package, whose entry does not say pin: content. */
+static int project_file(const struct pk_plan_entry *e)
+{
+	return e->type == PK_PLAN_REG && !e->pkg && !e->pin_content &&
+	       (strncmp(e->source, "host:./", 7) == 0 || strncmp(e->source, "host:../", 8) == 0);
+}
+
+static int make_lock(const struct pk_image *img, int pins, struct mf_lock **out,
+		     struct dt_err *err);
+
 int pk_image_lock(const struct pk_image *img, struct mf_lock **out, struct dt_err *err)
+{
+	return make_lock(img, 0, out, err);
+}
+
+int pk_image_lock_pins(const struct pk_image *img, int strict, struct mf_lock **out,
+		       struct dt_err *err)
+{
+	return make_lock(img, !strict, out, err);
+}
+
+static int make_lock(const struct pk_image *img, int pins, struct mf_lock **out,
+		     struct dt_err *err)
 {
 	struct mf_lock *l = mf_lock_new();
 	const char *base = strrchr(img->spec->file, '/');
@@ -48,8 +71,12 @@ int pk_image_lock(const struct pk_image *img, struct mf_lock **out, struct dt_er
 			.why = e->why, .why_of = e->why_of,
 			.layer = lock_layer(e->layer),
 		};
-		if (e->type == PK_PLAN_REG)
+		if (pins && project_file(e)) {
+			f.unpinned = 1; /* the path, mode and owner; not the content */
+			f.size = 0;
+		} else if (e->type == PK_PLAN_REG) {
 			dt_hex(e->sha256, DT_SHA256_LEN, f.sha256);
+		}
 		rc = mf_lock_add_file(l, &f, err);
 	}
 	for (size_t i = 0; i < img->ndebs && rc == 0; i++) {

@@ -116,6 +116,7 @@ struct pk_plan_entry *pk_plan_push(struct pk_image *img, const char *path,
 	e->prio = prio;
 	e->seq = img->seq++;
 	e->parent = PK_PLAN_NO_PARENT;
+	e->pin_content = img->pin_content;
 	if (!(e->path = strdup(path)) || !(e->source = strdup(source)) ||
 	    (img->why && !(e->why = strdup(img->why))) ||
 	    (img->why_of && !(e->why_of = strdup(img->why_of)))) {

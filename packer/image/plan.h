@@ -72,6 +72,7 @@ struct pk_plan_entry {
 				  * "DT_NEEDED", "files[2] /usr/lib/python3.11", "skeleton", ... */
 	char *why_of;            /* the image path that reason is for ("DT_NEEDED" of
 				  * /usr/bin/curl), whose own why goes on the chain; or NULL */
+	int pin_content;         /* its spec entry says pin: content */
 };
 
 /* A Debian package read from a .deb of the debs directory. */
@@ -110,8 +111,9 @@ struct pk_image {
 	/* the spec's binaries, directories and globs expanded to their files (pk_plan_closure) */
 	struct mf_binary *bins;
 	size_t nbins;
-	/* the why and why_of that pk_plan_push gives each new entry (pk_plan_why) */
+	/* the why, why_of and pin_content that pk_plan_push gives each new entry */
 	char *why, *why_of;
+	int pin_content;
 	/* config */
 	char *user;              /* numeric "uid[:gid]" */
 	char **env;

@@ -157,7 +157,7 @@ files:
   - src: ./tree
     dst: /n
 Y
-"$DISTILL" lock -q "$N/names.yaml" || fail "names: lock"
+"$DISTILL" lock -q --strict "$N/names.yaml" || fail "names: lock"  # content pinned: its drift is named below
 "$DISTILL" lock --check -q "$N/names.yaml" || fail "names: the lock does not read back"
 "$DISTILL" build -q "$N/names.yaml" --format rootfs -o "$W/names.tar" || fail "names: build"
 python3 - "$W/names.tar" <<'PY' || fail "names: not packed byte for byte"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Drift from the lock: one changed byte in a library, in a .deb, or in the spec makes
+# Drift from the lock: one changed byte in a pinned library, in a .deb, or in the spec makes
 # `distill build` fail with a message naming the file and both sha256 (nothing is written),
-# and `distill lock --check` exit 1 naming it; unchanged inputs pass both.
+# and `distill lock --check` exit 1 naming it; unchanged inputs pass both. The project's own
+# files are pinned by path, not content (the app changes every commit): a rebuilt app
+# builds against the committed lock, unless the lock is --strict or the entry says
+# pin: content; a project binary that now needs another library is drift all the same.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
@@ -39,14 +42,47 @@ expect_drift() { # WHAT PATTERN...: build and lock --check both fail naming ever
 }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-# a library: one byte flipped
+# the project's library, one byte flipped: pinned by path, so the build goes on with it
+python3 - "$W/p/app.lock.json" <<'PY' || fail "project files are not pinned by path"
+import json, sys
+files = {f["path"]: f for f in json.load(open(sys.argv[1]))["files"]}
+for p in ("/app/app", "/app/lib/libhello.so.1", "/etc/app/app.conf"):
+    assert files[p].get("pin") == "path" and "sha256" not in files[p] and "size" not in files[p], files[p]
+assert "sha256" in files["/usr/lib/x86_64-linux-gnu/libz.so.1.2.13"]
+PY
 cp "$W/p/lib/libhello.so.1" "$W/lib.orig"
 old=$(sha "$W/p/lib/libhello.so.1")
 size=$(stat -c %s "$W/p/lib/libhello.so.1")
 printf 'X' | dd of="$W/p/lib/libhello.so.1" bs=1 seek=$((size - 1)) conv=notrunc status=none
 new=$(sha "$W/p/lib/libhello.so.1")
-expect_drift "library" "/app/lib/libhello.so.1" "$old" "$new"
+"$DISTILL" lock --check -q "$W/p/app.yaml" || fail "a changed project file is drift by default"
+"$DISTILL" build -q "$W/p/app.yaml" -o "$W/proj.oci" || fail "build with a changed project file"
+"$DISTILL" inspect --json "$W/proj.oci" | grep -q "$new" || fail "the image lacks the new library bytes"
+rm -rf "$W/proj.oci"
+echo "ok   a changed project file builds against the committed lock (pinned by path)"
+# ... but with lock --strict (or pin: content) it is drift
+"$DISTILL" lock -q --strict "$W/p/app.yaml" -o "$W/strict.lock.json"
 cp "$W/lib.orig" "$W/p/lib/libhello.so.1"
+"$DISTILL" lock -q --strict "$W/p/app.yaml"
+grep -q '"pin"' "$W/p/app.lock.json" && fail "lock --strict pins by path"
+printf 'X' | dd of="$W/p/lib/libhello.so.1" bs=1 seek=$((size - 1)) conv=notrunc status=none
+expect_drift "library (lock --strict)" "/app/lib/libhello.so.1" "$old" "$new"
+cp "$W/lib.orig" "$W/p/lib/libhello.so.1"
+cp "$W/p/app.yaml" "$W/spec.plain"
+sed -i 's|    dst: /app/app|    dst: /app/app\n    pin: content|' "$W/p/app.yaml"
+"$DISTILL" lock -q "$W/p/app.yaml"
+cp "$W/p/app" "$W/app.orig"
+old=$(sha "$W/p/app")
+printf 'X' >> "$W/p/app"
+expect_drift "binary (pin: content)" "/app/app" "$old" "$(sha "$W/p/app")"
+cp "$W/app.orig" "$W/p/app"
+cp "$W/spec.plain" "$W/p/app.yaml"
+# a project binary that now needs a library the lock lacks: drift, by path
+"$DISTILL" lock -q "$W/p/app.yaml"
+cc -o "$W/p/app" "$W/p/src/app.c" -L"$W/p/lib" -l:libhello.so.1 -lz -Wl,--no-as-needed -lm -Wl,-rpath,'$ORIGIN/lib'
+expect_drift "a new library need" "libm.so.6" "not in the lock"
+cp "$W/app.orig" "$W/p/app"
+"$DISTILL" lock -q --strict "$W/p/app.yaml"
 
 # a .deb: same name and version, one byte of content changed
 cp "$W/p/debs/distill-data_1.0_all.deb" "$W/deb.orig"

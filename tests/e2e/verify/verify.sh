@@ -85,15 +85,24 @@ d = json.load(open(sys.argv[1]))
 assert d["reproducible"] is False and d["build_failed"] is False, d
 assert d["diff"]["total"] > 0 and all("timestamps" in x["classes"] for x in d["diff"]["differences"]), d
 PY
-# an input that drifted from the lock: the rebuild is refused, naming it
+# an input that drifted from a strict lock: the rebuild is refused, naming it
 make_app "$W/p" world
-"$DISTILL" lock -q "$W/p/app.yaml"
+"$DISTILL" lock -q --strict "$W/p/app.yaml"
 "$DISTILL" build -q "$W/p/app.yaml" -o "$W/app.oci"
 make_app "$W/p" "world, again"
 if "$DISTILL" verify "$W/p/app.yaml" --against "$W/app.oci" > "$W/v.out" 2> "$W/v.err"; then
     fail "verify --against passed after drift"
 fi
 has "$W/v.err" "drift: /app/" "sha256 locked" "cannot be rebuilt from this spec and lock"
+# with the default lock the project's files are pinned by path: the rebuild goes on, and
+# --against still compares every byte, naming the app that differs
+make_app "$W/p" world
+"$DISTILL" lock -q "$W/p/app.yaml"
+"$DISTILL" build -q "$W/p/app.yaml" -o "$W/app2.oci"
+make_app "$W/p" "world, again"
+rc=0; "$DISTILL" verify "$W/p/app.yaml" --against "$W/app2.oci" > "$W/v.out" 2> "$W/v.err" || rc=$?
+[ $rc = 1 ] || { cat "$W/v.out" "$W/v.err"; fail "verify --against a changed app: exit $rc"; }
+has "$W/v.out" "app/app: content"
 
 # 5. Every example spec's published image passes --against, as each format (the rebuild
 # checks every blob it reads: a genuine image must not trip any of those checks).
