@@ -24,16 +24,21 @@ static const char inspect_usage[] =
 	"      --ref REF              the image to show when an index holds several\n"
 	"      --tree                 the files as a tree\n"
 	"      --json                 everything as JSON on stdout\n"
+	"      --secrets              only the files that look like secrets (private keys,\n"
+	"                             .env, credentials, .git, histories, tokens: the build's\n"
+	"                             rules, on every file; see docs/security.md); exit 0\n"
+	"                             none, 1 some found, 2 error or usage\n"
 	"  -h, --help                 show this help\n"
 	"\n"
 	"Exit status: 0 shown, 1 error, 2 usage.\n";
 
-enum { OPT_REF = 256, OPT_TREE, OPT_JSON };
+enum { OPT_REF = 256, OPT_TREE, OPT_JSON, OPT_SECRETS };
 
 static const struct option inspect_options[] = {
 	{ "ref", required_argument, NULL, OPT_REF },
 	{ "tree", no_argument, NULL, OPT_TREE },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "secrets", no_argument, NULL, OPT_SECRETS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -201,7 +206,7 @@ static json_t *to_json(const struct vf_view *in)
 int cmd_inspect(int argc, char **argv)
 {
 	const char *ref = NULL;
-	int json = 0, tree = 0, c, rc = CLI_ERROR;
+	int json = 0, tree = 0, secrets = 0, c, rc = CLI_ERROR;
 	struct vf_view *in = NULL;
 	struct dt_err err;
 
@@ -213,6 +218,7 @@ int cmd_inspect(int argc, char **argv)
 		case OPT_REF: ref = optarg; break;
 		case OPT_TREE: tree = 1; break;
 		case OPT_JSON: json = 1; break;
+		case OPT_SECRETS: secrets = 1; break;
 		case 'h': fputs(inspect_usage, stdout); return CLI_OK;
 		case ':': return cli_usage_error("inspect", "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
@@ -222,6 +228,10 @@ int cmd_inspect(int argc, char **argv)
 		return cli_usage_error("inspect", "needs one IMAGE");
 	if (json && tree)
 		return cli_usage_error("inspect", "--json and --tree do not go together");
+	if (secrets && tree)
+		return cli_usage_error("inspect", "--secrets and --tree do not go together");
+	if (secrets)
+		return cli_inspect_secrets(argv[optind], ref, json);
 	if (vf_view_open(argv[optind], ref, &in, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;
