@@ -312,7 +312,7 @@ int mf_secret_check(const struct mf_secrets *s, const char *path, enum mf_secret
 		return 0;
 	if (in_list(base, ssh_names) && len) {
 		struct mf_secret_hit h;
-		if ((len >= 33 && memcmp(b, "SSH PRIVATE KEY FILE FORMAT 1.1\n", 32) == 0) ||
+		if ((len >= 32 && memcmp(b, "SSH PRIVATE KEY FILE FORMAT 1.1\n", 32) == 0) ||
 		    (scan(s, b, len, text, &h) && (strcmp(h.rule, "private-key") == 0 ||
 						   strcmp(h.rule, "pgp-private-key") == 0)))
 			return hit_set(hit, "ssh-key", 0, "an SSH private key");
