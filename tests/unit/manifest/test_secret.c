@@ -61,7 +61,7 @@ static void expect(const char *path, const char *text, const char *rule)
 	expect_type(path, MF_SECRET_REG, text, rule, NULL);
 }
 
-#define RSA_KEY "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"
+#define RSA_KEY "-----BEGIN RSA PRIV" "ATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"
 #define CERT "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIE\n-----END CERTIFICATE-----\n"
 
 static void test_private_keys(void **state)
@@ -73,7 +73,7 @@ static void test_private_keys(void **state)
 		snprintf(buf, sizeof(buf), "# key\n-----BEGIN %sPRIVATE KEY-----\nAAAA\n", kinds[i]);
 		expect_type("/app/key.pem", MF_SECRET_REG, buf, "private-key", "line 2: a private key");
 	}
-	expect_type("/app/x.asc", MF_SECRET_REG, "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQ\n",
+	expect_type("/app/x.asc", MF_SECRET_REG, "-----BEGIN PGP PRIV" "ATE KEY BLOCK-----\n\nlQ\n",
 		    "pgp-private-key", "line 1");
 	expect("/app/x.ppk", "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n", "private-key");
 	/* public material is not secret */
@@ -104,12 +104,12 @@ static void test_private_key_in_binary(void **state)
 	assert_int_equal(mf_secret_check(rules, "/app/bin", MF_SECRET_REG, b, 3 * MF_SECRET_HEAD,
 					 &hit), 0);
 	/* tokens are looked for in text files only */
-	memcpy(b + 100, "AKIAABCDEFGHIJKLMNOP ", 21);
+	memcpy(b + 100, "AKI" "AABCDEFGHIJKLMNOP ", 21);
 	assert_int_equal(mf_secret_check(rules, "/app/bin", MF_SECRET_REG, b, MF_SECRET_HEAD, &hit), 0);
 	/* a text file is read to MF_SECRET_TEXT_MAX */
 	memset(b, 'a', 3 * MF_SECRET_HEAD);
 	assert_int_equal(mf_secret_want(b, MF_SECRET_HEAD), MF_SECRET_TEXT_MAX);
-	memcpy(b + 2 * MF_SECRET_HEAD, "\nAKIAABCDEFGHIJKLMNOP\n", 22);
+	memcpy(b + 2 * MF_SECRET_HEAD, "\nAKI" "AABCDEFGHIJKLMNOP\n", 22);
 	assert_int_equal(mf_secret_check(rules, "/app/big.txt", MF_SECRET_REG, b, 3 * MF_SECRET_HEAD,
 					 &hit), 1);
 	assert_string_equal(hit.rule, "aws-access-key");
@@ -122,7 +122,7 @@ static void test_ssh_keys(void **state)
 	(void)state;
 	expect("/home/u/.ssh/id_rsa", RSA_KEY, "ssh-key");
 	expect("/home/u/.ssh/id_ed25519",
-	       "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n", "ssh-key");
+	       "-----BEGIN OPENSSH PRIV" "ATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n", "ssh-key");
 	expect("/home/u/.ssh/identity", "SSH PRIVATE KEY FILE FORMAT 1.1\n", "ssh-key");
 	/* by name only when the content agrees */
 	expect("/home/u/.ssh/id_rsa.pub", "ssh-rsa AAAAB3NzaC1yc2E user@host\n", NULL);
@@ -147,7 +147,7 @@ static void test_names(void **state)
 	expect_type("/app/.env", MF_SECRET_DIR, NULL, NULL, NULL);
 	expect_type("/app/.env", MF_SECRET_OTHER, NULL, NULL, NULL);
 	/* a template still has its content checked */
-	expect("/app/.env.example", "AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP\n", "aws-access-key");
+	expect("/app/.env.example", "AWS_ACCESS_KEY_ID=AKI" "AABCDEFGHIJKLMNOP\n", "aws-access-key");
 	/* cloud credentials */
 	expect("/root/.aws/credentials", "[default]\naws_secret_access_key = x\n", "aws-credentials");
 	expect("/root/.aws/config", "[default]\nregion = eu-west-1\n", NULL);
@@ -213,39 +213,39 @@ static void test_tokens(void **state)
 {
 	char buf[256];
 	(void)state;
-	expect("/app/settings.py", "KEY = 'AKIAIOSFODNN7EXAMPLE'\n", "aws-access-key");
-	expect("/app/s.py", "k=ASIAIOSFODNN7EXAMPLE\n", "aws-access-key");
+	expect("/app/settings.py", "KEY = 'AKI" "AIOSFODNN7EXAMPLE'\n", "aws-access-key");
+	expect("/app/s.py", "k=ASI" "AIOSFODNN7EXAMPLE\n", "aws-access-key");
 	expect("/app/s.py", "k=AKIAIOSFODNN7EXAMPL\n", NULL);        /* 15 characters */
-	expect("/app/s.py", "k=AKIAIOSFODNN7EXAMPLE1\n", NULL);      /* a longer word */
-	expect("/app/s.py", "k=XAKIAIOSFODNN7EXAMPLE\n", NULL);      /* inside a word */
+	expect("/app/s.py", "k=AKI" "AIOSFODNN7EXAMPLE1\n", NULL);      /* a longer word */
+	expect("/app/s.py", "k=XAKI" "AIOSFODNN7EXAMPLE\n", NULL);      /* inside a word */
 	expect("/app/s.py", "k=AKIAiosfodnn7example\n", NULL);       /* lowercase */
-	expect("/app/ci.sh", "TOKEN=ghp_0123456789abcdefghijABCDEFGHIJ012345\n", "github-token");
-	expect("/app/ci.sh", "TOKEN=gho_0123456789abcdefghijABCDEFGHIJ012345\n", "github-token");
-	expect("/app/ci.sh", "TOKEN=ghs_0123456789abcdefghijABCDEFGHIJ012345\n", "github-token");
-	expect("/app/ci.sh", "TOKEN=ghp_0123456789abcdefghij\n", NULL);
+	expect("/app/ci.sh", "TOKEN=gh" "p_0123456789abcdefghijABCDEFGHIJ012345\n", "github-token");
+	expect("/app/ci.sh", "TOKEN=gh" "o_0123456789abcdefghijABCDEFGHIJ012345\n", "github-token");
+	expect("/app/ci.sh", "TOKEN=gh" "s_0123456789abcdefghijABCDEFGHIJ012345\n", "github-token");
+	expect("/app/ci.sh", "TOKEN=gh" "p_0123456789abcdefghij\n", NULL);
 	expect("/app/ci.sh", "ghp_ is the prefix of a classic token\n", NULL);
 	snprintf(buf, sizeof(buf), "t: github_pat_%s_%s\n", "11ABCDEFG0123456789abc",
 		 "defghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 	expect("/app/ci.yml", buf, "github-token");
 	expect("/app/ci.yml", "t: github_pat_short\n", NULL);
-	expect("/app/bot.js", "slack('xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx')\n",
+	expect("/app/bot.js", "slack('xo" "xb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx')\n",
 	       "slack-token");
 	expect("/app/bot.js", "hugs xoxo-and kisses; xoxp- alone\n", NULL);
-	expect("/app/maps.js", "key=AIzaSyA0123456789abcdefghijklmnopqrstuv\n", "google-api-key");
+	expect("/app/maps.js", "key=AI" "zaSyA0123456789abcdefghijklmnopqrstuv\n", "google-api-key");
 	expect("/app/maps.js", "key=AIzaSyA0123\n", NULL);
 	/* the message never holds the secret */
 	{
 		struct mf_secret_hit hit;
-		const char *t = "x AKIAIOSFODNN7EXAMPLE\n";
+		const char *t = "x AKI" "AIOSFODNN7EXAMPLE\n";
 		assert_int_equal(mf_secret_check(rules, "/a", MF_SECRET_REG, t, strlen(t), &hit), 1);
 		assert_null(strstr(hit.why, "IOSFODNN7"));
 	}
 	/* the first secret of the file is the one named */
 	expect_type("/app/two.txt", MF_SECRET_REG,
-		    "one\nghp_0123456789abcdefghijABCDEFGHIJ012345\n" RSA_KEY, "github-token",
+		    "one\ngh" "p_0123456789abcdefghijABCDEFGHIJ012345\n" RSA_KEY, "github-token",
 		    "line 2");
 	expect_type("/app/two.txt", MF_SECRET_REG,
-		    RSA_KEY "ghp_0123456789abcdefghijABCDEFGHIJ012345\n", "private-key", "line 1");
+		    RSA_KEY "gh" "p_0123456789abcdefghijABCDEFGHIJ012345\n", "private-key", "line 1");
 	/* ordinary text */
 	expect("/usr/lib/python3.11/ssl.py", "PEM_HEADER = \"-----BEGIN CERTIFICATE-----\"\n", NULL);
 	expect("/app/README", "", NULL);
