@@ -33,8 +33,9 @@ int cli_build_secrets(const struct mf_spec *spec, const struct pk_image *img)
 			  spec->file, f->path, f->rule, f->why);
 	}
 	if (left)
-		cli_error("build refused: %zu file%s that look%s like secrets; nothing was written "
-			  "(see docs/security.md)", left, left == 1 ? "" : "s", left == 1 ? "s" : "");
+		cli_error("build refused: %zu file%s that look%s like %s; nothing was written "
+			  "(see docs/security.md)", left, left == 1 ? "" : "s", left == 1 ? "s" : "",
+			  left == 1 ? "a secret" : "secrets");
 	mf_secret_list_release(&l);
 	return left ? -1 : 0;
 }
