@@ -192,7 +192,7 @@ for s in "${all[@]}"; do
         command -v cargo >/dev/null && (cd "$W/specs/apps/rust" && cargo build -q --release --offline 2>/dev/null) ||
             { echo "     skipped: rust needs cargo"; continue; }
     fi
-    "$DISTILL" build -q --no-lock --no-check --format rootfs "$s" -o "$W/spec.tar" 2> "$W/err" ||
+    "$DISTILL" build -q --no-lock --no-check --format rootfs --compression none "$s" -o "$W/spec.tar" 2> "$W/err" ||
         fail "spec $name: build: $(cat "$W/err")"
     ! grep -q 'looks like a secret' "$W/err" || fail "spec $name: $(cat "$W/err")"
     out=$("$DISTILL" inspect --secrets "$W/spec.tar") || fail "spec $name: inspect --secrets: $out"
