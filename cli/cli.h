@@ -90,6 +90,15 @@ int cli_plan(const char *spec_path, const char *debs, int64_t epoch, struct mf_s
 /* "distill: drift: <message>" for each, and a count naming @lock. */
 void cli_print_drift(const struct mf_drift_list *d, const char *lock);
 
+/* ---- secrets (secrets.c) ---- */
+
+/* The secret check of the plan of @spec: each finding printed (allowed or refused).
+ * @return 0, or -1 when one is left that allow_secrets does not allow (or on error). */
+int cli_build_secrets(const struct mf_spec *spec, const struct pk_image *img);
+/* `distill inspect --secrets`: the findings on @image, as text or JSON on stdout.
+ * @return the exit code: 0 none, 1 some found, 2 error. */
+int cli_inspect_secrets(const char *image, const char *ref, int json);
+
 /* A progress bar on stderr, shown only when stderr is a terminal and the work has taken
  * more than a second; redrawn at most ten times a second. */
 struct cli_progress {

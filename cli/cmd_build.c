@@ -43,8 +43,12 @@ static const char build_usage[] =
 	"  -q, --quiet                no summary and no progress bar\n"
 	"  -h, --help                 show this help\n"
 	"\n"
-	"Exit status: 0 written, 1 error, drift from the lock or an ELF that cannot start\n"
-	"(nothing is written), 2 usage.\n"
+	"Files the user brings (files:, binaries, the project's) that look like secrets\n"
+	"(private keys, .env, credentials, .git, shell histories, tokens) refuse the build\n"
+	"unless the spec's allow_secrets names them (docs/security.md).\n"
+	"\n"
+	"Exit status: 0 written, 1 error, drift from the lock, a secret or an ELF that cannot\n"
+	"start (nothing is written), 2 usage.\n"
 	"See docs/spec.md and docs/lock.md.\n";
 
 enum { OPT_FORMAT = 256, OPT_COMPRESSION, OPT_LEVEL, OPT_TAG, OPT_LOCK, OPT_NO_LOCK, OPT_DEBS,
@@ -257,6 +261,8 @@ int cmd_build(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
+	if (cli_build_secrets(spec, img) < 0)
+		goto out;
 	if (locked) {
 		if (pk_image_lock(img, &found, &err) < 0 ||
 		    mf_lock_compare(locked, found, &drift, &err) < 0) {

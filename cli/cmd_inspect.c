@@ -31,11 +31,15 @@ static const char inspect_usage[] =
 	"                             <- binaries[0] B', ending at a spec entry or a rule;\n"
 	"                             repeatable (a line each; --json: {\"why\": [{\"path\",\n"
 	"                             \"chain\"}]})\n"
+	"      --secrets              only the files that look like secrets (private keys,\n"
+	"                             .env, credentials, .git, histories, tokens: the build's\n"
+	"                             rules, on every file; see docs/security.md); exit 0\n"
+	"                             none, 1 some found, 2 error or usage\n"
 	"  -h, --help                 show this help\n"
 	"\n"
 	"Exit status: 0 shown, 1 error, 2 usage.\n";
 
-enum { OPT_REF = 256, OPT_TREE, OPT_JSON, OPT_WHY, OPT_LOCK };
+enum { OPT_REF = 256, OPT_TREE, OPT_JSON, OPT_WHY, OPT_LOCK, OPT_SECRETS };
 
 static const struct option inspect_options[] = {
 	{ "ref", required_argument, NULL, OPT_REF },
@@ -43,6 +47,7 @@ static const struct option inspect_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "why", required_argument, NULL, OPT_WHY },
 	{ "lock", required_argument, NULL, OPT_LOCK },
+	{ "secrets", no_argument, NULL, OPT_SECRETS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -277,7 +282,7 @@ int cmd_inspect(int argc, char **argv)
 {
 	const char *ref = NULL, *lock = NULL, **why = NULL;
 	size_t nwhy = 0;
-	int json = 0, tree = 0, c, rc = CLI_ERROR;
+	int json = 0, tree = 0, secrets = 0, c, rc = CLI_ERROR;
 	struct vf_view *in = NULL;
 	struct dt_err err;
 
@@ -301,6 +306,7 @@ int cmd_inspect(int argc, char **argv)
 			break;
 		}
 		case OPT_LOCK: lock = optarg; break;
+		case OPT_SECRETS: secrets = 1; break;
 		case 'h': fputs(inspect_usage, stdout); rc = CLI_OK; goto out;
 		case ':':
 			rc = cli_usage_error("inspect", "option '%s' needs a value", argv[optind - 1]);
@@ -316,8 +322,14 @@ int cmd_inspect(int argc, char **argv)
 		rc = cli_usage_error("inspect", "--json and --tree do not go together");
 	else if (!why != !lock)
 		rc = cli_usage_error("inspect", "--why PATH needs the image's lock: --lock FILE");
+	else if (secrets && (tree || why))
+		rc = cli_usage_error("inspect", "--secrets goes with neither --tree nor --why");
 	if (rc == CLI_USAGE)
 		goto out;
+	if (secrets) {
+		rc = cli_inspect_secrets(argv[optind], ref, json);
+		goto out;
+	}
 	if (vf_view_open(argv[optind], ref, &in, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;

@@ -633,13 +633,18 @@ static int top_check(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return mf_yaml_mapping(p, n, f, o);
 }
 
+static int top_allow_secrets(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return globs(p, n, &SPEC(o)->allow_secrets, &SPEC(o)->nallow_secrets);
+}
+
 static const struct mf_yaml_field top_fields[] = {
 	{ "name", top_name }, { "platform", top_platform }, { "root", top_root },
 	{ "base", top_base }, { "certificates", top_certs }, { "runtime", top_runtime },
 	{ "debs", top_debs }, { "binaries", top_binaries }, { "files", top_files },
 	{ "packages", top_packages }, { "users", top_users }, { "groups", top_groups },
 	{ "config", top_config }, { "annotations", top_annotations }, { "check", top_check },
-	{ NULL, NULL },
+	{ "allow_secrets", top_allow_secrets }, { NULL, NULL },
 };
 
 /* Aliases are refused, depth and size are bounded. */
@@ -703,6 +708,7 @@ void mf_spec_free(struct mf_spec *s)
 	free(s->config.stop_signal);
 	free_kv(s->annotations, s->nannotations);
 	free_strv(s->check_allow, s->ncheck_allow);
+	free_strv(s->allow_secrets, s->nallow_secrets);
 	free(s->file);
 	free(s->dir);
 	free(s->name);

@@ -129,6 +129,8 @@ struct mf_spec {
 	/* check.allow: start-up problems allowed ("FILE" or "FILE: NEED" fnmatch patterns) */
 	char **check_allow; size_t ncheck_allow;
 	int check_symbols;     /* check.symbols: the check resolves every symbol too */
+	/* allow_secrets: image paths (absolute fnmatch globs) the secret rules let through */
+	char **allow_secrets; size_t nallow_secrets;
 };
 
 /* The name of the group with @gid in the image @s makes (its groups, and distroless's), or

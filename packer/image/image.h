@@ -64,6 +64,16 @@ struct deps_check;
 int pk_image_check(const struct pk_image *img, const char *tmpdir, unsigned flags,
 		   struct deps_check *out, struct dt_err *err);
 
+struct mf_secret_list;
+
+/* The secret check of the plan (manifest/secret.h), before anything is written: every
+ * file, directory and hardlink the user brought (files: entries, the spec's binaries, the
+ * project's files; not packages' files nor the root's libraries), a bounded prefix of its
+ * content read. Findings the spec's allow_secrets matches are marked allowed. @return 0
+ * and the findings in *@out (mf_secret_list_release() it), or a negative code. */
+int pk_image_secrets(const struct pk_image *img, struct mf_secret_list *out,
+		     struct dt_err *err);
+
 /* Number of paths and content bytes of the plan. */
 size_t pk_image_count(const struct pk_image *img);
 uint64_t pk_image_bytes(const struct pk_image *img);
