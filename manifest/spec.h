@@ -127,6 +127,7 @@ struct mf_spec {
 	/* check.allow: start-up problems allowed ("FILE" or "FILE: NEED" fnmatch patterns) */
 	char **check_allow; size_t ncheck_allow;
 	int check_symbols;     /* check.symbols: the check resolves every symbol too */
+	int sbom;              /* sbom: true: SBOMs attached to oci images (build --sbom) */
 };
 
 /* The name of the group with @gid in the image @s makes (its groups, and distroless's), or
