@@ -290,7 +290,9 @@ static int artifact(const struct pk_blob_sink *sink, const char *type, const cha
 
 	if (k >= PK_IMAGE_MAX_ARTIFACTS)
 		return dt_err_set(err, DT_EINPUT, "too many artifacts");
-	if ((rc = sink->text(sink->ctx, text, digest, err)) < 0)
+	/* the empty config is a blob too ("{}"), which registries and copies expect */
+	if ((rc = sink->text(sink->ctx, "{}", digest, err)) < 0 ||
+	    (rc = sink->text(sink->ctx, text, digest, err)) < 0)
 		return rc;
 	layer.digest = digest;
 	if ((rc = mf_oci_artifact_json(type, &layer, &subject, &man, err)) < 0)
