@@ -39,6 +39,10 @@ static const char build_usage[] =
 	"      --debs DIR             directory of .deb files (overrides the spec's debs)\n"
 	"      --source-date-epoch N  seconds since 1970 for every timestamp (default:\n"
 	"                             $SOURCE_DATE_EPOCH, else 0)\n"
+	"      --sbom                 attach SPDX 2.3 and CycloneDX 1.6 SBOMs to the image as\n"
+	"                             OCI 1.1 artifacts (also sbom: true in the spec; oci\n"
+	"                             and oci-archive; the image's digest does not change)\n"
+	"      --provenance           attach SLSA v1 provenance (an in-toto statement)\n"
 	"      --json                 print the digests as JSON on stdout\n"
 	"  -q, --quiet                no summary and no progress bar\n"
 	"  -h, --help                 show this help\n"
@@ -52,7 +56,7 @@ static const char build_usage[] =
 	"See docs/spec.md and docs/lock.md.\n";
 
 enum { OPT_FORMAT = 256, OPT_COMPRESSION, OPT_LEVEL, OPT_TAG, OPT_LOCK, OPT_NO_LOCK, OPT_DEBS,
-       OPT_SDE, OPT_JSON, OPT_NO_CHECK, OPT_SYMBOLS };
+       OPT_SDE, OPT_JSON, OPT_NO_CHECK, OPT_SYMBOLS, OPT_SBOM, OPT_PROVENANCE };
 
 static const struct option build_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -67,6 +71,8 @@ static const struct option build_options[] = {
 	{ "debs", required_argument, NULL, OPT_DEBS },
 	{ "source-date-epoch", required_argument, NULL, OPT_SDE },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "sbom", no_argument, NULL, OPT_SBOM },
+	{ "provenance", no_argument, NULL, OPT_PROVENANCE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -127,6 +133,8 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 		case OPT_DEBS: a->debs = optarg; break;
 		case OPT_SDE: a->sde = optarg; break;
 		case OPT_JSON: a->json = 1; break;
+		case OPT_SBOM: a->o.sbom = 1; break;
+		case OPT_PROVENANCE: a->o.provenance = 1; break;
 		case 'q': a->quiet = 1; break;
 		case 'h': fputs(build_usage, stdout); return -1;
 		case ':': return cli_usage_error("build", "option '%s' needs a value", argv[optind - 1]);
@@ -147,6 +155,10 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 				       "rootfs with -o -");
 	if (cli_same_file(a->out, argv[optind]))
 		return cli_usage_error("build", "-o '%s' is the spec itself", a->out);
+	if ((a->o.sbom || a->o.provenance) && a->o.format != PK_FORMAT_OCI &&
+	    a->o.format != PK_FORMAT_OCI_ARCHIVE)
+		return cli_usage_error("build", "--sbom and --provenance attach artifacts to an OCI "
+				       "image: use --format oci or oci-archive");
 	if (a->no_lock && a->lock)
 		return cli_usage_error("build", "--lock and --no-lock exclude each other");
 	a->o.level = level;
@@ -197,6 +209,15 @@ static int print_result(const struct build_args *a, const struct pk_build_result
 			json_object_set_new(doc, "config", json_string(r->config));
 		if (doc && r->output[0])
 			json_object_set_new(doc, "sha256", json_string(r->output + 7));
+		if (doc && r->nartifacts) {
+			json_t *arts = json_array();
+			for (size_t i = 0; arts && i < r->nartifacts; i++)
+				json_array_append_new(arts, json_pack("{s:s, s:s, s:s}", "artifactType",
+								      r->artifacts[i].type, "manifest",
+								      r->artifacts[i].digest, "document",
+								      r->artifacts[i].blob));
+			json_object_set_new(doc, "artifacts", arts);
+		}
 		for (size_t i = 0; doc && i < r->nlayers; i++) {
 			json_array_append_new(json_object_get(doc, "layers"),
 					      json_pack("{s:s, s:I}", "digest", r->layers[i], "size",
@@ -214,6 +235,8 @@ static int print_result(const struct build_args *a, const struct pk_build_result
 	for (size_t i = 0; i < r->nlayers; i++)
 		fprintf(stderr, "  layer %zu  %s  %llu bytes\n", i + 1, r->layers[i],
 			(unsigned long long)r->layer_sizes[i]);
+	for (size_t i = 0; i < r->nartifacts; i++)
+		fprintf(stderr, "  artifact %s  %s\n", r->artifacts[i].digest, r->artifacts[i].type);
 	if (r->output[0])
 		fprintf(stderr, "  file     %s\n", r->output);
 	return CLI_OK;
@@ -276,7 +299,10 @@ int cmd_build(int argc, char **argv)
 			goto out;
 		}
 		a.o.lock_digest = locked->digest;
+		a.o.lock_name = lock_path;
 	}
+	if (spec->sbom && (a.o.format == PK_FORMAT_OCI || a.o.format == PK_FORMAT_OCI_ARCHIVE))
+		a.o.sbom = 1;
 	if (!a.no_check && check(spec, img, a.symbols) < 0)
 		goto out;
 	a.o.tag = a.tag;

@@ -20,7 +20,8 @@ static const char inspect_usage[] =
 	"entries) and its file list as a container sees it (layers applied in order,\n"
 	"whiteouts honoured) with type, mode, owner, size and, where the image carries\n"
 	"/var/lib/dpkg/status.d entries with md5sums, the owning Debian package. IMAGE is an\n"
-	"OCI layout directory, an OCI archive, a docker-archive or a tarball.\n"
+	"OCI layout directory, an OCI archive, a docker-archive or a tarball. The OCI 1.1\n"
+	"artifacts about the image (SBOMs, provenance: 'distill build --sbom') are listed.\n"
 	"\n"
 	"      --ref REF              the image to show when an index holds several\n"
 	"      --tree                 the files as a tree\n"
@@ -86,7 +87,8 @@ static void print_list(const char *label, json_t *arr)
 		       json_string_value(v) ? cli_vis(json_string_value(v)) : "?");
 }
 
-static void print_text(const struct vf_view *in, int tree)
+static void print_text(const struct vf_view *in, int tree, const struct vf_artifact *art,
+		       size_t nart)
 {
 	const struct vf_source *s = in->src;
 	json_t *cfg = config_section(s);
@@ -130,6 +132,12 @@ static void print_text(const struct vf_view *in, int tree)
 		printf("  %zu  %s  %s  %s  (diff_id %s, %s, %zu entries)\n", i + 1,
 		       dt_digest_short(l->digest, d), a, dt_compression_name(l->comp),
 		       dt_digest_short(l->diff_id, u), b, l->n);
+	}
+	if (nart)
+		printf("artifacts\n");
+	for (size_t i = 0; i < nart; i++) {
+		char d[24];
+		printf("  %s  %s\n", dt_digest_short(art[i].digest, d), cli_vis(art[i].type));
 	}
 	printf("files (%zu)\n", in->nfiles);
 	for (size_t i = 0; i < in->nfiles; i++) {
@@ -284,6 +292,8 @@ int cmd_inspect(int argc, char **argv)
 	size_t nwhy = 0;
 	int json = 0, tree = 0, secrets = 0, c, rc = CLI_ERROR;
 	struct vf_view *in = NULL;
+	struct vf_artifact *art = NULL;
+	size_t nart = 0;
 	struct dt_err err;
 
 	dt_err_clear(&err);
@@ -334,20 +344,34 @@ int cmd_inspect(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
+	if (vf_source_artifacts(in->src, &art, &nart, &err) < 0) {
+		rc = cli_fail(&err);
+		goto out;
+	}
 	if (why) {
 		if ((rc = print_why(in, argv[optind], lock, why, nwhy, json)) != CLI_OK)
 			goto out;
 	} else if (json) {
-		if (cli_print_json(stdout, to_json(in)) < 0)
+		json_t *doc = to_json(in), *arts = json_array();
+		for (size_t i = 0; arts && i < nart; i++)
+			json_array_append_new(arts, json_pack("{s:o, s:s, s:s}", "artifactType",
+							      mf_json_text(art[i].type), "manifest",
+							      art[i].digest, "document", art[i].blob));
+		if (doc && nart)
+			json_object_set_new(doc, "artifacts", arts);
+		else
+			json_decref(arts);
+		if (cli_print_json(stdout, doc) < 0)
 			goto out;
 	} else {
-		print_text(in, tree);
+		print_text(in, tree, art, nart);
 	}
 	rc = CLI_OK;
 	if (cli_stdout_ok() < 0)
 		rc = CLI_ERROR;
 out:
 	free(why);
+	vf_artifacts_free(art, nart);
 	vf_view_free(in);
 	return rc;
 }

@@ -173,12 +173,34 @@ int mf_oci_manifest_json(const struct mf_oci_desc *config, const struct mf_oci_d
 	return finish(doc, out, err);
 }
 
+int mf_oci_artifact_json(const char *type, const struct mf_oci_desc *layer,
+			 const struct mf_oci_desc *subject, char **out, struct dt_err *err)
+{
+	/* the empty descriptor of image-spec v1.1: the 2-byte blob "{}", its data inline */
+	json_t *doc = json_pack("{s:i, s:s, s:s, s:{s:s, s:s, s:i, s:s}, s:[o], s:o}",
+				"schemaVersion", 2, "mediaType", MF_OCI_MANIFEST_TYPE,
+				"artifactType", type, "config", "mediaType", MF_OCI_EMPTY_TYPE,
+				"digest", "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+				"size", 2, "data", "e30=", "layers", desc(layer),
+				"subject", desc(subject));
+	return finish(doc, out, err);
+}
+
 static json_t *index_entry(const struct mf_oci_index_entry *e)
 {
 	json_t *d = desc(&e->desc), *p;
 
 	if (!d)
 		return NULL;
+	if (e->artifact_type) {
+		if (put(d, "artifactType", json_string(e->artifact_type)) < 0 ||
+		    (e->subject && put(d, "annotations", json_pack("{s:s}", MF_OCI_SUBJECT,
+								   e->subject)) < 0)) {
+			json_decref(d);
+			return NULL;
+		}
+		return d;
+	}
 	p = json_pack("{s:s, s:s}", "os", e->os, "architecture", e->arch);
 	if (!p || (e->variant && put(p, "variant", json_string(e->variant)) < 0) ||
 	    put(d, "platform", p) < 0 ||
@@ -218,13 +240,15 @@ int mf_oci_index_json(const struct mf_oci_index_entry *v, size_t n, char **out,
 }
 
 int mf_oci_index_merge(const char *name, const char *old_index, const char *drop_ref,
-		       const struct mf_oci_index_entry *add, char **out, struct dt_err *err)
+		       const struct mf_oci_index_entry *add, size_t nadd, char **out,
+		       struct dt_err *err)
 {
 	json_error_t jerr;
 	json_t *old = json_loads(old_index, 0, &jerr), *ms, *keep = json_array();
+	json_t *dropped = json_array();
 	size_t i;
 	json_t *m;
-	int bad;
+	int bad = !dropped;
 
 	if (!old || !json_is_array(ms = json_object_get(old, "manifests"))) {
 		json_decref(old);
@@ -234,13 +258,34 @@ int mf_oci_index_merge(const char *name, const char *old_index, const char *drop
 	json_array_foreach(ms, i, m) {
 		const char *ref = json_string_value(
 			json_object_get(json_object_get(m, "annotations"), MF_OCI_REF_NAME));
-		if (drop_ref && ref && strcmp(ref, drop_ref) == 0)
+		if (drop_ref && ref && strcmp(ref, drop_ref) == 0 && dropped)
+			json_array_append(dropped, json_object_get(m, "digest"));
+	}
+	json_array_foreach(ms, i, m) {
+		const char *ref = json_string_value(
+			json_object_get(json_object_get(m, "annotations"), MF_OCI_REF_NAME));
+		const char *subj = json_string_value(
+			json_object_get(json_object_get(m, "annotations"), MF_OCI_SUBJECT));
+		size_t k;
+		json_t *dg;
+		int gone = drop_ref && ref && strcmp(ref, drop_ref) == 0;
+		json_array_foreach(dropped, k, dg)
+			gone |= subj && json_string_value(dg) && strcmp(subj, json_string_value(dg)) == 0;
+		for (size_t a = 0; a < nadd; a++) /* the same artifact again */
+			gone |= add[a].artifact_type &&
+				json_string_value(json_object_get(m, "digest")) &&
+				strcmp(json_string_value(json_object_get(m, "digest")),
+				       add[a].desc.digest) == 0;
+		if (gone)
 			continue;
 		if (keep)
 			json_array_append(keep, m);
 	}
+	json_decref(dropped);
+	for (size_t a = 0; a < nadd && !bad; a++)
+		bad |= !keep || json_array_append_new(keep, index_entry(&add[a])) < 0;
 	/* the old index's other fields (its annotations, ...) stay as they are */
-	bad = !keep || json_array_append_new(keep, index_entry(add)) < 0 ||
+	bad = bad || !keep ||
 	      json_object_set_new(old, "manifests", keep) < 0 ||
 	      put(old, "schemaVersion", json_integer(2)) < 0 ||
 	      put(old, "mediaType", json_string(MF_OCI_INDEX_TYPE)) < 0;

@@ -63,7 +63,19 @@ struct mf_oci_index_entry {
 	struct mf_oci_desc desc;
 	const char *os, *arch, *variant;
 	const char *ref_name;                /* may be NULL */
+	const char *artifact_type;           /* an artifact (no platform), or NULL */
+	const char *subject;                 /* an artifact: its subject's digest, kept as the
+					      * annotation MF_OCI_SUBJECT so that replacing the
+					      * image drops its artifacts */
 };
+
+#define MF_OCI_EMPTY_TYPE "application/vnd.oci.empty.v1+json"
+#define MF_OCI_SUBJECT "dev.distill.subject"
+
+/* An OCI 1.1 artifact manifest: artifactType @type, the empty config ("{}"), the one layer
+ * @layer, and @subject (the image manifest it is about). */
+int mf_oci_artifact_json(const char *type, const struct mf_oci_desc *layer,
+			 const struct mf_oci_desc *subject, char **out, struct dt_err *err);
 
 int mf_oci_index_json(const struct mf_oci_index_entry *v, size_t n, char **out,
 		      struct dt_err *err);
@@ -71,8 +83,11 @@ int mf_oci_index_json(const struct mf_oci_index_entry *v, size_t n, char **out,
 /* Reads an existing index.json's manifests (for adding an image to an OCI layout): every
  * entry whose ref.name is not @drop_ref is kept as raw JSON in *@keep (a json array text,
  * free() it). @return 0, or -DT_EINPUT naming @name when it is not an OCI index. */
+/* Every entry named @drop_ref is dropped, with the artifacts whose subject it was; the
+ * @nadd entries of @add are appended. */
 int mf_oci_index_merge(const char *name, const char *old_index, const char *drop_ref,
-		       const struct mf_oci_index_entry *add, char **out, struct dt_err *err);
+		       const struct mf_oci_index_entry *add, size_t nadd, char **out,
+		       struct dt_err *err);
 
 /* docker-archive manifest.json: [{"Config": ..., "RepoTags": [...], "Layers": [...]}]. */
 int mf_docker_manifest_json(const char *config_path, const char *repo_tag,

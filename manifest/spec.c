@@ -621,6 +621,11 @@ static int check_allow(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return mf_yaml_strv(p, n, &SPEC(o)->check_allow, &SPEC(o)->ncheck_allow);
 }
 
+static int top_sbom(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return mf_yaml_bool(p, n, &SPEC(o)->sbom);
+}
+
 static int check_symbols(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	return mf_yaml_bool(p, n, &SPEC(o)->check_symbols);
@@ -644,7 +649,8 @@ static const struct mf_yaml_field top_fields[] = {
 	{ "debs", top_debs }, { "binaries", top_binaries }, { "files", top_files },
 	{ "packages", top_packages }, { "users", top_users }, { "groups", top_groups },
 	{ "config", top_config }, { "annotations", top_annotations }, { "check", top_check },
-	{ "allow_secrets", top_allow_secrets }, { NULL, NULL },
+	{ "allow_secrets", top_allow_secrets }, { "sbom", top_sbom },
+	{ NULL, NULL },
 };
 
 /* Aliases are refused, depth and size are bounded. */

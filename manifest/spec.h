@@ -131,6 +131,7 @@ struct mf_spec {
 	int check_symbols;     /* check.symbols: the check resolves every symbol too */
 	/* allow_secrets: image paths (absolute fnmatch globs) the secret rules let through */
 	char **allow_secrets; size_t nallow_secrets;
+	int sbom;              /* sbom: true: SBOMs attached to oci images (build --sbom) */
 };
 
 /* The name of the group with @gid in the image @s makes (its groups, and distroless's), or

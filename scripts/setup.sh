@@ -12,7 +12,7 @@ libc6-arm64-cross libc6-armhf-cross libc6-riscv64-cross libc6-i386-cross qemu-us
 pax-utils
 skopeo umoci podman runc crun fuse-overlayfs uidmap dpkg-dev python3-yaml ca-certificates
 curl jq sqlite3 xz-utils openssl cppcheck git perl nginx-light
-diffoscope-minimal valgrind"
+diffoscope-minimal valgrind python3-jsonschema npm"
 
 missing=""
 for p in $PKGS; do
@@ -42,6 +42,17 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     apt-get install -y -q --no-install-recommends $missing || { [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d; exit 1; }
     [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d
+fi
+
+# The official CycloneDX JSON schemas (res/schema/) for the SBOM tests, pinned.
+if [ ! -f /opt/distill-test/node_modules/@cyclonedx/cyclonedx-library/res/schema/bom-1.6.SNAPSHOT.schema.json ]; then
+    if [ "$(id -u)" = 0 ] && command -v npm >/dev/null 2>&1; then
+        npm install --prefix /opt/distill-test --no-audit --no-fund --ignore-scripts \
+            @cyclonedx/cyclonedx-library@10.3.0 >/dev/null
+    else
+        echo "setup: needs root and npm for @cyclonedx/cyclonedx-library" >&2
+        exit 1
+    fi
 fi
 
 # Locales the reproducibility tests switch between.

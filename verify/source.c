@@ -60,11 +60,12 @@ void vf_source_free(struct vf_source *s)
 	free(s);
 }
 
-/* Reads a whole document blob (at most SRC_MAX_DOC bytes, @expect when >= 0) and parses it
- * as JSON. With @digest, its bytes must hash to it; its sha256 goes to *@sha when asked. */
-static int read_doc(const struct vf_source *s, const char *digest, int64_t expect,
-		    const char *member, const char *what, json_t **out, char **sha,
-		    struct dt_err *err)
+/* Reads a whole document blob (at most SRC_MAX_DOC bytes, @expect when >= 0) into *@text
+ * (NUL-terminated, its length in *@tlen) when @text, else parses it as JSON into *@out. With
+ * @digest, its bytes must hash to it; its sha256 goes to *@sha when asked. */
+static int read_blob(const struct vf_source *s, const char *digest, int64_t expect,
+		     const char *member, const char *what, json_t **out, char **sha,
+		     char **text, size_t *tlen, struct dt_err *err)
 {
 	struct vf_blob b;
 	char *buf = NULL, found[DT_DIGEST_LEN];
@@ -72,7 +73,8 @@ static int read_doc(const struct vf_source *s, const char *digest, int64_t expec
 	json_error_t je;
 	int rc;
 
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	if (expect > (int64_t)SRC_MAX_DOC)
 		return dt_err_set(err, DT_EINPUT, "'%s': %s is over %u MiB", s->path, what,
 				  SRC_MAX_DOC >> 20);
@@ -91,7 +93,7 @@ static int read_doc(const struct vf_source *s, const char *digest, int64_t expec
 				goto out;
 			}
 			cap = cap ? cap * 2 : 4096;
-			if (!(nb = realloc(buf, cap))) {
+			if (!(nb = realloc(buf, cap + 1))) {
 				rc = dt_oom(err);
 				goto out;
 			}
@@ -118,13 +120,29 @@ static int read_doc(const struct vf_source *s, const char *digest, int64_t expec
 		rc = dt_oom(err);
 		goto out;
 	}
-	if (!(*out = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)))
+	if (text) {
+		if (!buf && !(buf = malloc(1))) {
+			rc = dt_oom(err);
+			goto out;
+		}
+		buf[len] = '\0';
+		*text = buf;
+		*tlen = len;
+		buf = NULL;
+	} else if (!(*out = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)))
 		rc = dt_err_set(err, DT_EINPUT, "'%s': %s is not valid JSON (line %d: %s)",
 				s->path, what, je.line, je.text);
 out:
 	vf_blob_close(&b);
 	free(buf);
 	return rc;
+}
+
+static int read_doc(const struct vf_source *s, const char *digest, int64_t expect,
+		    const char *member, const char *what, json_t **out, char **sha,
+		    struct dt_err *err)
+{
+	return read_blob(s, digest, expect, member, what, out, sha, NULL, NULL, err);
 }
 
 /* The size a descriptor gives, or -1 when it has none (then nothing is checked but the
@@ -160,12 +178,21 @@ static int choose(struct vf_source *s, json_t *index, const char *ref, json_t **
 
 	if (!json_is_array(m) || n == 0)
 		return dt_err_set(err, DT_EINPUT, "'%s': the index lists no manifests", s->path);
+	/* artifacts (SBOMs, provenance: an artifactType) are about an image, not images */
+	json_array_foreach(m, i, d)
+		if (json_object_get(d, "artifactType"))
+			n--;
 	if (!ref && n == 1) {
-		*desc = json_array_get(m, 0);
-		return 0;
+		json_array_foreach(m, i, d)
+			if (!json_object_get(d, "artifactType")) {
+				*desc = d;
+				return 0;
+			}
 	}
 	json_array_foreach(m, i, d) {
 		const char *r = ref_of(d);
+		if (json_object_get(d, "artifactType"))
+			continue;
 		if (ref && r && strcmp(r, ref) == 0) {
 			*desc = d;
 			return 0;
@@ -344,6 +371,86 @@ static int open_docker(struct vf_source *s, const char *ref, struct dt_err *err)
 			return rc;
 	}
 	return attach_diff_ids(s, err);
+}
+
+/* The artifact manifests of the index whose subject is the chosen image. */
+int vf_source_artifacts(const struct vf_source *s, struct vf_artifact **out, size_t *n,
+			struct dt_err *err)
+{
+	json_t *m = json_object_get(s->index, "manifests"), *d;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!s->manifest_digest)
+		return 0;
+	json_array_foreach(m, i, d) {
+		const char *type = json_string_value(json_object_get(d, "artifactType"));
+		const char *dg = json_string_value(json_object_get(d, "digest"));
+		json_t *man = NULL, *subj, *layer;
+		struct vf_artifact *a;
+		int64_t size;
+		char what[64];
+		if (!type || !dg)
+			continue;
+		snprintf(what, sizeof(what), "artifact %zu of the index", i + 1);
+		if ((rc = desc_size(s, d, what, &size, err)) < 0 ||
+		    (rc = read_doc(s, dg, size, NULL, what, &man, NULL, err)) < 0)
+			break;
+		subj = json_object_get(man, "subject");
+		layer = json_array_get(json_object_get(man, "layers"), 0);
+		if (!json_string_value(json_object_get(subj, "digest")) ||
+		    strcmp(json_string_value(json_object_get(subj, "digest")), s->manifest_digest) ||
+		    !json_string_value(json_object_get(layer, "digest"))) {
+			json_decref(man);
+			continue;
+		}
+		if (!(a = realloc(*out, (*n + 1) * sizeof(**out)))) {
+			json_decref(man);
+			rc = dt_oom(err);
+			break;
+		}
+		*out = a;
+		a = &a[(*n)++];
+		memset(a, 0, sizeof(*a));
+		if ((rc = str_dup(&a->type, type, err)) < 0 || (rc = str_dup(&a->digest, dg, err)) < 0 ||
+		    (rc = str_dup(&a->blob, json_string_value(json_object_get(layer, "digest")),
+				  err)) < 0 ||
+		    (rc = str_dup(&a->media_type,
+				  json_string_value(json_object_get(layer, "mediaType")), err)) < 0) {
+			json_decref(man);
+			break;
+		}
+		a->blob_size = json_is_integer(json_object_get(layer, "size"))
+				       ? (int64_t)json_integer_value(json_object_get(layer, "size"))
+				       : -1;
+		json_decref(man);
+	}
+	if (rc < 0) {
+		vf_artifacts_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+void vf_artifacts_free(struct vf_artifact *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].type);
+		free(v[i].digest);
+		free(v[i].blob);
+		free(v[i].media_type);
+	}
+	free(v);
+}
+
+int vf_source_artifact_read(const struct vf_source *s, const struct vf_artifact *a, char **text,
+			    size_t *len, struct dt_err *err)
+{
+	return read_blob(s, a->blob, a->blob_size, NULL, "an artifact's document", NULL, NULL,
+			 text, len, err);
 }
 
 int vf_source_open(const char *path, const char *ref, struct vf_source **out,

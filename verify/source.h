@@ -73,6 +73,27 @@ int vf_source_blob_hash(const struct vf_source *s, size_t i, char digest[DT_DIGE
 int vf_source_layer_mismatch(const struct vf_source *s, size_t i, const char *digest,
 			     uint64_t size, char *buf, size_t cap);
 
+/* An OCI 1.1 artifact of the index whose subject is the chosen image (an SBOM, ...). */
+struct vf_artifact {
+	char *type;          /* artifactType */
+	char *digest;        /* its manifest */
+	char *blob;          /* its (first) layer: the document */
+	char *media_type;    /* that layer's */
+	int64_t blob_size;   /* as its descriptor says, or -1 */
+};
+
+/* The artifacts about the chosen image, in index order: each listed manifest with an
+ * artifactType is read (its digest checked) and kept when its subject is the image.
+ * @return 0 and *@out (vf_artifacts_free() it), or a negative code with @err set. */
+int vf_source_artifacts(const struct vf_source *s, struct vf_artifact **out, size_t *n,
+			struct dt_err *err);
+void vf_artifacts_free(struct vf_artifact *v, size_t n);
+
+/* The document of @a, its size and digest checked (at most 16 MiB). @return 0 and *@text
+ * (NUL-terminated, free() it), or a negative code with @err set. */
+int vf_source_artifact_read(const struct vf_source *s, const struct vf_artifact *a, char **text,
+			    size_t *len, struct dt_err *err);
+
 /* "OCI layout", "OCI archive", "docker-archive", "tarball" */
 const char *vf_source_kind_name(enum vf_source_kind k);
 

@@ -170,11 +170,11 @@ int pk_write_archive(struct pk_image *img, const char *out, const struct pk_buil
 	if ((rc = pk_write_blobs(img, o, res, &sink, &d, err)) < 0)
 		goto out;
 	if (o->format == PK_FORMAT_OCI_ARCHIVE) {
-		struct mf_oci_index_entry ie;
+		struct mf_oci_index_entry ie[1 + PK_IMAGE_MAX_ARTIFACTS];
+		size_t nie = pk_write_index_entries(img, res, &d, ie);
 		const char *files[] = { "index.json", NULL, "oci-layout",
 					"{\"imageLayoutVersion\":\"1.0.0\"}" };
-		pk_write_index_entry(img, res, &d, &ie);
-		if ((rc = mf_oci_index_json(&ie, 1, &text, err)) < 0)
+		if ((rc = mf_oci_index_json(ie, nie, &text, err)) < 0)
 			goto out;
 		files[1] = text;
 		rc = write_outer(&b, NULL, files, 2, img->epoch, res->output, err);

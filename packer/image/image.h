@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "common/report.h"
 #include "manifest/lock.h"
+#include "manifest/sbom.h"
 #include "manifest/spec.h"
 
 enum pk_image_format {
@@ -84,13 +85,28 @@ struct pk_build_opts {
 	int level;
 	const char *tag;          /* replaces the spec name's tag, or NULL */
 	const char *lock_digest;  /* "sha256:..." of the lockfile, for the annotation; or NULL */
+	const char *lock_name;    /* the lockfile's path (its base name is a provenance
+				   * material), or NULL */
+	int sbom;                 /* oci formats: SPDX and CycloneDX attached as artifacts */
+	int provenance;           /* oci formats: SLSA provenance attached as an artifact */
 	dt_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
 };
 
 #define PK_IMAGE_MAX_LAYERS 2
+#define PK_IMAGE_MAX_ARTIFACTS 3
+
+/* An OCI 1.1 artifact attached to the image (its subject). */
+struct pk_artifact {
+	char type[64];                   /* artifactType: the document's media type */
+	char digest[DT_DIGEST_LEN];      /* the artifact's manifest */
+	uint64_t size;                   /* of that manifest */
+	char blob[DT_DIGEST_LEN];        /* the document */
+};
 
 struct pk_build_result {
+	struct pk_artifact artifacts[PK_IMAGE_MAX_ARTIFACTS]; /* SPDX, CycloneDX, provenance */
+	size_t nartifacts;
 	char name[512];                  /* repository:tag */
 	char manifest[DT_DIGEST_LEN];    /* the image digest (oci formats) */
 	char config[DT_DIGEST_LEN];
@@ -109,5 +125,11 @@ struct pk_build_result {
  * in-memory content moves into the layers. @return 0, or a negative code. */
 int pk_image_write(struct pk_image *img, const char *out, const struct pk_build_opts *o,
 		   struct pk_build_result *res, struct dt_err *err);
+
+/* The SBOM of the image @img would be as built with @o (its manifest digest is computed,
+ * nothing is written): the same bytes `distill build --sbom` attaches. The plan is written
+ * once: @img cannot be written after. @return 0 and *@out (free() it), or a negative code. */
+int pk_image_sbom(struct pk_image *img, const struct pk_build_opts *o, enum mf_sbom_format f,
+		  char **out, struct dt_err *err);
 
 #endif

@@ -290,7 +290,7 @@ static int read_index(int dfd, const char *dir, char **out, struct dt_err *err)
 /* Moves the blobs of the complete layout @tmpdir into the layout @out that another build
  * made meanwhile, then adds the image @ie to its index.json (last, under the lock). */
 static int adopt(const char *tmpdir, const char *out, const char *ref,
-		 const struct mf_oci_index_entry *ie, struct dt_err *err)
+		 const struct mf_oci_index_entry *ie, size_t nie, struct dt_err *err)
 {
 	int ofd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC), from = -1, to = -1, rc = 0;
 	char *old = NULL, *index = NULL, src[4200];
@@ -327,7 +327,7 @@ static int adopt(const char *tmpdir, const char *out, const char *ref,
 		rc = dt_err_set(err, DT_EINPUT, "'%s' has no index.json", out);
 		goto out;
 	}
-	if ((rc = mf_oci_index_merge(out, old, ref, ie, &index, err)) == 0)
+	if ((rc = mf_oci_index_merge(out, old, ref, ie, nie, &index, err)) == 0)
 		rc = write_file_at(ofd, out, "index.json", index, err);
 out:
 	if (d)
@@ -351,7 +351,8 @@ int pk_write_layout(struct pk_image *img, const char *out, const struct pk_build
 	struct pk_blob_sink sink = { blob_layer, blob_text, &b };
 	struct pk_docs d = { 0 };
 	char bname[4200];
-	struct mf_oci_index_entry ie;
+	struct mf_oci_index_entry ie[1 + PK_IMAGE_MAX_ARTIFACTS];
+	size_t nie;
 	struct stat st;
 	char *tmpdir = NULL, *index = NULL, *old = NULL;
 	const char *dir = out;
@@ -393,13 +394,13 @@ int pk_write_layout(struct pk_image *img, const char *out, const struct pk_build
 	if ((rc = blobs_open(&b, dfd, dir, bname, sizeof(bname), err)) < 0 ||
 	    (rc = pk_write_blobs(img, o, res, &sink, &d, err)) < 0)
 		goto out;
-	pk_write_index_entry(img, res, &d, &ie);
+	nie = pk_write_index_entries(img, res, &d, ie);
 	if (existing && (rc = read_index(dfd, out, &old, err)) < 0)
 		goto out;
 	if (old)
-		rc = mf_oci_index_merge(out, old, res->name, &ie, &index, err);
+		rc = mf_oci_index_merge(out, old, res->name, ie, nie, &index, err);
 	else
-		rc = mf_oci_index_json(&ie, 1, &index, err);
+		rc = mf_oci_index_json(ie, nie, &index, err);
 	if (rc < 0 ||
 	    (rc = write_file_at(dfd, dir, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}",
 				err)) < 0)
@@ -418,7 +419,7 @@ int pk_write_layout(struct pk_image *img, const char *out, const struct pk_build
 		if (rename(tmpdir, out) < 0) {
 			/* another build made the layout meanwhile: add this image to it instead */
 			raced = errno == ENOTEMPTY || errno == EEXIST;
-			rc = raced ? adopt(tmpdir, out, res->name, &ie, err)
+			rc = raced ? adopt(tmpdir, out, res->name, ie, nie, err)
 				   : dt_err_sys(err, errno, "cannot rename the image into '%s'", out);
 			goto out;
 		}

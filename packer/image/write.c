@@ -108,7 +108,7 @@ out:
 /* ---- the image documents ---- */
 
 /* "repository:tag" from the spec name and --tag. */
-static void image_name(const struct pk_image *img, const char *tag, char *buf, size_t len)
+void pk_image_name(const struct pk_image *img, const char *tag, char *buf, size_t len)
 {
 	const char *name = img->spec->name, *slash = strrchr(name, '/');
 	const char *colon = strrchr(slash ? slash : name, ':');
@@ -125,6 +125,14 @@ void pk_docs_release(struct pk_docs *d)
 	free(d->config);
 	free(d->manifest);
 	d->config = d->manifest = NULL;
+	if (d->sbom)
+		mf_sbom_release(d->sbom);
+	if (d->prov)
+		mf_provenance_release(d->prov);
+	free(d->sbom);
+	free(d->prov);
+	d->sbom = NULL;
+	d->prov = NULL;
 }
 
 static int make_docs(const struct pk_image *img, const struct pk_build_opts *o,
@@ -208,6 +216,9 @@ int pk_write_blobs(struct pk_image *img, const struct pk_build_opts *o,
 	for (size_t i = 0; i < img->n; i++)
 		has[img->v[i].layer] = 1;
 	res->nlayers = 0;
+	res->nartifacts = 0;
+	if ((rc = pk_artifacts_prepare(img, o, d, err)) < 0)
+		return rc;
 	for (int l = 0; l < PK_LAYERS; l++) {
 		struct pk_tar_result lr;
 		struct pk_tree *t = NULL;
@@ -225,18 +236,26 @@ int pk_write_blobs(struct pk_image *img, const struct pk_build_opts *o,
 	}
 	if ((rc = make_docs(img, o, res, d, err)) < 0 ||
 	    (rc = sink->text(sink->ctx, d->config, res->config, err)) < 0 ||
-	    (rc = sink->text(sink->ctx, d->manifest, res->manifest, err)) < 0)
+	    (rc = sink->text(sink->ctx, d->manifest, res->manifest, err)) < 0 ||
+	    (rc = pk_artifacts_write(img, o, res, sink, d, err)) < 0)
 		return rc;
 	return 0;
 }
 
-void pk_write_index_entry(const struct pk_image *img, const struct pk_build_result *res,
-			  const struct pk_docs *d, struct mf_oci_index_entry *e)
+size_t pk_write_index_entries(const struct pk_image *img, const struct pk_build_result *res,
+			      const struct pk_docs *d, struct mf_oci_index_entry *e)
 {
-	*e = (struct mf_oci_index_entry){
+	e[0] = (struct mf_oci_index_entry){
 		.desc = { MF_OCI_MANIFEST_TYPE, res->manifest, strlen(d->manifest) },
 		.os = img->os, .arch = img->arch, .variant = img->variant, .ref_name = res->name,
 	};
+	for (size_t i = 0; i < res->nartifacts; i++)
+		e[1 + i] = (struct mf_oci_index_entry){
+			.desc = { MF_OCI_MANIFEST_TYPE, res->artifacts[i].digest,
+				  res->artifacts[i].size },
+			.artifact_type = res->artifacts[i].type, .subject = res->manifest,
+		};
+	return 1 + res->nartifacts;
 }
 
 /* ---- rootfs ---- */
@@ -271,7 +290,7 @@ int pk_image_write(struct pk_image *img, const char *out, const struct pk_build_
 		   struct pk_build_result *res, struct dt_err *err)
 {
 	memset(res, 0, sizeof(*res));
-	image_name(img, o->tag, res->name, sizeof(res->name));
+	pk_image_name(img, o->tag, res->name, sizeof(res->name));
 	switch (o->format) {
 	case PK_FORMAT_OCI:
 		return pk_write_layout(img, out, o, res, err);

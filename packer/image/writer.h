@@ -19,6 +19,8 @@ int pk_write_layer_tree(struct pk_image *img, int layer, struct pk_tree **out,
 struct pk_docs {
 	char *config, *manifest;
 	char config_digest[DT_DIGEST_LEN];
+	struct mf_sbom *sbom;          /* gathered before the layers are written, or NULL */
+	struct mf_provenance *prov;
 };
 void pk_docs_release(struct pk_docs *d);
 
@@ -38,9 +40,24 @@ int pk_write_blobs(struct pk_image *img, const struct pk_build_opts *o,
 		   struct pk_build_result *res, const struct pk_blob_sink *sink,
 		   struct pk_docs *d, struct dt_err *err);
 
-/* The index.json entry of the image written (its manifest, platform and ref.name). */
-void pk_write_index_entry(const struct pk_image *img, const struct pk_build_result *res,
-			  const struct pk_docs *d, struct mf_oci_index_entry *e);
+/* The index.json entries of the image written (its manifest, platform and ref.name), then
+ * of its artifacts, into @e (1 + PK_IMAGE_MAX_ARTIFACTS). @return their number. */
+size_t pk_write_index_entries(const struct pk_image *img, const struct pk_build_result *res,
+			      const struct pk_docs *d, struct mf_oci_index_entry *e);
+
+/* "repository:tag" from the spec name and @tag (NULL: the spec's). */
+void pk_image_name(const struct pk_image *img, const char *tag, char *buf, size_t len);
+
+/* sbom.c: the SBOM description of the plan (free with mf_sbom_release). */
+int pk_sbom_model(const struct pk_image *img, struct mf_sbom *s, struct dt_err *err);
+/* sbom.c: with @o->sbom or @o->provenance, what they need of the plan, into @d, before the
+ * layers take the plan's content; then, once the manifest is written, the artifacts
+ * through @sink, into @res->artifacts. */
+int pk_artifacts_prepare(const struct pk_image *img, const struct pk_build_opts *o,
+			 struct pk_docs *d, struct dt_err *err);
+int pk_artifacts_write(const struct pk_image *img, const struct pk_build_opts *o,
+		       struct pk_build_result *res, const struct pk_blob_sink *sink,
+		       struct pk_docs *d, struct dt_err *err);
 
 /* layout.c: the OCI layout (a new one built beside @out and renamed; an existing one gains
  * the image, index.json replaced last, under a lock). */

@@ -199,9 +199,9 @@ static void test_manifest_json(void **state)
 #define INDEX(ms) "{\"manifests\":[" ms "],\"mediaType\":\"" IT "\",\"schemaVersion\":2}"
 
 static const struct mf_oci_index_entry e1 = { { MT, "sha256:m1", 524 }, "linux", "amd64", NULL,
-					      "test/img:1" };
+					      "test/img:1", NULL, NULL };
 static const struct mf_oci_index_entry e2 = { { MT, "sha256:m2", 10 }, "linux", "arm64", "v8",
-					      NULL };
+					      NULL, NULL, NULL };
 
 static void test_index_json(void **state)
 {
@@ -234,7 +234,7 @@ static void test_index_merge(void **state)
 	char *out = NULL;
 	(void)state;
 
-	assert_int_equal(mf_oci_index_merge("index.json", old, "test/img:1", &e1, &out, &err), 0);
+	assert_int_equal(mf_oci_index_merge("index.json", old, "test/img:1", &e1, 1, &out, &err), 0);
 	assert_string_equal(out, INDEX(
 		"{\"digest\":\"sha256:m0\",\"size\":2,\"x-extra\":true},"
 		"{\"annotations\":{\"org.opencontainers.image.ref.name\":\"b:1\",\"z\":\"y\"},"
@@ -242,16 +242,16 @@ static void test_index_merge(void **state)
 	free(out);
 	out = NULL;
 	/* nothing dropped: every entry kept, the new one last */
-	assert_int_equal(mf_oci_index_merge("index.json", INDEX(E1), NULL, &e2, &out, &err), 0);
+	assert_int_equal(mf_oci_index_merge("index.json", INDEX(E1), NULL, &e2, 1, &out, &err), 0);
 	assert_string_equal(out, INDEX(E1 "," E2));
 	free(out);
 	out = NULL;
 	/* a name no entry has: the same */
-	assert_int_equal(mf_oci_index_merge("index.json", INDEX(E1), "c:1", &e2, &out, &err), 0);
+	assert_int_equal(mf_oci_index_merge("index.json", INDEX(E1), "c:1", &e2, 1, &out, &err), 0);
 	assert_string_equal(out, INDEX(E1 "," E2));
 	free(out);
 	out = NULL;
-	assert_int_equal(mf_oci_index_merge("index.json", INDEX(""), "test/img:1", &e1, &out,
+	assert_int_equal(mf_oci_index_merge("index.json", INDEX(""), "test/img:1", &e1, 1, &out,
 					    &err), 0);
 	assert_string_equal(out, INDEX(E1));
 	free(out);
@@ -269,7 +269,7 @@ static void test_index_merge_refused(void **state)
 		struct dt_err err;
 		char *out = NULL;
 		dt_err_clear(&err);
-		assert_int_equal(mf_oci_index_merge("out/index.json", bad[i], "test/img:1", &e1,
+		assert_int_equal(mf_oci_index_merge("out/index.json", bad[i], "test/img:1", &e1, 1,
 						    &out, &err), -DT_EINPUT);
 		assert_null(out);
 		assert_string_equal(err.msg, "'out/index.json' is not an OCI image index");

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# distill sbom and build --sbom/--provenance: the CycloneDX SBOM validates against the
+# official 1.6 schema, the SPDX one has SPDX 2.3's structure; both list the package with its
+# Maintainer, DEP-5 license and files (sha256 as in the .deb), the project's files, and the
+# app's needs; the attached artifacts leave the image digest alone, equal `distill sbom SPEC`,
+# are byte-identical across rebuilds under other umask, TZ, locale and cwd, and are in the
+# oci-archive output.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+
+schema=/opt/distill-test/node_modules/@cyclonedx/cyclonedx-library/res/schema
+[ -f "$schema/bom-1.6.SNAPSHOT.schema.json" ] || fail "no CycloneDX schema in $schema (run scripts/setup.sh)"
+python3 -c 'import jsonschema' 2>/dev/null || fail "no python3-jsonschema (run scripts/setup.sh)"
+
+make_app "$W/p" world
+# a package with a machine-readable copyright file
+d="$W/pkgroot"; mkdir -p "$d/DEBIAN" "$d/usr/share/hello-data" "$d/usr/share/doc/hello-data"
+printf 'Package: hello-data\nVersion: 1:1.0+b1\nArchitecture: all\nMaintainer: distill tests <t@example.invalid>\nDescription: test data\n' > "$d/DEBIAN/control"
+echo "hi" > "$d/usr/share/hello-data/data.txt"
+cat > "$d/usr/share/doc/hello-data/copyright" <<'C'
+Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: hello-data
+
+Files: *
+Copyright: 2024 somebody
+License: GPL-2+
+
+Files: data/*
+Copyright: 2024 somebody else
+License: Expat
+
+License: GPL-2+
+ text
+C
+mkdir -p "$W/debs"
+dpkg-deb --build --root-owner-group -Zgzip "$d" "$W/debs/hello-data_1.0_all.deb" >/dev/null
+cat >> "$W/p/app.yaml" <<Y
+debs: $W/debs
+packages:
+  - name: hello-data
+Y
+"$DISTILL" lock -q "$W/p/app.yaml" || fail lock
+export SOURCE_DATE_EPOCH=1700000000
+
+"$DISTILL" build -q "$W/p/app.yaml" -o "$W/plain" || fail "build"
+"$DISTILL" build -q "$W/p/app.yaml" -o "$W/img" --sbom --provenance || fail "build --sbom"
+img=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$W/plain/index.json")
+python3 - "$W/img/index.json" "$img" <<'PY' || fail "index.json of the build with --sbom"
+import json, sys
+ms = json.load(open(sys.argv[1]))["manifests"]
+assert ms[0]["digest"] == sys.argv[2], "the image digest changed with --sbom"
+types = [m.get("artifactType") for m in ms[1:]]
+assert types == ["application/spdx+json", "application/vnd.cyclonedx+json",
+                 "application/vnd.in-toto+json"], types
+PY
+echo "ok   --sbom leaves the image digest alone and lists three artifacts in index.json"
+valid_layout "$W/img" example/app:1.0 || fail "layout with artifacts"
+
+# the artifacts' manifests: OCI 1.1, subject = the image
+python3 - "$W/img" <<'PY' || fail "artifact manifests"
+import hashlib, json, os, sys
+d = sys.argv[1]
+blob = lambda dg: open(os.path.join(d, "blobs/sha256", dg[7:]), "rb").read()
+ms = json.load(open(os.path.join(d, "index.json")))["manifests"]
+for m in ms[1:]:
+    a = json.loads(blob(m["digest"]))
+    assert a["artifactType"] == m["artifactType"]
+    assert a["config"] == {"mediaType": "application/vnd.oci.empty.v1+json", "digest":
+        "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "size": 2,
+        "data": "e30="}, a["config"]
+    assert a["subject"]["digest"] == ms[0]["digest"] and a["subject"]["size"] == ms[0]["size"]
+    assert a["layers"][0]["mediaType"] == a["artifactType"]
+    b = blob(a["layers"][0]["digest"])
+    assert len(b) == a["layers"][0]["size"]
+    open(os.path.join(d, "..", a["artifactType"].split("/")[1]), "wb").write(b)
+PY
+"$DISTILL" inspect "$W/img" | grep -q 'application/vnd.cyclonedx+json' || fail "inspect shows no artifacts"
+echo "ok   the artifacts are OCI 1.1 manifests about the image, and inspect lists them"
+
+# distill sbom: from the spec (= attached) and from the image
+"$DISTILL" sbom "$W/p/app.yaml" -o "$W/spec.spdx.json" || fail "sbom SPEC"
+"$DISTILL" sbom --format cyclonedx-json "$W/p/app.yaml" > "$W/spec.cdx.json" || fail "sbom SPEC cdx"
+"$DISTILL" sbom "$W/img" -o "$W/img.spdx.json" || fail "sbom IMAGE"
+cmp "$W/spec.spdx.json" "$W/spdx+json" || fail "distill sbom SPEC differs from the attached SPDX"
+cmp "$W/spec.cdx.json" "$W/vnd.cyclonedx+json" || fail "distill sbom SPEC differs from the attached CycloneDX"
+cmp "$W/img.spdx.json" "$W/spdx+json" || fail "distill sbom IMAGE differs from the attached SPDX"
+echo "ok   distill sbom SPEC and IMAGE give the attached documents"
+
+python3 "$here/cdx_validate.py" "$schema" "$W/spec.cdx.json" || fail "CycloneDX schema"
+python3 - "$W/spec.spdx.json" "$W/spec.cdx.json" "$W/vnd.in-toto+json" "$img" "$W/p/app" "$d/usr/share/hello-data/data.txt" <<'PY' || fail "SBOM contents"
+import hashlib, json, re, sys
+spdx, cdx, prov = (json.load(open(f)) for f in sys.argv[1:4])
+img, app, data = sys.argv[4:7]
+sha = lambda f: hashlib.sha256(open(f, "rb").read()).hexdigest()
+# SPDX 2.3: the document's required fields and shapes
+for k in ("spdxVersion", "dataLicense", "SPDXID", "name", "documentNamespace", "creationInfo"):
+    assert k in spdx, k
+assert spdx["spdxVersion"] == "SPDX-2.3" and spdx["dataLicense"] == "CC0-1.0"
+assert spdx["creationInfo"]["created"] == "2023-11-14T22:13:20Z"
+assert re.fullmatch(r"https://distill\.invalid/spdx/[0-9a-f]{64}", spdx["documentNamespace"])
+ids = set()
+for p in spdx["packages"]:
+    assert re.fullmatch(r"SPDXRef-[A-Za-z0-9.-]+", p["SPDXID"]) and p["SPDXID"] not in ids
+    ids.add(p["SPDXID"])
+    for k in ("name", "downloadLocation", "versionInfo", "licenseDeclared"):
+        assert k in p, (p, k)
+for f in spdx["files"]:
+    assert re.fullmatch(r"SPDXRef-[A-Za-z0-9.-]+", f["SPDXID"]) and f["SPDXID"] not in ids
+    ids.add(f["SPDXID"])
+    assert f["fileName"].startswith("./") and f["checksums"][0]["algorithm"] == "SHA256"
+for r in spdx["relationships"]:
+    assert r["spdxElementId"] in ids | {"SPDXRef-DOCUMENT"} and r["relatedSpdxElement"] in ids, r
+byid = {p["SPDXID"]: p for p in spdx["packages"]}
+fid = {f["SPDXID"]: f for f in spdx["files"]}
+image = byid["SPDXRef-Image"]
+assert image["versionInfo"] == img and image["checksums"][0]["checksumValue"] == img[7:]
+deb = [p for p in spdx["packages"] if p["name"] == "hello-data"][0]
+assert deb["versionInfo"] == "1:1.0+b1" and deb["supplier"] == "Organization: distill tests (t@example.invalid)", deb
+assert deb["licenseDeclared"] == "GPL-2.0-or-later AND MIT", deb["licenseDeclared"]
+assert deb["externalRefs"][0]["referenceLocator"] == "pkg:deb/debian/hello-data@1%3A1.0%2Bb1?arch=all"
+rel = {(r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"]) for r in spdx["relationships"]}
+assert ("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Image") in rel
+assert ("SPDXRef-Image", "CONTAINS", deb["SPDXID"]) in rel and ("SPDXRef-Image", "CONTAINS", "SPDXRef-Project") in rel
+owned = {fid[b]["fileName"]: fid[b]["checksums"][0]["checksumValue"] for a, t, b in rel if a == deb["SPDXID"] and t == "CONTAINS"}
+assert owned.get("./usr/share/hello-data/data.txt") == sha(data), owned
+proj = {fid[b]["fileName"]: fid[b]["checksums"][0]["checksumValue"] for a, t, b in rel if a == "SPDXRef-Project" and t == "CONTAINS"}
+assert proj.get("./app/app") == sha(app), proj
+byname = {f["fileName"]: i for i, f in fid.items()}
+needs = {fid[b]["fileName"] for a, t, b in rel if t == "DEPENDS_ON" and a == byname["./app/app"]}
+assert "./app/lib/libhello.so.1" in needs and any("libz.so" in n for n in needs), needs
+# CycloneDX: the same packages, files and needs
+assert cdx["metadata"]["component"]["version"] == img and cdx["metadata"]["timestamp"] == "2023-11-14T22:13:20Z"
+c = [x for x in cdx["components"] if x["name"] == "hello-data"][0]
+assert c["purl"] == deb["externalRefs"][0]["referenceLocator"] and c["licenses"] == [{"expression": "GPL-2.0-or-later AND MIT"}]
+assert c["supplier"] == {"name": "distill tests", "contact": [{"email": "t@example.invalid"}]}
+assert {x["name"]: x["hashes"][0]["content"] for x in c["components"]}.get("/usr/share/hello-data/data.txt") == sha(data)
+assert sorted(x["name"] for x in cdx["components"] if x["type"] == "library") == sorted(
+    p["name"] for p in spdx["packages"] if p["SPDXID"].startswith("SPDXRef-Package-"))
+dep = {x["ref"]: x["dependsOn"] for x in cdx["dependencies"]}
+assert "file:/app/lib/libhello.so.1" in dep["file:/app/app"]
+# provenance: in-toto statement, SLSA v1, materials by sha256
+assert prov["_type"] == "https://in-toto.io/Statement/v1" and prov["predicateType"] == "https://slsa.dev/provenance/v1"
+assert prov["subject"][0]["digest"]["sha256"] == img[7:]
+mats = {m["name"]: m for m in prov["predicate"]["buildDefinition"]["resolvedDependencies"]}
+assert {"app.yaml", "app.lock.json", "hello-data_1.0_all.deb"} <= set(mats), mats
+assert mats["hello-data_1.0_all.deb"]["uri"].startswith("pkg:deb/debian/hello-data@")
+assert prov["predicate"]["runDetails"]["builder"]["id"] == "https://distill.invalid/distill"
+print("ok   SPDX 2.3 structure, packages, supplier, license, files, needs; CycloneDX alike; provenance")
+PY
+sha256sum "$W/p/app.yaml" "$W/p/app.lock.json" | while read -r h f; do
+    grep -q "$h" "$W/vnd.in-toto+json" || fail "provenance lacks the sha256 of $f"
+done
+
+# byte-identical across rebuilds under other conditions
+arts() { python3 -c 'import json,sys; print(" ".join(m["digest"] for m in json.load(open(sys.argv[1]))["manifests"]))' "$1/index.json"; }
+ref=$(arts "$W/img")
+check() { local got; got=$(arts "$2"); [ "$got" = "$ref" ] || fail "$1 changed the artifacts"; }
+(umask 077; "$DISTILL" build -q "$W/p/app.yaml" -o "$W/v1" --sbom --provenance) || fail build; check "umask 077" "$W/v1"
+TZ=Pacific/Kiritimati "$DISTILL" build -q "$W/p/app.yaml" -o "$W/v2" --sbom --provenance || fail build; check TZ "$W/v2"
+LC_ALL=tr_TR.UTF-8 "$DISTILL" build -q "$W/p/app.yaml" -o "$W/v3" --sbom --provenance || fail build; check locale "$W/v3"
+(cd / && "$DISTILL" build -q "$W/p/app.yaml" -o "$W/v4" --sbom --provenance) || fail build; check cwd "$W/v4"
+cmp "$W/img/index.json" "$W/v4/index.json" || fail "index.json differs"
+echo "ok   4 rebuilds under other umask, TZ, locale and cwd give the same SBOM and provenance bytes"
+
+# the spec's sbom: true; the oci-archive holds the same index and blobs
+sed -i '1a sbom: true' "$W/p/app.yaml"
+"$DISTILL" lock -q "$W/p/app.yaml" || fail relock
+"$DISTILL" build -q "$W/p/app.yaml" -o "$W/arch.tar" --format oci-archive --provenance || fail "build oci-archive"
+mkdir "$W/x"; tar -xf "$W/arch.tar" -C "$W/x"
+python3 - "$W/x/index.json" <<'PY' || fail "oci-archive index"
+import json, os, sys
+ms = json.load(open(sys.argv[1]))["manifests"]
+assert [m.get("artifactType") for m in ms] == [None, "application/spdx+json", "application/vnd.cyclonedx+json", "application/vnd.in-toto+json"], ms
+PY
+valid_layout "$W/x" || fail "the archive's layout"
+"$DISTILL" sbom --format cyclonedx-json "$W/arch.tar" -o "$W/arch.cdx.json" || fail "sbom of the archive"
+python3 "$here/cdx_validate.py" "$schema" "$W/arch.cdx.json" >/dev/null || fail "archive's CycloneDX"
+echo "ok   sbom: true and --format oci-archive: the artifacts are in the archive"
+
+# skopeo copies the image (named) of a layout with artifacts; the artifacts stay behind
+if command -v skopeo >/dev/null; then
+    skopeo copy -q "oci:$W/img:example/app:1.0" "oci-archive:$W/copy.tar:example/app:1.0" || fail "skopeo copy"
+    skopeo copy -q "oci-archive:$W/copy.tar:example/app:1.0" "oci:$W/back:example/app:1.0" || fail "skopeo copy back"
+    [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$W/back/index.json")" = "$img" ] ||
+        fail "skopeo changed the image digest"
+    echo "ok   skopeo copies the image by name to an oci-archive and back (its artifacts are not copied: docs/sbom.md)"
+fi
