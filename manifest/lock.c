@@ -879,21 +879,15 @@ int mf_lock_dump(struct mf_lock *l, char **out, struct dt_err *err)
 	return rc;
 }
 
+static int path_key_cmp(const void *key, const void *f)
+{
+	return strcmp(key, nz(((const struct mf_lock_file *)f)->path));
+}
+
 static const struct mf_lock_file *find_path(const struct mf_lock *l, const char *path)
 {
-	size_t lo = 0, hi = l->nfiles;
-
-	while (lo < hi) { /* files are sorted by path */
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(nz(l->files[mid].path), path);
-		if (c == 0)
-			return &l->files[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return l->nfiles ? bsearch(path, l->files, l->nfiles, sizeof(*l->files), path_key_cmp)
+			 : NULL; /* files are sorted by path */
 }
 
 /* The entry @of names: a source ("host:...", "deb:...") or an image path. */
