@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* SPDX 2.3 and CycloneDX 1.6 from one description of an image, and SLSA v1 provenance in an
+/* SPDX 2.3 and CycloneDX 1.5 from one description of an image, and SLSA v1 provenance in an
  * in-toto statement (see sbom.h). Every string is checked where it is added; jansson
  * escapes, the one JSON policy (json.h) orders the keys. */
 #include "manifest/sbom.h"
@@ -556,7 +556,7 @@ static int spdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
 	return finish(doc, bad, out, err);
 }
 
-/* ---- CycloneDX 1.6 ---- */
+/* ---- CycloneDX 1.5 ---- */
 
 static json_t *cdx_hash(const unsigned char sha[DT_SHA256_LEN])
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Software bills of materials and build provenance, as documents: SPDX 2.3 JSON and
- * CycloneDX 1.6 JSON from one neutral description of an image (its packages, the files
+ * CycloneDX 1.5 JSON from one neutral description of an image (its packages, the files
  * each contributed, what each file needs), and an in-toto statement with a SLSA v1
  * provenance predicate. Serial numbers and namespaces are derived from the image's manifest
  * digest, timestamps from SOURCE_DATE_EPOCH: the same description gives the same bytes. */
