@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `distill sbom`: the SPDX 2.3 or CycloneDX 1.6 SBOM of a spec's image, or the one attached
+/* `distill sbom`: the SPDX 2.3 or CycloneDX 1.5 SBOM of a spec's image, or the one attached
  * to an image. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* SPDX 2.3 and CycloneDX 1.6 from one description of an image, and SLSA v1 provenance in an
+/* SPDX 2.3 and CycloneDX 1.5 from one description of an image, and SLSA v1 provenance in an
  * in-toto statement (see sbom.h). Every string is checked where it is added; jansson
  * escapes, the one JSON policy (json.h) orders the keys. */
 #include "manifest/sbom.h"
@@ -55,6 +55,8 @@ void mf_sbom_release(struct mf_sbom *s)
 	free(s->files);
 	free(s->deps);
 	free(s->name);
+	free(s->os_name);
+	free(s->os_version);
 	mf_sbom_init(s);
 }
 
@@ -87,6 +89,28 @@ static int plain_text(const char *s)
 		return 0;
 	json_decref(j);
 	return 1;
+}
+
+int mf_sbom_set_os(struct mf_sbom *s, const char *what, const char *name, const char *version,
+		   struct dt_err *err)
+{
+	char *n, *v = NULL;
+
+	if (!in_set(name, "._-", 1))
+		return dt_err_set(err, DT_EINPUT, "%s: '%s' is not an os-release ID", what,
+				  name ? name : "");
+	if (version && !in_set(version, "._~-", 0))
+		return dt_err_set(err, DT_EINPUT, "%s: '%s' is not an os-release VERSION_ID",
+				  what, version);
+	if (!(n = strdup(name)) || (version && !(v = strdup(version)))) {
+		free(n);
+		return dt_oom(err);
+	}
+	free(s->os_name);
+	free(s->os_version);
+	s->os_name = n;
+	s->os_version = v;
+	return 0;
 }
 
 int mf_sbom_find_pkg(const struct mf_sbom *s, const char *name)
@@ -444,6 +468,18 @@ static int spdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
 	}
 	bad |= push(pkgs, p);
 	bad |= push(rels, spdx_rel("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Image"));
+	/* the OS, as trivy writes it (and reads it: by this SPDXID's prefix in older
+	 * versions, by the purpose in newer ones); it contains the Debian packages */
+	if (s->os_name) {
+		p = spdx_package("SPDXRef-OperatingSystem", s->os_name, "", "NOASSERTION", NULL,
+				 "OPERATING-SYSTEM");
+		if (p && s->os_version)
+			bad |= add(p, "versionInfo", json_string(s->os_version));
+		else if (p)
+			json_object_del(p, "versionInfo");
+		bad |= push(pkgs, p);
+		bad |= push(rels, spdx_rel("SPDXRef-Image", "CONTAINS", "SPDXRef-OperatingSystem"));
+	}
 	for (size_t i = 0; i < s->npkgs; i++) {
 		const struct mf_sbom_pkg *k = &s->pkgs[i];
 		char sup[8300] = "NOASSERTION", nm[4097], em[4097];
@@ -462,7 +498,8 @@ static int spdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
 		}
 		free(purl);
 		bad |= push(pkgs, p);
-		bad |= push(rels, spdx_rel("SPDXRef-Image", "CONTAINS", id));
+		bad |= push(rels, spdx_rel(s->os_name ? "SPDXRef-OperatingSystem" : "SPDXRef-Image",
+					   "CONTAINS", id));
 	}
 	if (project) {
 		char *pname = NULL;
@@ -519,7 +556,7 @@ static int spdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
 	return finish(doc, bad, out, err);
 }
 
-/* ---- CycloneDX 1.6 ---- */
+/* ---- CycloneDX 1.5 ---- */
 
 static json_t *cdx_hash(const unsigned char sha[DT_SHA256_LEN])
 {
@@ -544,6 +581,7 @@ static json_t *cdx_file_ref(const struct mf_sbom_file *f)
 static int cdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
 {
 	json_t *doc = json_object(), *comps = json_array(), *deps = json_array(), *image_deps;
+	json_t *pkg_refs;
 	json_t **nested = calloc(s->npkgs + 2, sizeof(*nested)), *c;
 	char created[32], serial[64], hex[2 * DT_SHA256_LEN + 1];
 	unsigned char md[DT_SHA256_LEN], raw[DT_SHA256_LEN];
@@ -552,7 +590,8 @@ static int cdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
 	size_t np = s->npkgs; /* nested[np]: the project's files */
 
 	image_deps = json_array();
-	bad |= !image_deps;
+	pkg_refs = json_array();
+	bad |= !image_deps || !pkg_refs;
 	if (dt_epoch_rfc3339(s->epoch, created, err) < 0) {
 		bad = 1;
 		created[0] = '\0';
@@ -596,7 +635,7 @@ static int cdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
 		if (c && json_array_size(nested[i]))
 			bad |= add(c, "components", json_incref(nested[i]));
 		bad |= push(comps, c);
-		bad |= push(image_deps, purl ? json_string(purl) : NULL);
+		bad |= push(pkg_refs, purl ? json_string(purl) : NULL);
 		free(purl);
 	}
 	if (!bad && project) {
@@ -610,8 +649,22 @@ static int cdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
 		if (c)
 			bad |= add(c, "components", json_incref(nested[np]));
 		bad |= push(comps, c);
-		bad |= push(image_deps, json_string("project"));
 	}
+	if (!bad && s->os_name) {
+		/* the OS, as trivy writes it: a component the image depends on, which depends
+		 * on the Debian packages */
+		c = json_pack("{s:s, s:s, s:s}", "type", "operating-system", "bom-ref", "os",
+			      "name", s->os_name);
+		if (c && s->os_version)
+			bad |= add(c, "version", json_string(s->os_version));
+		bad |= push(comps, c);
+		bad |= push(deps, json_pack("{s:s, s:O}", "ref", "os", "dependsOn", pkg_refs));
+		bad |= push(image_deps, json_string("os"));
+	} else if (!bad) {
+		bad |= json_array_extend(image_deps, pkg_refs);
+	}
+	if (!bad && project)
+		bad |= push(image_deps, json_string("project"));
 	bad |= push(deps, json_pack("{s:s, s:O}", "ref", "image", "dependsOn", image_deps));
 	for (size_t i = 0; !bad && i < s->ndeps;) {
 		size_t j = i;
@@ -625,13 +678,16 @@ static int cdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
 	digest_raw(s->manifest, raw);
 	if (!bad) {
 		json_t *meta = json_pack(
-			"{s:s, s:{s:[{s:s, s:s, s:s}]}, s:{s:s, s:s, s:o, s:s, s:o, s:s}}",
-			"timestamp", created, "tools", "components", "type", "application", "name",
+			"{s:s, s:[{s:s, s:s, s:s}], s:{s:s, s:s, s:o, s:s, s:o, s:s}}",
+			"timestamp", created, "tools", "vendor", "distill", "name",
 			"distill", "version", DISTILL_VERSION, "component", "type", "container",
 			"bom-ref", "image", "name", mf_json_text(s->name ? s->name : "image"),
 			"version", s->manifest, "hashes", cdx_hash(raw), "purl", ipurl);
 		bad |= add(doc, "bomFormat", json_string("CycloneDX"));
-		bad |= add(doc, "specVersion", json_string("1.6"));
+		/* 1.5, and tools as the (deprecated, still valid) array: the cyclonedx-go of the
+		 * trivy that reads it back (docs/sbom.md) knows neither 1.6 nor tools.components;
+		 * nothing here is new in 1.6, and the document is valid 1.5 and 1.6 */
+		bad |= add(doc, "specVersion", json_string("1.5"));
 		bad |= add(doc, "serialNumber", json_string(serial));
 		bad |= add(doc, "version", json_integer(1));
 		bad |= add(doc, "metadata", meta);
@@ -644,6 +700,7 @@ static int cdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
 	json_decref(comps);
 	json_decref(deps);
 	json_decref(image_deps);
+	json_decref(pkg_refs);
 	free(ipurl);
 	if (!created[0]) {
 		json_decref(doc);

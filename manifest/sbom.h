@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Software bills of materials and build provenance, as documents: SPDX 2.3 JSON and
- * CycloneDX 1.6 JSON from one neutral description of an image (its packages, the files
+ * CycloneDX 1.5 JSON from one neutral description of an image (its packages, the files
  * each contributed, what each file needs), and an in-toto statement with a SLSA v1
  * provenance predicate. Serial numbers and namespaces are derived from the image's manifest
  * digest, timestamps from SOURCE_DATE_EPOCH: the same description gives the same bytes. */
@@ -51,6 +51,7 @@ struct mf_sbom {
 	char *name;                        /* the image: "repository:tag" */
 	char manifest[DT_DIGEST_LEN];      /* its manifest digest, "sha256:..." */
 	int64_t epoch;                     /* SOURCE_DATE_EPOCH: the documents' time */
+	char *os_name, *os_version;        /* the OS ("debian", "12.11"): NULL when unknown */
 	struct mf_sbom_pkg *pkgs;
 	size_t npkgs, cap_pkgs;
 	struct mf_sbom_file *files;
@@ -61,6 +62,15 @@ struct mf_sbom {
 
 void mf_sbom_init(struct mf_sbom *s);
 void mf_sbom_release(struct mf_sbom *s);
+
+/* Sets the operating system the packages belong to: @name an os-release ID ("debian"),
+ * @version its version ("12.11") or NULL. The documents then carry it as an OS package
+ * (SPDX, purpose OPERATING-SYSTEM) or component (CycloneDX, operating-system) that the
+ * packages are related to, as scanners (trivy) expect. Outside os-release's charsets
+ * (ID: [a-z0-9._-], VERSION_ID: [A-Za-z0-9._~-]) is -DT_EINPUT naming @what.
+ * @return 0, or a negative code with @err set. */
+int mf_sbom_set_os(struct mf_sbom *s, const char *what, const char *name, const char *version,
+		   struct dt_err *err);
 
 /* Adds a package (the strings are copied; @supplier and @license may be NULL). A name,
  * version or architecture outside Debian's charsets, or a supplier or license with control

