@@ -39,7 +39,7 @@ static const char build_usage[] =
 	"      --debs DIR             directory of .deb files (overrides the spec's debs)\n"
 	"      --source-date-epoch N  seconds since 1970 for every timestamp (default:\n"
 	"                             $SOURCE_DATE_EPOCH, else 0)\n"
-	"      --sbom                 attach SPDX 2.3 and CycloneDX 1.5 SBOMs to the image as\n"
+	"      --sbom                 attach SPDX 2.3 and CycloneDX 1.6 SBOMs to the image as\n"
 	"                             OCI 1.1 artifacts (also sbom: true in the spec; oci\n"
 	"                             and oci-archive; the image's digest does not change)\n"
 	"      --provenance           attach SLSA v1 provenance (an in-toto statement)\n"

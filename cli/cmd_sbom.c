@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `distill sbom`: the SPDX 2.3 or CycloneDX 1.5 SBOM of a spec's image, or the one attached
+/* `distill sbom`: the SPDX 2.3 or CycloneDX 1.6 SBOM of a spec's image, or the one attached
  * to an image. */
 #include <errno.h>
 #include <getopt.h>
@@ -29,7 +29,8 @@ static const char sbom_usage[] =
 	"the same options attaches. IMAGE (an OCI layout or archive built with --sbom) gives\n"
 	"the SBOM attached to it, its digest checked.\n"
 	"\n"
-	"      --format FMT           spdx-json (default) or cyclonedx-json\n"
+	"      --format FMT           spdx-json (default), cyclonedx-json (1.6) or\n"
+	"                             cyclonedx-1.5-json (the same as 1.5, for older readers)\n"
 	"  -o, --output FILE          where to write it (default: standard output)\n"
 	"      --ref REF              the image, when an index holds several\n"
 	"      --debs DIR             SPEC: directory of .deb files (overrides the spec's)\n"
@@ -116,8 +117,8 @@ int cmd_sbom(int argc, char **argv)
 		switch (c) {
 		case OPT_FORMAT:
 			if (mf_sbom_format_parse(optarg, &f) < 0)
-				return cli_usage_error("sbom", "unknown format '%s' (want spdx-json or "
-						       "cyclonedx-json)", optarg);
+				return cli_usage_error("sbom", "unknown format '%s' (want spdx-json, "
+						       "cyclonedx-json or cyclonedx-1.5-json)", optarg);
 			break;
 		case 'o': out = optarg; break;
 		case OPT_REF: ref = optarg; break;

@@ -20,7 +20,7 @@ const struct cli_cmd cli_cmds[] = {
 	{ "diff", cmd_diff, "explain every difference between two images or tarballs" },
 	{ "inspect", cmd_inspect, "show an image's platform, config, layers and files with owners" },
 	{ "lock", cmd_lock, "pin every input of an image spec in its lockfile, or check drift" },
-	{ "sbom", cmd_sbom, "write an image's SBOM (SPDX 2.3 or CycloneDX 1.5 JSON)" },
+	{ "sbom", cmd_sbom, "write an image's SBOM (SPDX 2.3 or CycloneDX 1.6 JSON)" },
 	{ "tar", cmd_tar, "pack directories into a bit-for-bit reproducible tarball" },
 	{ "verify", cmd_verify, "rebuild an image under perturbed conditions and compare the digests" },
 	{ NULL, NULL, NULL },

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* SPDX 2.3 and CycloneDX 1.5 from one description of an image, and SLSA v1 provenance in an
+/* SPDX 2.3 and CycloneDX 1.6 (or 1.5) from one description of an image, and SLSA v1 provenance in an
  * in-toto statement (see sbom.h). Every string is checked where it is added; jansson
  * escapes, the one JSON policy (json.h) orders the keys. */
 #include "manifest/sbom.h"
@@ -13,11 +13,12 @@
 #include "common/epoch.h"
 #include "manifest/json.h"
 
-static const char *const format_names[] = { "spdx-json", "cyclonedx-json" };
+static const char *const format_names[] = { "spdx-json", "cyclonedx-json",
+					     "cyclonedx-1.5-json" };
 
 int mf_sbom_format_parse(const char *name, enum mf_sbom_format *out)
 {
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (strcmp(name, format_names[i]) == 0) {
 			*out = (enum mf_sbom_format)i;
 			return 0;
@@ -27,12 +28,12 @@ int mf_sbom_format_parse(const char *name, enum mf_sbom_format *out)
 
 const char *mf_sbom_format_name(enum mf_sbom_format f)
 {
-	return (unsigned)f < 2 ? format_names[f] : format_names[0];
+	return (unsigned)f < 3 ? format_names[f] : format_names[0];
 }
 
 const char *mf_sbom_media_type(enum mf_sbom_format f)
 {
-	return f == MF_SBOM_CYCLONEDX ? MF_SBOM_CYCLONEDX_TYPE : MF_SBOM_SPDX_TYPE;
+	return f == MF_SBOM_SPDX ? MF_SBOM_SPDX_TYPE : MF_SBOM_CYCLONEDX_TYPE;
 }
 
 void mf_sbom_init(struct mf_sbom *s)
@@ -556,7 +557,7 @@ static int spdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
 	return finish(doc, bad, out, err);
 }
 
-/* ---- CycloneDX 1.5 ---- */
+/* ---- CycloneDX 1.6 (and 1.5) ---- */
 
 static json_t *cdx_hash(const unsigned char sha[DT_SHA256_LEN])
 {
@@ -578,7 +579,7 @@ static json_t *cdx_file_ref(const struct mf_sbom_file *f)
 	return v;
 }
 
-static int cdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
+static int cdx_json(const struct mf_sbom *s, int v15, char **out, struct dt_err *err)
 {
 	json_t *doc = json_object(), *comps = json_array(), *deps = json_array(), *image_deps;
 	json_t *pkg_refs;
@@ -677,17 +678,21 @@ static int cdx_json(const struct mf_sbom *s, char **out, struct dt_err *err)
 	}
 	digest_raw(s->manifest, raw);
 	if (!bad) {
+		/* 1.6 lists the tool as a component; the 1.5 rendering keeps the (deprecated,
+		 * still valid) tools array, which the cyclonedx-go of older readers (the trivy
+		 * of docs/sbom.md) needs as much as it needs specVersion 1.5 */
+		json_t *tools = v15 ? json_pack("[{s:s, s:s, s:s}]", "vendor", "distill", "name",
+						"distill", "version", DISTILL_VERSION)
+				    : json_pack("{s:[{s:s, s:s, s:s}]}", "components", "type",
+						"application", "name", "distill", "version",
+						DISTILL_VERSION);
 		json_t *meta = json_pack(
-			"{s:s, s:[{s:s, s:s, s:s}], s:{s:s, s:s, s:o, s:s, s:o, s:s}}",
-			"timestamp", created, "tools", "vendor", "distill", "name",
-			"distill", "version", DISTILL_VERSION, "component", "type", "container",
+			"{s:s, s:o, s:{s:s, s:s, s:o, s:s, s:o, s:s}}",
+			"timestamp", created, "tools", tools, "component", "type", "container",
 			"bom-ref", "image", "name", mf_json_text(s->name ? s->name : "image"),
 			"version", s->manifest, "hashes", cdx_hash(raw), "purl", ipurl);
 		bad |= add(doc, "bomFormat", json_string("CycloneDX"));
-		/* 1.5, and tools as the (deprecated, still valid) array: the cyclonedx-go of the
-		 * trivy that reads it back (docs/sbom.md) knows neither 1.6 nor tools.components;
-		 * nothing here is new in 1.6, and the document is valid 1.5 and 1.6 */
-		bad |= add(doc, "specVersion", json_string("1.5"));
+		bad |= add(doc, "specVersion", json_string(v15 ? "1.5" : "1.6"));
 		bad |= add(doc, "serialNumber", json_string(serial));
 		bad |= add(doc, "version", json_integer(1));
 		bad |= add(doc, "metadata", meta);
@@ -715,7 +720,7 @@ int mf_sbom_json(const struct mf_sbom *s, enum mf_sbom_format f, char **out,
 	*out = NULL;
 	if (strncmp(s->manifest, "sha256:", 7) != 0 || !dt_is_hex(s->manifest + 7, 64))
 		return dt_err_set(err, DT_EINPUT, "the SBOM has no image manifest digest");
-	return f == MF_SBOM_CYCLONEDX ? cdx_json(s, out, err) : spdx_json(s, out, err);
+	return f == MF_SBOM_SPDX ? spdx_json(s, out, err) : cdx_json(s, f == MF_SBOM_CYCLONEDX15, out, err);
 }
 
 /* ---- provenance ---- */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Software bills of materials and build provenance, as documents: SPDX 2.3 JSON and
- * CycloneDX 1.5 JSON from one neutral description of an image (its packages, the files
+ * CycloneDX 1.6 JSON (or the same as 1.5) from one neutral description of an image (its packages, the files
  * each contributed, what each file needs), and an in-toto statement with a SLSA v1
  * provenance predicate. Serial numbers and namespaces are derived from the image's manifest
  * digest, timestamps from SOURCE_DATE_EPOCH: the same description gives the same bytes. */
@@ -18,11 +18,13 @@
 #define MF_INTOTO_TYPE "application/vnd.in-toto+json"
 
 enum mf_sbom_format {
-	MF_SBOM_SPDX,       /* "spdx-json" */
-	MF_SBOM_CYCLONEDX,  /* "cyclonedx-json" */
+	MF_SBOM_SPDX,         /* "spdx-json": SPDX 2.3 */
+	MF_SBOM_CYCLONEDX,    /* "cyclonedx-json": CycloneDX 1.6 */
+	MF_SBOM_CYCLONEDX15,  /* "cyclonedx-1.5-json": the same as CycloneDX 1.5 (tools as the
+			       * array), for readers that know no 1.6 (trivy up to 0.49) */
 };
 
-/* "spdx-json", "cyclonedx-json". @return 0, or -1 when unknown. */
+/* "spdx-json", "cyclonedx-json", "cyclonedx-1.5-json". @return 0, or -1 when unknown. */
 int mf_sbom_format_parse(const char *name, enum mf_sbom_format *out);
 const char *mf_sbom_format_name(enum mf_sbom_format f);
 /* The media type (and OCI artifactType) of a format. */

