@@ -40,6 +40,45 @@ int mf_oci_layer_compression(const char *media_type, enum dt_compression *out)
 	return -1;
 }
 
+const char *mf_oci_name_tag(const char *name)
+{
+	const char *slash = strrchr(name, '/'), *colon = strrchr(slash ? slash : name, ':');
+
+	return colon ? colon + 1 : NULL;
+}
+
+int mf_oci_full_name(const char *name, char *buf, size_t len)
+{
+	const char *slash = strchr(name, '/'), *domain = "docker.io", *rest = name;
+	size_t first = slash ? (size_t)(slash - name) : 0;
+	int n;
+
+	/* as docker's reference.ParseNormalizedNamed */
+	if (slash && (memchr(name, '.', first) || memchr(name, ':', first) ||
+		      (first == 9 && strncmp(name, "localhost", 9) == 0))) {
+		if (!((first == 9 && strncmp(name, "docker.io", 9) == 0) ||
+		      (first == 15 && strncmp(name, "index.docker.io", 15) == 0)))
+			domain = NULL;
+		rest = slash + 1;
+	}
+	if (domain)
+		n = snprintf(buf, len, "%s/%s%s", domain, strchr(rest, '/') ? "" : "library/",
+			     rest);
+	else
+		n = snprintf(buf, len, "%s", name);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+const char *mf_oci_familiar_name(const char *full)
+{
+	if (strncmp(full, "docker.io/", 10) != 0)
+		return full;
+	full += 10;
+	if (strncmp(full, "library/", 8) == 0 && !strchr(full + 8, '/'))
+		full += 8;
+	return full;
+}
+
 static json_t *strv(const char *const *v, size_t n)
 {
 	json_t *a = json_array();
@@ -182,8 +221,11 @@ static json_t *index_entry(const struct mf_oci_index_entry *e)
 	p = json_pack("{s:s, s:s}", "os", e->os, "architecture", e->arch);
 	if (!p || (e->variant && put(p, "variant", json_string(e->variant)) < 0) ||
 	    put(d, "platform", p) < 0 ||
-	    (e->ref_name && put(d, "annotations", json_pack("{s:s}", MF_OCI_REF_NAME,
-							    e->ref_name)) < 0)) {
+	    ((e->ref_name || e->image_name) && put(d, "annotations", json_object()) < 0) ||
+	    (e->ref_name && put(json_object_get(d, "annotations"), MF_OCI_REF_NAME,
+				json_string(e->ref_name)) < 0) ||
+	    (e->image_name && put(json_object_get(d, "annotations"), MF_OCI_IMAGE_NAME,
+				  json_string(e->image_name)) < 0)) {
 		json_decref(d);
 		return NULL;
 	}
@@ -232,9 +274,12 @@ int mf_oci_index_merge(const char *name, const char *old_index, const char *drop
 		return dt_err_set(err, DT_EINPUT, "'%s' is not an OCI image index", name);
 	}
 	json_array_foreach(ms, i, m) {
-		const char *ref = json_string_value(
-			json_object_get(json_object_get(m, "annotations"), MF_OCI_REF_NAME));
-		if (drop_ref && ref && strcmp(ref, drop_ref) == 0)
+		const json_t *a = json_object_get(m, "annotations");
+		const char *ref = json_string_value(json_object_get(a, MF_OCI_REF_NAME));
+		const char *full = json_string_value(json_object_get(a, MF_OCI_IMAGE_NAME));
+		if ((ref && ((add->ref_name && strcmp(ref, add->ref_name) == 0) ||
+			     (drop_ref && strcmp(ref, drop_ref) == 0))) ||
+		    (full && add->image_name && strcmp(full, add->image_name) == 0))
 			continue;
 		if (keep)
 			json_array_append(keep, m);
