@@ -86,8 +86,8 @@ struct pk_build_result {
 
 /* Writes the image to @out. Every file's content is hashed again as it is written and must
  * equal the plan's (a file changed since it was planned is an error). An OCI layout gains
- * (or replaces, by tag or full name) one manifest; blobs are renamed into place, index.json last.
- * Archives are written under a temporary name and renamed. On error nothing is left at
+ * (or replaces, by tag or full name) one manifest; blobs are renamed into place, index.json
+ * last. Archives are written under a temporary name and renamed. On error nothing is left at
  * @out (an existing layout keeps its previous index). A plan is written once: its
  * in-memory content moves into the layers. @return 0, or a negative code. */
 int pk_image_write(struct pk_image *img, const char *out, const struct pk_build_opts *o,

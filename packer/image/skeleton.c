@@ -32,7 +32,8 @@ static int os_release(const struct deps_root *root, struct dt_buf *out, struct d
 }
 
 /* A file of the root as the host file it is (so that its owning package, if any, gets its
- * status.d entry), when it exists: @what names it in the error when @needed. */
+ * status.d entry). A missing file is passed over, or, when @what names the spec key that
+ * needs it, an error. */
 static int root_file(struct pk_image *img, const struct deps_root *root, const char *path,
 		     const char *what, struct dt_err *err)
 {
@@ -121,8 +122,8 @@ int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root,
 					  PK_PRIO_SKELETON, err)) < 0)
 			goto out;
 	}
-	/* the Debian release, from the root's base-files, as distroless images carry it: trivy
-	 * and grype name the OS by it (the os-release above is the same root's) */
+	/* the Debian release, from the root's base-files, as distroless images carry it:
+	 * scanners name the OS by it (the os-release above is the same root's) */
 	if (rc == 0 && s->base == MF_BASE_DISTROLESS)
 		rc = root_file(img, root, PK_DEBIAN_VERSION, NULL, err);
 	if (rc == 0 && s->certificates)
