@@ -40,6 +40,45 @@ int mf_oci_layer_compression(const char *media_type, enum dt_compression *out)
 	return -1;
 }
 
+const char *mf_oci_name_tag(const char *name)
+{
+	const char *slash = strrchr(name, '/'), *colon = strrchr(slash ? slash : name, ':');
+
+	return colon ? colon + 1 : NULL;
+}
+
+int mf_oci_full_name(const char *name, char *buf, size_t len)
+{
+	const char *slash = strchr(name, '/'), *domain = "docker.io", *rest = name;
+	size_t first = slash ? (size_t)(slash - name) : 0;
+	int n;
+
+	/* as docker's reference.ParseNormalizedNamed */
+	if (slash && (memchr(name, '.', first) || memchr(name, ':', first) ||
+		      (first == 9 && strncmp(name, "localhost", 9) == 0))) {
+		if (!((first == 9 && strncmp(name, "docker.io", 9) == 0) ||
+		      (first == 15 && strncmp(name, "index.docker.io", 15) == 0)))
+			domain = NULL;
+		rest = slash + 1;
+	}
+	if (domain)
+		n = snprintf(buf, len, "%s/%s%s", domain, strchr(rest, '/') ? "" : "library/",
+			     rest);
+	else
+		n = snprintf(buf, len, "%s", name);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+const char *mf_oci_familiar_name(const char *full)
+{
+	if (strncmp(full, "docker.io/", 10) != 0)
+		return full;
+	full += 10;
+	if (strncmp(full, "library/", 8) == 0 && !strchr(full + 8, '/'))
+		full += 8;
+	return full;
+}
+
 static json_t *strv(const char *const *v, size_t n)
 {
 	json_t *a = json_array();
@@ -204,8 +243,11 @@ static json_t *index_entry(const struct mf_oci_index_entry *e)
 	p = json_pack("{s:s, s:s}", "os", e->os, "architecture", e->arch);
 	if (!p || (e->variant && put(p, "variant", json_string(e->variant)) < 0) ||
 	    put(d, "platform", p) < 0 ||
-	    (e->ref_name && put(d, "annotations", json_pack("{s:s}", MF_OCI_REF_NAME,
-							    e->ref_name)) < 0)) {
+	    ((e->ref_name || e->image_name) && put(d, "annotations", json_object()) < 0) ||
+	    (e->ref_name && put(json_object_get(d, "annotations"), MF_OCI_REF_NAME,
+				json_string(e->ref_name)) < 0) ||
+	    (e->image_name && put(json_object_get(d, "annotations"), MF_OCI_IMAGE_NAME,
+				  json_string(e->image_name)) < 0)) {
 		json_decref(d);
 		return NULL;
 	}
@@ -239,6 +281,21 @@ int mf_oci_index_json(const struct mf_oci_index_entry *v, size_t n, char **out,
 	return finish(index_doc(ms), out, err);
 }
 
+/* Whether the index entry @m is the image @add replaces: its ref.name is @add's or @drop_ref
+ * (the full name an older distill wrote there), or its io.containerd.image.name is @add's. */
+static int replaced(const json_t *m, const struct mf_oci_index_entry *add, const char *drop_ref)
+{
+	const json_t *a = json_object_get(m, "annotations");
+	const char *ref = json_string_value(json_object_get(a, MF_OCI_REF_NAME));
+	const char *full = json_string_value(json_object_get(a, MF_OCI_IMAGE_NAME));
+
+	if (json_object_get(m, "artifactType"))
+		return 0;
+	return (ref && ((add->ref_name && strcmp(ref, add->ref_name) == 0) ||
+			(drop_ref && strcmp(ref, drop_ref) == 0))) ||
+	       (full && add->image_name && strcmp(full, add->image_name) == 0);
+}
+
 int mf_oci_index_merge(const char *name, const char *old_index, const char *drop_ref,
 		       const struct mf_oci_index_entry *add, size_t nadd, char **out,
 		       struct dt_err *err)
@@ -253,29 +310,25 @@ int mf_oci_index_merge(const char *name, const char *old_index, const char *drop
 	if (!old || !json_is_array(ms = json_object_get(old, "manifests"))) {
 		json_decref(old);
 		json_decref(keep);
+		json_decref(dropped);
 		return dt_err_set(err, DT_EINPUT, "'%s' is not an OCI image index", name);
 	}
-	json_array_foreach(ms, i, m) {
-		const char *ref = json_string_value(
-			json_object_get(json_object_get(m, "annotations"), MF_OCI_REF_NAME));
-		if (drop_ref && ref && strcmp(ref, drop_ref) == 0 && dropped)
+	/* the images replaced (add[0] is the image; the others its artifacts) */
+	json_array_foreach(ms, i, m)
+		if (nadd && replaced(m, &add[0], drop_ref) && dropped)
 			json_array_append(dropped, json_object_get(m, "digest"));
-	}
 	json_array_foreach(ms, i, m) {
-		const char *ref = json_string_value(
-			json_object_get(json_object_get(m, "annotations"), MF_OCI_REF_NAME));
 		const char *subj = json_string_value(
 			json_object_get(json_object_get(m, "annotations"), MF_OCI_SUBJECT));
+		const char *dig = json_string_value(json_object_get(m, "digest"));
 		size_t k;
 		json_t *dg;
-		int gone = drop_ref && ref && strcmp(ref, drop_ref) == 0;
+		int gone = nadd && replaced(m, &add[0], drop_ref);
+		/* with the artifacts whose subject it was */
 		json_array_foreach(dropped, k, dg)
 			gone |= subj && json_string_value(dg) && strcmp(subj, json_string_value(dg)) == 0;
 		for (size_t a = 0; a < nadd; a++) /* the same artifact again */
-			gone |= add[a].artifact_type &&
-				json_string_value(json_object_get(m, "digest")) &&
-				strcmp(json_string_value(json_object_get(m, "digest")),
-				       add[a].desc.digest) == 0;
+			gone |= add[a].artifact_type && dig && strcmp(dig, add[a].desc.digest) == 0;
 		if (gone)
 			continue;
 		if (keep)

@@ -16,9 +16,24 @@
 #define MF_OCI_CONFIG_TYPE "application/vnd.oci.image.config.v1+json"
 #define MF_OCI_LAYER_TYPE "application/vnd.oci.image.layer.v1.tar"
 #define MF_OCI_REF_NAME "org.opencontainers.image.ref.name"
+#define MF_OCI_IMAGE_NAME "io.containerd.image.name"
 #define MF_OCI_CREATED "org.opencontainers.image.created"
 
 struct mf_kv;
+
+/* The tag of the image name @name ("repository:tag"): what follows its last ':' after its
+ * last '/', or NULL when it has none. */
+const char *mf_oci_name_tag(const char *name);
+
+/* The full name docker and containerd give the image name @name ("repository:tag"), as
+ * they write it in io.containerd.image.name: a first component with no '.' or ':' that is
+ * not "localhost" names a repository of Docker Hub ("docker.io/" before it, and "library/"
+ * too when the repository has one component). @return 0, or -1 when @len is too small. */
+int mf_oci_full_name(const char *name, char *buf, size_t len);
+
+/* The name as docker shows the full name @full: without "docker.io/", and "library/" after
+ * it ("docker.io/library/app:1" is "app:1"). @return a suffix of @full. */
+const char *mf_oci_familiar_name(const char *full);
 
 /* The media type of a layer compressed with @c: MF_OCI_LAYER_TYPE, "+gzip" or "+zstd". */
 const char *mf_oci_layer_media_type(enum dt_compression c);
@@ -58,7 +73,10 @@ int mf_oci_manifest_json(const struct mf_oci_desc *config, const struct mf_oci_d
 			 size_t nlayers, const struct mf_kv *annotations, size_t nannotations,
 			 char **out, struct dt_err *err);
 
-/* One manifest of an index, with its platform and ref.name. */
+/* One manifest of an index, with its platform and names: the tag as ref.name (as the
+ * image-layout spec, skopeo's and umoci's oci: references read it) and the full name as
+ * io.containerd.image.name (as docker save and ctr export write it, and ctr import and
+ * podman load read it). */
 struct mf_oci_index_entry {
 	struct mf_oci_desc desc;
 	const char *os, *arch, *variant;
@@ -67,6 +85,7 @@ struct mf_oci_index_entry {
 	const char *subject;                 /* an artifact: its subject's digest, kept as the
 					      * annotation MF_OCI_SUBJECT so that replacing the
 					      * image drops its artifacts */
+	const char *image_name;              /* may be NULL */
 };
 
 #define MF_OCI_EMPTY_TYPE "application/vnd.oci.empty.v1+json"
@@ -80,11 +99,12 @@ int mf_oci_artifact_json(const char *type, const struct mf_oci_desc *layer,
 int mf_oci_index_json(const struct mf_oci_index_entry *v, size_t n, char **out,
 		      struct dt_err *err);
 
-/* Reads an existing index.json's manifests (for adding an image to an OCI layout): every
- * entry whose ref.name is not @drop_ref is kept as raw JSON in *@keep (a json array text,
- * free() it). @return 0, or -DT_EINPUT naming @name when it is not an OCI index. */
-/* Every entry named @drop_ref is dropped, with the artifacts whose subject it was; the
- * @nadd entries of @add are appended. */
+/* Adds @add (@nadd entries: the image, then its artifacts) to the existing index.json
+ * @old_index (for adding an image to an OCI layout), into *@out (free() it). An image entry
+ * is replaced, as skopeo replaces it, when its ref.name is add[0]'s or @drop_ref (the full
+ * name an older distill wrote there), or its io.containerd.image.name is add[0]'s; the
+ * artifacts whose subject it was go with it; every other entry is kept as it is, the new
+ * ones last. @return 0, or -DT_EINPUT naming @name when it is not an OCI index. */
 int mf_oci_index_merge(const char *name, const char *old_index, const char *drop_ref,
 		       const struct mf_oci_index_entry *add, size_t nadd, char **out,
 		       struct dt_err *err);

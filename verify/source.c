@@ -162,10 +162,31 @@ static int desc_size(const struct vf_source *s, const json_t *d, const char *wha
 	return 0;
 }
 
-static const char *ref_of(const json_t *desc)
+static const char *annotation(const json_t *desc, const char *key)
 {
-	return json_string_value(json_object_get(json_object_get(desc, "annotations"),
-						 MF_OCI_REF_NAME));
+	return json_string_value(json_object_get(json_object_get(desc, "annotations"), key));
+}
+
+/* The name an index entry gives its image: its full name (io.containerd.image.name) as
+ * docker shows it ("distill/jq:1"), else its ref.name. */
+static const char *name_of(const json_t *desc)
+{
+	const char *full = annotation(desc, MF_OCI_IMAGE_NAME);
+
+	return full ? mf_oci_familiar_name(full) : annotation(desc, MF_OCI_REF_NAME);
+}
+
+/* Whether the index entry @desc is the image a user names @ref: its ref.name (a tag, or
+ * the full name an older distill wrote there), or its full name as written or as docker
+ * completes @ref ("distill/jq:1" is "docker.io/distill/jq:1"). */
+static int named(const json_t *desc, const char *ref)
+{
+	const char *r = annotation(desc, MF_OCI_REF_NAME), *full = annotation(desc, MF_OCI_IMAGE_NAME);
+	char norm[1100];
+
+	if ((r && strcmp(r, ref) == 0) || (full && strcmp(full, ref) == 0))
+		return 1;
+	return full && mf_oci_full_name(ref, norm, sizeof(norm)) == 0 && strcmp(full, norm) == 0;
 }
 
 /* Picks the manifest of @index named @ref, or the only one. */
@@ -190,10 +211,10 @@ static int choose(struct vf_source *s, json_t *index, const char *ref, json_t **
 			}
 	}
 	json_array_foreach(m, i, d) {
-		const char *r = ref_of(d);
+		const char *r = name_of(d);
 		if (json_object_get(d, "artifactType"))
 			continue;
-		if (ref && r && strcmp(r, ref) == 0) {
+		if (ref && named(d, ref)) {
 			*desc = d;
 			return 0;
 		}
@@ -241,7 +262,7 @@ static int open_oci(struct vf_source *s, const char *ref, struct dt_err *err)
 	if ((rc = choose(s, s->index, ref, &desc, err)) < 0)
 		return rc;
 	s->desc = desc;
-	if ((rc = str_dup(&s->ref, ref_of(desc), err)) < 0 ||
+	if ((rc = str_dup(&s->ref, name_of(desc), err)) < 0 ||
 	    (rc = str_dup(&s->manifest_digest, json_string_value(json_object_get(desc, "digest")),
 			  err)) < 0 ||
 	    (rc = desc_size(s, desc, "the manifest", &size, err)) < 0)

@@ -37,7 +37,9 @@ struct vf_source_layer {
 struct vf_source {
 	enum vf_source_kind kind;
 	char *path;
-	char *ref;                  /* the chosen manifest's ref.name or RepoTag, or NULL */
+	char *ref;                  /* the chosen image's name: io.containerd.image.name as
+	                             * docker shows it, else ref.name (OCI), or RepoTag; or
+	                             * NULL */
 	json_t *index;              /* OCI: index.json */
 	json_t *desc;               /* OCI: the chosen manifest's descriptor (in @index) */
 	json_t *manifest;           /* OCI: the image manifest */
@@ -55,7 +57,8 @@ struct vf_source {
 };
 
 /* Opens @path and reads its documents. @ref picks one image when an index or a
- * docker-archive holds several (by ref.name or RepoTag); NULL takes the only one.
+ * docker-archive holds several (by ref.name, by io.containerd.image.name as written or as
+ * docker completes @ref, or by RepoTag); NULL takes the only one.
  * @return 0, or a negative code with @err naming @path. */
 int vf_source_open(const char *path, const char *ref, struct vf_source **out,
 		   struct dt_err *err);

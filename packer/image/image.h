@@ -108,6 +108,7 @@ struct pk_build_result {
 	struct pk_artifact artifacts[PK_IMAGE_MAX_ARTIFACTS]; /* SPDX, CycloneDX, provenance */
 	size_t nartifacts;
 	char name[512];                  /* repository:tag */
+	char full_name[540];             /* as docker and containerd name it (docker.io/...) */
 	char manifest[DT_DIGEST_LEN];    /* the image digest (oci formats) */
 	char config[DT_DIGEST_LEN];
 	char layers[PK_IMAGE_MAX_LAYERS][DT_DIGEST_LEN];
@@ -119,8 +120,8 @@ struct pk_build_result {
 
 /* Writes the image to @out. Every file's content is hashed again as it is written and must
  * equal the plan's (a file changed since it was planned is an error). An OCI layout gains
- * (or replaces, by name) one manifest; blobs are renamed into place, index.json last.
- * Archives are written under a temporary name and renamed. On error nothing is left at
+ * (or replaces, by tag or full name) one manifest; blobs are renamed into place, index.json
+ * last. Archives are written under a temporary name and renamed. On error nothing is left at
  * @out (an existing layout keeps its previous index). A plan is written once: its
  * in-memory content moves into the layers. @return 0, or a negative code. */
 int pk_image_write(struct pk_image *img, const char *out, const struct pk_build_opts *o,

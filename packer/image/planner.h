@@ -19,9 +19,10 @@
 	"hosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"           \
 	"ethers: files\nrpc: files\n"
 #define PK_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+#define PK_DEBIAN_VERSION "/etc/debian_version"
 
-/* skeleton.c: passwd, group, nsswitch.conf, os-release, /tmp and the homes, and the CA
- * bundle, read from @root. */
+/* skeleton.c: passwd, group, nsswitch.conf, os-release, debian_version, /tmp and the
+ * homes, and the CA bundle, read from @root. */
 int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root,
 		      const struct pk_plan_opts *o, struct dt_err *err);
 

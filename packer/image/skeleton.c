@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The distroless skeleton: passwd and group (the distroless users and the spec's), the
- * homes, nsswitch.conf, os-release, /tmp, and the CA bundle when the spec asks for it. */
+ * homes, nsswitch.conf, os-release and debian_version (what scanners identify a Debian
+ * system by), /tmp, and the CA bundle when the spec asks for it. */
 #include "packer/image/planner.h"
 
 #include <stdio.h>
@@ -30,21 +31,24 @@ static int os_release(const struct deps_root *root, struct dt_buf *out, struct d
 	return 0;
 }
 
-/* The CA bundle of the root, as the host file it is. */
-static int certificates(struct pk_image *img, const struct deps_root *root, struct dt_err *err)
+/* A file of the root as the host file it is (so that its owning package, if any, gets its
+ * status.d entry). A missing file is passed over, or, when @what names the spec key that
+ * needs it, an error. */
+static int root_file(struct pk_image *img, const struct deps_root *root, const char *path,
+		     const char *what, struct dt_err *err)
 {
 	const struct mf_spec *s = img->spec;
 	char *real = NULL, source[4200];
-	int rc = deps_root_resolve(root, PK_CA_BUNDLE, NULL, &real, err);
+	int rc = deps_root_resolve(root, path, NULL, &real, err);
 
-	if (rc == 1)
-		return dt_err_set(err, DT_EINPUT, "%s: certificates: true, but '%s%s' does not exist",
-				  s->file, strcmp(s->root, "/") ? s->root : "", PK_CA_BUNDLE);
-	if (rc < 0)
-		return rc;
+	if (rc == 1 && what)
+		return dt_err_set(err, DT_EINPUT, "%s: %s, but '%s%s' does not exist", s->file,
+				  what, strcmp(s->root, "/") ? s->root : "", path);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	snprintf(source, sizeof(source), "host:%s", real);
-	rc = pk_plan_add_host(img, 0, real + 1, PK_CA_BUNDLE, PK_LAYER_BASE, PK_PRIO_SKELETON,
-			      source, err);
+	rc = pk_plan_add_host(img, 0, real + 1, path, PK_LAYER_BASE, PK_PRIO_SKELETON, source,
+			      err);
 	free(real);
 	return rc;
 }
@@ -127,9 +131,14 @@ int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root,
 					  PK_PRIO_SKELETON, err)) < 0)
 			goto out;
 	}
+	/* the Debian release, from the root's base-files, as distroless images carry it:
+	 * scanners name the OS by it (the os-release above is the same root's) */
+	if (rc == 0 && s->base == MF_BASE_DISTROLESS)
+		rc = root_file(img, root, PK_DEBIAN_VERSION, NULL, err);
 	if (rc == 0 && s->certificates)
-		rc = pk_plan_why(img, NULL, "certificates: true") < 0 ? dt_oom(err)
-								  : certificates(img, root, err);
+		rc = pk_plan_why(img, NULL, "certificates: true") < 0
+			     ? dt_oom(err)
+			     : root_file(img, root, PK_CA_BUNDLE, "certificates: true", err);
 out:
 	dt_buf_release(&pw);
 	dt_buf_release(&gr);

@@ -147,9 +147,8 @@ static int make_docs(const struct pk_image *img, const struct pk_build_opts *o,
 	struct mf_oci_desc layers[PK_IMAGE_MAX_LAYERS], cfg;
 	struct mf_kv *ann = NULL;
 	size_t nann = 0;
-	char created[32], name[sizeof(res->name)], lock[DT_DIGEST_LEN];
-	char k_created[] = MF_OCI_CREATED, k_ref[] = MF_OCI_REF_NAME;
-	char k_lock[] = "dev.distill.lock.digest";
+	char created[32], lock[DT_DIGEST_LEN];
+	char k_created[] = MF_OCI_CREATED, k_lock[] = "dev.distill.lock.digest";
 	int rc;
 
 	if ((rc = dt_epoch_rfc3339(img->epoch, created, err)) < 0)
@@ -181,19 +180,18 @@ static int make_docs(const struct pk_image *img, const struct pk_build_opts *o,
 	}
 	dt_sha256_digest(d->config, strlen(d->config), d->config_digest);
 	cfg = (struct mf_oci_desc){ MF_OCI_CONFIG_TYPE, d->config_digest, strlen(d->config) };
-	/* The spec's annotations, then distill's (which win). */
-	if (!(ann = calloc(img->spec->nannotations + 3, sizeof(*ann))))
+	/* The spec's annotations, then distill's (which win). The names are the index's: a
+	 * manifest that named itself would change digest with its tag. */
+	if (!(ann = calloc(img->spec->nannotations + 2, sizeof(*ann))))
 		return dt_oom(err);
 	for (size_t i = 0; i < img->spec->nannotations; i++) {
 		const char *k = img->spec->annotations[i].key;
 		if (strcmp(k, MF_OCI_CREATED) && strcmp(k, MF_OCI_REF_NAME) &&
-		    strcmp(k, "dev.distill.lock.digest"))
+		    strcmp(k, MF_OCI_IMAGE_NAME) && strcmp(k, "dev.distill.lock.digest"))
 			ann[nann++] = img->spec->annotations[i];
 	}
-	snprintf(name, sizeof(name), "%s", res->name);
 	snprintf(lock, sizeof(lock), "%s", o->lock_digest ? o->lock_digest : "");
 	ann[nann++] = (struct mf_kv){ k_created, created };
-	ann[nann++] = (struct mf_kv){ k_ref, name };
 	if (o->lock_digest)
 		ann[nann++] = (struct mf_kv){ k_lock, lock };
 	rc = mf_oci_manifest_json(&cfg, layers, res->nlayers, ann, nann, &d->manifest, err);
@@ -247,7 +245,8 @@ size_t pk_write_index_entries(const struct pk_image *img, const struct pk_build_
 {
 	e[0] = (struct mf_oci_index_entry){
 		.desc = { MF_OCI_MANIFEST_TYPE, res->manifest, strlen(d->manifest) },
-		.os = img->os, .arch = img->arch, .variant = img->variant, .ref_name = res->name,
+		.os = img->os, .arch = img->arch, .variant = img->variant,
+		.ref_name = mf_oci_name_tag(res->name), .image_name = res->full_name,
 	};
 	for (size_t i = 0; i < res->nartifacts; i++)
 		e[1 + i] = (struct mf_oci_index_entry){
@@ -291,6 +290,8 @@ int pk_image_write(struct pk_image *img, const char *out, const struct pk_build_
 {
 	memset(res, 0, sizeof(*res));
 	pk_image_name(img, o->tag, res->name, sizeof(res->name));
+	if (mf_oci_full_name(res->name, res->full_name, sizeof(res->full_name)) < 0)
+		return dt_err_set(err, DT_EINPUT, "the image name '%s' is too long", res->name);
 	switch (o->format) {
 	case PK_FORMAT_OCI:
 		return pk_write_layout(img, out, o, res, err);

@@ -59,7 +59,7 @@ PY
 }
 
 # valid_layout DIR [REF...]: every blob the index reaches exists and hashes to its digest,
-# skopeo reads each REF.
+# skopeo reads each REF (a tag, as oci:DIR:TAG names it).
 valid_layout() {
     local d=$1; shift
     python3 - "$d" <<'PY' || return 1

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # expect.py SPEC ROOTFS: checks that an unpacked image holds exactly what its spec asks for:
-# the distroless skeleton and the spec's users' homes, the closure `distill deps` lists for
-# the binaries (with the image's nsswitch.conf; a project library beside its binary's dst),
-# the declared files, a /var/lib/dpkg/status.d entry (and .md5sums) per package that
+# the distroless skeleton (with the root's /etc/debian_version) and the spec's users' homes,
+# the closure `distill deps` lists for the binaries (with the image's nsswitch.conf; a
+# project library beside its binary's dst), the declared files, a /var/lib/dpkg/status.d entry (and .md5sums) per package that
 # owns any of those files (from this machine's dpkg database), their parent directories, and
 # nothing else. Prints the differences and exits 1 when there are any.
 import fnmatch, os, re, subprocess, sys, tempfile
@@ -81,12 +81,15 @@ def head(p, n=512):
 
 scratch = spec.get("base") == "scratch"
 want = set() if scratch else {"/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
-                              "/etc/os-release", "/tmp", "/root", "/home/nonroot"}
+                              "/etc/os-release", "/etc/debian_version", "/tmp", "/root",
+                              "/home/nonroot"}
 for u in spec.get("users", []):  # the spec's users' homes
     want.add(u.get("home", "/home/" + u["name"]))
 if spec.get("certificates") is True:
     want.add("/etc/ssl/certs/ca-certificates.crt")
 owned = set()  # host paths whose owning package needs a status.d entry
+if not scratch:  # base-files's
+    owned.add(os.path.realpath("/etc/debian_version"))
 path_var = DEFAULT_PATH
 env = spec.get("config", {}).get("env", {})
 for k, v in (env.items() if isinstance(env, dict) else (e.split("=", 1) for e in env)):

@@ -22,12 +22,12 @@ check() {
     local kind=$1 out=$2 tag=$3 what=$4 rc=$5
     [ "$rc" = 0 ] || [ "$rc" = 137 ] || fail "$kind at $what: exit $rc, not 0 or 137"
     case $kind in
-    new) if [ -e "$out" ]; then valid_layout "$out" distill/jq:bookworm || fail "$kind at $what: $out is not valid"
+    new) if [ -e "$out" ]; then valid_layout "$out" bookworm || fail "$kind at $what: $out is not valid"
              complete=$((complete + 1)); rm -rf "$out"
          else [ "$rc" != 0 ] || fail "$kind at $what: exit 0 and no $out"; absent=$((absent + 1)); fi ;;
-    existing) valid_layout "$W/old.oci" distill/jq:old || fail "$kind at $what: the existing layout is broken"
+    existing) valid_layout "$W/old.oci" old || fail "$kind at $what: the existing layout is broken"
          if [ "$(sha256sum < "$W/old.oci/index.json")" != "$old_index" ]; then
-             valid_layout "$W/old.oci" distill/jq:old "distill/jq:$tag" || fail "$kind at $what: new index without a valid image"
+             valid_layout "$W/old.oci" old "$tag" || fail "$kind at $what: new index without a valid image"
              complete=$((complete + 1)); old_index=$(sha256sum < "$W/old.oci/index.json")
          else [ "$rc" != 0 ] || fail "$kind at $what: exit 0 and the index unchanged"; absent=$((absent + 1)); fi ;;
     *) if [ -e "$out" ]; then skopeo inspect -n "$kind:$out" >/dev/null || fail "$kind at $what: $out is not valid"
@@ -84,7 +84,7 @@ for round in 1 2 3 4 5; do
     build -o "$W/both.oci" --tag "b$round" & p2=$!
     wait "$p1" || fail "round $round: build a failed"
     wait "$p2" || fail "round $round: build b failed"
-    valid_layout "$W/both.oci" "distill/jq:a$round" "distill/jq:b$round" || fail "round $round: index.json lacks an image"
+    valid_layout "$W/both.oci" "a$round" "b$round" || fail "round $round: index.json lacks an image"
 done
 # 4. A file whose size lies (/proc says 0 and has content): refused by name, not packed empty.
 printf 'name: t/proc:1\nplatform: linux/amd64\nfiles:\n  - {src: /proc/self/environ, dst: /env}\n' > "$W/proc.yaml"

@@ -54,6 +54,6 @@ echo "ok   rootfs tarball == unpacked image ($(wc -l < "$W/fromtar") paths)"
 "$DISTILL" build -q "$W/jq.yaml" -o "$W/jq.oci" --tag second || fail "build into existing layout"
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["manifests"]))' "$W/jq.oci/index.json")
 [ "$n" = 2 ] || fail "index.json lists $n images, want 2"
-skopeo inspect --raw "oci:$W/jq.oci:distill/jq:second" >/dev/null || fail "skopeo inspect second tag"
+skopeo inspect --raw "oci:$W/jq.oci:second" >/dev/null || fail "skopeo inspect second tag"
 skopeo inspect --raw "oci:$W/jq.oci:$ref" >/dev/null || fail "skopeo inspect first tag"
 echo "ok   two tags in one layout"

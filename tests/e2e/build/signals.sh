@@ -71,7 +71,7 @@ for fmt in oci oci-archive docker-archive; do
         count
         no_temps "$W/out" "$fmt: SIG$sig at $1"
         if [ -e "$out" ]; then
-            if [ "$fmt" = oci ]; then valid_layout "$out" distill/jq:bookworm
+            if [ "$fmt" = oci ]; then valid_layout "$out" bookworm
             else skopeo inspect -n "$fmt:$out" >/dev/null; fi ||
                 fail "$fmt: SIG$sig at $1: $out is not valid"
         else
@@ -89,8 +89,8 @@ step() {
     at "$sig" "$1" "${build[@]}" -o "$W/old.oci" --tag "$tag"
     count
     no_temps "$W/old.oci" "a build into an existing layout (SIG$sig at $1)"
-    valid_layout "$W/old.oci" distill/jq:old || fail "SIG$sig at $1: the existing layout is broken"
-    [ "$rc" != 0 ] || valid_layout "$W/old.oci" "distill/jq:$tag" || fail "exit 0 and no image $tag"
+    valid_layout "$W/old.oci" old || fail "SIG$sig at $1: the existing layout is broken"
+    [ "$rc" != 0 ] || valid_layout "$W/old.oci" "$tag" || fail "exit 0 and no image $tag"
 }
 sweep
 
@@ -130,5 +130,5 @@ echo "SIGTERM/SIGINT/SIGHUP at $((stopped + done)) steps: $stopped stopped, $don
 # 5. Ignored on entry (nohup): the signal changes nothing.
 (trap '' HUP; DISTILL_TEST_FAULT=write:3:HUP exec "${build[@]}" -o "$W/nohup.oci") ||
     fail "a build with SIGHUP ignored died of it"
-valid_layout "$W/nohup.oci" distill/jq:bookworm || fail "a build with SIGHUP ignored is not valid"
+valid_layout "$W/nohup.oci" bookworm || fail "a build with SIGHUP ignored is not valid"
 echo "ok: signals"

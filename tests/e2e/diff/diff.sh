@@ -344,7 +344,7 @@ if command -v podman >/dev/null && command -v skopeo >/dev/null && [ "$(id -u)" 
     printf 'name: t/diff:1\nplatform: linux/amd64\nfiles:\n  - {src: ./data, dst: /srv/data}\n' > "$W/p/s.yaml"
     "$DISTILL" build -q --no-lock "$W/p/s.yaml" --format oci -o "$W/pod.oci"
     name="localhost/difftest-$$:1"
-    skopeo copy -q "oci:$W/pod.oci:t/diff:1" "containers-storage:$name" 2> "$W/podman.log" ||
+    skopeo copy -q "oci:$W/pod.oci:1" "containers-storage:$name" 2> "$W/podman.log" ||
         { cat "$W/podman.log" >&2; fail "skopeo copy to podman"; }
     LOADED_IMAGES+=("$name")   # removed by lib.sh's exit trap
     podman save -q --format docker-archive -o "$W/saved.tar" "$name" 2>> "$W/podman.log"
@@ -366,7 +366,8 @@ if command -v podman >/dev/null && command -v skopeo >/dev/null && [ "$(id -u)" 
     expect_last "podman docker-archive vs itself" 0 "$W/out" identical
 
     # oci-archive: podman writes its own index.json, without the index's mediaType and the
-    # descriptor's platform, naming the image by its podman name; it recompresses every layer
+    # descriptor's platform, naming the image by its podman name (as ref.name, without
+    # io.containerd.image.name); it recompresses every layer
     # (the same tars) with Go's gzip writer, whose header differs from distill's: on this
     # machine MTIME 0 -> 2288912640 (Go's zero time.Time, -62135596800, cut to 32 bits) and
     # OS 3 -> 255. The layer lines are worked out here from the two gzip headers, field by
@@ -380,8 +381,21 @@ B = lambda dg: t.extractfile(f"blobs/sha256/{dg[7:]}").read()
 ia, ib = json.loads(open(f"{d}/index.json").read()), json.loads(t.extractfile("index.json").read())
 da, db = ia["manifests"][0], ib["manifests"][0]
 assert "mediaType" in ia and "mediaType" not in ib and "platform" in da and "platform" not in db
-ref = "org.opencontainers.image.ref.name"
-print(f'index.manifests[0].annotations["{ref}"]: {da["annotations"][ref]} -> {db["annotations"][ref]}')
+def shown(v):  # as distill diff shows a string: bare unless it reads as a number
+    try:
+        float(v)
+        return json.dumps(v)
+    except ValueError:
+        return v
+aa, ab = da["annotations"], db["annotations"]
+for k in sorted(set(aa) | set(ab)):
+    key = f'index.manifests[0].annotations["{k}"]'
+    if k not in ab:
+        print(f"{key}: - {shown(aa[k])}")
+    elif k not in aa:
+        print(f"{key}: + {shown(ab[k])}")
+    elif aa[k] != ab[k]:
+        print(f"{key}: {shown(aa[k])} -> {shown(ab[k])}")
 print("index.manifests[0].platform: - " + json.dumps(da["platform"], sort_keys=True, separators=(",", ":")))
 print(f"index.mediaType: - {ia['mediaType']}")
 la, lb = json.loads(A(da["digest"]))["layers"], json.loads(B(db["digest"]))["layers"]

@@ -31,6 +31,11 @@ expect() {
 report() { grep -qxF -- "$1" "$W/out" || { cat "$W/out" >&2; fail "report lacks: $1"; }; }
 short() { echo "sha256:${1:0:12}"; }
 hashof() { sha256sum "$1" | cut -c1-64; }
+# sizeof N: a size as distill's messages give it ("100 bytes", "1.3 KiB (1370 bytes)")
+sizeof() {
+    if [ "$1" -lt 1024 ]; then echo "$1 bytes"
+    else python3 -c 'import sys; n = int(sys.argv[1]); print(f"{n / 1024:.1f} KiB ({n} bytes)")' "$1"; fi
+}
 
 # The genuine image: a spec of files only (no lock needed), as a layout and as archives.
 mkdir data && echo hello > data/a
@@ -66,7 +71,7 @@ tamper() {
 # ---- 1. Digests are checked, not trusted: inspect refuses, diff and verify name it ----
 tamper garbage
 g=$(hashof "x.oci/blobs/sha256/$L")
-why="blob $(short "$L") has $(short "$g") ($size bytes)"
+why="blob $(short "$L") has $(short "$g") ($(sizeof "$size"))"
 expect 1 "distill: 'x.oci': layer 1: $why" "$DISTILL" inspect x.oci
 run 1 "$DISTILL" diff pub.oci x.oci
 report "  layer 1: in 'x.oci', $why"
@@ -75,7 +80,7 @@ report "    layer 1: in '$W/x.oci', $why"
 
 tamper truncate
 t=$(hashof "x.oci/blobs/sha256/$L")
-why="blob $(short "$L") has $(short "$t") (100 bytes, its descriptor says $size bytes)"
+why="blob $(short "$L") has $(short "$t") (100 bytes, its descriptor says $(sizeof "$size"))"
 expect 1 "distill: 'x.oci': layer 1: $why" "$DISTILL" inspect x.oci
 run 1 "$DISTILL" diff pub.oci x.oci
 report "  layer 1: in 'x.oci', $why"
@@ -84,7 +89,7 @@ report "    layer 1: in '$W/x.oci', $why"
 
 tamper pad
 p=$(hashof "x.oci/blobs/sha256/$L")
-why="blob $(short "$L") has $(short "$p") ($((size + 3)) bytes, its descriptor says $size bytes)"
+why="blob $(short "$L") has $(short "$p") ($(sizeof $((size + 3))), its descriptor says $(sizeof "$size"))"
 expect 1 "distill: 'x.oci': layer 1: $why" "$DISTILL" inspect x.oci
 run 1 "$DISTILL" verify -q --no-lock s.yaml --against x.oci
 report "    layer 1: in '$W/x.oci', $why"
@@ -110,7 +115,7 @@ with tarfile.open(src) as t:
 data[m.offset_data:m.offset_data + m.size] = b"x" * m.size
 open(dst, "wb").write(data)
 PY
-why="blob $(short "$L") has $(short "$g") ($size bytes)"
+why="blob $(short "$L") has $(short "$g") ($(sizeof "$size"))"
 expect 1 "distill: 'x.oci.tar': layer 1: $why" "$DISTILL" inspect x.oci.tar
 run 1 "$DISTILL" verify -q --no-lock s.yaml --against x.oci.tar
 report "    layer 1: in '$W/x.oci.tar', $why"

@@ -125,6 +125,44 @@ static void test_skeleton_os_release(void **state)
 	assert_null(tl_find(img, "/usr/lib/os-release"));
 }
 
+/* The root's /etc/debian_version comes as the host file it is (base-files's, in the root's
+ * dpkg database), so base-files gets its status.d stanza and md5sums like any package that
+ * contributes a file; a root without one gets none, and base: scratch never does. */
+static void test_skeleton_debian_version(void **state)
+{
+	static const char stanza[] =
+		"Package: base-files\nEssential: yes\nStatus: install ok installed\n"
+		"Priority: required\nSection: admin\nMaintainer: Santiago Vila <sanvila@debian.org>\n"
+		"Architecture: amd64\nMultiArch: foreign\nVersion: 12.4+deb12u11\n"
+		"Description: Debian base system miscellaneous files\n";
+	const struct pk_plan_entry *e;
+	struct pk_image *img;
+	(void)state;
+	tl_write(pj.root, "etc/os-release", os_release, (size_t)-1, 0644);
+	tl_write(pj.root, "etc/debian_version", "12.11\n", (size_t)-1, 0600);
+	tl_write(pj.root, "var/lib/dpkg/status", stanza, (size_t)-1, 0644);
+	tl_write(pj.root, "var/lib/dpkg/info/base-files.list",
+		 "/.\n/etc\n/etc/debian_version\n/usr/lib/os-release\n", (size_t)-1, 0644);
+	img = tl_plan_ok(&pj, "platform: linux/amd64\n");
+	e = tl_get(img, "/etc/debian_version");
+	tl_expect_meta(e, PK_PLAN_REG, 0644, 0, 0, PK_LAYER_BASE);
+	tl_expect_content(e, "12.11\n", 0);
+	assert_string_equal(e->source, "host:/etc/debian_version");
+	assert_string_equal(e->pkg, "base-files");
+	assert_string_equal(e->pkg_version, "12.4+deb12u11");
+	e = tl_get(img, "/var/lib/dpkg/status.d/base-files");
+	tl_expect_meta(e, PK_PLAN_REG, 0644, 0, 0, PK_LAYER_BASE);
+	tl_expect_content(e, stanza, 1);
+	/* md5("12.11\n") */
+	tl_expect_content(tl_get(img, "/var/lib/dpkg/status.d/base-files.md5sums"),
+			  "8031d1483ffa9c819e6be94c6c77fd2a  etc/debian_version\n", 1);
+	/* the os-release is distill's (renamed), no file of base-files */
+	assert_string_equal(tl_get(img, "/etc/os-release")->source, "distill");
+	img = tl_plan_ok(&pj, "platform: linux/amd64\nbase: scratch\n");
+	assert_null(tl_find(img, "/etc/debian_version"));
+	assert_null(tl_find(img, "/var/lib/dpkg/status.d/base-files"));
+}
+
 static void test_scratch(void **state)
 {
 	struct pk_image *img;
@@ -458,6 +496,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		TEST(test_skeleton_distroless),
 		TEST(test_skeleton_os_release),
+		TEST(test_skeleton_debian_version),
 		TEST(test_scratch),
 		TEST(test_files_tree),
 		TEST(test_files_project_source),

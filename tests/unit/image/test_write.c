@@ -316,9 +316,19 @@ static void check_image(const char *out, const char *ref, enum pk_image_format f
 		}
 	} else {
 		json_t *ann = json_object_get(s->manifest, "annotations");
+		json_t *names = json_object_get(s->desc, "annotations");
+		char full[600];
 		assert_string_equal(s->manifest_digest, res->manifest);
+		/* the index names the image (its tag, its full name); the manifest does not */
+		assert_null(json_object_get(ann, "org.opencontainers.image.ref.name"));
+		assert_null(json_object_get(ann, "io.containerd.image.name"));
+		assert_int_equal(json_object_size(names), 2);
 		assert_string_equal(json_string_value(json_object_get(
-			ann, "org.opencontainers.image.ref.name")), res->name);
+			names, "org.opencontainers.image.ref.name")), strrchr(res->name, ':') + 1);
+		snprintf(full, sizeof(full), "docker.io/%s", res->name);
+		assert_string_equal(res->full_name, full);
+		assert_string_equal(json_string_value(json_object_get(
+			names, "io.containerd.image.name")), full);
 		assert_string_equal(json_string_value(json_object_get(
 			ann, "org.opencontainers.image.created")), CREATED);
 		assert_null(json_object_get(ann, "dev.distill.lock.digest"));
@@ -539,13 +549,15 @@ static void test_layout_tags(void **state)
 	tl_image_write(plan(), out, PK_FORMAT_OCI, DT_COMP_GZIP, NULL, &r1);
 	tl_image_write(plan(), out, PK_FORMAT_OCI, DT_COMP_GZIP, "2.0", &r2);
 	assert_string_equal(r2.name, "example/app:2.0");
-	/* the same layers and config; the manifest differs by its ref.name */
+	/* the same layers, config and manifest: the tag is the index's */
 	assert_string_equal(r1.layers[0], r2.layers[0]);
 	assert_string_equal(r1.config, r2.config);
-	assert_string_not_equal(r1.manifest, r2.manifest);
+	assert_string_equal(r1.manifest, r2.manifest);
 	check_image(out, NAME, PK_FORMAT_OCI, DT_COMP_GZIP, &r1);
 	check_image(out, "example/app:2.0", PK_FORMAT_OCI, DT_COMP_GZIP, &r2);
-	assert_int_equal(check_blobs(out, names, 16), 5);
+	check_image(out, "2.0", PK_FORMAT_OCI, DT_COMP_GZIP, &r2);
+	check_image(out, "docker.io/example/app:2.0", PK_FORMAT_OCI, DT_COMP_GZIP, &r2);
+	assert_int_equal(check_blobs(out, names, 16), 4);
 	assert_int_equal(vf_source_open(out, NULL, &s, &err), -DT_EINPUT);
 	assert_null(s);
 	snprintf(path, sizeof(path), "'%s' holds 2 images (%s, example/app:2.0); pick one with "
@@ -565,7 +577,7 @@ static void test_layout_tags(void **state)
 			json_object_get(d, "annotations"), "org.opencontainers.image.ref.name"));
 		const char *digest = json_string_value(json_object_get(d, "digest"));
 		assert_non_null(ref);
-		assert_string_equal(digest, strcmp(ref, NAME) == 0 ? r1.manifest : r3.manifest);
+		assert_string_equal(digest, strcmp(ref, "1.0") == 0 ? r1.manifest : r3.manifest);
 		assert_string_equal(json_string_value(json_object_get(
 			json_object_get(d, "platform"), "architecture")), "amd64");
 	}
@@ -575,9 +587,9 @@ static void test_layout_tags(void **state)
 	assert_string_equal(s->layers[1].media_type, media_types[DT_COMP_ZSTD]);
 	vf_source_free(s);
 	check_image(out, NAME, PK_FORMAT_OCI, DT_COMP_GZIP, &r1);
-	/* blobs are added, none removed: 2.0's first manifest stays beside the 2 zstd layers,
-	 * the config (another created) and the manifest of the new 2.0 */
-	assert_int_equal(check_blobs(out, names, 16), 9);
+	/* blobs are added, none removed: the 2 zstd layers, the config (another created) and
+	 * the manifest of the new 2.0 */
+	assert_int_equal(check_blobs(out, names, 16), 8);
 }
 
 /* An existing directory is written into only when it is empty or a layout. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of manifest/oci: layer media types and compressions both ways, the exact
- * compact bytes (sorted keys) of config, manifest, index and docker manifest.json, and the
+ * compact bytes (sorted keys) of config, manifest, index and docker manifest.json, the
+ * names an index gives an image (the tag, and the full name docker completes), and the
  * merge of an image into an existing index. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -150,7 +151,7 @@ static void test_manifest_json(void **state)
 	static const struct mf_oci_desc two[] = { { MF_OCI_LAYER_TYPE, "sha256:l1", 0 },
 						  { MF_OCI_LAYER_TYPE "+zstd", "sha256:l2",
 						    UINT64_C(5000000000) } };
-	char k1[] = MF_OCI_REF_NAME, v1[] = "test/img:1", k2[] = MF_OCI_CREATED,
+	char k1[] = "dev.distill.lock.digest", v1[] = "sha256:1b2c", k2[] = MF_OCI_CREATED,
 	     v2[] = "2023-11-14T22:13:20Z";
 	struct mf_kv ann[] = { { k1, v1 }, { k2, v2 } };
 	char digest[DT_DIGEST_LEN], *out = NULL;
@@ -159,18 +160,18 @@ static void test_manifest_json(void **state)
 
 	assert_int_equal(mf_oci_manifest_json(&cfg, layers, 1, ann, 2, &out, &err), 0);
 	assert_string_equal(out,
-		"{\"annotations\":{\"org.opencontainers.image.created\":\"2023-11-14T22:13:20Z\","
-		"\"org.opencontainers.image.ref.name\":\"test/img:1\"},"
+		"{\"annotations\":{\"dev.distill.lock.digest\":\"sha256:1b2c\","
+		"\"org.opencontainers.image.created\":\"2023-11-14T22:13:20Z\"},"
 		"\"config\":{\"digest\":\"sha256:082083cedfae3eb28fe97f1cb2e5e5a1abd02f147745a5957"
 		"be0572b6cc26aca\",\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
 		"\"size\":367},\"layers\":[{\"digest\":\"sha256:6e6758b3ae3ec1ccbf907aa1a150b5700f"
 		"07c8324c9dd354df6a692a3fa5ad53\",\"mediaType\":\"application/vnd.oci.image.layer."
 		"v1.tar+gzip\",\"size\":140}],\"mediaType\":\"application/vnd.oci.image.manifest."
 		"v1+json\",\"schemaVersion\":2}");
-	/* the manifest `distill build` wrote for that config and layer */
+	/* its digest, pinned: the same values must always give the same bytes */
 	dt_sha256_digest(out, strlen(out), digest);
 	assert_string_equal(digest,
-		"sha256:56b29b5321f2960bcec74fd6914542f14cda19a79c437113054c260cde13c6d1");
+		"sha256:d23182fc7455d3fee63252520556a6c3190434ba127345ebed97eb787214b79b");
 	free(out);
 	out = NULL;
 	/* no annotations: no field; sizes beyond 32 bits */
@@ -191,7 +192,8 @@ static void test_manifest_json(void **state)
 	free(out);
 }
 
-#define E1 "{\"annotations\":{\"org.opencontainers.image.ref.name\":\"test/img:1\"}," \
+#define E1 "{\"annotations\":{\"io.containerd.image.name\":\"docker.io/test/img:1\"," \
+	   "\"org.opencontainers.image.ref.name\":\"1\"}," \
 	   "\"digest\":\"sha256:m1\",\"mediaType\":\"" MT "\",\"platform\":" \
 	   "{\"architecture\":\"amd64\",\"os\":\"linux\"},\"size\":524}"
 #define E2 "{\"digest\":\"sha256:m2\",\"mediaType\":\"" MT "\",\"platform\":" \
@@ -199,9 +201,50 @@ static void test_manifest_json(void **state)
 #define INDEX(ms) "{\"manifests\":[" ms "],\"mediaType\":\"" IT "\",\"schemaVersion\":2}"
 
 static const struct mf_oci_index_entry e1 = { { MT, "sha256:m1", 524 }, "linux", "amd64", NULL,
-					      "test/img:1", NULL, NULL };
+					      "1", NULL, NULL, "docker.io/test/img:1" };
 static const struct mf_oci_index_entry e2 = { { MT, "sha256:m2", 10 }, "linux", "arm64", "v8",
-					      NULL, NULL, NULL };
+					      NULL, NULL, NULL, NULL };
+
+static void test_names(void **state)
+{
+	static const struct {
+		const char *name, *tag, *full;
+	} v[] = {
+		{ "distill/curl:bookworm", "bookworm", "docker.io/distill/curl:bookworm" },
+		{ "app:1.0", "1.0", "docker.io/library/app:1.0" },
+		{ "a/b/c:x", "x", "docker.io/a/b/c:x" },
+		{ "registry.example/team/app:2", "2", "registry.example/team/app:2" },
+		{ "localhost/app:latest", "latest", "localhost/app:latest" },
+		{ "localhostx/app:1", "1", "docker.io/localhostx/app:1" },
+		{ "docker.io/app:1", "1", "docker.io/library/app:1" },
+		{ "index.docker.io/team/app:1", "1", "docker.io/team/app:1" },
+		{ "host:5000/app:1", "1", "host:5000/app:1" },
+		{ "app", NULL, "docker.io/library/app" },
+	};
+	char buf[64];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		const char *t = mf_oci_name_tag(v[i].name);
+		if (v[i].tag)
+			assert_string_equal(t, v[i].tag);
+		else
+			assert_null(t);
+		assert_int_equal(mf_oci_full_name(v[i].name, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, v[i].full);
+	}
+	/* and back, as docker shows them */
+	assert_string_equal(mf_oci_familiar_name("docker.io/distill/curl:bookworm"),
+			    "distill/curl:bookworm");
+	assert_string_equal(mf_oci_familiar_name("docker.io/library/app:1.0"), "app:1.0");
+	assert_string_equal(mf_oci_familiar_name("docker.io/library/a/b:1"), "library/a/b:1");
+	assert_string_equal(mf_oci_familiar_name("registry.example/team/app:2"),
+			    "registry.example/team/app:2");
+	assert_string_equal(mf_oci_familiar_name("bookworm"), "bookworm");
+	/* too long for the buffer: refused, never cut */
+	assert_int_equal(mf_oci_full_name("distill/curl:bookworm", buf, 31), -1);
+	assert_int_equal(mf_oci_full_name("distill/curl:bookworm", buf, 32), 0);
+}
 
 static void test_index_json(void **state)
 {
@@ -221,15 +264,21 @@ static void test_index_json(void **state)
 
 static void test_index_merge(void **state)
 {
-	/* another image of the same name, one without a ref.name (with a field distill does
-	 * not know), and another name, in a file laid out by someone else */
+	/* in a file laid out by someone else: an older distill's entry of the same name (the
+	 * full name as ref.name), one without a ref.name (with a field distill does not know),
+	 * another repository's image of the same tag (replaced, as skopeo replaces it), an
+	 * entry of the same full name under another tag (replaced), and another tag */
 	static const char old[] =
 		"{ \"schemaVersion\": 2, \"manifests\": [\n"
 		"  {\"mediaType\": \"" MT "\", \"digest\": \"sha256:old\", \"size\": 1,\n"
 		"   \"annotations\": {\"org.opencontainers.image.ref.name\": \"test/img:1\"}},\n"
 		"  {\"x-extra\": true, \"digest\": \"sha256:m0\", \"size\": 2},\n"
+		"  {\"digest\": \"sha256:o\", \"size\": 4, \"annotations\": {\"org.opencontainers."
+		"image.ref.name\": \"1\", \"io.containerd.image.name\": \"docker.io/other:1\"}},\n"
+		"  {\"digest\": \"sha256:s\", \"size\": 5, \"annotations\": {\"org.opencontainers."
+		"image.ref.name\": \"x\", \"io.containerd.image.name\": \"docker.io/test/img:1\"}},\n"
 		"  {\"digest\": \"sha256:b\", \"size\": 3, \"annotations\": {\"org.opencontainers."
-		"image.ref.name\": \"b:1\", \"z\": \"y\"}}\n] }\n";
+		"image.ref.name\": \"2\", \"z\": \"y\"}}\n] }\n";
 	struct dt_err err;
 	char *out = NULL;
 	(void)state;
@@ -237,7 +286,7 @@ static void test_index_merge(void **state)
 	assert_int_equal(mf_oci_index_merge("index.json", old, "test/img:1", &e1, 1, &out, &err), 0);
 	assert_string_equal(out, INDEX(
 		"{\"digest\":\"sha256:m0\",\"size\":2,\"x-extra\":true},"
-		"{\"annotations\":{\"org.opencontainers.image.ref.name\":\"b:1\",\"z\":\"y\"},"
+		"{\"annotations\":{\"org.opencontainers.image.ref.name\":\"2\",\"z\":\"y\"},"
 		"\"digest\":\"sha256:b\",\"size\":3}," E1));
 	free(out);
 	out = NULL;
@@ -249,6 +298,12 @@ static void test_index_merge(void **state)
 	/* a name no entry has: the same */
 	assert_int_equal(mf_oci_index_merge("index.json", INDEX(E1), "c:1", &e2, 1, &out, &err), 0);
 	assert_string_equal(out, INDEX(E1 "," E2));
+	free(out);
+	out = NULL;
+	/* the same image again replaces itself */
+	assert_int_equal(mf_oci_index_merge("index.json", INDEX(E1 "," E2), "test/img:1", &e1,
+					    1, &out, &err), 0);
+	assert_string_equal(out, INDEX(E2 "," E1));
 	free(out);
 	out = NULL;
 	assert_int_equal(mf_oci_index_merge("index.json", INDEX(""), "test/img:1", &e1, 1, &out,
@@ -302,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_config_json),
 		cmocka_unit_test(test_config_digest),
 		cmocka_unit_test(test_manifest_json),
+		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_index_json),
 		cmocka_unit_test(test_index_merge),
 		cmocka_unit_test(test_index_merge_refused),

@@ -229,9 +229,8 @@ static void test_open_image(void **state)
 		     "debs/t_2.0-1_amd64.deb");
 	tl_write(d, "files/hello", "hello\n", (size_t)-1, 0644);
 	tl_build(d, "name: test/pkg:1\nplatform: linux/amd64\nbase: scratch\ndebs: ./debs\n"
-		 "packages: [{name: t, closure: false}]\n"  /* not /bin/sh for usr/bin/tt */
-		 "files:\n  - {src: ./files, dst: /app}\n", EPOCH,
-		 tl_path(out, d, "layout"), PK_FORMAT_OCI, DT_COMP_GZIP, NULL, &res);
+		 "packages: [{name: t, closure: false}]\nfiles:\n  - {src: ./files, dst: /app}\n",
+		 EPOCH, tl_path(out, d, "layout"), PK_FORMAT_OCI, DT_COMP_GZIP, NULL, &res);
 	assert_int_equal(res.nlayers, 2);
 
 	if (vf_view_open(out, NULL, &v, &err) < 0)
