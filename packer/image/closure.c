@@ -809,8 +809,7 @@ static int script_misses(const struct pk_image *img, const struct pk_plan_layout
 		len = e->size < sizeof(head) - 1 ? (size_t)e->size : sizeof(head) - 1;
 		memcpy(head, e->data, len);
 		head[len] = '\0';
-		if (sscanf(head + 2, " %255[^ \t\n]", interp) != 1 || interp[0] != '/' ||
-		    0)
+		if (sscanf(head + 2, " %255[^ \t\n]", interp) != 1 || interp[0] != '/')
 			continue;
 		if ((rc = deps_root_resolve(&root, interp, NULL, &real, err)) == 1) {
 			char key[4400];
