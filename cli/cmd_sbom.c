@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "common/fs.h"
 #include "common/outfile.h"
+#include "verify/sbom.h"
 #include "verify/source.h"
 
 static const char sbom_usage[] =
@@ -69,30 +70,40 @@ static int is_spec(const char *path)
 }
 
 /* The SBOM attached to the image at @path. */
-static int from_image(const char *path, const char *ref, enum mf_sbom_format f, char **text,
-		      struct dt_err *err)
+/* The SBOM attached to the image (@f's, as built), else one made from what the image
+ * carries (verify/sbom.h). @return 0 and *@text, or a negative code. */
+static int from_image(const char *path, const char *ref, enum mf_sbom_format f, int64_t epoch,
+		      char **text, struct dt_err *err)
 {
 	struct vf_source *s = NULL;
 	struct vf_artifact *a = NULL;
-	size_t n = 0, len;
+	struct vf_view *v = NULL;
+	struct mf_sbom m;
+	size_t n = 0, len, i = 0;
 	int rc;
 
 	*text = NULL;
 	if ((rc = vf_source_open(path, ref, &s, err)) < 0)
 		return rc;
 	if ((rc = vf_source_artifacts(s, &a, &n, err)) == 0) {
-		size_t i;
-		for (i = 0; i < n && strcmp(a[i].type, mf_sbom_media_type(f)) != 0; i++)
+		/* the 1.5 rendering is never attached */
+		for (i = 0; i < n && (f == MF_SBOM_CYCLONEDX15 ||
+				      strcmp(a[i].type, mf_sbom_media_type(f)) != 0); i++)
 			;
-		if (i == n)
-			rc = dt_err_set(err, DT_EINPUT, "'%s' has no %s SBOM attached (build it with "
-					"'distill build --sbom', or give the SPEC)", path,
-					mf_sbom_format_name(f));
-		else
+		if (i < n)
 			rc = vf_source_artifact_read(s, &a[i], text, &len, err);
 	}
 	vf_artifacts_free(a, n);
 	vf_source_free(s);
+	if (rc < 0 || *text)
+		return rc;
+	if ((rc = vf_view_open(path, ref, &v, err)) < 0)
+		return rc;
+	if ((rc = vf_sbom_model(v, epoch, &m, err)) == 0) {
+		rc = mf_sbom_json(&m, f, text, err);
+		mf_sbom_release(&m);
+	}
+	vf_view_free(v);
 	return rc;
 }
 
@@ -166,7 +177,7 @@ int cmd_sbom(int argc, char **argv)
 			rc = cli_fail(&err);
 			goto out;
 		}
-	} else if (from_image(argv[optind], ref, f, &text, &err) < 0) {
+	} else if (from_image(argv[optind], ref, f, epoch, &text, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;
 	}

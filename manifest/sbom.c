@@ -114,6 +114,47 @@ int mf_sbom_set_os(struct mf_sbom *s, const char *what, const char *name, const 
 	return 0;
 }
 
+/* The value of os-release's @key= in @text, unquoted, into @out; empty when absent. */
+static void os_release_value(const char *text, const char *key, char *out, size_t n)
+{
+	size_t kl = strlen(key);
+
+	out[0] = '\0';
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *v = l + kl + 1, *end = strchr(l, '\n');
+		size_t vl;
+		if (strncmp(l, key, kl) != 0 || l[kl] != '=')
+			continue;
+		vl = end ? (size_t)(end - v) : strlen(v);
+		if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
+			v++;
+			vl -= 2;
+		}
+		snprintf(out, n, "%.*s", (int)(vl < n ? vl : n - 1), v);
+	}
+}
+
+int mf_sbom_set_os_from(struct mf_sbom *s, const char *os_release, const char *debian_version,
+			struct dt_err *err)
+{
+	char id[128], version[128];
+	int rc;
+
+	if (!os_release)
+		return 0;
+	os_release_value(os_release, "ID", id, sizeof(id));
+	os_release_value(os_release, "VERSION_ID", version, sizeof(version));
+	if (!id[0])
+		return 0;
+	if (strcmp(id, "debian") == 0 && debian_version) {
+		size_t n = strcspn(debian_version, "\n");
+		if (n > 0 && n < sizeof(version) && strspn(debian_version, "0123456789.") == n)
+			snprintf(version, sizeof(version), "%.*s", (int)n, debian_version);
+	}
+	rc = mf_sbom_set_os(s, "/etc/os-release", id, version[0] ? version : NULL, err);
+	return rc < 0 ? rc : 0;
+}
+
 int mf_sbom_find_pkg(const struct mf_sbom *s, const char *name)
 {
 	for (size_t i = 0; i < s->npkgs; i++)

@@ -74,6 +74,12 @@ void mf_sbom_release(struct mf_sbom *s);
 int mf_sbom_set_os(struct mf_sbom *s, const char *what, const char *name, const char *version,
 		   struct dt_err *err);
 
+/* The OS of an image from its /etc/os-release text (ID, VERSION_ID) and, for Debian, its
+ * /etc/debian_version text when it is a point release ("12.11", not "trixie/sid"); either
+ * may be NULL. None without an os-release ID. @return as mf_sbom_set_os. */
+int mf_sbom_set_os_from(struct mf_sbom *s, const char *os_release, const char *debian_version,
+			struct dt_err *err);
+
 /* Adds a package (the strings are copied; @supplier and @license may be NULL). A name,
  * version or architecture outside Debian's charsets, or a supplier or license with control
  * characters, is -DT_EINPUT naming @what (where it was read). @return its index (>= 0), or

@@ -12,7 +12,7 @@ libc6-arm64-cross libc6-armhf-cross libc6-riscv64-cross libc6-i386-cross qemu-us
 pax-utils
 skopeo umoci podman runc crun fuse-overlayfs uidmap dpkg-dev python3-yaml ca-certificates
 curl jq sqlite3 xz-utils openssl cppcheck git perl nginx-light
-diffoscope-minimal valgrind python3-jsonschema npm"
+diffoscope-minimal valgrind python3-jsonschema"
 
 missing=""
 for p in $PKGS; do

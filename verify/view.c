@@ -21,7 +21,25 @@ struct vf_view_status {
 	size_t layer, pos; /* which entry it is */
 	char *version; /* a stanza's Version, once looked up */
 	int md5sums;   /* <name>.md5sums, renamed to <name> once read */
+	int dropped;   /* a kept file over MAX_KEPT: not kept */
 };
+
+#define MAX_KEPT (1u << 20) /* bytes of one of the other files kept (vf_view_kept) */
+
+/* The other files kept, named "/PATH" among the status.d ones: what an SBOM of the image
+ * says of its OS and its packages' licenses. */
+static int kept_name(const char *n)
+{
+	const char *doc = "usr/share/doc/", *rest;
+
+	if (strcmp(n, "etc/os-release") == 0 || strcmp(n, "etc/debian_version") == 0)
+		return 1;
+	if (strncmp(n, doc, strlen(doc)) != 0)
+		return 0;
+	rest = n + strlen(doc);
+	return strchr(rest, '/') && strcmp(strchr(rest, '/'), "/copyright") == 0 &&
+	       strchr(rest, '/') != rest;
+}
 
 struct owner {
 	char *path;
@@ -64,9 +82,17 @@ static int keep_status(void *ctx, const struct vf_stream_entry *e, const void *b
 		n += 2;
 	while (n[0] == '/')
 		n++;
-	if (strncmp(n, STATUS_DIR, strlen(STATUS_DIR)) != 0 || e->type != AE_IFREG)
+	int kept = kept_name(n);
+	char kname[4200];
+
+	if (e->type != AE_IFREG || (!kept && strncmp(n, STATUS_DIR, strlen(STATUS_DIR)) != 0))
 		return 0;
-	n += strlen(STATUS_DIR);
+	if (kept) {
+		snprintf(kname, sizeof(kname), "/%s", n);
+		n = kname;
+	} else {
+		n += strlen(STATUS_DIR);
+	}
 	if (v->status_bytes + len > MAX_STATUS)
 		return 0; /* beyond what anyone ships: owners stay unknown */
 	if (v->nstatus && v->status[v->nstatus - 1].layer == rd->layer &&
@@ -83,6 +109,10 @@ static int keep_status(void *ctx, const struct vf_stream_entry *e, const void *b
 		sf->pos = e->pos;
 		if (!(sf->name = strdup(n)))
 			return dt_oom(err);
+	}
+	if (kept && (sf->dropped || sf->len + len > MAX_KEPT)) {
+		sf->dropped = 1;
+		return 0;
 	}
 	{
 		char *t = realloc(sf->text, sf->len + len + 1);
@@ -467,4 +497,41 @@ void vf_view_free(struct vf_view *v)
 	dt_arena_release(&v->names);
 	vf_source_free(v->src);
 	free(v);
+}
+
+static int file_by_name(const void *x, const void *y)
+{
+	return strcmp(((const struct vf_view_file *)x)->name, ((const struct vf_view_file *)y)->name);
+}
+
+const char *vf_view_kept(const struct vf_view *v, const char *name)
+{
+	struct vf_view_file key = { .name = name };
+	const struct vf_view_file *f;
+	struct vf_stream_entry e;
+	char kname[4200];
+
+	if (!kept_name(name) || !(f = bsearch(&key, v->files, v->nfiles, sizeof(*v->files),
+					       file_by_name)))
+		return NULL;
+	vf_view_entry(v, f, &e);
+	snprintf(kname, sizeof(kname), "/%s", name);
+	for (size_t i = 0; i < v->nstatus; i++) {
+		const struct vf_view_status *sf = &v->status[i];
+		if (sf->layer == f->layer && sf->pos == e.pos && !sf->dropped &&
+		    strcmp(sf->name, kname) == 0)
+			return sf->text ? sf->text : "";
+	}
+	return NULL;
+}
+
+const char *vf_view_stanza(const struct vf_view *v, size_t i, const char **pkg)
+{
+	const struct vf_view_status *sf;
+
+	if (i >= v->nstatus)
+		return NULL;
+	sf = &v->status[i];
+	*pkg = sf->name[0] != '/' && !sf->md5sums && !strchr(sf->name, '/') ? sf->name : NULL;
+	return *pkg ? (sf->text ? sf->text : "") : "";
 }

@@ -46,6 +46,16 @@ int vf_view_open(const char *path, const char *ref, struct vf_view **out, struct
 
 void vf_view_free(struct vf_view *v);
 
+/* The content of @name ("etc/os-release", "etc/debian_version",
+ * "usr/share/doc/PKG/copyright": the files an SBOM reads, kept while the layers stream
+ * by, at most 1 MiB each) as a container sees it, NUL-terminated; NULL when the image has
+ * none, or it was larger. */
+const char *vf_view_kept(const struct vf_view *v, const char *name);
+
+/* The @i-th of the status.d files kept (0 .. v->nstatus): a package's stanza, with *@pkg
+ * its name; "" with *@pkg NULL for another file (md5sums, kept files); NULL past the end. */
+const char *vf_view_stanza(const struct vf_view *v, size_t i, const char **pkg);
+
 /* The merge alone, for @v->files as read (each with its layer, in any order): sorts them
  * by name and drops what a container does not see, in O(n log n) for n files (whiteouts
  * and replaced directories are looked up, never scanned). @return 0, or -DT_ENOMEM. */

@@ -128,53 +128,24 @@ static int add_packages(const struct pk_image *img, struct mf_sbom *s, struct dt
 	return rc < 0 ? rc : 0;
 }
 
-/* The value of os-release's @key= in @text, unquoted, into @out; empty when absent. */
-static void os_release_value(const char *text, const char *key, char *out, size_t n)
-{
-	size_t kl = strlen(key);
-
-	out[0] = '\0';
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		const char *v = l + kl + 1, *end = strchr(l, '\n');
-		size_t vl;
-		if (strncmp(l, key, kl) != 0 || l[kl] != '=')
-			continue;
-		vl = end ? (size_t)(end - v) : strlen(v);
-		if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
-			v++;
-			vl -= 2;
-		}
-		snprintf(out, n, "%.*s", (int)(vl < n ? vl : n - 1), v);
-	}
-}
-
-/* The OS of the image: ID and VERSION_ID of the plan's /etc/os-release (the skeleton's,
- * from the root's), a Debian's version from the plan's /etc/debian_version when it is
- * there and a point release ("12.11", not "trixie/sid"). None without an os-release ID. */
+/* The OS of the image: its /etc/os-release and /etc/debian_version in the plan (the
+ * skeleton's, from the root's). */
 static int add_os(const struct pk_image *img, struct mf_sbom *s, struct dt_err *err)
 {
 	const struct pk_plan_entry *e = pk_plan_find_in(img, img->n, "/etc/os-release");
-	char id[128], version[128], *text;
+	const struct pk_plan_entry *d = pk_plan_find_in(img, img->n, "/etc/debian_version");
+	char *osr = NULL, *dv = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (!e || !(text = plan_content(img, e, 1u << 16, &len)))
+	if (!e || !(osr = plan_content(img, e, 1u << 16, &len)))
 		return 0;
-	os_release_value(text, "ID", id, sizeof(id));
-	os_release_value(text, "VERSION_ID", version, sizeof(version));
-	free(text);
-	if (!id[0])
-		return 0;
-	if (strcmp(id, "debian") == 0 &&
-	    (e = pk_plan_find_in(img, img->n, "/etc/debian_version")) &&
-	    (text = plan_content(img, e, 256, &len))) {
-		size_t n = strcspn(text, "\n");
-		if (n > 0 && n < sizeof(version) && strspn(text, "0123456789.") == n)
-			snprintf(version, sizeof(version), "%.*s", (int)n, text);
-		free(text);
-	}
-	rc = mf_sbom_set_os(s, "/etc/os-release", id, version[0] ? version : NULL, err);
-	return rc < 0 ? rc : 0;
+	if (d)
+		dv = plan_content(img, d, 256, &len);
+	rc = mf_sbom_set_os_from(s, osr, dv, err);
+	free(osr);
+	free(dv);
+	return rc;
 }
 
 /* What each ELF file of the plan needs, resolved by ld.so's rules in the plan laid out. */

@@ -88,6 +88,24 @@ cmp "$W/spec.spdx.json" "$W/spdx+json" || fail "distill sbom SPEC differs from t
 cmp "$W/spec.cdx.json" "$W/vnd.cyclonedx+json" || fail "distill sbom SPEC differs from the attached CycloneDX"
 cmp "$W/img.spdx.json" "$W/spdx+json" || fail "distill sbom IMAGE differs from the attached SPDX"
 echo "ok   distill sbom SPEC and IMAGE give the attached documents"
+# an image with none attached: the SBOM is made from what it carries; the same packages,
+# files with their sha256 and OS as the spec's, no DEPENDS_ON, and licenses only where the
+# image holds the copyright files
+"$DISTILL" sbom "$W/plain" -o "$W/plain.spdx.json" || fail "sbom of an image without SBOM"
+"$DISTILL" sbom --format cyclonedx-json "$W/plain" -o "$W/plain.cdx.json" || fail "sbom cdx of an image without SBOM"
+python3 "$here/cdx_validate.py" "$schema" "$W/plain.cdx.json" > /dev/null || fail "the image's CycloneDX"
+python3 - "$W/spec.spdx.json" "$W/plain.spdx.json" <<'PY' || fail "the image's SBOM against the spec's"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+pk = lambda d: sorted((p["name"], p.get("versionInfo")) for p in d["packages"])
+fs = lambda d: sorted((f["fileName"], f["checksums"][0]["checksumValue"]) for f in d["files"])
+assert pk(a) == pk(b), (pk(a), pk(b))
+assert fs(a) == fs(b), set(fs(a)) ^ set(fs(b))
+assert a["documentNamespace"] == b["documentNamespace"]
+rel = lambda d: {(r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"]) for r in d["relationships"]}
+assert rel(b) == {r for r in rel(a) if r[1] != "DEPENDS_ON"}, rel(a) ^ rel(b)
+print(f"ok   an image without SBOM: {len(pk(b))} packages and {len(fs(b))} files, as the spec's")
+PY
 
 "$DISTILL" sbom --format cyclonedx-1.5-json "$W/p/app.yaml" > "$W/spec.cdx15.json" || fail "sbom SPEC cdx 1.5"
 python3 "$here/cdx_validate.py" "$schema" "$W/spec.cdx.json" "$W/spec.cdx15.json" || fail "CycloneDX schema"
