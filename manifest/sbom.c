@@ -295,7 +295,8 @@ int mf_sbom_sort(struct mf_sbom *s, struct dt_err *err)
 		pk[i] = s->pkgs[order[i]];
 		rank[order[i]] = i;
 	}
-	memcpy(s->pkgs, pk, s->npkgs * sizeof(*pk));
+	if (s->npkgs) /* s->pkgs may be NULL then */
+		memcpy(s->pkgs, pk, s->npkgs * sizeof(*pk));
 	for (size_t i = 0; i < s->nfiles; i++)
 		if (s->files[i].pkg != MF_SBOM_PROJECT)
 			s->files[i].pkg = rank[s->files[i].pkg];
@@ -306,12 +307,14 @@ int mf_sbom_sort(struct mf_sbom *s, struct dt_err *err)
 		fl[i] = s->files[order[i]];
 		rank[order[i]] = i;
 	}
-	memcpy(s->files, fl, s->nfiles * sizeof(*fl));
+	if (s->nfiles)
+		memcpy(s->files, fl, s->nfiles * sizeof(*fl));
 	for (size_t i = 0; i < s->ndeps; i++) {
 		s->deps[i].file = rank[s->deps[i].file];
 		s->deps[i].lib = rank[s->deps[i].lib];
 	}
-	qsort(s->deps, s->ndeps, sizeof(*s->deps), dep_cmp);
+	if (s->ndeps > 1)
+		qsort(s->deps, s->ndeps, sizeof(*s->deps), dep_cmp);
 	for (size_t i = 0; i < s->ndeps; i++)
 		if (s->deps[i].file != s->deps[i].lib &&
 		    (m == 0 || dep_cmp(&s->deps[m - 1], &s->deps[i]) != 0))
