@@ -6,12 +6,12 @@ set -eu
 
 PKGS="build-essential cmake pkg-config clang
 libarchive-dev libzstd-dev zlib1g-dev libdeflate-dev libxxhash-dev libelf-dev
-libjansson-dev libyaml-dev libssl-dev libcmocka-dev
+libjansson-dev libyaml-dev libssl-dev libcmocka-dev libcurl4-openssl-dev
 tar libarchive-tools zstd gzip faketime util-linux locales xxd python3 time
 libc6-arm64-cross libc6-armhf-cross libc6-riscv64-cross libc6-i386-cross qemu-user
 pax-utils
 skopeo umoci podman runc crun fuse-overlayfs uidmap dpkg-dev python3-yaml ca-certificates
-curl jq sqlite3 xz-utils openssl cppcheck git perl nginx-light
+curl jq sqlite3 xz-utils openssl cppcheck git perl nginx-light gpgv gnupg lz4
 diffoscope-minimal valgrind python3-jsonschema"
 
 missing=""

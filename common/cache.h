@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* The content-addressed cache shared by downloads and builds: blobs named by their sha256
+ * (DIR/blobs/sha256/<hex>), entered only once complete and checked (written under DIR/tmp/
+ * and renamed into place), so that a reader never sees a partial or wrong blob and two
+ * processes filling one cache at once are safe. Every entry is checked again by digest
+ * when it is used (dt_cache_check): a corrupt entry is detected, removed and never used. */
+#ifndef DISTILL_COMMON_CACHE_H
+#define DISTILL_COMMON_CACHE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/err.h"
+#include "common/digest.h"
+
+struct dt_cache {
+	char *dir;   /* absolute or as given */
+	int fd;      /* the directory, O_PATH */
+};
+
+/* The default cache directory into @out (@n bytes): $DISTILL_CACHE, else
+ * $XDG_CACHE_HOME/distill, else $HOME/.cache/distill. An unset or relative XDG_CACHE_HOME
+ * is ignored, as the XDG base directory spec says. @return 0, or -DT_EINPUT when none of
+ * them is set (no HOME). */
+int dt_cache_default_dir(char *out, size_t n, struct dt_err *err);
+
+/* Opens (making it and its blobs/sha256 and tmp subdirectories, 0755, when missing) the
+ * cache at @dir. @return 0, or a negative code with @err naming @dir. */
+int dt_cache_open(struct dt_cache *c, const char *dir, struct dt_err *err);
+void dt_cache_close(struct dt_cache *c);
+
+/* Whether the blob @sha256 (64 lowercase hex digits) is in the cache with @size bytes and
+ * that content: it is read and hashed. A blob whose size or hash is wrong is removed.
+ * @return 1 present and right, 0 absent (or removed as corrupt: *@corrupt set when
+ * @corrupt is not NULL), or a negative code with @err set. */
+int dt_cache_check(struct dt_cache *c, const char *sha256, uint64_t size, int *corrupt,
+		   struct dt_err *err);
+
+/* Opens the blob @sha256 for reading (O_RDONLY, a regular file beneath the cache).
+ * @return the descriptor, or -1 with errno (ENOENT when absent). */
+int dt_cache_open_blob(struct dt_cache *c, const char *sha256);
+
+/* The blob's path into @out ("DIR/blobs/sha256/<hex>"), for messages and for tools. */
+void dt_cache_blob_path(const struct dt_cache *c, const char *sha256, char *out, size_t n);
+
+/* Writing a blob: begin makes (or, with @resume, reopens) DIR/tmp/<hex>.part and returns
+ * in *@have how many bytes it already holds (0 unless resuming); write appends; commit
+ * checks that the bytes written are @size bytes whose sha256 is @sha256 and renames the
+ * part into blobs/sha256/<hex>; abort removes the part (or, with @keep, leaves it to be
+ * resumed). A commit that finds another size or hash removes the part and returns
+ * -DT_EMISMATCH naming both hashes (or sizes). */
+struct dt_cache_put {
+	struct dt_cache *cache;
+	char sha256[65];
+	uint64_t size, have;
+	int fd;
+	struct dt_hash *hash;
+	char part[96];
+};
+int dt_cache_put_begin(struct dt_cache *c, struct dt_cache_put *p, const char *sha256,
+		       uint64_t size, int resume, struct dt_err *err);
+int dt_cache_put_write(struct dt_cache_put *p, const void *buf, size_t len, struct dt_err *err);
+int dt_cache_put_commit(struct dt_cache_put *p, struct dt_err *err);
+void dt_cache_put_abort(struct dt_cache_put *p, int keep);
+
+#endif
