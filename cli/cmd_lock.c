@@ -18,11 +18,20 @@ static const char lock_usage[] =
 	"Resolves everything the image spec SPEC names (shared-library closures, files,\n"
 	"packages) and pins each input by path, type, mode, owner, size, sha256, source and\n"
 	"owning Debian package in a lockfile beside SPEC (specs/app.yaml -> app.lock.json).\n"
+	"The .deb of each installed package the image takes files from is pinned too (name,\n"
+	"version, size, sha256, repository and pool file), from the root's apt indexes,\n"
+	"verified with gpgv against the keyring of their source, so that `distill fetch`\n"
+	"can get them anywhere.\n"
 	"The project's own files (from the spec's directory or beside it, owned by no\n"
 	"package) are pinned by path, mode and owner, not content, unless their entry says\n"
 	"pin: content: they are the build's output and change every commit.\n"
 	"\n"
 	"      --strict               pin the content of the project's files too\n"
+	"      --hermetic             every installed package the image takes files from\n"
+	"                             must be pinned to its .deb: a version that no apt\n"
+	"                             source of the root offers is an error, not a warning\n"
+	"      --no-pin-debs          do not look up the installed packages' .debs in the\n"
+	"                             root's apt indexes (the lock then has no \"installed\")\n"
 	"      --check                compare with the lockfile instead of writing it; list\n"
 	"                             every drift and exit 1 when anything differs\n"
 	"  -o, --output FILE          the lockfile (default: beside SPEC)\n"
@@ -34,11 +43,13 @@ static const char lock_usage[] =
 	"Exit status: 0 written (or no drift), 1 error or drift, 2 usage.\n"
 	"See docs/lock.md for the format.\n";
 
-enum { OPT_CHECK = 256, OPT_DEBS, OPT_JSON, OPT_STRICT };
+enum { OPT_CHECK = 256, OPT_DEBS, OPT_JSON, OPT_STRICT, OPT_HERMETIC, OPT_NO_PIN };
 
 static const struct option lock_options[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "hermetic", no_argument, NULL, OPT_HERMETIC },
+	{ "no-pin-debs", no_argument, NULL, OPT_NO_PIN },
 	{ "output", required_argument, NULL, 'o' },
 	{ "debs", required_argument, NULL, OPT_DEBS },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -58,10 +69,52 @@ static int print_drift_json(const struct mf_drift_list *d, const char *lock)
 	return cli_print_json(stdout, doc) < 0 ? CLI_ERROR : CLI_OK;
 }
 
+/* Pins the installed packages' .debs in @l; says what could not be pinned (an error with
+ * @hermetic, else a warning: with @quiet only its first and last lines). @return 0, or -1 when printed as an error. */
+static int pin_installed(const struct pk_image *img, struct mf_lock *l, int hermetic,
+			 int quiet)
+{
+	struct pk_pin_result res;
+	struct dt_err err;
+	struct dt_buf names = { 0 };
+	int rc = 0;
+
+	dt_err_clear(&err);
+	if (pk_image_pin_installed(img, l, NULL, &res, &err) < 0) {
+		cli_fail(&err);
+		return -1;
+	}
+	if (res.no_sources && hermetic) {
+		cli_error("--hermetic: the root has no apt sources to pin its packages' .debs "
+			  "from (/etc/apt/sources.list, sources.list.d)");
+		rc = -1;
+	} else if (res.nmiss) {
+		void (*say)(const char *, ...) = hermetic ? cli_error : cli_warn;
+		for (size_t i = 0; i < res.nmiss; i++)
+			dt_buf_add(&names, " %s", res.miss[i].package);
+		say("%zu of %zu installed packages are at versions no apt source of the root "
+		    "offers, so their .debs cannot be pinned%s:", res.nmiss, res.npackages,
+		    hermetic ? "" : " (the lock pins their files only, and cannot rebuild "
+		    "from .debs alone)");
+		for (size_t i = 0; i < res.nmiss && i < 8 && (hermetic || !quiet); i++)
+			say("  %s %s: offered %s", res.miss[i].package, res.miss[i].version,
+			    res.miss[i].offers);
+		if (res.nmiss > 8 && (hermetic || !quiet))
+			say("  and %zu more", res.nmiss - 8);
+		say("upgrade them (apt-get install --only-upgrade%s) or add an apt source that "
+		    "has them (a snapshot.debian.org URL), apt-get update, and lock again",
+		    names.s ? names.s : "");
+		rc = hermetic ? -1 : 0;
+	}
+	dt_buf_release(&names);
+	pk_pin_result_release(&res);
+	return rc;
+}
+
 int cmd_lock(int argc, char **argv)
 {
 	const char *out = NULL, *debs = NULL;
-	int check = 0, strict = 0, json = 0, quiet = 0, c, rc = CLI_ERROR;
+	int check = 0, strict = 0, json = 0, quiet = 0, hermetic = 0, no_pin = 0, c, rc = CLI_ERROR;
 	struct mf_spec *spec = NULL;
 	struct pk_image *img = NULL;
 	struct mf_lock *found = NULL, *locked = NULL;
@@ -77,6 +130,8 @@ int cmd_lock(int argc, char **argv)
 		switch (c) {
 		case OPT_CHECK: check = 1; break;
 		case OPT_STRICT: strict = 1; break;
+		case OPT_HERMETIC: hermetic = 1; break;
+		case OPT_NO_PIN: no_pin = 1; break;
 		case 'o': out = optarg; break;
 		case OPT_DEBS: debs = optarg; break;
 		case OPT_JSON: json = 1; break;
@@ -90,6 +145,9 @@ int cmd_lock(int argc, char **argv)
 		return cli_usage_error("lock", optind >= argc ? "no SPEC" : "one SPEC at a time");
 	if (json && !check)
 		return cli_usage_error("lock", "--json goes with --check");
+	if (hermetic && no_pin)
+		return cli_usage_error("lock", "--hermetic needs the .debs pinned: not with "
+				       "--no-pin-debs");
 	if (out && !*out)
 		return cli_usage_error("lock", "-o wants a path, not ''");
 	if (!(path = out ? strdup(out) : cli_lock_path(argv[optind]))) {
@@ -110,6 +168,8 @@ int cmd_lock(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
+	if (!no_pin && pin_installed(img, found, hermetic, quiet) < 0)
+		goto out;
 	if (check) {
 		if (mf_lock_load(path, &locked, &err) < 0 ||
 		    mf_lock_compare(locked, found, &drift, &err) < 0) {
@@ -140,8 +200,9 @@ int cmd_lock(int argc, char **argv)
 		goto out;
 	}
 	if (!quiet)
-		fprintf(stderr, "distill: wrote %s: %zu paths, %zu .deb files, %llu bytes of content\n",
-			path, found->nfiles, found->ndebs,
+		fprintf(stderr, "distill: wrote %s: %zu paths, %zu .deb files, %zu installed "
+			"packages pinned to their .debs, %llu bytes of content\n", path,
+			found->nfiles, found->ndebs, found->ninstalled,
 			(unsigned long long)pk_image_bytes(img));
 	rc = CLI_OK;
 out:

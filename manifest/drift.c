@@ -124,6 +124,8 @@ static void deb_pair(struct cmp *c, const struct mf_lock_deb *a, const struct mf
 	cmp_str(c, "file", a->file, b->file);
 	cmp_u64(c, "size", a->size, b->size);
 	cmp_str(c, "sha256", a->sha256, b->sha256);
+	cmp_str(c, "repository", a->repository, b->repository);
+	cmp_str(c, "filename", a->filename, b->filename);
 	if (c->parts.len)
 		drift(c, nz(a->file));
 }
@@ -167,9 +169,12 @@ static void deb_group(struct cmp *c, const struct mf_lock_deb *a, size_t na,
 	free(used);
 }
 
-static void compare_debs(struct cmp *c, const struct mf_lock *a, const struct mf_lock *b)
+static void compare_deb_lists(struct cmp *c, const struct mf_lock_deb *ad, size_t an,
+			      const struct mf_lock_deb *bd, size_t bn)
 {
 	size_t i = 0, j = 0;
+	struct { const struct mf_lock_deb *debs; size_t ndebs; } A = { ad, an }, B = { bd, bn },
+		*a = &A, *b = &B;
 
 	while (i < a->ndebs || j < b->ndebs) {
 		const char *name;
@@ -269,7 +274,12 @@ int mf_lock_compare(const struct mf_lock *locked, const struct mf_lock *found,
 	out->n = out->cap = 0;
 	compare_spec(&c, locked, found);
 	compare_platform(&c, locked, found);
-	compare_debs(&c, locked, found);
+	compare_deb_lists(&c, locked->debs, locked->ndebs, found->debs, found->ndebs);
+	/* the installed packages' .debs: when both sides looked for them (a build from the
+	 * host does not: it reads the host's files, each pinned by its own sha256) */
+	if (locked->pinned && found->pinned)
+		compare_deb_lists(&c, locked->installed, locked->ninstalled, found->installed,
+				  found->ninstalled);
 	compare_files(&c, locked, found);
 	dt_buf_release(&c.subject);
 	dt_buf_release(&c.parts);

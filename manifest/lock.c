@@ -81,6 +81,8 @@ static void deb_release(struct mf_lock_deb *d)
 	free(d->version);
 	free(d->architecture);
 	free(d->file);
+	free(d->repository);
+	free(d->filename);
 }
 
 static void rel_release(struct mf_lock_rel *r)
@@ -103,8 +105,11 @@ void mf_lock_free(struct mf_lock *l)
 		file_release(&l->files[i]);
 	for (size_t i = 0; i < l->ndebs; i++)
 		deb_release(&l->debs[i]);
+	for (size_t i = 0; i < l->ninstalled; i++)
+		deb_release(&l->installed[i]);
 	free(l->files);
 	free(l->debs);
+	free(l->installed);
 	free(l->spec_file);
 	free(l->platform);
 	free(l);
@@ -128,15 +133,20 @@ static struct mf_lock_file *new_file(struct mf_lock *l)
 	return &v[l->nfiles++];
 }
 
-static struct mf_lock_deb *new_deb(struct mf_lock *l)
+static struct mf_lock_deb *new_deb_in(struct mf_lock_deb **debs, size_t *n)
 {
-	struct mf_lock_deb *v = grow(l->debs, l->ndebs, sizeof(*v));
+	struct mf_lock_deb *v = grow(*debs, *n, sizeof(*v));
 
 	if (!v)
 		return NULL;
-	l->debs = v;
-	memset(&v[l->ndebs], 0, sizeof(*v));
-	return &v[l->ndebs++];
+	*debs = v;
+	memset(&v[*n], 0, sizeof(*v));
+	return &v[(*n)++];
+}
+
+static struct mf_lock_deb *new_deb(struct mf_lock *l)
+{
+	return new_deb_in(&l->debs, &l->ndebs);
 }
 
 int mf_lock_add_file(struct mf_lock *l, const struct mf_lock_file *f, struct dt_err *err)
@@ -161,18 +171,28 @@ int mf_lock_add_file(struct mf_lock *l, const struct mf_lock_file *f, struct dt_
 	return 0;
 }
 
-int mf_lock_add_deb(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_err *err)
+static int copy_deb(struct mf_lock_deb *c, const struct mf_lock_deb *d, struct dt_err *err)
 {
-	struct mf_lock_deb *c = new_deb(l);
-
 	if (!c)
 		return dt_oom(err);
 	memcpy(c->sha256, d->sha256, sizeof(c->sha256) - 1);
 	c->size = d->size;
 	if (dup_opt(&c->name, d->name) < 0 || dup_opt(&c->version, d->version) < 0 ||
-	    dup_opt(&c->architecture, d->architecture) < 0 || dup_opt(&c->file, d->file) < 0)
+	    dup_opt(&c->architecture, d->architecture) < 0 || dup_opt(&c->file, d->file) < 0 ||
+	    dup_opt(&c->repository, d->repository) < 0 || dup_opt(&c->filename, d->filename) < 0)
 		return dt_oom(err);
 	return 0;
+}
+
+int mf_lock_add_deb(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_err *err)
+{
+	return copy_deb(new_deb(l), d, err);
+}
+
+int mf_lock_add_installed(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_err *err)
+{
+	l->pinned = 1;
+	return copy_deb(new_deb_in(&l->installed, &l->ninstalled), d, err);
 }
 
 static struct mf_lock_rel *new_rel(struct mf_lock *l)
@@ -221,6 +241,8 @@ int mf_lock_sort(struct mf_lock *l, struct dt_err *err)
 		qsort(l->files, l->nfiles, sizeof(*l->files), file_cmp);
 	if (l->ndebs > 1)
 		qsort(l->debs, l->ndebs, sizeof(*l->debs), deb_cmp);
+	if (l->ninstalled > 1)
+		qsort(l->installed, l->ninstalled, sizeof(*l->installed), deb_cmp);
 	for (size_t i = 1; i < l->nfiles; i++)
 		if (file_cmp(&l->files[i - 1], &l->files[i]) == 0)
 			return dt_err_set(err, DT_EINPUT, "'%s' is twice in the lock",
@@ -298,6 +320,33 @@ static const char *rel_problem(const struct mf_lock_rel *r)
 	return NULL;
 }
 
+/* Printable ASCII without spaces, quotes or backslashes: it becomes part of a URL. */
+static int printable_word(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || *s == '"' ||
+		    *s == '\\' || *s == '?' || *s == '#')
+			return 0;
+	return 1;
+}
+
+static int has_dotdot(const char *s)
+{
+	for (const char *c = s; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+		if ((c[0] == '.' && c[1] == '.' && (c[2] == '/' || !c[2])) ||
+		    (c[0] == '.' && (c[1] == '/' || !c[1])) || c[0] == '/')
+			return 1;
+	return 0;
+}
+
+static const char *base_name(const char *s)
+{
+	const char *b = strrchr(s, '/');
+	return b ? b + 1 : s;
+}
+
 static const char *deb_problem(const struct mf_lock_deb *d)
 {
 	if (empty(d->name))
@@ -312,6 +361,16 @@ static const char *deb_problem(const struct mf_lock_deb *d)
 		return "sha256: expected 64 lowercase hex digits";
 	if (d->size > MAX_SIZE)
 		return "size: expected an integer from 0 to 2^53";
+	if (!d->repository != !d->filename)
+		return "repository and filename go together";
+	if (d->repository && ((strncmp(d->repository, "http://", 7) != 0 &&
+			       strncmp(d->repository, "https://", 8) != 0) ||
+			      !printable_word(d->repository)))
+		return "repository: expected an http or https URL";
+	if (d->filename && (!printable_word(d->filename) || d->filename[0] == '/' ||
+			    has_dotdot(d->filename) ||
+			    strcmp(base_name(d->filename), nz(d->file)) != 0))
+		return "filename: expected a relative pool path without '..' ending in the file";
 	return NULL;
 }
 
@@ -513,22 +572,27 @@ static int parse_file(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
 
 static const char *const deb_keys[] = { "architecture", "file", "name", "sha256", "size",
 					 "version", NULL };
+static const char *const installed_keys[] = { "architecture", "file", "filename", "name",
+					      "repository", "sha256", "size", "version", NULL };
 
-static int parse_deb(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
+static int parse_deb(struct pctx *c, json_t *o, size_t i, struct mf_lock *l, int installed)
 {
+	const char *key = installed ? "installed" : "debs";
 	struct mf_lock_deb *d;
 	json_t *file = json_object_get(o, "file");
 	const char *why;
 	int rc;
 
-	snprintf(c->where, sizeof(c->where), "debs[%zu]", i);
+	snprintf(c->where, sizeof(c->where), "%s[%zu]", key, i);
 	if (!json_is_object(o))
 		return perr(c, "expected an object");
 	if (json_is_string(file) && json_string_length(file))
-		snprintf(c->where, sizeof(c->where), "debs[%zu] (%s)", i, json_string_value(file));
-	if (!(d = new_deb(l)))
+		snprintf(c->where, sizeof(c->where), "%s[%zu] (%s)", key, i, json_string_value(file));
+	if (!(d = installed ? new_deb_in(&l->installed, &l->ninstalled) : new_deb(l)))
 		return dt_oom(c->err);
-	if ((rc = check_keys(c, o, deb_keys)) < 0 ||
+	if ((rc = check_keys(c, o, installed ? installed_keys : deb_keys)) < 0 ||
+	    (installed && (rc = get_dup(c, o, "repository", 1, &d->repository)) < 0) ||
+	    (installed && (rc = get_dup(c, o, "filename", 1, &d->filename)) < 0) ||
 	    (rc = get_dup(c, o, "architecture", 1, &d->architecture)) < 0 ||
 	    (rc = get_dup(c, o, "file", 1, &d->file)) < 0 ||
 	    (rc = get_dup(c, o, "name", 1, &d->name)) < 0 ||
@@ -600,8 +664,8 @@ static int parse_rel(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
 	return 0;
 }
 
-static const char *const top_keys[] = { "debs", "depends", "files", "lockVersion", "platform",
-					 "spec", NULL };
+static const char *const top_keys[] = { "debs", "depends", "files", "installed", "lockVersion",
+					 "platform", "spec", NULL };
 static const char *const spec_keys[] = { "file", "sha256", NULL };
 
 static int parse_doc(struct pctx *c, json_t *doc, struct mf_lock *l)
@@ -642,8 +706,18 @@ static int parse_doc(struct pctx *c, json_t *doc, struct mf_lock *l)
 	if (!json_is_array(debs) || !json_is_array(files))
 		return perr(c, "%s: expected an array", json_is_array(debs) ? "files" : "debs");
 	for (size_t i = 0; i < json_array_size(debs); i++)
-		if ((rc = parse_deb(c, json_array_get(debs, i), i, l)) < 0)
+		if ((rc = parse_deb(c, json_array_get(debs, i), i, l, 0)) < 0)
 			return rc;
+	/* optional: a lock made where the root had no apt indexes has none */
+	if ((v = json_object_get(doc, "installed"))) {
+		c->where[0] = '\0';
+		if (!json_is_array(v))
+			return perr(c, "installed: expected an array");
+		l->pinned = 1;
+		for (size_t i = 0; i < json_array_size(v); i++)
+			if ((rc = parse_deb(c, json_array_get(v, i), i, l, 1)) < 0)
+				return rc;
+	}
 	for (size_t i = 0; i < json_array_size(files); i++)
 		if ((rc = parse_file(c, json_array_get(files, i), i, l)) < 0)
 			return rc;
@@ -798,7 +872,9 @@ static json_t *deb_json(struct jb *b, const struct mf_lock_deb *d)
 	}
 	put_str(b, o, "architecture", d->architecture);
 	put_str(b, o, "file", d->file);
+	put_str(b, o, "filename", d->filename);
 	put_str(b, o, "name", d->name);
+	put_str(b, o, "repository", d->repository);
 	put_str(b, o, "sha256", d->sha256);
 	put_uint(b, o, "size", d->size);
 	put_str(b, o, "version", d->version);
@@ -829,6 +905,11 @@ int mf_lock_dump(struct mf_lock *l, char **out, struct dt_err *err)
 		if ((why = deb_problem(&l->debs[i])))
 			return dt_err_set(err, DT_EINPUT, "cannot write the lock: '%s': %s",
 					  nz(l->debs[i].file), why);
+	for (size_t i = 0; i < l->ninstalled; i++)
+		if ((why = deb_problem(&l->installed[i])) ||
+		    (!l->installed[i].repository && (why = "repository: missing")))
+			return dt_err_set(err, DT_EINPUT, "cannot write the lock: installed '%s': %s",
+					  nz(l->installed[i].file), why);
 	for (size_t i = 0; i < l->nrels; i++)
 		if ((why = rel_problem(&l->rels[i])))
 			return dt_err_set(err, DT_EINPUT, "cannot write the lock: depends[%zu]: %s",
@@ -852,6 +933,16 @@ int mf_lock_dump(struct mf_lock *l, char **out, struct dt_err *err)
 	for (size_t i = 0; i < l->nfiles && b.rc == 0; i++) {
 		b.what = l->files[i].path;
 		append(&b, files, file_json(&b, &l->files[i]));
+	}
+	if (l->pinned && b.rc == 0) {
+		json_t *inst = json_array();
+		if (!inst)
+			b.rc = dt_oom(err);
+		put(&b, doc, "installed", inst);
+		for (size_t i = 0; i < l->ninstalled && b.rc == 0; i++) {
+			b.what = l->installed[i].file;
+			append(&b, inst, deb_json(&b, &l->installed[i]));
+		}
 	}
 	if (l->nrels && b.rc == 0) {
 		json_t *rels = json_array();

@@ -54,6 +54,9 @@ struct mf_lock_deb {
 	char *file;            /* base name of the .deb */
 	char sha256[65];
 	uint64_t size;
+	/* where to get it: "installed" entries only, else NULL */
+	char *repository;      /* the repository's base URL: "http://deb.debian.org/debian" */
+	char *filename;        /* its pool path there: "pool/main/g/glibc/libc6_..._amd64.deb" */
 };
 
 /* How one clause of a package's Depends or Pre-Depends was met when the lock was made:
@@ -76,6 +79,12 @@ struct mf_lock {
 	size_t nfiles;
 	struct mf_lock_deb *debs;   /* sorted by name */
 	size_t ndebs;
+	/* the .deb of each installed package that files of the root come from ("installed"),
+	 * pinned from the root's apt indexes; sorted by name */
+	struct mf_lock_deb *installed;
+	size_t ninstalled;
+	int pinned;            /* installed was looked for (a lock read from a file with the
+				* key, or made with pinning): only then is it compared */
 	struct mf_lock_rel *rels;   /* in the order followed */
 	size_t nrels;
 };
@@ -88,6 +97,8 @@ void mf_lock_free(struct mf_lock *l);
 int mf_lock_add_file(struct mf_lock *l, const struct mf_lock_file *f, struct dt_err *err);
 int mf_lock_add_deb(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_err *err);
 int mf_lock_add_rel(struct mf_lock *l, const struct mf_lock_rel *r, struct dt_err *err);
+/* Appends a copy of @d to installed and sets pinned. @return 0 or -DT_ENOMEM. */
+int mf_lock_add_installed(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_err *err);
 
 /* Why the image path @path is in the image, from the files' why and why_of records: one
  * step per entry, from @path to a spec entry or a skeleton rule, each "<why> <path>"

@@ -55,6 +55,35 @@ int pk_image_lock(const struct pk_image *img, struct mf_lock **out, struct dt_er
 int pk_image_lock_pins(const struct pk_image *img, int strict, struct mf_lock **out,
 		       struct dt_err *err);
 
+struct pk_pin_opts {
+	const char *gpgv;         /* the gpgv program, or NULL for gpgv on PATH */
+};
+
+/* A package the indexes do not offer at its installed version. */
+struct pk_pin_miss {
+	char *package, *version;
+	char *offers;             /* "12.4+deb12u15 (http://deb.debian.org/debian bookworm)" */
+};
+
+struct pk_pin_result {
+	size_t nsources;          /* apt sources of the root */
+	size_t npackages;         /* installed packages the image takes files from */
+	int no_sources;           /* there were packages to pin, and no sources to pin from */
+	struct pk_pin_miss *miss; /* packages not pinned: no repository offers their version */
+	size_t nmiss;
+};
+
+/* Pins in @l's "installed" list the .deb of every installed package of the root that
+ * owns a file of the plan, found at its installed version in the root's apt indexes,
+ * verified as apt verifies them (debian/apt.h). Packages no index offers go to @res (the
+ * caller decides whether that is an error). A root without apt sources pins nothing and
+ * leaves @l unpinned. @return 0 and @res (release it), or a negative code with @err set
+ * (an index that does not verify, a malformed source). */
+int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
+			   const struct pk_pin_opts *o, struct pk_pin_result *res,
+			   struct dt_err *err);
+void pk_pin_result_release(struct pk_pin_result *r);
+
 struct deps_check;
 
 /* The start-up check of the plan (deps/check.h), before anything is written: every ELF file
