@@ -17,6 +17,7 @@
 #include "common/digest.h"
 #include "common/fs.h"
 #include "common/tempfile.h"
+#include "debian/relation.h"
 
 #define SOURCES_MAX (1u << 20)          /* one sources file */
 #define RELEASE_MAX (64u << 20)         /* an InRelease, a keyring */
@@ -411,6 +412,8 @@ static int dearmor(const char *text, size_t len, struct dt_buf *out)
 			size_t l = e ? (size_t)(e - p) : (size_t)(end - p);
 			while (l && (p[l - 1] == '\r' || p[l - 1] == ' '))
 				l--;
+			if (l == 1 && p[0] == '.')
+				l = 0; /* deb822's empty line in a Signed-By block */
 			if (!body) {
 				/* headers ("Version: ...") end at the first empty line; a block
 				 * without headers starts at once */
@@ -644,9 +647,10 @@ static int run_gpgv(const char *gpgv, const char *dir, int detached, const char 
 		/* gpgv's own words, its status lines left out */
 		struct dt_buf why = { 0 };
 		for (char *l = said; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-			if (strncmp(l, "gpgv: ", 6) == 0 && why.len < 400)
-				dt_buf_add(&why, "%s%.*s", why.len ? "; " : "", (int)strcspn(l + 6, "\n"),
-					   l + 6);
+			if (strncmp(l, "gpgv: ", 6) == 0 && why.len < 400) {
+				const char *m = l + 6 + strspn(l + 6, " \t");
+				dt_buf_add(&why, "%s%.*s", why.len ? "; " : "", (int)strcspn(m, "\n"), m);
+			}
 		rc = dt_err_set(err, DT_EINPUT, "'%s': the signature does not verify%s%s%s",
 				shown, weak && !valid ? " (a weak digest, which apt refuses)" : "",
 				why.len ? ": " : "", why.len ? why.s : "");
@@ -794,28 +798,6 @@ size_t deb_apt_count(const struct deb_apt_index *idx)
 	return idx ? idx->n : 0;
 }
 
-static int name_ok(const char *s)
-{
-	/* policy 5.6.1: [a-z0-9][a-z0-9+.-]+ */
-	if (strlen(s) < 2 || !(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
-		return 0;
-	for (; *s; s++)
-		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && !strchr("+.-", *s))
-			return 0;
-	return 1;
-}
-
-static int version_ok(const char *s)
-{
-	/* policy 5.6.12: [epoch:]upstream[-revision], alphanumerics and . + ~ - : */
-	if (!isalnum((unsigned char)*s) || strlen(s) > 256)
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr(".+~-:", *s))
-			return 0;
-	return 1;
-}
-
 static int arch_ok(const char *s)
 {
 	if (!*s || strlen(s) > 32)
@@ -920,13 +902,13 @@ int deb_apt_packages_parse(struct deb_apt_index *idx, const char *name, const ch
 		}
 		errno = 0;
 		size = strtoull(s[4], &num_end, 10);
-		if (!name_ok(s[0]) || !version_ok(s[1]) || !arch_ok(s[2]) || !filename_ok(s[3]) ||
+		if (!deb_name_valid(s[0]) || !deb_version_valid(s[1]) || !arch_ok(s[2]) || !filename_ok(s[3]) ||
 		    !isdigit((unsigned char)s[4][0]) || *num_end || errno || strlen(s[5]) != 64 ||
 		    !dt_is_hex(s[5], 64)) {
 			char vis[300];
 			dt_vis(vis, strlen(s[0]) > 64 ? "(a long name)" : s[0]);
 			return dt_err_set(err, DT_EINPUT, "'%s': package '%s': a malformed %s", name,
-					  vis, !name_ok(s[0]) ? "Package" : !version_ok(s[1]) ? "Version"
+					  vis, !deb_name_valid(s[0]) ? "Package" : !deb_version_valid(s[1]) ? "Version"
 					  : !arch_ok(s[2]) ? "Architecture" : !filename_ok(s[3])
 					  ? "Filename" : strlen(s[5]) != 64 || !dt_is_hex(s[5], 64)
 					  ? "SHA256" : "Size");

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The lock pins the .debs behind a root's installed packages from its verified apt indexes.
+# A repository is built and signed here (dpkg-scanpackages, gpg), and a sysroot installs
+# two of its packages; apt's lists of it are stored as apt stores them (InRelease, an .lz4
+# Packages). Checked:
+#  1. the lock's "installed" has each package with the .deb's real sha256 and size, the
+#     source's URI and the pool path; lock --check finds no drift; build accepts the lock;
+#  2. a package at a version the repository does not offer: a warning naming it, the
+#     installed version and what is offered; with --hermetic an error, and no lock written;
+#  3. the same with an armored Signed-By keyring, and with no Signed-By (trusted.gpg.d);
+#  4. refused, naming the file: a Packages list changed by one byte, an InRelease signed by
+#     a key the source does not name, an InRelease whose signed text was edited, a missing
+#     list ("run apt-get update"), a source marked trusted=yes;
+#  5. --no-pin-debs writes no "installed".
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/aptrepo.sh"
+ok() { echo "ok   $*"; }
+inst() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps(d.get('installed'), sort_keys=True))" "$1"; }
+
+URI=http://127.0.0.1:9/repo
+make_key good
+make_key other
+make_deb greet 1.0-1
+make_deb greet-doc 1.0-1
+make_deb greet-doc 1.0-2
+make_repo "$W/repo" good "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
+fresh_root() { # ROOT: the sysroot with greet and greet-doc 1.0-1 installed
+    rm -rf "$1"
+    make_root "$1" "$URI" good "$W/repo" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
+}
+spec() { # NAME ROOTDIR
+    cat > "$W/$1.yaml" <<Y
+name: example/apt:1
+root: ./$2
+base: scratch
+binaries:
+  - /usr/bin/greet
+  - /usr/bin/greet-doc
+config:
+  entrypoint: [/usr/bin/greet]
+Y
+}
+
+# ---- 1. pinned from the signed index ----
+fresh_root "$W/r1"
+spec s1 r1
+"$DISTILL" lock -q "$W/s1.yaml" 2> "$W/err" || { cat "$W/err"; fail "lock"; }
+[ ! -s "$W/err" ] || { cat "$W/err"; fail "lock printed something"; }
+got=$(inst "$W/s1.lock.json")
+want=$(python3 - "$W" "$URI" <<'PY'
+import hashlib, json, os, sys
+w, uri = sys.argv[1], sys.argv[2]
+out = []
+for n in ("greet", "greet-doc"):
+    f = "%s_1.0-1_amd64.deb" % n
+    b = open(os.path.join(w, "debs", f), "rb").read()
+    out.append({"architecture": "amd64", "file": f, "filename": "pool/main/g/%s/%s" % (n, f),
+                "name": n, "repository": uri, "sha256": hashlib.sha256(b).hexdigest(),
+                "size": len(b), "version": "1.0-1"})
+print(json.dumps(out, sort_keys=True))
+PY
+)
+[ "$got" = "$want" ] || fail "installed: got $got, want $want"
+"$DISTILL" lock -q --check "$W/s1.yaml" || fail "lock --check after lock"
+"$DISTILL" build -q "$W/s1.yaml" -o "$W/img1" || fail "build with the pinned lock"
+ok "installed packages pinned to their .debs: name, version, size, sha256, repository, pool path"
+
+# ---- 2. a version the repository does not offer ----
+fresh_root "$W/r2"
+# greet-doc 1.0-2 installed in the root; the index offers 1.0-1 only
+make_root "$W/r2" "$URI" good "$W/repo" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-2_amd64.deb"
+spec s2 r2
+"$DISTILL" lock "$W/s2.yaml" 2> "$W/err" || { cat "$W/err"; fail "lock with an unoffered version"; }
+grep -F 'warning: 1 of 2 installed packages are at versions no apt source of the root offers' "$W/err" >/dev/null ||
+    { cat "$W/err"; fail "no warning for greet-doc 1.0-2"; }
+grep -F "greet-doc 1.0-2: offered 1.0-1 ($URI stable)" "$W/err" >/dev/null || { cat "$W/err"; fail "offers not named"; }
+grep -F 'apt-get install --only-upgrade greet-doc' "$W/err" >/dev/null || { cat "$W/err"; fail "no fix named"; }
+[ "$(python3 -c "import json,sys; print([d['name'] for d in json.load(open(sys.argv[1]))['installed']])" "$W/s2.lock.json")" = "['greet']" ] ||
+    fail "only greet is pinned"
+rm -f "$W/s2.lock.json"
+if "$DISTILL" lock -q --hermetic "$W/s2.yaml" 2> "$W/err"; then fail "--hermetic accepted an unoffered version"; fi
+grep -F 'greet-doc 1.0-2: offered 1.0-1' "$W/err" >/dev/null || { cat "$W/err"; fail "--hermetic: not named"; }
+[ ! -e "$W/s2.lock.json" ] || fail "--hermetic wrote a lock"
+ok "an unoffered version: a warning naming it and the offers; with --hermetic an error, no lock"
+
+# ---- 3. armored Signed-By, and the trusted keyrings ----
+fresh_root "$W/r3"
+cp "$W/good.asc" "$W/r3/etc/apt/keyrings/good.asc"
+sed -i 's,Signed-By: .*,Signed-By: /etc/apt/keyrings/good.asc,' "$W/r3/etc/apt/sources.list.d/test.sources"
+spec s3 r3
+"$DISTILL" lock -q "$W/s3.yaml" || fail "lock with an armored Signed-By"
+[ "$(inst "$W/s3.lock.json")" = "$want" ] || fail "armored keyring: other pins"
+fresh_root "$W/r4"
+mkdir -p "$W/r4/etc/apt/trusted.gpg.d"
+cp "$W/good.asc" "$W/r4/etc/apt/trusted.gpg.d/good.asc"
+sed -i '/^Signed-By/d' "$W/r4/etc/apt/sources.list.d/test.sources"
+spec s4 r4
+"$DISTILL" lock -q "$W/s4.yaml" || fail "lock with trusted.gpg.d"
+[ "$(inst "$W/s4.lock.json")" = "$want" ] || fail "trusted.gpg.d: other pins"
+# the only trusted key is another one: refused
+cp "$W/other.asc" "$W/r4/etc/apt/trusted.gpg.d/good.asc"
+if "$DISTILL" lock -q -o "$W/x.json" "$W/s4.yaml" 2> "$W/err"; then fail "trusted.gpg.d: a key that did not sign"; fi
+grep -F 'the signature does not verify' "$W/err" >/dev/null || { cat "$W/err"; fail "wrong trusted key: message"; }
+ok "an armored Signed-By keyring, and trusted.gpg.d without Signed-By"
+
+# ---- 4. refused ----
+refused() { # NAME WANT: lock of $W/r5 fails saying WANT, writes nothing
+    if "$DISTILL" lock -q -o "$W/r5.lock.json" "$W/s5.yaml" 2> "$W/err"; then fail "$1: accepted"; fi
+    grep -F -- "$2" "$W/err" >/dev/null || { cat "$W/err"; fail "$1: no '$2'"; }
+    [ ! -e "$W/r5.lock.json" ] || fail "$1: a lock was written"
+    ok "refused: $1"; [ -z "${SHOW:-}" ] || cat "$W/err"
+}
+spec s5 r5
+lists=$W/r5/var/lib/apt/lists
+pk=$(list_name "$URI" dists/stable/main/binary-amd64/Packages).lz4
+ir=$(list_name "$URI" dists/stable/InRelease)
+fresh_root "$W/r5"
+lz4 -q -d -c "$lists/$pk" | sed 's/^Size: /Size: 1/' | lz4 -q -c > "$W/p.lz4"
+mv "$W/p.lz4" "$lists/$pk"
+refused "a Packages list changed" "is not the signed Release's"
+fresh_root "$W/r5"
+cp "$W/repo/dists/stable/Release" "$W/Release"
+GNUPGHOME="$W/gnupg-other" gpg --batch -q --clearsign -o "$lists/$ir.new" "$W/Release"
+mv "$lists/$ir.new" "$lists/$ir"
+refused "an InRelease signed by another key" "the signature does not verify"
+fresh_root "$W/r5"
+sed -i 's/^Suite: stable/Suite: edited/' "$lists/$ir"
+refused "an InRelease whose signed text was edited" "the signature does not verify"
+fresh_root "$W/r5"
+rm "$lists/$pk"
+refused "a missing Packages list" "run apt-get update"
+fresh_root "$W/r5"
+printf 'Trusted: yes\n' >> "$W/r5/etc/apt/sources.list.d/test.sources"
+refused "a source marked trusted" "distill uses only signed indexes"
+
+# ---- 5. --no-pin-debs ----
+"$DISTILL" lock -q --no-pin-debs -o "$W/np.json" "$W/s1.yaml" || fail "--no-pin-debs"
+[ "$(inst "$W/np.json")" = null ] || fail "--no-pin-debs wrote installed"
+ok "--no-pin-debs pins files only"
+echo "PASS lock.apt"
