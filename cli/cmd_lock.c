@@ -106,6 +106,16 @@ static int pin_installed(const struct pk_image *img, struct mf_lock *l, int herm
 		    names.s ? names.s : "");
 		rc = hermetic ? -1 : 0;
 	}
+	for (size_t i = 0; i < res.nchanged; i++) {
+		const struct pk_pin_changed *c = &res.changed[i];
+		(hermetic ? cli_error : cli_warn)("'%s' is not what package %s installed (%s): md5 "
+			"%s, dpkg recorded %s; %s", c->path, c->package, c->conffile ? "an edited "
+			"conffile" : "a changed or diverted file", c->got, c->want, hermetic ?
+			"its .deb would not give these bytes: take it as a project file, or restore "
+			"it (apt-get install --reinstall)" : "the lock pins these bytes");
+		if (hermetic)
+			rc = -1;
+	}
 	dt_buf_release(&names);
 	pk_pin_result_release(&res);
 	return rc;

@@ -7,12 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* Header-only: the few hash calls inline, and manifest links nothing more. */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
+
+#include "common/digest.h"
 
 #define STATUS "/var/lib/dpkg/status"
 #define INFO "/var/lib/dpkg/info/"
@@ -409,4 +412,78 @@ const struct deb_dpkg_pkg *deb_dpkg_find(const struct deb_dpkg *db, const char *
 			return p;
 	}
 	return NULL;
+}
+
+int deb_dpkg_md5sums_read(const struct deps_root *root, const struct deb_dpkg_pkg *p,
+			  char **text, struct dt_err *err)
+{
+	char path[1024];
+	size_t len = 0;
+	int rc = 1;
+
+	*text = NULL;
+	if (p->arch[0]) {
+		snprintf(path, sizeof(path), INFO "%s:%s.md5sums", p->name, p->arch);
+		rc = deps_root_read(root, path, MAX_DB_FILE, text, &len, err);
+	}
+	if (rc == 1) {
+		snprintf(path, sizeof(path), INFO "%s.md5sums", p->name);
+		rc = deps_root_read(root, path, MAX_DB_FILE, text, &len, err);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* "<md5>  <rel>" in @text, @rel without its leading '/'. */
+static int md5_line(const char *text, const char *rel, char md5[33])
+{
+	size_t n = strlen(rel);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *q = l + 32;
+		if (strlen(l) < 34 + n || q[0] != ' ' || q[1] != ' ' || strncmp(q + 2, rel, n) != 0 ||
+		    (q[2 + n] != '\n' && q[2 + n] != '\0') || !dt_is_hex(l, 32))
+			continue;
+		memcpy(md5, l, 32);
+		md5[32] = '\0';
+		return 0;
+	}
+	return 1;
+}
+
+/* " /etc/x <md5>[ obsolete]" under Conffiles: in @stanza. */
+static int conffile_line(const char *stanza, const char *path, char md5[33])
+{
+	size_t n = strlen(path);
+	int in = 0;
+
+	for (const char *l = stanza; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (*l != ' ') {
+			in = strncasecmp(l, "Conffiles:", 10) == 0;
+			continue;
+		}
+		if (in && strncmp(l + 1, path, n) == 0 && l[1 + n] == ' ' && dt_is_hex(l + 2 + n, 32)) {
+			memcpy(md5, l + 2 + n, 32);
+			md5[32] = '\0';
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int deb_dpkg_md5_of(const struct deb_dpkg_pkg *p, const char *md5sums, const char *path,
+		    char md5[33], int *conffile)
+{
+	char other[4200];
+	const char *paths[2] = { path, usr_alias(path, other, sizeof(other)) ? other : NULL };
+
+	*conffile = 0;
+	for (int i = 0; i < 2 && paths[i]; i++) {
+		if (md5sums && paths[i][0] == '/' && md5_line(md5sums, paths[i] + 1, md5) == 0)
+			return 0;
+		if (p->stanza && conffile_line(p->stanza, paths[i], md5) == 0) {
+			*conffile = 1;
+			return 0;
+		}
+	}
+	return 1;
 }

@@ -37,4 +37,17 @@ const struct deb_dpkg_pkg *deb_dpkg_find(const struct deb_dpkg *db, const char *
 
 size_t deb_dpkg_count(const struct deb_dpkg *db);
 
+/* The md5sums dpkg keeps for the installed package @p (info/<name>[:<arch>].md5sums:
+ * "<md5>  <path>" lines): *@text is malloc'd, or NULL when the package has none.
+ * @return 0, or a negative code with @err naming the file. */
+int deb_dpkg_md5sums_read(const struct deps_root *root, const struct deb_dpkg_pkg *p,
+			  char **text, struct dt_err *err);
+
+/* The md5 dpkg recorded for the absolute @path of package @p: from @md5sums (its text, or
+ * NULL), else from the Conffiles of its status stanza (*@conffile then set). The path is
+ * also tried under its merged-/usr alias, as deb_dpkg_owner does. @return 0 with @md5
+ * (32 lowercase hex digits), or 1 when dpkg recorded none for it. */
+int deb_dpkg_md5_of(const struct deb_dpkg_pkg *p, const char *md5sums, const char *path,
+		    char md5[33], int *conffile);
+
 #endif

@@ -65,18 +65,30 @@ struct pk_pin_miss {
 	char *offers;             /* "12.4+deb12u15 (http://deb.debian.org/debian bookworm)" */
 };
 
+/* A host file whose content is not what its package installed (its md5 is not the one the
+ * dpkg database records): an edited conffile, a diversion, a local change. */
+struct pk_pin_changed {
+	char *path;               /* in the root */
+	char *package;
+	char want[33], got[33];   /* md5: recorded by dpkg, of the file */
+	int conffile;
+};
+
 struct pk_pin_result {
 	size_t nsources;          /* apt sources of the root */
 	size_t npackages;         /* installed packages the image takes files from */
 	int no_sources;           /* there were packages to pin, and no sources to pin from */
 	struct pk_pin_miss *miss; /* packages not pinned: no repository offers their version */
 	size_t nmiss;
+	struct pk_pin_changed *changed; /* host files whose bytes are not their package's */
+	size_t nchanged;
 };
 
 /* Pins in @l's "installed" list the .deb of every installed package of the root that
  * owns a file of the plan, found at its installed version in the root's apt indexes,
- * verified as apt verifies them (debian/apt.h). Packages no index offers go to @res (the
- * caller decides whether that is an error). A root without apt sources pins nothing and
+ * verified as apt verifies them (debian/apt.h). Packages no index offers go to @res, and so
+ * do files whose md5 is not the one dpkg recorded for them (the caller decides whether
+ * either is an error). A root without apt sources pins nothing and
  * leaves @l unpinned. @return 0 and @res (release it), or a negative code with @err set
  * (an index that does not verify, a malformed source). */
 int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/digest.h"
 #include "debian/apt.h"
+#include "debian/dpkg.h"
 #include "manifest/lock.h"
 
 void pk_pin_result_release(struct pk_pin_result *r)
@@ -21,6 +23,11 @@ void pk_pin_result_release(struct pk_pin_result *r)
 		free(r->miss[i].offers);
 	}
 	free(r->miss);
+	for (size_t i = 0; i < r->nchanged; i++) {
+		free(r->changed[i].path);
+		free(r->changed[i].package);
+	}
+	free(r->changed);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -35,6 +42,94 @@ static int seen_before(const struct pk_image *img, size_t i)
 			return 1;
 	}
 	return 0;
+}
+
+/* The md5sums of each package met, read once. */
+struct sums {
+	const char **names;
+	char **texts;
+	size_t n;
+};
+
+static int sums_of(struct sums *c, const struct deps_root *root, const struct deb_dpkg_pkg *p,
+		   const char **text, struct dt_err *err)
+{
+	char *t;
+	const char **nv;
+	char **tv;
+	int rc;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (c->names[i] == p->name) {
+			*text = c->texts[i];
+			return 0;
+		}
+	if ((rc = deb_dpkg_md5sums_read(root, p, &t, err)) < 0)
+		return rc;
+	if (!(nv = realloc(c->names, (c->n + 1) * sizeof(*nv)))) {
+		free(t);
+		return dt_oom(err);
+	}
+	c->names = nv;
+	if (!(tv = realloc(c->texts, (c->n + 1) * sizeof(*tv)))) {
+		free(t);
+		return dt_oom(err);
+	}
+	c->texts = tv;
+	c->names[c->n] = p->name;
+	c->texts[c->n++] = t;
+	*text = t;
+	return 0;
+}
+
+/* Files of the plan whose md5 is not the one dpkg recorded for them go to @res. */
+static int find_changed(const struct pk_image *img, const struct deps_root *root,
+			struct pk_pin_result *res, struct dt_err *err)
+{
+	struct deb_dpkg *db = NULL;
+	struct sums c = { 0 };
+	int rc;
+
+	if ((rc = deb_dpkg_open(root, &db, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < img->n && rc == 0; i++) {
+		const struct pk_plan_entry *e = &img->v[i];
+		const struct deb_dpkg_pkg *p;
+		const char *sums = NULL, *path;
+		char want[33], got[33];
+		int conffile;
+		if (e->type != PK_PLAN_REG || !e->pkg || e->root != 0 || !e->has_md5 ||
+		    strncmp(e->source, "host:", 5) != 0 || !(p = deb_dpkg_find(db, e->pkg)) ||
+		    strcmp(p->version, e->pkg_version) != 0)
+			continue;
+		path = e->source + 5;
+		if ((rc = sums_of(&c, root, p, &sums, err)) < 0 ||
+		    deb_dpkg_md5_of(p, sums, path, want, &conffile) != 0)
+			continue;
+		dt_hex(e->md5, DT_MD5_LEN, got);
+		if (strcmp(want, got) != 0) {
+			struct pk_pin_changed *v = realloc(res->changed,
+							   (res->nchanged + 1) * sizeof(*v));
+			if (!v) {
+				rc = dt_oom(err);
+				break;
+			}
+			res->changed = v;
+			v = &v[res->nchanged++];
+			memset(v, 0, sizeof(*v));
+			memcpy(v->want, want, sizeof(want));
+			memcpy(v->got, got, sizeof(got));
+			v->conffile = conffile;
+			if (!(v->path = strdup(path)) || !(v->package = strdup(p->name)))
+				rc = dt_oom(err);
+		}
+	}
+	for (size_t i = 0; i < c.n; i++)
+		free(c.texts[i]);
+	free(c.texts);
+	free(c.names);
+	deb_dpkg_free(db);
+	return rc;
 }
 
 int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
@@ -53,6 +148,7 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 		want += img->v[i].pkg && img->v[i].root == 0 &&
 			strncmp(img->v[i].source, "host:", 5) == 0;
 	if ((rc = deps_root_open(&root, img->spec->root, err)) < 0 ||
+	    (want && (rc = find_changed(img, &root, res, err)) < 0) ||
 	    (rc = deb_apt_sources_read(&root, &src, err)) < 0)
 		goto out;
 	res->nsources = src.n;

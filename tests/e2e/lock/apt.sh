@@ -12,7 +12,8 @@
 #  4. refused, naming the file: a Packages list changed by one byte, an InRelease signed by
 #     a key the source does not name, an InRelease whose signed text was edited, a missing
 #     list ("run apt-get update"), a source marked trusted=yes;
-#  5. --no-pin-debs writes no "installed".
+#  5. a file changed since dpkg installed it: a warning with both md5s, an error with --hermetic;
+#  6. --no-pin-debs writes no "installed".
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/aptrepo.sh"
@@ -135,7 +136,21 @@ fresh_root "$W/r5"
 printf 'Trusted: yes\n' >> "$W/r5/etc/apt/sources.list.d/test.sources"
 refused "a source marked trusted" "distill uses only signed indexes"
 
-# ---- 5. --no-pin-debs ----
+# ---- 5. a file that is not what its package installed ----
+fresh_root "$W/r6"
+printf 'x' >> "$W/r6/usr/bin/greet-doc"
+spec s6 r6
+"$DISTILL" lock -q "$W/s6.yaml" 2> "$W/err" || { cat "$W/err"; fail "lock with a changed file"; }
+got=$(md5sum < "$W/r6/usr/bin/greet-doc" | cut -d' ' -f1)
+rec=$(cut -d' ' -f1 "$W/r6/var/lib/dpkg/info/greet-doc.md5sums")
+grep -F "warning: '/usr/bin/greet-doc' is not what package greet-doc installed (a changed or diverted file): md5 $got, dpkg recorded $rec" "$W/err" >/dev/null ||
+    { cat "$W/err"; fail "the changed file is not named with both md5s"; }
+if "$DISTILL" lock -q --hermetic -o "$W/x.json" "$W/s6.yaml" 2> "$W/err"; then fail "--hermetic took a changed file"; fi
+grep -F "'/usr/bin/greet-doc' is not what package greet-doc installed" "$W/err" >/dev/null || { cat "$W/err"; fail "--hermetic: changed file"; }
+[ ! -e "$W/x.json" ] || fail "--hermetic wrote a lock with a changed file"
+ok "a file changed since its package installed it: named with both md5s; refused by --hermetic"
+
+# ---- 6. --no-pin-debs ----
 "$DISTILL" lock -q --no-pin-debs -o "$W/np.json" "$W/s1.yaml" || fail "--no-pin-debs"
 [ "$(inst "$W/np.json")" = null ] || fail "--no-pin-debs wrote installed"
 ok "--no-pin-debs pins files only"

@@ -3,11 +3,12 @@
 # Debian's own tools (dpkg-deb, dpkg-scanpackages, gpg): source it after lib.sh.
 #   make_key NAME             a signing key in $W/gnupg-NAME: $W/NAME.gpg and $W/NAME.asc
 #   make_deb NAME VERSION     $W/debs/NAME_VERSION_amd64.deb holding /usr/share/NAME/NAME.txt
-#                             and a program /usr/bin/NAME that prints "NAME VERSION"
+#                             and a program /usr/bin/NAME that prints "NAME VERSION",
+#                             with its md5sums
 #   make_repo DIR KEY DEB...  a repository in DIR: pool/, dists/stable/main/binary-amd64/
 #                             Packages(.gz), Release and InRelease signed by KEY
 #   make_root ROOT URI KEY DIR DEB...   a sysroot with the DEBs installed (dpkg status and
-#                             file lists), a deb822 source for URI (Signed-By KEY) and apt's
+#                             file lists and md5sums), a deb822 source for URI (Signed-By KEY) and apt's
 #                             lists of the repository DIR, the Packages stored as apt does
 #                             on this machine (.lz4)
 command -v dpkg-scanpackages >/dev/null && command -v gpg >/dev/null && command -v lz4 >/dev/null ||
@@ -30,6 +31,7 @@ make_deb() {
     mkdir -p "$d/usr/bin"
     printf '#include <stdio.h>\nint main(void) { puts("%s %s"); return 0; }\n' "$n" "$v" > "$W/app.c"
     gcc -O2 -o "$d/usr/bin/$n" "$W/app.c" || fail "gcc $n"
+    (cd "$d" && find usr -type f | LC_ALL=C sort | xargs md5sum) > "$d/DEBIAN/md5sums"
     printf 'Package: %s\nVersion: %s\nArchitecture: amd64\nMaintainer: distill tests <t@example.invalid>\nDescription: a test package\n' \
         "$n" "$v" > "$d/DEBIAN/control"
     dpkg-deb --root-owner-group -Zgzip --build "$d" "$W/debs/${n}_${v}_amd64.deb" >/dev/null ||
@@ -88,6 +90,7 @@ make_root() {
             >> "$root/var/lib/dpkg/status"
         dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's,^\./,/,; s,/$,,; s,^$,/.,' \
             > "$root/var/lib/dpkg/info/$n.list"
+        dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./md5sums > "$root/var/lib/dpkg/info/$n.md5sums"
     done
     cp "$W/$key.gpg" "$root/etc/apt/keyrings/$key.gpg"
     printf 'Types: deb\nURIs: %s\nSuites: stable\nComponents: main\nSigned-By: /etc/apt/keyrings/%s.gpg\n' \

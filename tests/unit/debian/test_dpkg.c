@@ -190,6 +190,37 @@ static void test_fake_root(void **state)
 	rm_root(dir);
 }
 
+static void test_md5_of(void **state)
+{
+	struct deb_dpkg_pkg p = {
+		.name = (char[]){ "base-files" }, .arch = (char[]){ "amd64" },
+		.version = (char[]){ "12.4" },
+		.stanza = (char[]){ "Package: base-files\nConffiles:\n"
+				    " /etc/issue 0123456789abcdef0123456789abcdef\n"
+				    " /etc/old ffffffffffffffffffffffffffffffff obsolete\n"
+				    "Description: x\n" },
+	};
+	const char *sums = "11111111111111111111111111111111  usr/lib/os-release\n"
+			   "22222222222222222222222222222222  lib/x86_64-linux-gnu/libc.so.6\n"
+			   "33333333333333333333333333333333  usr/lib/os-release2\n";
+	char md5[33];
+	int conffile = -1;
+	(void)state;
+	assert_int_equal(deb_dpkg_md5_of(&p, sums, "/usr/lib/os-release", md5, &conffile), 0);
+	assert_string_equal(md5, "11111111111111111111111111111111");
+	assert_int_equal(conffile, 0);
+	/* the merged-/usr alias of what the package lists */
+	assert_int_equal(deb_dpkg_md5_of(&p, sums, "/usr/lib/x86_64-linux-gnu/libc.so.6", md5,
+					 &conffile), 0);
+	assert_string_equal(md5, "22222222222222222222222222222222");
+	assert_int_equal(deb_dpkg_md5_of(&p, sums, "/etc/issue", md5, &conffile), 0);
+	assert_string_equal(md5, "0123456789abcdef0123456789abcdef");
+	assert_int_equal(conffile, 1);
+	assert_int_equal(deb_dpkg_md5_of(&p, sums, "/etc/old", md5, &conffile), 0);
+	assert_int_equal(deb_dpkg_md5_of(&p, sums, "/usr/lib/os", md5, &conffile), 1);
+	assert_int_equal(deb_dpkg_md5_of(&p, NULL, "/etc/issue.net", md5, &conffile), 1);
+}
+
 static void test_missing_db(void **state)
 {
 	char *dir = fake_root();
@@ -303,6 +334,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fake_root),
 		cmocka_unit_test(test_missing_db),
+		cmocka_unit_test(test_md5_of),
 		cmocka_unit_test(test_confined),
 		cmocka_unit_test(test_bad_status),
 		cmocka_unit_test(test_real_root),
