@@ -24,20 +24,27 @@ struct dt_cache {
  * them is set (no HOME). */
 int dt_cache_default_dir(char *out, size_t n, struct dt_err *err);
 
-/* Opens (making it and its blobs/sha256 and tmp subdirectories, 0755, when missing) the
- * cache at @dir. @return 0, or a negative code with @err naming @dir. */
+/* Opens (making it, its missing parents and its blobs/sha256 and tmp subdirectories, 0755,
+ * when missing) the cache at @dir; blobs/sha256 and tmp are never reached through a
+ * symlink. @return 0, or a negative code with @err naming @dir (@c is then closed). */
 int dt_cache_open(struct dt_cache *c, const char *dir, struct dt_err *err);
+/* Releases @c; a closed @c (fd -1) is a no-op. */
 void dt_cache_close(struct dt_cache *c);
 
 /* Whether the blob @sha256 (64 lowercase hex digits) is in the cache with @size bytes and
- * that content: it is read and hashed. A blob whose size or hash is wrong is removed.
- * @return 1 present and right, 0 absent (or removed as corrupt: *@corrupt set when
- * @corrupt is not NULL), or a negative code with @err set. */
+ * that content: it is read and hashed. A blob whose size or hash is wrong, or that is not
+ * a regular file (a symlink is never followed), is removed (unless another writer renamed
+ * a new one into its place meanwhile). Every function here refuses a @sha256 that is not
+ * 64 lowercase hex digits before it makes a path of it.
+ * @return 1 present and right, 0 absent (or removed as corrupt: *@corrupt set to 1, else
+ * 0, when @corrupt is not NULL), or a negative code with @err set (-DT_EINPUT for such a
+ * @sha256). */
 int dt_cache_check(struct dt_cache *c, const char *sha256, uint64_t size, int *corrupt,
 		   struct dt_err *err);
 
-/* Opens the blob @sha256 for reading (O_RDONLY, a regular file beneath the cache).
- * @return the descriptor, or -1 with errno (ENOENT when absent). */
+/* Opens the blob @sha256 for reading (O_RDONLY, a regular file beneath the cache). It is
+ * not hashed: dt_cache_check first. @return the descriptor, or -1 with errno (ENOENT when
+ * absent, EINVAL for a @sha256 that is not hex or a blob that is not a regular file). */
 int dt_cache_open_blob(struct dt_cache *c, const char *sha256);
 
 /* The blob's path into @out ("DIR/blobs/sha256/<hex>"), for messages and for tools. */
@@ -48,19 +55,35 @@ void dt_cache_blob_path(const struct dt_cache *c, const char *sha256, char *out,
  * checks that the bytes written are @size bytes whose sha256 is @sha256 and renames the
  * part into blobs/sha256/<hex>; abort removes the part (or, with @keep, leaves it to be
  * resumed). A commit that finds another size or hash removes the part and returns
- * -DT_EMISMATCH naming both hashes (or sizes). */
+ * -DT_EMISMATCH naming both hashes (or sizes).
+ *
+ * The part is held with flock(LOCK_EX) from begin to commit or abort. A part that another
+ * process (or another put of this one) holds is not waited for: begin fails with -DT_ESYS
+ * and err->sys_errno EWOULDBLOCK ("... is being written by another process"); the caller
+ * tries later, and checks the cache first, as the other writer may have entered the blob.
+ * Renaming a right blob onto the same right blob is harmless, so two writers one after the
+ * other are safe. The part is fsync()ed before the rename, the directory after it. A part
+ * is not removed when a signal stops the process: it is resumed or replaced later. */
 struct dt_cache_put {
 	struct dt_cache *cache;
 	char sha256[65];
-	uint64_t size, have;
-	int fd;
+	uint64_t size, have;  /* have: the bytes the part holds so far */
+	int fd;               /* -1 once committed or aborted */
 	struct dt_hash *hash;
-	char part[96];
+	char part[96];        /* "tmp/<hex>.part", below the cache directory */
+	char got[65];         /* after commit: the sha256 of what was written (the hash found,
+			       * for a message of the caller's own, on -DT_EMISMATCH) */
 };
+/* @return 0 with p->have set, or a negative code with @err set (p is then released). */
 int dt_cache_put_begin(struct dt_cache *c, struct dt_cache_put *p, const char *sha256,
 		       uint64_t size, int resume, struct dt_err *err);
+/* Appends @len bytes; more than @size in all is refused (-DT_EMISMATCH), the part kept as it
+ * was. @return 0, or a negative code with @err set. */
 int dt_cache_put_write(struct dt_cache_put *p, const void *buf, size_t len, struct dt_err *err);
+/* Checks and enters the blob; @p is released whatever the outcome (abort after it is a
+ * no-op). @return 0, -DT_EMISMATCH (the part removed), or another negative code. */
 int dt_cache_put_commit(struct dt_cache_put *p, struct dt_err *err);
+/* Releases @p, removing the part unless @keep. A released @p is a no-op. */
 void dt_cache_put_abort(struct dt_cache_put *p, int keep);
 
 #endif
