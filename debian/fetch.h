@@ -44,9 +44,22 @@ struct deb_fetch_opts {
 };
 
 /* Puts every item into the cache @c. Each item ends CACHED, FETCHED, COPIED or FAILED;
- * one failure does not stop the others. @return 0 when every item is in the cache, 1 when
- * some failed (see each item's err), or a negative code with @err set when nothing could
- * be tried (libcurl could not start, the cache failed). */
+ * one failure does not stop the others. The sources, in order: the cache (the blob hashed:
+ * a corrupt one is removed), the debs directory (the file @file beneath it, a regular file,
+ * no symlink; a wrong one fails the item, it is not downloaded over), then @url unless
+ * offline. An item of the same sha256 and size as an earlier one is fetched once: it ends
+ * CACHED, or FAILED with the earlier one's error. A transfer cut short leaves
+ * DIR/tmp/<hex>.part, resumed with a Range by the next attempt or the next run (a 200 to
+ * it starts over); a part that another process holds (cache.h) counts as a transient
+ * failure, and the cache is checked again before the next attempt. Bounds: at most 64 at
+ * once, 10 retries, a backoff of 60 s and a timeout of an hour. Messages name the item,
+ * its URL and what is wrong: "HTTP 404", "HTTP 500 (4 attempts)", "truncated: 1234 of
+ * 5678 bytes", "size 99 is not the 100 the lock pins", "sha256 <hex> is not the lock's
+ * <hex>", "redirect to another host 'URL' refused", "TLS: <libcurl's message>", "not in
+ * the cache or the debs directory". @progress is called on the calling thread.
+ * @return 0 when every item is in the cache, 1 when some failed (see each item's err), or
+ * a negative code with @err set when nothing could be tried (libcurl could not start, the
+ * debs directory cannot be opened): then every item not yet done is FAILED with it. */
 int deb_fetch(struct dt_cache *c, struct deb_fetch_item *items, size_t n,
 	      const struct deb_fetch_opts *o, struct dt_err *err);
 
