@@ -37,6 +37,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_sbom(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
 
 /* The text report of a comparison: differences grouped by section and counted, each
  * line prefixed with @indent. */

@@ -18,6 +18,7 @@ const struct cli_cmd cli_cmds[] = {
 	{ "check", cmd_check, "check that every ELF file of an image can start in it" },
 	{ "deps", cmd_deps, "list the files ld.so would open for ELF files, without running them" },
 	{ "diff", cmd_diff, "explain every difference between two images or tarballs" },
+	{ "fetch", cmd_fetch, "download the .deb files a lock pins into the cache, checked" },
 	{ "inspect", cmd_inspect, "show an image's platform, config, layers and files with owners" },
 	{ "lock", cmd_lock, "pin every input of an image spec in its lockfile, or check drift" },
 	{ "sbom", cmd_sbom, "write an image's SBOM (SPDX 2.3 or CycloneDX 1.6 JSON)" },

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# distill fetch: the .debs a lock pins, from a signed repository served on 127.0.0.1 by
+# tests/lib/httpd.py (stopped at the end), into a content-addressed cache. Checked:
+#  1. every .deb lands at blobs/sha256/<its sha256>, byte-identical to the repository's;
+#     a second run downloads nothing (the server counts requests); --json lists each;
+#  2. a corrupt blob in the cache is found, removed and downloaded again;
+#  3. each a clear error naming the package and URL, nothing entering the cache: a 404, a
+#     body with other bytes (both sha256s named), a redirect to another host; followed: a
+#     redirect to the same host, a 500 once (retried), a truncated body (resumed);
+#  4. --debs DIR with --offline copies from the directory; --offline alone names what is
+#     missing; a wrong file in --debs is refused with both sizes.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+. "$tests/e2e/lock/aptrepo.sh"
+ok() { echo "ok   $*"; }
+
+mkdir -p "$W/srv"
+python3 "$tests/lib/httpd.py" "$W/port" "$W/srv" &
+HPID=$!
+trap 'kill $HPID 2>/dev/null; wait $HPID 2>/dev/null || true; cleanup_images; rm -rf "$W"' EXIT
+for _ in $(seq 300); do [ -s "$W/port" ] && break; kill -0 $HPID || fail "httpd died"; sleep 0.1; done
+[ -s "$W/port" ] || fail "httpd did not start"
+PORT=$(cat "$W/port")
+URI=http://127.0.0.1:$PORT/repo
+count() { curl -s "http://127.0.0.1:$PORT/count"; }
+
+make_key good
+make_deb greet 1.0-1
+make_deb greet-doc 1.0-1
+make_repo "$W/srv/repo" good "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
+make_root "$W/root" "$URI" good "$W/srv/repo" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
+cat > "$W/app.yaml" <<Y
+name: example/fetch:1
+root: ./root
+base: scratch
+binaries:
+  - /usr/bin/greet
+  - /usr/bin/greet-doc
+Y
+"$DISTILL" lock -q "$W/app.yaml" || fail "lock"
+L=$W/app.lock.json
+blob() { echo "$1/blobs/sha256/$(sha256sum < "$2" | cut -c1-64)"; }
+
+# ---- 1. fetched, then already there ----
+"$DISTILL" fetch -q --cache "$W/c1" "$W/app.yaml" || fail "fetch"
+for d in "$W"/debs/greet_1.0-1_amd64.deb "$W"/debs/greet-doc_1.0-1_amd64.deb; do
+    cmp -s "$(blob "$W/c1" "$d")" "$d" || fail "$(basename "$d") is not in the cache by its sha256"
+done
+[ "$(ls "$W/c1/blobs/sha256" | wc -l)" = 2 ] || fail "the cache holds more than the two .debs"
+n=$(count)
+"$DISTILL" fetch --cache "$W/c1" "$W/app.yaml" 2> "$W/err" || fail "fetch again"
+grep -F "2 .deb files in $W/c1: 0 fetched, 0 copied, 2 already there" "$W/err" >/dev/null || { cat "$W/err"; fail "summary"; }
+[ "$(count)" = "$n" ] || fail "the second fetch made requests"
+"$DISTILL" fetch --json --cache "$W/c1" "$L" > "$W/out.json" || fail "fetch --json LOCK"
+python3 - "$W/out.json" "$URI" <<'PY' || fail "--json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [x["state"] for x in d["debs"]] == ["cached", "cached"], d
+assert d["debs"][0]["url"] == sys.argv[2] + "/pool/main/g/greet/greet_1.0-1_amd64.deb", d
+assert d["debs"][0]["path"].endswith("/blobs/sha256/" + d["debs"][0]["sha256"]), d
+PY
+ok "fetched into the cache by sha256; again: nothing downloaded"
+
+# ---- 2. a corrupt blob ----
+b=$(blob "$W/c1" "$W/debs/greet_1.0-1_amd64.deb")
+chmod u+w "$b"; printf 'x' | dd of="$b" bs=1 seek=100 conv=notrunc 2>/dev/null
+"$DISTILL" fetch -q --cache "$W/c1" "$L" || fail "fetch over a corrupt blob"
+cmp -s "$b" "$W/debs/greet_1.0-1_amd64.deb" || fail "the corrupt blob was kept"
+ok "a corrupt blob in the cache is found and fetched again"
+
+# ---- 3. the server misbehaves ----
+with_prefix() { # PREFIX: the lock with the repository under /PREFIX/
+    python3 - "$L" "$1" "$PORT" > "$W/p.lock.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for x in d["installed"]:
+    x["repository"] = "http://127.0.0.1:%s/%s/repo" % (sys.argv[3], sys.argv[2])
+print(json.dumps(d, indent=2, sort_keys=True))
+PY
+}
+bad() { # PREFIX WANT
+    with_prefix "$1"
+    rm -rf "$W/cb"
+    if "$DISTILL" fetch -q --retries 1 --cache "$W/cb" "$W/p.lock.json" 2> "$W/err"; then fail "$1: accepted"; fi
+    grep -F -- "greet 1.0-1 amd64" "$W/err" >/dev/null || { cat "$W/err"; fail "$1: package not named"; }
+    grep -F -- "http://127.0.0.1:$PORT/$1/repo/pool/main/g/greet/greet_1.0-1_amd64.deb" "$W/err" >/dev/null ||
+        { cat "$W/err"; fail "$1: URL not named"; }
+    grep -F -- "$2" "$W/err" >/dev/null || { cat "$W/err"; fail "$1: no '$2'"; }
+    [ -z "$(ls -A "$W/cb/blobs/sha256")" ] || fail "$1: something entered the cache"
+    ok "refused: /$1/: $2"
+}
+good() { # PREFIX
+    with_prefix "$1"
+    rm -rf "$W/cg"
+    "$DISTILL" fetch -q --cache "$W/cg" "$W/p.lock.json" 2> "$W/err" || { cat "$W/err"; fail "$1: failed"; }
+    cmp -s "$(blob "$W/cg" "$W/debs/greet_1.0-1_amd64.deb")" "$W/debs/greet_1.0-1_amd64.deb" || fail "$1: wrong blob"
+    ok "followed: /$1/"
+}
+bad 404 "HTTP 404"
+bad wrong "$(sha256sum < "$W/debs/greet_1.0-1_amd64.deb" | cut -c1-12)"
+bad redirect-other "another host"
+good redirect-same
+good 500-once
+good truncate
+
+# ---- 4. a directory of .debs, offline ----
+"$DISTILL" fetch -q --offline --debs "$W/debs" --cache "$W/c4" "$L" || fail "--offline --debs"
+cmp -s "$(blob "$W/c4" "$W/debs/greet-doc_1.0-1_amd64.deb")" "$W/debs/greet-doc_1.0-1_amd64.deb" || fail "--debs: not copied"
+if "$DISTILL" fetch -q --offline --cache "$W/c5" "$L" 2> "$W/err"; then fail "--offline with nothing"; fi
+grep -F "greet 1.0-1 amd64" "$W/err" >/dev/null || { cat "$W/err"; fail "--offline: not named"; }
+mkdir -p "$W/wrongdebs"
+cp "$W/debs/greet-doc_1.0-1_amd64.deb" "$W/wrongdebs/greet_1.0-1_amd64.deb"
+cp "$W/debs/greet-doc_1.0-1_amd64.deb" "$W/wrongdebs/"
+if "$DISTILL" fetch -q --offline --debs "$W/wrongdebs" --cache "$W/c6" "$L" 2> "$W/err"; then fail "a wrong file in --debs"; fi
+grep -F "'$W/wrongdebs/greet_1.0-1_amd64.deb': size $(stat -c %s "$W/debs/greet-doc_1.0-1_amd64.deb") is not the $(stat -c %s "$W/debs/greet_1.0-1_amd64.deb") the lock pins" "$W/err" >/dev/null ||
+    { cat "$W/err"; fail "--debs wrong file: not named with both sizes"; }
+ok "--debs DIR offline; missing and wrong files named"
+echo "PASS fetch.fetch"
