@@ -83,6 +83,7 @@ static void deb_release(struct mf_lock_deb *d)
 	free(d->file);
 	free(d->repository);
 	free(d->filename);
+	free(d->status);
 }
 
 static void rel_release(struct mf_lock_rel *r)
@@ -179,7 +180,8 @@ static int copy_deb(struct mf_lock_deb *c, const struct mf_lock_deb *d, struct d
 	c->size = d->size;
 	if (dup_opt(&c->name, d->name) < 0 || dup_opt(&c->version, d->version) < 0 ||
 	    dup_opt(&c->architecture, d->architecture) < 0 || dup_opt(&c->file, d->file) < 0 ||
-	    dup_opt(&c->repository, d->repository) < 0 || dup_opt(&c->filename, d->filename) < 0)
+	    dup_opt(&c->repository, d->repository) < 0 || dup_opt(&c->filename, d->filename) < 0 ||
+	    dup_opt(&c->status, d->status) < 0)
 		return dt_oom(err);
 	return 0;
 }
@@ -341,6 +343,16 @@ static int has_dotdot(const char *s)
 	return 0;
 }
 
+/* A dpkg status stanza of package @name: one paragraph, "Package: @name" first. */
+static int status_ok(const char *s, const char *name)
+{
+	size_t n = strlen(s), nl = strlen(name);
+
+	return strncmp(s, "Package: ", 9) == 0 && strncmp(s + 9, name, nl) == 0 &&
+	       s[9 + nl] == '\n' && n > 0 && s[n - 1] == '\n' && !strstr(s, "\n\n") &&
+	       !strchr(s, '\r') && n < (1u << 20);
+}
+
 static const char *base_name(const char *s)
 {
 	const char *b = strrchr(s, '/');
@@ -371,6 +383,9 @@ static const char *deb_problem(const struct mf_lock_deb *d)
 			    has_dotdot(d->filename) ||
 			    strcmp(base_name(d->filename), nz(d->file)) != 0))
 		return "filename: expected a relative pool path without '..' ending in the file";
+	if (d->status && !status_ok(d->status, nz(d->name)))
+		return "status: expected the package's stanza (\"Package: NAME\" first, one "
+		       "newline at the end, no empty line)";
 	return NULL;
 }
 
@@ -573,7 +588,8 @@ static int parse_file(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
 static const char *const deb_keys[] = { "architecture", "file", "name", "sha256", "size",
 					 "version", NULL };
 static const char *const installed_keys[] = { "architecture", "file", "filename", "name",
-					      "repository", "sha256", "size", "version", NULL };
+					      "repository", "sha256", "size", "status", "version",
+					      NULL };
 
 static int parse_deb(struct pctx *c, json_t *o, size_t i, struct mf_lock *l, int installed)
 {
@@ -593,6 +609,7 @@ static int parse_deb(struct pctx *c, json_t *o, size_t i, struct mf_lock *l, int
 	if ((rc = check_keys(c, o, installed ? installed_keys : deb_keys)) < 0 ||
 	    (installed && (rc = get_dup(c, o, "repository", 1, &d->repository)) < 0) ||
 	    (installed && (rc = get_dup(c, o, "filename", 1, &d->filename)) < 0) ||
+	    (installed && (rc = get_dup(c, o, "status", 1, &d->status)) < 0) ||
 	    (rc = get_dup(c, o, "architecture", 1, &d->architecture)) < 0 ||
 	    (rc = get_dup(c, o, "file", 1, &d->file)) < 0 ||
 	    (rc = get_dup(c, o, "name", 1, &d->name)) < 0 ||
@@ -877,6 +894,7 @@ static json_t *deb_json(struct jb *b, const struct mf_lock_deb *d)
 	put_str(b, o, "repository", d->repository);
 	put_str(b, o, "sha256", d->sha256);
 	put_uint(b, o, "size", d->size);
+	put_str(b, o, "status", d->status);
 	put_str(b, o, "version", d->version);
 	return o;
 }
@@ -907,7 +925,8 @@ int mf_lock_dump(struct mf_lock *l, char **out, struct dt_err *err)
 					  nz(l->debs[i].file), why);
 	for (size_t i = 0; i < l->ninstalled; i++)
 		if ((why = deb_problem(&l->installed[i])) ||
-		    (!l->installed[i].repository && (why = "repository: missing")))
+		    (!l->installed[i].repository && (why = "repository: missing")) ||
+		    (!l->installed[i].status && (why = "status: missing")))
 			return dt_err_set(err, DT_EINPUT, "cannot write the lock: installed '%s': %s",
 					  nz(l->installed[i].file), why);
 	for (size_t i = 0; i < l->nrels; i++)

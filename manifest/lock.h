@@ -57,6 +57,8 @@ struct mf_lock_deb {
 	/* where to get it: "installed" entries only, else NULL */
 	char *repository;      /* the repository's base URL: "http://deb.debian.org/debian" */
 	char *filename;        /* its pool path there: "pool/main/g/glibc/libc6_..._amd64.deb" */
+	char *status;          /* its stanza of the root's dpkg status ("Package: x\n...\n"),
+				* which status.d carries; installed entries only */
 };
 
 /* How one clause of a package's Depends or Pre-Depends was met when the lock was made:

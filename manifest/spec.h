@@ -132,7 +132,24 @@ struct mf_spec {
 	/* allow_secrets: image paths (absolute fnmatch globs) the secret rules let through */
 	char **allow_secrets; size_t nallow_secrets;
 	int sbom;              /* sbom: true: SBOMs attached to oci images (build --sbom) */
+	/* not from the YAML: set by a caller that reads root from elsewhere (build --inputs
+	 * debs: a staging tree made from the lock's .debs that stands for root), else NULL */
+	const char *read_root;
 };
+
+/* The directory root is read from: read_root, else root. */
+static inline const char *mf_spec_read_root(const struct mf_spec *s)
+{
+	return s->read_root ? s->read_root : s->root;
+}
+
+/* What goes before a path inside root to name it on this machine: "" when it is read
+ * from "/", else the directory (read_root or root). */
+static inline const char *mf_spec_prefix(const struct mf_spec *s)
+{
+	const char *r = mf_spec_read_root(s);
+	return r[0] == '/' && r[1] == '\0' ? "" : r;
+}
 
 /* The name of the group with @gid in the image @s makes (its groups, and distroless's), or
  * NULL when none has it. */

@@ -152,7 +152,7 @@ static int by_path(const void *a, const void *b)
 static int expand_binaries(struct pk_image *img, struct dt_err *err)
 {
 	const struct mf_spec *s = img->spec;
-	size_t rl = strcmp(s->root, "/") ? strlen(s->root) : 0;
+	size_t rl = strlen(mf_spec_prefix(s));
 
 	for (size_t i = 0; i < s->nbinaries; i++) {
 		const struct mf_binary *b = &s->binaries[i];
@@ -166,7 +166,7 @@ static int expand_binaries(struct pk_image *img, struct dt_err *err)
 			if (b->dst)
 				return dt_err_set(err, DT_EINPUT, "%s:%d: binaries[%zu]: a glob takes no "
 						  "dst: its files keep their paths", s->file, b->line, i);
-			snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", b->path);
+			snprintf(host, sizeof(host), "%s%s", mf_spec_prefix(s), b->path);
 			gr = glob(host, GLOB_NOSORT | GLOB_ERR, NULL, &g);
 			if (gr == GLOB_NOMATCH)
 				return dt_err_set(err, DT_EINPUT, "%s:%d: binaries[%zu]: '%s' matches "
@@ -185,7 +185,7 @@ static int expand_binaries(struct pk_image *img, struct dt_err *err)
 				qsort(img->bins + from, img->nbins - from, sizeof(*img->bins), by_path);
 			continue;
 		}
-		snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", b->path);
+		snprintf(host, sizeof(host), "%s%s", mf_spec_prefix(s), b->path);
 		if (stat(host, &st) == 0 && S_ISDIR(st.st_mode)) {
 			struct bin_walk w = { .img = img, .b = b, .top = b->path, .err = err };
 			struct pk_scan_opts so = { 0 };
@@ -227,7 +227,7 @@ static void script_release(struct script *sc)
 static char *in_path(const struct mf_spec *s, const char *name)
 {
 	const char *path = DEPS_CHECK_DEFAULT_PATH;
-	size_t rl = strcmp(s->root, "/") ? strlen(s->root) : 0;
+	size_t rl = strlen(mf_spec_prefix(s));
 
 	for (size_t i = 0; i < s->config.nenv; i++)
 		if (strncmp(s->config.env[i], "PATH=", 5) == 0)
@@ -235,7 +235,7 @@ static char *in_path(const struct mf_spec *s, const char *name)
 	while (*path) {
 		size_t len = strcspn(path, ":");
 		char cand[4200];
-		snprintf(cand, sizeof(cand), "%s%.*s/%s", rl ? s->root : "", (int)len, path, name);
+		snprintf(cand, sizeof(cand), "%s%.*s/%s", mf_spec_prefix(s), (int)len, path, name);
 		if (len && path[0] == '/' && access(cand, X_OK) == 0)
 			return strdup(cand + rl);
 		path += len + (path[len] == ':');
@@ -247,13 +247,13 @@ static int read_script(const struct mf_spec *s, const char *path, struct script 
 		       struct dt_err *err)
 {
 	char host[4200], head[512], *real;
-	size_t rl = strcmp(s->root, "/") ? strlen(s->root) : 0;
+	size_t rl = strlen(mf_spec_prefix(s));
 	struct stat st;
 	ssize_t n;
 	int fd;
 
 	memset(sc, 0, sizeof(*sc));
-	snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", path);
+	snprintf(host, sizeof(host), "%s%s", mf_spec_prefix(s), path);
 	/* as every input is read: without touching its access time, and only a regular file
 	 * (a FIFO is never waited on) */
 	if (stat(host, &st) < 0 || !S_ISREG(st.st_mode) ||
@@ -269,7 +269,7 @@ static int read_script(const struct mf_spec *s, const char *path, struct script 
 		return 0;
 	if (!(real = realpath(host, NULL)))
 		return dt_err_sys(err, errno, "%s: cannot use '%s'", s->file, path);
-	if (rl && (strncmp(real, s->root, rl) != 0 || real[rl] != '/')) {
+	if (rl && (strncmp(real, mf_spec_prefix(s), rl) != 0 || real[rl] != '/')) {
 		free(real);
 		return 0;
 	}
@@ -300,13 +300,12 @@ static int data_tree(const struct pk_image *img, const char *interp, char *dir, 
 {
 	const struct mf_spec *s = img->spec;
 	const struct deps_machine *m = img->arch ? deps_machine_by_oci(img->arch) : NULL;
-	size_t rl = strcmp(s->root, "/") ? strlen(s->root) : 0;
 	char host[4200], *real;
 	const char *base;
 	struct stat st;
 	int ok = 0;
 
-	snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", interp);
+	snprintf(host, sizeof(host), "%s%s", mf_spec_prefix(s), interp);
 	if (!(real = realpath(host, NULL)))
 		return 0;
 	base = strrchr(real, '/') ? strrchr(real, '/') + 1 : real;
@@ -318,7 +317,7 @@ static int data_tree(const struct pk_image *img, const char *interp, char *dir, 
 		dir[0] = '\0';
 	free(real);
 	if (dir[0]) {
-		snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", dir);
+		snprintf(host, sizeof(host), "%s%s", mf_spec_prefix(s), dir);
 		ok = stat(host, &st) == 0 && S_ISDIR(st.st_mode);
 	}
 	return ok;
@@ -370,7 +369,7 @@ int pk_plan_script_trees(struct pk_image *img, const struct pk_plan_opts *po,
  * image's nsswitch.conf. */
 static struct deps_opts closure_opts(const struct mf_spec *s)
 {
-	struct deps_opts o = { .root = s->root, .dlopen_parse = mf_dlopen_note_parse };
+	struct deps_opts o = { .root = mf_spec_read_root(s), .dlopen_parse = mf_dlopen_note_parse };
 
 	o.runtime = s->runtime == MF_RUNTIME_AUTO ? DEPS_RUNTIME_AUTO : DEPS_RUNTIME_OFF;
 	o.nsswitch = s->base == MF_BASE_DISTROLESS ? PK_NSSWITCH_CONF : "";
@@ -586,7 +585,7 @@ int pk_plan_files_closure(struct pk_image *img, const struct pk_plan_opts *po,
 	struct deps_result *r = NULL;
 	const char **inputs = NULL, **have = NULL;
 	char **srcs = NULL, **bufs = NULL;
-	size_t n = 0, nhave = img->n, rl = strcmp(s->root, "/") ? strlen(s->root) : 0, unread;
+	size_t n = 0, nhave = img->n, rl = strlen(mf_spec_prefix(s)), unread;
 	char source[4200];
 	int rc = 0;
 
@@ -610,7 +609,7 @@ int pk_plan_files_closure(struct pk_image *img, const struct pk_plan_opts *po,
 			rc = dt_oom(err);
 			goto out;
 		}
-		if (rl && (strncmp(p, s->root, rl) != 0 || p[rl] != '/')) {
+		if (rl && (strncmp(p, mf_spec_prefix(s), rl) != 0 || p[rl] != '/')) {
 			free(p);
 			continue;
 		}
@@ -635,7 +634,7 @@ int pk_plan_files_closure(struct pk_image *img, const struct pk_plan_opts *po,
 		char host[8400];
 		int inside = 0;
 		/* what the files entries already place, and what the image has */
-		snprintf(host, sizeof(host), "%s%s", rl ? s->root : "", path);
+		snprintf(host, sizeof(host), "%s%s", mf_spec_prefix(s), path);
 		for (size_t f = 0; f < s->nfiles && !inside; f++) {
 			size_t l = srcs[f] ? strlen(srcs[f]) : 0;
 			inside = l && strncmp(host, srcs[f], l) == 0 &&
@@ -692,7 +691,7 @@ static int add_from_root(struct pk_image *img, size_t sorted, const char *path,
 
 	if (pk_plan_why(img, of, "%s", how) < 0)
 		return dt_oom(err);
-	if ((rc = deps_root_open(&root, img->spec->root, err)) < 0)
+	if ((rc = deps_root_open(&root, mf_spec_read_root(img->spec), err)) < 0)
 		return rc;
 	if ((rc = deps_root_resolve(&root, path, &links, &real, err)) != 0)
 		goto out;

@@ -5,6 +5,7 @@
  * sha256 and where to fetch it. */
 #include "packer/image/plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,14 +85,11 @@ static int sums_of(struct sums *c, const struct deps_root *root, const struct de
 
 /* Files of the plan whose md5 is not the one dpkg recorded for them go to @res. */
 static int find_changed(const struct pk_image *img, const struct deps_root *root,
-			struct pk_pin_result *res, struct dt_err *err)
+			const struct deb_dpkg *db, struct pk_pin_result *res, struct dt_err *err)
 {
-	struct deb_dpkg *db = NULL;
 	struct sums c = { 0 };
-	int rc;
+	int rc = 0;
 
-	if ((rc = deb_dpkg_open(root, &db, err)) < 0)
-		return rc;
 	for (size_t i = 0; i < img->n && rc == 0; i++) {
 		const struct pk_plan_entry *e = &img->v[i];
 		const struct deb_dpkg_pkg *p;
@@ -128,7 +126,6 @@ static int find_changed(const struct pk_image *img, const struct deps_root *root
 		free(c.texts[i]);
 	free(c.texts);
 	free(c.names);
-	deb_dpkg_free(db);
 	return rc;
 }
 
@@ -139,6 +136,7 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	struct deps_root root = { .fd = -1 };
 	struct deb_apt_sources src = { 0 };
 	struct deb_apt_index *idx = NULL;
+	struct deb_dpkg *db = NULL;
 	struct deb_apt_opts ao = { .arch = img->arch, .gpgv = o ? o->gpgv : NULL };
 	size_t want = 0;
 	int rc;
@@ -148,7 +146,8 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 		want += img->v[i].pkg && img->v[i].root == 0 &&
 			strncmp(img->v[i].source, "host:", 5) == 0;
 	if ((rc = deps_root_open(&root, img->spec->root, err)) < 0 ||
-	    (want && (rc = find_changed(img, &root, res, err)) < 0) ||
+	    (want && (rc = deb_dpkg_open(&root, &db, err)) < 0) ||
+	    (want && (rc = find_changed(img, &root, db, res, err)) < 0) ||
 	    (rc = deb_apt_sources_read(&root, &src, err)) < 0)
 		goto out;
 	res->nsources = src.n;
@@ -177,6 +176,12 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 				.repository = deb_apt_pkg_source(idx, p)->uri,
 				.filename = p->filename,
 			};
+			char qual[512];
+			const struct deb_dpkg_pkg *inst;
+			snprintf(qual, sizeof(qual), "%s:%s", e->pkg, p->architecture);
+			if (!(inst = deb_dpkg_find(db, qual)))
+				inst = deb_dpkg_find(db, e->pkg);
+			d.status = inst ? inst->stanza : NULL;
 			memcpy(d.sha256, p->sha256, sizeof(d.sha256));
 			rc = mf_lock_add_installed(l, &d, err);
 		} else {
@@ -202,6 +207,7 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 		rc = mf_lock_sort(l, err);
 out:
 	deb_apt_index_free(idx);
+	deb_dpkg_free(db);
 	deb_apt_sources_release(&src);
 	deps_root_release(&root);
 	return rc;

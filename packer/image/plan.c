@@ -183,7 +183,7 @@ int pk_image_plan(const struct mf_spec *spec, const struct pk_plan_opts *o,
 		return dt_oom(err);
 	img->spec = spec;
 	img->epoch = o->epoch;
-	if (!(img->roots[img->nroots++] = strdup(spec->root)) ||
+	if (!(img->roots[img->nroots++] = strdup(mf_spec_read_root(spec))) ||
 	    (strcmp(spec->root, "/") != 0 && !(img->roots[img->nroots++] = strdup("/")))) {
 		rc = dt_oom(err);
 		goto out;
@@ -191,7 +191,7 @@ int pk_image_plan(const struct mf_spec *spec, const struct pk_plan_opts *o,
 	/* What each step adds, then one entry per path. Owners are found once every path is
 	 * where it lands (moved through the image's symlinks) with its parents; their
 	 * status.d files then need parents of their own. */
-	if ((rc = deps_root_open(&root, spec->root, err)) < 0 ||
+	if ((rc = deps_root_open(&root, mf_spec_read_root(spec), err)) < 0 ||
 	    (rc = deb_dpkg_open(&root, &db, err)) < 0 ||
 	    (rc = pk_plan_skeleton(img, &root, o, err)) < 0 || (rc = pk_plan_closure(img, o, err)) < 0 ||
 	    (rc = pk_plan_files(img, err)) < 0 || (rc = pk_plan_packages(img, db, o, err)) < 0 ||

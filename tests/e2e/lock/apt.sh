@@ -53,13 +53,16 @@ got=$(inst "$W/s1.lock.json")
 want=$(python3 - "$W" "$URI" <<'PY'
 import hashlib, json, os, sys
 w, uri = sys.argv[1], sys.argv[2]
+# each package's stanza of the root's dpkg status, as status.d carries it
+stanzas = {p.split("\n")[0][9:]: p.strip("\n") + "\n"
+           for p in open(os.path.join(w, "r1/var/lib/dpkg/status")).read().split("\n\n") if p.strip()}
 out = []
 for n in ("greet", "greet-doc"):
     f = "%s_1.0-1_amd64.deb" % n
     b = open(os.path.join(w, "debs", f), "rb").read()
     out.append({"architecture": "amd64", "file": f, "filename": "pool/main/g/%s/%s" % (n, f),
                 "name": n, "repository": uri, "sha256": hashlib.sha256(b).hexdigest(),
-                "size": len(b), "version": "1.0-1"})
+                "size": len(b), "status": stanzas[n], "version": "1.0-1"})
 print(json.dumps(out, sort_keys=True))
 PY
 )
