@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,9 @@
 
 #include "manifest/json.h"
 #include "cli/cli.h"
+#include "common/cache.h"
 #include "common/digest.h"
+#include "common/tempfile.h"
 #include "deps/check.h"
 
 static const char build_usage[] =
@@ -37,6 +40,11 @@ static const char build_usage[] =
 	"      --symbols              the check also resolves every symbol that the programs\n"
 	"                             bind at start-up (as LD_BIND_NOW; also check.symbols)\n"
 	"      --debs DIR             directory of .deb files (overrides the spec's debs)\n"
+	"      --inputs SRC           host: read the root's files from the root (default);\n"
+	"                             debs: take every package's file out of the .deb the\n"
+	"                             lock pins, from the cache (see 'distill fetch'), and\n"
+	"                             read nothing of the root but the project's files\n"
+	"      --cache DIR            the .deb cache of --inputs debs (default: as fetch)\n"
 	"      --source-date-epoch N  seconds since 1970 for every timestamp (default:\n"
 	"                             $SOURCE_DATE_EPOCH, else 0)\n"
 	"      --sbom                 attach SPDX 2.3 and CycloneDX 1.6 SBOMs to the image as\n"
@@ -56,7 +64,8 @@ static const char build_usage[] =
 	"See docs/spec.md and docs/lock.md.\n";
 
 enum { OPT_FORMAT = 256, OPT_COMPRESSION, OPT_LEVEL, OPT_TAG, OPT_LOCK, OPT_NO_LOCK, OPT_DEBS,
-       OPT_SDE, OPT_JSON, OPT_NO_CHECK, OPT_SYMBOLS, OPT_SBOM, OPT_PROVENANCE };
+       OPT_SDE, OPT_JSON, OPT_NO_CHECK, OPT_SYMBOLS, OPT_SBOM, OPT_PROVENANCE, OPT_INPUTS,
+       OPT_CACHE };
 
 static const struct option build_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -69,6 +78,8 @@ static const struct option build_options[] = {
 	{ "no-check", no_argument, NULL, OPT_NO_CHECK },
 	{ "symbols", no_argument, NULL, OPT_SYMBOLS },
 	{ "debs", required_argument, NULL, OPT_DEBS },
+	{ "inputs", required_argument, NULL, OPT_INPUTS },
+	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "source-date-epoch", required_argument, NULL, OPT_SDE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "sbom", no_argument, NULL, OPT_SBOM },
@@ -79,9 +90,9 @@ static const struct option build_options[] = {
 };
 
 struct build_args {
-	const char *out, *tag, *lock, *debs, *sde;
+	const char *out, *tag, *lock, *debs, *sde, *cache;
 	struct pk_build_opts o;
-	int no_lock, no_check, symbols, json, quiet;
+	int no_lock, no_check, symbols, json, quiet, from_debs;
 };
 
 static int valid_tag(const char *t)
@@ -131,6 +142,13 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 		case OPT_NO_CHECK: a->no_check = 1; break;
 		case OPT_SYMBOLS: a->symbols = 1; break;
 		case OPT_DEBS: a->debs = optarg; break;
+		case OPT_INPUTS:
+			if (strcmp(optarg, "host") != 0 && strcmp(optarg, "debs") != 0)
+				return cli_usage_error("build", "--inputs wants host or debs, not '%s'",
+						       optarg);
+			a->from_debs = strcmp(optarg, "debs") == 0;
+			break;
+		case OPT_CACHE: a->cache = optarg; break;
 		case OPT_SDE: a->sde = optarg; break;
 		case OPT_JSON: a->json = 1; break;
 		case OPT_SBOM: a->o.sbom = 1; break;
@@ -161,6 +179,13 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 				       "image: use --format oci or oci-archive");
 	if (a->no_lock && a->lock)
 		return cli_usage_error("build", "--lock and --no-lock exclude each other");
+	if (a->from_debs && a->no_lock)
+		return cli_usage_error("build", "--inputs debs builds what the lock pins: not with "
+				       "--no-lock");
+	if (a->cache && !a->from_debs)
+		return cli_usage_error("build", "--cache goes with --inputs debs");
+	if (a->cache && !*a->cache)
+		return cli_usage_error("build", "--cache wants a directory, not ''");
 	a->o.level = level;
 	return cli_level_for("build", a->o.compression, &a->o.level);
 }
@@ -242,6 +267,68 @@ static int print_result(const struct build_args *a, const struct pk_build_result
 	return CLI_OK;
 }
 
+/* The staging tree of --inputs debs: registered so that a signal removes it too. */
+static int stage_handle;
+
+static void stage_remove(char *dir)
+{
+	if (!dir[0])
+		return;
+	dt_temp_remove_tree(AT_FDCWD, dir);
+	dt_temp_drop(stage_handle);
+	stage_handle = 0;
+	dir[0] = '\0';
+}
+
+/* --inputs debs: the spec planned with a staging tree made from the lock's .debs (in the
+ * cache) standing for its root. @return 0, or -1 after the message. */
+static int plan_from_debs(const char *spec_path, const struct build_args *a,
+			  const struct mf_lock *locked, int64_t epoch, char *stage,
+			  struct mf_spec **spec, struct pk_image **img)
+{
+	struct pk_plan_opts po = { .debs = a->debs, .epoch = epoch, .warn = cli_warn_cb };
+	struct dt_cache cache = { .fd = -1 };
+	struct dt_buf missing = { 0 };
+	char dir[PATH_MAX];
+	const char *tmp = getenv("TMPDIR");
+	struct dt_err err;
+	int rc = -1;
+
+	dt_err_clear(&err);
+	if (mf_spec_load(spec_path, spec, &err) < 0)
+		goto fail;
+	if (a->cache)
+		snprintf(dir, sizeof(dir), "%s", a->cache);
+	else if (dt_cache_default_dir(dir, sizeof(dir), &err) < 0)
+		goto fail;
+	if (dt_cache_open(&cache, dir, &err) < 0)
+		goto fail;
+	snprintf(stage, PATH_MAX, "%s/distill-stage-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!dt_temp_mkdtemp(stage, &stage_handle)) {
+		dt_err_sys(&err, errno, "cannot make a staging directory '%s'", stage);
+		stage[0] = '\0';
+		goto fail;
+	}
+	if (pk_stage_debs(*spec, locked, &cache, stage, &missing, &err) < 0) {
+		cli_fail(&err);
+		if (missing.len)
+			cli_error("missing: %s; run: distill fetch --cache '%s' %s", missing.s,
+				  cache.dir, spec_path);
+		goto out;
+	}
+	(*spec)->read_root = stage;
+	if (pk_image_plan(*spec, &po, img, &err) < 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	cli_fail(&err);
+out:
+	dt_buf_release(&missing);
+	dt_cache_close(&cache);
+	return rc;
+}
+
 int cmd_build(int argc, char **argv)
 {
 	struct build_args a = { 0 };
@@ -251,7 +338,7 @@ int cmd_build(int argc, char **argv)
 	struct mf_drift_list drift = { 0 };
 	struct pk_build_result res;
 	struct cli_progress prog;
-	char *lock_path = NULL;
+	char *lock_path = NULL, stage[PATH_MAX] = "";
 	int64_t epoch;
 	struct dt_err err;
 	int rc;
@@ -280,7 +367,10 @@ int cmd_build(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (cli_plan(argv[optind], a.debs, epoch, &spec, &img, &err) < 0) {
+	if (a.from_debs) {
+		if (plan_from_debs(argv[optind], &a, locked, epoch, stage, &spec, &img) < 0)
+			goto out;
+	} else if (cli_plan(argv[optind], a.debs, epoch, &spec, &img, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;
 	}
@@ -323,5 +413,6 @@ out:
 	pk_image_free(img);
 	mf_spec_free(spec);
 	free(lock_path);
+	stage_remove(stage);
 	return rc;
 }

@@ -96,6 +96,21 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 			   struct dt_err *err);
 void pk_pin_result_release(struct pk_pin_result *r);
 
+/* Makes, in the empty directory @dir, the tree that stands for @spec's root in a build
+ * from .debs (build --inputs debs), from @lock alone: every member of each .deb the lock's
+ * "installed" pins, read from @cache (each checked by size and sha256 there, and again as
+ * a package of that name and version); /var/lib/dpkg/status from the lock's stanzas and
+ * info/PKG.list from the .debs; the root's symlinks that no package owns, as the lock has
+ * them (merged /usr: members are put through /lib -> usr/lib); and, for a spec whose root
+ * is "/", the project's files the lock names, copied from the project. A file of the root
+ * that no package owns and that is not the project's, and a package of the image without
+ * a pinned .deb, are errors. .debs missing from the cache are listed in @missing ("libc6
+ * 2.36-9 amd64, ..."). The caller plans with spec->read_root = @dir, and the lock check
+ * then compares every byte with the lock. @return 0, or a negative code with @err set. */
+struct dt_cache;
+int pk_stage_debs(const struct mf_spec *spec, const struct mf_lock *lock, struct dt_cache *cache,
+		  const char *dir, struct dt_buf *missing, struct dt_err *err);
+
 struct deps_check;
 
 /* The start-up check of the plan (deps/check.h), before anything is written: every ELF file

@@ -9,7 +9,10 @@
 #     body with other bytes (both sha256s named), a redirect to another host; followed: a
 #     redirect to the same host, a 500 once (retried), a truncated body (resumed);
 #  4. --debs DIR with --offline copies from the directory; --offline alone names what is
-#     missing; a wrong file in --debs is refused with both sizes.
+#     missing; a wrong file in --debs is refused with both sizes;
+#  5. build --inputs debs from the cache gives the same image, byte for byte, as the build
+#     from the root, with the root moved away; an empty cache names the missing .debs and
+#     the fetch command, and writes nothing.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$tests/e2e/lock/aptrepo.sh"
@@ -26,10 +29,11 @@ URI=http://127.0.0.1:$PORT/repo
 count() { curl -s "http://127.0.0.1:$PORT/count"; }
 
 make_key good
+make_libc_deb
 make_deb greet 1.0-1
 make_deb greet-doc 1.0-1
-make_repo "$W/srv/repo" good "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
-make_root "$W/root" "$URI" good "$W/srv/repo" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
+make_repo "$W/srv/repo" good "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
+make_root "$W/root" "$URI" good "$W/srv/repo" "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
 cat > "$W/app.yaml" <<Y
 name: example/fetch:1
 root: ./root
@@ -47,16 +51,16 @@ blob() { echo "$1/blobs/sha256/$(sha256sum < "$2" | cut -c1-64)"; }
 for d in "$W"/debs/greet_1.0-1_amd64.deb "$W"/debs/greet-doc_1.0-1_amd64.deb; do
     cmp -s "$(blob "$W/c1" "$d")" "$d" || fail "$(basename "$d") is not in the cache by its sha256"
 done
-[ "$(ls "$W/c1/blobs/sha256" | wc -l)" = 2 ] || fail "the cache holds more than the two .debs"
+[ "$(ls "$W/c1/blobs/sha256" | wc -l)" = 3 ] || fail "the cache holds other than the three .debs"
 n=$(count)
 "$DISTILL" fetch --cache "$W/c1" "$W/app.yaml" 2> "$W/err" || fail "fetch again"
-grep -F "2 .deb files in $W/c1: 0 fetched, 0 copied, 2 already there" "$W/err" >/dev/null || { cat "$W/err"; fail "summary"; }
+grep -F "3 .deb files in $W/c1: 0 fetched, 0 copied, 3 already there" "$W/err" >/dev/null || { cat "$W/err"; fail "summary"; }
 [ "$(count)" = "$n" ] || fail "the second fetch made requests"
 "$DISTILL" fetch --json --cache "$W/c1" "$L" > "$W/out.json" || fail "fetch --json LOCK"
 python3 - "$W/out.json" "$URI" <<'PY' || fail "--json"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert [x["state"] for x in d["debs"]] == ["cached", "cached"], d
+assert [x["state"] for x in d["debs"]] == ["cached"] * 3, d
 assert d["debs"][0]["url"] == sys.argv[2] + "/pool/main/g/greet/greet_1.0-1_amd64.deb", d
 assert d["debs"][0]["path"].endswith("/blobs/sha256/" + d["debs"][0]["sha256"]), d
 PY
@@ -116,4 +120,19 @@ if "$DISTILL" fetch -q --offline --debs "$W/wrongdebs" --cache "$W/c6" "$L" 2> "
 grep -F "'$W/wrongdebs/greet_1.0-1_amd64.deb': size $(stat -c %s "$W/debs/greet-doc_1.0-1_amd64.deb") is not the $(stat -c %s "$W/debs/greet_1.0-1_amd64.deb") the lock pins" "$W/err" >/dev/null ||
     { cat "$W/err"; fail "--debs wrong file: not named with both sizes"; }
 ok "--debs DIR offline; missing and wrong files named"
+# ---- 5. build --inputs debs: the same image with the root gone ----
+"$DISTILL" build -q "$W/app.yaml" -o "$W/img-host" || fail "build from the root"
+mv "$W/root" "$W/root.gone"
+"$DISTILL" build -q --inputs debs --cache "$W/c1" "$W/app.yaml" -o "$W/img-debs" 2> "$W/err" ||
+    { cat "$W/err"; fail "build --inputs debs"; }
+diff -r "$W/img-host" "$W/img-debs" >/dev/null || fail "--inputs debs: another image than from the root"
+[ -z "$(ls -A "${TMPDIR:-/tmp}" | grep '^distill-stage-' || true)" ] || fail "a staging tree was left behind"
+if "$DISTILL" build -q --inputs debs --cache "$W/empty" "$W/app.yaml" -o "$W/img-x" 2> "$W/err"; then
+    fail "--inputs debs with an empty cache"
+fi
+grep -F "3 .deb files the lock pins are not in the cache '$W/empty'" "$W/err" >/dev/null || { cat "$W/err"; fail "missing: count"; }
+grep -F "run: distill fetch --cache '$W/empty' $W/app.yaml" "$W/err" >/dev/null || { cat "$W/err"; fail "missing: the fetch command"; }
+[ ! -e "$W/img-x" ] || fail "an image was written without its .debs"
+mv "$W/root.gone" "$W/root"
+ok "build --inputs debs: the same bytes as from the root, with the root gone; missing .debs named with the fetch command"
 echo "PASS fetch.fetch"

@@ -23,13 +23,14 @@ inst() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(json
 URI=http://127.0.0.1:9/repo
 make_key good
 make_key other
+make_libc_deb
 make_deb greet 1.0-1
 make_deb greet-doc 1.0-1
 make_deb greet-doc 1.0-2
-make_repo "$W/repo" good "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
+make_repo "$W/repo" good "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
 fresh_root() { # ROOT: the sysroot with greet and greet-doc 1.0-1 installed
     rm -rf "$1"
-    make_root "$1" "$URI" good "$W/repo" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
+    make_root "$1" "$URI" good "$W/repo" "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
 }
 spec() { # NAME ROOTDIR
     cat > "$W/$1.yaml" <<Y
@@ -57,12 +58,12 @@ w, uri = sys.argv[1], sys.argv[2]
 stanzas = {p.split("\n")[0][9:]: p.strip("\n") + "\n"
            for p in open(os.path.join(w, "r1/var/lib/dpkg/status")).read().split("\n\n") if p.strip()}
 out = []
-for n in ("greet", "greet-doc"):
-    f = "%s_1.0-1_amd64.deb" % n
+for n, v in (("greet", "1.0-1"), ("greet-doc", "1.0-1"), ("libc-test", "1.0")):
+    f = "%s_%s_amd64.deb" % (n, v)
     b = open(os.path.join(w, "debs", f), "rb").read()
-    out.append({"architecture": "amd64", "file": f, "filename": "pool/main/g/%s/%s" % (n, f),
+    out.append({"architecture": "amd64", "file": f, "filename": "pool/main/%s/%s/%s" % (n[0], n, f),
                 "name": n, "repository": uri, "sha256": hashlib.sha256(b).hexdigest(),
-                "size": len(b), "status": stanzas[n], "version": "1.0-1"})
+                "size": len(b), "status": stanzas[n], "version": v})
 print(json.dumps(out, sort_keys=True))
 PY
 )
@@ -72,17 +73,17 @@ PY
 ok "installed packages pinned to their .debs: name, version, size, sha256, repository, pool path"
 
 # ---- 2. a version the repository does not offer ----
-fresh_root "$W/r2"
+rm -rf "$W/r2"
 # greet-doc 1.0-2 installed in the root; the index offers 1.0-1 only
-make_root "$W/r2" "$URI" good "$W/repo" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-2_amd64.deb"
+make_root "$W/r2" "$URI" good "$W/repo" "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-2_amd64.deb"
 spec s2 r2
 "$DISTILL" lock "$W/s2.yaml" 2> "$W/err" || { cat "$W/err"; fail "lock with an unoffered version"; }
-grep -F 'warning: 1 of 2 installed packages are at versions no apt source of the root offers' "$W/err" >/dev/null ||
+grep -F 'warning: 1 of 3 installed packages are at versions no apt source of the root offers' "$W/err" >/dev/null ||
     { cat "$W/err"; fail "no warning for greet-doc 1.0-2"; }
 grep -F "greet-doc 1.0-2: offered 1.0-1 ($URI stable)" "$W/err" >/dev/null || { cat "$W/err"; fail "offers not named"; }
 grep -F 'apt-get install --only-upgrade greet-doc' "$W/err" >/dev/null || { cat "$W/err"; fail "no fix named"; }
-[ "$(python3 -c "import json,sys; print([d['name'] for d in json.load(open(sys.argv[1]))['installed']])" "$W/s2.lock.json")" = "['greet']" ] ||
-    fail "only greet is pinned"
+[ "$(python3 -c "import json,sys; print([d['name'] for d in json.load(open(sys.argv[1]))['installed']])" "$W/s2.lock.json")" = "['greet', 'libc-test']" ] ||
+    fail "only greet and libc-test are pinned"
 rm -f "$W/s2.lock.json"
 if "$DISTILL" lock -q --hermetic "$W/s2.yaml" 2> "$W/err"; then fail "--hermetic accepted an unoffered version"; fi
 grep -F 'greet-doc 1.0-2: offered 1.0-1' "$W/err" >/dev/null || { cat "$W/err"; fail "--hermetic: not named"; }

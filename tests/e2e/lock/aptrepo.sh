@@ -7,7 +7,9 @@
 #                             with its md5sums
 #   make_repo DIR KEY DEB...  a repository in DIR: pool/, dists/stable/main/binary-amd64/
 #                             Packages(.gz), Release and InRelease signed by KEY
-#   make_root ROOT URI KEY DIR DEB...   a sysroot with the DEBs installed (dpkg status and
+#   make_libc_deb             $W/debs/libc-test_1.0_amd64.deb: ld.so and libc, for make_root
+#   make_root ROOT URI KEY DIR DEB...   a merged-/usr sysroot with the DEBs installed (libc-test
+#                             among them for the programs to start; dpkg status and
 #                             file lists and md5sums), a deb822 source for URI (Signed-By KEY) and apt's
 #                             lists of the repository DIR, the Packages stored as apt does
 #                             on this machine (.lz4)
@@ -36,6 +38,21 @@ make_deb() {
         "$n" "$v" > "$d/DEBIAN/control"
     dpkg-deb --root-owner-group -Zgzip --build "$d" "$W/debs/${n}_${v}_amd64.deb" >/dev/null ||
         fail "dpkg-deb $n"
+}
+
+# make_libc_deb: $W/debs/libc-test_1.0_amd64.deb, the machine's ld.so and libc.so.6 as a
+# package lays them out before merged /usr (/lib/..., /lib64/...)
+make_libc_deb() {
+    local d="$W/pkgsrc/libc-test"
+    mkdir -p "$d/DEBIAN" "$d/lib/x86_64-linux-gnu" "$d/lib64" "$W/debs"
+    cp -L /lib/x86_64-linux-gnu/libc.so.6 "$d/lib/x86_64-linux-gnu/libc.so.6"
+    cp -L /lib64/ld-linux-x86-64.so.2 "$d/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+    ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$d/lib64/ld-linux-x86-64.so.2"
+    (cd "$d" && find lib -type f | LC_ALL=C sort | xargs md5sum) > "$d/DEBIAN/md5sums"
+    printf 'Package: libc-test\nVersion: 1.0\nArchitecture: amd64\nMaintainer: distill tests <t@example.invalid>\nDescription: ld.so and libc for the tests\n' \
+        > "$d/DEBIAN/control"
+    dpkg-deb --root-owner-group -Zgzip --build "$d" "$W/debs/libc-test_1.0_amd64.deb" >/dev/null ||
+        fail "dpkg-deb libc-test"
 }
 
 make_repo() {
@@ -75,16 +92,16 @@ list_name() {
 make_root() {
     local root=$1 uri=$2 key=$3 dir=$4 deb n L
     shift 4
-    L=$root/usr/lib/x86_64-linux-gnu
     mkdir -p "$root/var/lib/dpkg/info" "$root/etc/apt/sources.list.d" "$root/etc/apt/keyrings" \
-        "$root/var/lib/apt/lists" "$L" "$root/lib64"
-    cp -L /lib64/ld-linux-x86-64.so.2 "$L/ld-linux-x86-64.so.2"
-    cp -L /lib/x86_64-linux-gnu/libc.so.6 "$L/libc.so.6"
-    ln -sf ../usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$root/lib64/ld-linux-x86-64.so.2"
+        "$root/var/lib/apt/lists" "$root/usr/lib" "$root/usr/lib64" "$root/usr/bin"
+    # merged /usr, as Debian installs it: these symlinks are no package's
+    ln -s usr/lib "$root/lib"
+    ln -s usr/lib64 "$root/lib64"
+    ln -s usr/bin "$root/bin"
     : > "$root/var/lib/dpkg/status"
     for deb; do
         n=$(dpkg-deb -f "$deb" Package)
-        dpkg-deb -x "$deb" "$root"
+        dpkg-deb --fsys-tarfile "$deb" | tar -x --keep-directory-symlink -C "$root" || fail "unpack $deb"
         { printf 'Package: %s\nStatus: install ok installed\n' "$n"
           dpkg-deb -f "$deb" Maintainer Architecture Version Description; echo; } \
             >> "$root/var/lib/dpkg/status"
