@@ -55,6 +55,9 @@ int pk_image_lock(const struct pk_image *img, struct mf_lock **out, struct dt_er
 int pk_image_lock_pins(const struct pk_image *img, int strict, struct mf_lock **out,
 		       struct dt_err *err);
 
+/* The CA bundle of Debian roots, which update-ca-certificates makes (no package owns it). */
+#define PK_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
 struct pk_pin_opts {
 	const char *gpgv;         /* the gpgv program, or NULL for gpgv on PATH */
 };

@@ -129,6 +129,71 @@ static int find_changed(const struct pk_image *img, const struct deps_root *root
 	return rc;
 }
 
+static int pinned_already(const struct mf_lock *l, const char *name, const char *version)
+{
+	for (size_t i = 0; i < l->ninstalled; i++)
+		if (strcmp(l->installed[i].name, name) == 0 &&
+		    strcmp(l->installed[i].version, version) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether the plan takes the CA bundle from the root, owned by no package. */
+static int ca_bundle(const struct pk_image *img)
+{
+	for (size_t i = 0; i < img->n; i++)
+		if (!img->v[i].pkg && img->v[i].root == 0 &&
+		    strcmp(img->v[i].source, "host:" PK_CA_BUNDLE) == 0)
+			return 1;
+	return 0;
+}
+
+/* Pins package @name at @version from @idx, or records it in @res->miss. */
+static int pin_one(const struct pk_image *img, struct mf_lock *l,
+		   const struct deb_apt_index *idx, const struct deb_dpkg *db, const char *name,
+		   const char *version, struct pk_pin_result *res, struct dt_err *err)
+{
+	const struct deb_apt_pkg *p;
+
+	res->npackages++;
+	if ((p = deb_apt_find(idx, name, version, img->arch))) {
+		char *base = strrchr(p->filename, '/');
+		struct mf_lock_deb d = {
+			.name = p->name,
+			.version = p->version,
+			.architecture = p->architecture,
+			.file = base ? base + 1 : p->filename,
+			.size = p->size,
+			.repository = deb_apt_pkg_source(idx, p)->uri,
+			.filename = p->filename,
+		};
+		char qual[512];
+		const struct deb_dpkg_pkg *inst;
+		snprintf(qual, sizeof(qual), "%s:%s", name, p->architecture);
+		if (!(inst = deb_dpkg_find(db, qual)))
+			inst = deb_dpkg_find(db, name);
+		d.status = inst ? inst->stanza : NULL;
+		memcpy(d.sha256, p->sha256, sizeof(d.sha256));
+		return mf_lock_add_installed(l, &d, err);
+	} else {
+		struct pk_pin_miss *m = realloc(res->miss, (res->nmiss + 1) * sizeof(*m));
+		struct dt_buf offers = { 0 };
+		if (!m)
+			return dt_oom(err);
+		res->miss = m;
+		m = &m[res->nmiss];
+		memset(m, 0, sizeof(*m));
+		deb_apt_offers(idx, name, &offers);
+		m->offers = dt_buf_detach(&offers, NULL);
+		m->package = strdup(name);
+		m->version = strdup(version);
+		res->nmiss++;
+		if (!m->offers || !m->package || !m->version)
+			return dt_oom(err);
+	}
+	return 0;
+}
+
 int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 			   const struct pk_pin_opts *o, struct pk_pin_result *res,
 			   struct dt_err *err)
@@ -145,6 +210,7 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	for (size_t i = 0; i < img->n; i++)
 		want += img->v[i].pkg && img->v[i].root == 0 &&
 			strncmp(img->v[i].source, "host:", 5) == 0;
+	want += ca_bundle(img);
 	if ((rc = deps_root_open(&root, img->spec->root, err)) < 0 ||
 	    (want && (rc = deb_dpkg_open(&root, &db, err)) < 0) ||
 	    (want && (rc = find_changed(img, &root, db, res, err)) < 0) ||
@@ -160,48 +226,17 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	l->pinned = 1;
 	for (size_t i = 0; i < img->n && rc == 0; i++) {
 		const struct pk_plan_entry *e = &img->v[i];
-		const struct deb_apt_pkg *p;
 		if (!e->pkg || e->root != 0 || strncmp(e->source, "host:", 5) != 0 ||
 		    seen_before(img, i))
 			continue;
-		res->npackages++;
-		if ((p = deb_apt_find(idx, e->pkg, e->pkg_version, img->arch))) {
-			char *base = strrchr(p->filename, '/');
-			struct mf_lock_deb d = {
-				.name = p->name,
-				.version = p->version,
-				.architecture = p->architecture,
-				.file = base ? base + 1 : p->filename,
-				.size = p->size,
-				.repository = deb_apt_pkg_source(idx, p)->uri,
-				.filename = p->filename,
-			};
-			char qual[512];
-			const struct deb_dpkg_pkg *inst;
-			snprintf(qual, sizeof(qual), "%s:%s", e->pkg, p->architecture);
-			if (!(inst = deb_dpkg_find(db, qual)))
-				inst = deb_dpkg_find(db, e->pkg);
-			d.status = inst ? inst->stanza : NULL;
-			memcpy(d.sha256, p->sha256, sizeof(d.sha256));
-			rc = mf_lock_add_installed(l, &d, err);
-		} else {
-			struct pk_pin_miss *m = realloc(res->miss, (res->nmiss + 1) * sizeof(*m));
-			struct dt_buf offers = { 0 };
-			if (!m) {
-				rc = dt_oom(err);
-				break;
-			}
-			res->miss = m;
-			m = &m[res->nmiss];
-			memset(m, 0, sizeof(*m));
-			deb_apt_offers(idx, e->pkg, &offers);
-			m->offers = dt_buf_detach(&offers, NULL);
-			m->package = strdup(e->pkg);
-			m->version = strdup(e->pkg_version);
-			res->nmiss++;
-			if (!m->offers || !m->package || !m->version)
-				rc = dt_oom(err);
-		}
+		rc = pin_one(img, l, idx, db, e->pkg, e->pkg_version, res, err);
+	}
+	/* the CA bundle is no package's: update-ca-certificates makes it from the certificates
+	 * of ca-certificates, whose .deb a build from .debs then needs */
+	if (rc == 0 && ca_bundle(img)) {
+		const struct deb_dpkg_pkg *ca = deb_dpkg_find(db, "ca-certificates");
+		if (ca && !pinned_already(l, ca->name, ca->version))
+			rc = pin_one(img, l, idx, db, ca->name, ca->version, res, err);
 	}
 	if (rc == 0)
 		rc = mf_lock_sort(l, err);

@@ -11,7 +11,8 @@
 #  4. --debs DIR with --offline copies from the directory; --offline alone names what is
 #     missing; a wrong file in --debs is refused with both sizes;
 #  5. build --inputs debs from the cache gives the same image, byte for byte, as the build
-#     from the root, with the root moved away; an empty cache names the missing .debs and
+#     from the root, with the root moved away, its CA bundle made as update-ca-certificates
+#     made the root's; an empty cache names the missing .debs and
 #     the fetch command, and writes nothing.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -30,14 +31,16 @@ count() { curl -s "http://127.0.0.1:$PORT/count"; }
 
 make_key good
 make_libc_deb
+make_ca_deb
 make_deb greet 1.0-1
 make_deb greet-doc 1.0-1
-make_repo "$W/srv/repo" good "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
-make_root "$W/root" "$URI" good "$W/srv/repo" "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
+make_repo "$W/srv/repo" good "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/ca-certificates_1.0_all.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
+make_root "$W/root" "$URI" good "$W/srv/repo" "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/ca-certificates_1.0_all.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
 cat > "$W/app.yaml" <<Y
 name: example/fetch:1
 root: ./root
 base: scratch
+certificates: true
 binaries:
   - /usr/bin/greet
   - /usr/bin/greet-doc
@@ -51,17 +54,17 @@ blob() { echo "$1/blobs/sha256/$(sha256sum < "$2" | cut -c1-64)"; }
 for d in "$W"/debs/greet_1.0-1_amd64.deb "$W"/debs/greet-doc_1.0-1_amd64.deb; do
     cmp -s "$(blob "$W/c1" "$d")" "$d" || fail "$(basename "$d") is not in the cache by its sha256"
 done
-[ "$(ls "$W/c1/blobs/sha256" | wc -l)" = 3 ] || fail "the cache holds other than the three .debs"
+[ "$(ls "$W/c1/blobs/sha256" | wc -l)" = 4 ] || fail "the cache holds other than the four .debs"
 n=$(count)
 "$DISTILL" fetch --cache "$W/c1" "$W/app.yaml" 2> "$W/err" || fail "fetch again"
-grep -F "3 .deb files in $W/c1: 0 fetched, 0 copied, 3 already there" "$W/err" >/dev/null || { cat "$W/err"; fail "summary"; }
+grep -F "4 .deb files in $W/c1: 0 fetched, 0 copied, 4 already there" "$W/err" >/dev/null || { cat "$W/err"; fail "summary"; }
 [ "$(count)" = "$n" ] || fail "the second fetch made requests"
 "$DISTILL" fetch --json --cache "$W/c1" "$L" > "$W/out.json" || fail "fetch --json LOCK"
 python3 - "$W/out.json" "$URI" <<'PY' || fail "--json"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert [x["state"] for x in d["debs"]] == ["cached"] * 3, d
-assert d["debs"][0]["url"] == sys.argv[2] + "/pool/main/g/greet/greet_1.0-1_amd64.deb", d
+assert [x["state"] for x in d["debs"]] == ["cached"] * 4, d
+assert d["debs"][1]["url"] == sys.argv[2] + "/pool/main/g/greet/greet_1.0-1_amd64.deb", d
 assert d["debs"][0]["path"].endswith("/blobs/sha256/" + d["debs"][0]["sha256"]), d
 PY
 ok "fetched into the cache by sha256; again: nothing downloaded"
@@ -126,11 +129,17 @@ mv "$W/root" "$W/root.gone"
 "$DISTILL" build -q --inputs debs --cache "$W/c1" "$W/app.yaml" -o "$W/img-debs" 2> "$W/err" ||
     { cat "$W/err"; fail "build --inputs debs"; }
 diff -r "$W/img-host" "$W/img-debs" >/dev/null || fail "--inputs debs: another image than from the root"
+# the CA bundle, made by distill from ca-certificates' .deb, is the bundle the root's
+# update-ca-certificates made (the build checked it against the lock's sha256 too)
+"$DISTILL" build -q --inputs debs --cache "$W/c1" --format rootfs "$W/app.yaml" -o "$W/rootfs.tar" || fail "rootfs"
+tar -xOf "$W/rootfs.tar" etc/ssl/certs/ca-certificates.crt | cmp -s - "$W/root.gone/etc/ssl/certs/ca-certificates.crt" ||
+    fail "the CA bundle is not update-ca-certificates'"
+[ "$(grep -c 'BEGIN CERTIFICATE' "$W/root.gone/etc/ssl/certs/ca-certificates.crt")" = 3 ] || fail "the test bundle has not three certificates"
 [ -z "$(ls -A "${TMPDIR:-/tmp}" | grep '^distill-stage-' || true)" ] || fail "a staging tree was left behind"
 if "$DISTILL" build -q --inputs debs --cache "$W/empty" "$W/app.yaml" -o "$W/img-x" 2> "$W/err"; then
     fail "--inputs debs with an empty cache"
 fi
-grep -F "3 .deb files the lock pins are not in the cache '$W/empty'" "$W/err" >/dev/null || { cat "$W/err"; fail "missing: count"; }
+grep -F "4 .deb files the lock pins are not in the cache '$W/empty'" "$W/err" >/dev/null || { cat "$W/err"; fail "missing: count"; }
 grep -F "run: distill fetch --cache '$W/empty' $W/app.yaml" "$W/err" >/dev/null || { cat "$W/err"; fail "missing: the fetch command"; }
 [ ! -e "$W/img-x" ] || fail "an image was written without its .debs"
 mv "$W/root.gone" "$W/root"

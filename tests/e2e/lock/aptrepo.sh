@@ -8,6 +8,8 @@
 #   make_repo DIR KEY DEB...  a repository in DIR: pool/, dists/stable/main/binary-amd64/
 #                             Packages(.gz), Release and InRelease signed by KEY
 #   make_libc_deb             $W/debs/libc-test_1.0_amd64.deb: ld.so and libc, for make_root
+#   make_ca_deb               $W/debs/ca-certificates_1.0_all.deb: three CA certificates; a
+#                             root with it gets its bundle from update-ca-certificates
 #   make_root ROOT URI KEY DIR DEB...   a merged-/usr sysroot with the DEBs installed (libc-test
 #                             among them for the programs to start; dpkg status and
 #                             file lists and md5sums), a deb822 source for URI (Signed-By KEY) and apt's
@@ -53,6 +55,26 @@ make_libc_deb() {
         > "$d/DEBIAN/control"
     dpkg-deb --root-owner-group -Zgzip --build "$d" "$W/debs/libc-test_1.0_amd64.deb" >/dev/null ||
         fail "dpkg-deb libc-test"
+}
+
+# make_ca_deb: $W/debs/ca-certificates_1.0_all.deb with three of the machine's certificates
+# (one without its final newline, which update-ca-certificates adds)
+make_ca_deb() {
+    local d="$W/pkgsrc/ca-certificates" c i=0
+    mkdir -p "$d/DEBIAN" "$d/usr/share/ca-certificates/mozilla" "$W/debs"
+    for c in $(ls /usr/share/ca-certificates/mozilla/ | LC_ALL=C sort | head -3); do
+        i=$((i + 1))
+        if [ $i = 2 ]; then
+            printf '%s' "$(cat "/usr/share/ca-certificates/mozilla/$c")" > "$d/usr/share/ca-certificates/mozilla/$c"
+        else
+            cp "/usr/share/ca-certificates/mozilla/$c" "$d/usr/share/ca-certificates/mozilla/"
+        fi
+    done
+    (cd "$d" && find usr -type f | LC_ALL=C sort | xargs md5sum) > "$d/DEBIAN/md5sums"
+    printf 'Package: ca-certificates\nVersion: 1.0\nArchitecture: all\nMaintainer: distill tests <t@example.invalid>\nDescription: three CA certificates\n' \
+        > "$d/DEBIAN/control"
+    dpkg-deb --root-owner-group -Zgzip --build "$d" "$W/debs/ca-certificates_1.0_all.deb" >/dev/null ||
+        fail "dpkg-deb ca-certificates"
 }
 
 make_repo() {
@@ -109,6 +131,17 @@ make_root() {
             > "$root/var/lib/dpkg/info/$n.list"
         dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./md5sums > "$root/var/lib/dpkg/info/$n.md5sums"
     done
+    if [ -d "$root/usr/share/ca-certificates" ]; then
+        # what ca-certificates' postinst does: the default configuration (every certificate),
+        # then the machine's own update-ca-certificates, pointed at the sysroot
+        (cd "$root/usr/share/ca-certificates" && find . -type f -name '*.crt' -printf '%P\n' | LC_ALL=C sort) \
+            > "$root/etc/ca-certificates.conf"
+        mkdir -p "$root/etc/ssl/certs" "$W/ca-hooks"
+        update-ca-certificates --certsconf "$root/etc/ca-certificates.conf" \
+            --certsdir "$root/usr/share/ca-certificates" --localcertsdir "$root/usr/local/share/ca-certificates" \
+            --etccertsdir "$root/etc/ssl/certs" --hooksdir "$W/ca-hooks" >/dev/null 2>&1 ||
+            fail "update-ca-certificates in $root"
+    fi
     cp "$W/$key.gpg" "$root/etc/apt/keyrings/$key.gpg"
     printf 'Types: deb\nURIs: %s\nSuites: stable\nComponents: main\nSigned-By: /etc/apt/keyrings/%s.gpg\n' \
         "$uri" "$key" > "$root/etc/apt/sources.list.d/test.sources"
