@@ -92,7 +92,7 @@ static const struct option build_options[] = {
 struct build_args {
 	const char *out, *tag, *lock, *debs, *sde, *cache;
 	struct pk_build_opts o;
-	int no_lock, no_check, symbols, json, quiet, from_debs;
+	int no_lock, no_check, symbols, json, quiet, from_debs; /* from_debs: -1 not said */
 };
 
 static int valid_tag(const char *t)
@@ -114,6 +114,7 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 
 	a->o.format = PK_FORMAT_OCI;
 	a->o.compression = DT_COMP_GZIP;
+	a->from_debs = -1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:qh", build_options, NULL)) != -1) {
@@ -179,10 +180,10 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 				       "image: use --format oci or oci-archive");
 	if (a->no_lock && a->lock)
 		return cli_usage_error("build", "--lock and --no-lock exclude each other");
-	if (a->from_debs && a->no_lock)
+	if (a->from_debs == 1 && a->no_lock)
 		return cli_usage_error("build", "--inputs debs builds what the lock pins: not with "
 				       "--no-lock");
-	if (a->cache && !a->from_debs)
+	if (a->cache && a->from_debs == 0)
 		return cli_usage_error("build", "--cache goes with --inputs debs");
 	if (a->cache && !*a->cache)
 		return cli_usage_error("build", "--cache wants a directory, not ''");
@@ -364,6 +365,19 @@ int cmd_build(int argc, char **argv)
 					  "build with --no-lock)", lock_path);
 			else
 				cli_fail(&err);
+			goto out;
+		}
+	}
+	if (a.from_debs < 0) {
+		/* not said: the spec's inputs key decides (and a spec that cannot be read is
+		 * named below, by the plan) */
+		struct mf_spec *peek = NULL;
+		a.from_debs = mf_spec_load(argv[optind], &peek, &err) == 0 && peek->inputs_debs;
+		mf_spec_free(peek);
+		dt_err_clear(&err);
+		if (a.from_debs && a.no_lock) {
+			cli_error("%s: inputs: debs builds what the lock pins: not with --no-lock "
+				  "(or --inputs host)", argv[optind]);
 			goto out;
 		}
 	}

@@ -178,7 +178,12 @@ int cmd_lock(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	if (!no_pin && pin_installed(img, found, hermetic, quiet) < 0)
+	if (spec->inputs_debs && no_pin) {
+		rc = cli_usage_error("lock", "'%s' says inputs: debs, which needs the .debs pinned: "
+				     "not with --no-pin-debs", argv[optind]);
+		goto out;
+	}
+	if (!no_pin && pin_installed(img, found, hermetic || spec->inputs_debs, quiet) < 0)
 		goto out;
 	if (check) {
 		if (mf_lock_load(path, &locked, &err) < 0 ||

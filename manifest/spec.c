@@ -566,6 +566,17 @@ static int top_runtime(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return 0;
 }
 
+static int top_inputs(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	if (n->type == YAML_SCALAR_NODE && strcmp(mf_yaml_scalar(n), "host") == 0)
+		SPEC(o)->inputs_debs = 0;
+	else if (n->type == YAML_SCALAR_NODE && strcmp(mf_yaml_scalar(n), "debs") == 0)
+		SPEC(o)->inputs_debs = 1;
+	else
+		return mf_yaml_fail(p, n, "expected host or debs");
+	return 0;
+}
+
 static int top_debs(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	return mf_yaml_host(p, n, &SPEC(o)->debs);
@@ -649,7 +660,7 @@ static const struct mf_yaml_field top_fields[] = {
 	{ "debs", top_debs }, { "binaries", top_binaries }, { "files", top_files },
 	{ "packages", top_packages }, { "users", top_users }, { "groups", top_groups },
 	{ "config", top_config }, { "annotations", top_annotations }, { "check", top_check },
-	{ "allow_secrets", top_allow_secrets }, { "sbom", top_sbom },
+	{ "allow_secrets", top_allow_secrets }, { "sbom", top_sbom }, { "inputs", top_inputs },
 	{ NULL, NULL },
 };
 

@@ -132,6 +132,7 @@ struct mf_spec {
 	/* allow_secrets: image paths (absolute fnmatch globs) the secret rules let through */
 	char **allow_secrets; size_t nallow_secrets;
 	int sbom;              /* sbom: true: SBOMs attached to oci images (build --sbom) */
+	int inputs_debs;       /* inputs: debs: build from the lock's .debs (build --inputs) */
 	/* not from the YAML: set by a caller that reads root from elsewhere (build --inputs
 	 * debs: a staging tree made from the lock's .debs that stands for root), else NULL */
 	const char *read_root;

@@ -125,10 +125,14 @@ grep -F "'$W/wrongdebs/greet_1.0-1_amd64.deb': size $(stat -c %s "$W/debs/greet-
 ok "--debs DIR offline; missing and wrong files named"
 # ---- 5. build --inputs debs: the same image with the root gone ----
 "$DISTILL" build -q "$W/app.yaml" -o "$W/img-host" || fail "build from the root"
+sed 's/^base: scratch$/base: scratch\ninputs: debs/' "$W/app.yaml" > "$W/spec-debs.yaml"
+"$DISTILL" lock -q "$W/spec-debs.yaml" || fail "lock of a spec with inputs: debs"
 mv "$W/root" "$W/root.gone"
+"$DISTILL" build -q --cache "$W/c1" "$W/spec-debs.yaml" -o "$W/img-spec" || fail "build of a spec with inputs: debs"
 "$DISTILL" build -q --inputs debs --cache "$W/c1" "$W/app.yaml" -o "$W/img-debs" 2> "$W/err" ||
     { cat "$W/err"; fail "build --inputs debs"; }
 diff -r "$W/img-host" "$W/img-debs" >/dev/null || fail "--inputs debs: another image than from the root"
+[ "$(jq -r '.manifests[0].digest' "$W/img-spec/index.json")" != "" ] || fail "inputs: debs: no image"
 # the CA bundle, made by distill from ca-certificates' .deb, is the bundle the root's
 # update-ca-certificates made (the build checked it against the lock's sha256 too)
 "$DISTILL" build -q --inputs debs --cache "$W/c1" --format rootfs "$W/app.yaml" -o "$W/rootfs.tar" || fail "rootfs"
