@@ -40,6 +40,9 @@ static const char verify_usage[] =
 	"      --lock FILE            the lockfile (default: beside SPEC)\n"
 	"      --no-lock              build without a lockfile (nothing is checked)\n"
 	"      --debs DIR             directory of .deb files (overrides the spec's debs)\n"
+	"      --inputs SRC, --cache DIR\n"
+	"                             as for build: debs rebuilds from the lock's .debs in\n"
+	"                             the cache (see 'distill fetch'), not the root's files\n"
 	"      --source-date-epoch N  for every build (default: $SOURCE_DATE_EPOCH, else 0)\n"
 	"      --compression ALG      gzip, zstd or none (default: gzip, or IMAGE's)\n"
 	"      --level N              compression level\n"
@@ -53,7 +56,8 @@ static const char verify_usage[] =
 	"failed, 2 usage or error. See docs/verify.md.\n";
 
 enum {
-	OPT_RUNS = 256, OPT_AGAINST, OPT_REF, OPT_LOCK, OPT_NO_LOCK, OPT_DEBS, OPT_EPOCH,
+	OPT_RUNS = 256, OPT_AGAINST, OPT_REF, OPT_LOCK, OPT_NO_LOCK, OPT_DEBS, OPT_INPUTS, OPT_CACHE,
+	OPT_EPOCH,
 	OPT_COMPRESSION, OPT_LEVEL, OPT_KEEP, OPT_JSON, OPT_JOBS,
 };
 
@@ -65,6 +69,8 @@ static const struct option verify_options[] = {
 	{ "lock", required_argument, NULL, OPT_LOCK },
 	{ "no-lock", no_argument, NULL, OPT_NO_LOCK },
 	{ "debs", required_argument, NULL, OPT_DEBS },
+	{ "inputs", required_argument, NULL, OPT_INPUTS },
+	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "source-date-epoch", required_argument, NULL, OPT_EPOCH },
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "level", required_argument, NULL, OPT_LEVEL },
@@ -76,7 +82,8 @@ static const struct option verify_options[] = {
 };
 
 struct opts {
-	const char *spec, *against, *ref, *lock, *debs, *compression, *level, *keep;
+	const char *spec, *against, *ref, *lock, *debs, *compression, *level, *keep, *cache;
+	int from_debs;
 	int no_lock, json, quiet;
 	long runs, jobs;
 	int64_t epoch;
@@ -133,6 +140,13 @@ static int parse(int argc, char **argv, struct opts *o)
 		case OPT_LOCK: o->lock = optarg; break;
 		case OPT_NO_LOCK: o->no_lock = 1; break;
 		case OPT_DEBS: o->debs = optarg; break;
+		case OPT_INPUTS:
+			if (strcmp(optarg, "host") != 0 && strcmp(optarg, "debs") != 0)
+				return cli_usage_error("verify", "--inputs wants host or debs, not '%s'",
+						       optarg);
+			o->from_debs = strcmp(optarg, "debs") == 0;
+			break;
+		case OPT_CACHE: o->cache = optarg; break;
 		case OPT_EPOCH: epoch = optarg; break;
 		case OPT_COMPRESSION: o->compression = optarg; break;
 		case OPT_LEVEL: o->level = optarg; break;
@@ -165,7 +179,7 @@ int cmd_verify(int argc, char **argv)
 	struct vf_rebuild_opts ro = { 0 };
 	struct vf_rebuild r = { 0 };
 	struct dt_err err;
-	char *spec = NULL, *lock = NULL, *against = NULL, exe[PATH_MAX];
+	char *spec = NULL, *lock = NULL, *against = NULL, *debs = NULL, *cache = NULL, exe[PATH_MAX];
 	json_t *jruns = NULL, *jdiff = NULL;
 	int rc;
 
@@ -180,6 +194,9 @@ int cmd_verify(int argc, char **argv)
 	spec = abspath(o.spec);
 	lock = o.lock ? abspath(o.lock) : NULL;
 	against = o.against ? abspath(o.against) : NULL;
+	/* the runs build in directories of their own: relative paths would not reach */
+	debs = o.debs ? abspath(o.debs) : NULL;
+	cache = o.cache ? abspath(o.cache) : NULL;
 	/* the binary by its path: under valgrind /proc/self/exe is valgrind's own */
 	{
 		ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -189,7 +206,8 @@ int cmd_verify(int argc, char **argv)
 			strcpy(exe, "/proc/self/exe");
 	}
 	ro = (struct vf_rebuild_opts){
-		.exe = exe, .spec = spec, .lock = lock, .no_lock = o.no_lock, .debs = o.debs,
+		.exe = exe, .spec = spec, .lock = lock, .no_lock = o.no_lock, .debs = debs,
+		.from_debs = o.from_debs, .cache = cache,
 		.compression = o.compression, .level = o.level, .epoch = o.epoch,
 		.runs = (size_t)o.runs, .against = against, .ref = o.ref, .keep = o.keep,
 		.jobs = o.jobs ? (size_t)o.jobs
@@ -255,5 +273,7 @@ out:
 	free(spec);
 	free(lock);
 	free(against);
+	free(debs);
+	free(cache);
 	return rc;
 }

@@ -84,7 +84,7 @@ static pid_t start_build(const struct vf_rebuild_opts *o, struct vf_run *r, size
 			 const char *compression)
 {
 	char epoch[32], noise[64], runno[24];
-	const char *argv[24];
+	const char *argv[32];
 	int n = 0;
 	pid_t pid;
 
@@ -108,6 +108,14 @@ static pid_t start_build(const struct vf_rebuild_opts *o, struct vf_run *r, size
 	if (o->debs) {
 		argv[n++] = "--debs";
 		argv[n++] = o->debs;
+	}
+	if (o->from_debs) {
+		argv[n++] = "--inputs";
+		argv[n++] = "debs";
+	}
+	if (o->cache) {
+		argv[n++] = "--cache";
+		argv[n++] = o->cache;
 	}
 	if (compression) {
 		argv[n++] = "--compression";

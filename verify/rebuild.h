@@ -34,6 +34,8 @@ struct vf_rebuild_opts {
 	const char *lock;             /* NULL: beside the spec */
 	int no_lock;
 	const char *debs;             /* or NULL */
+	int from_debs;                /* --inputs debs to every build */
+	const char *cache;            /* --cache DIR to every build, or NULL */
 	const char *compression;      /* as `distill build` takes it; NULL: gzip, or @against's */
 	const char *level;            /* or NULL */
 	int64_t epoch;

@@ -13,7 +13,8 @@
 #  5. build --inputs debs from the cache gives the same image, byte for byte, as the build
 #     from the root, with the root moved away, its CA bundle made as update-ca-certificates
 #     made the root's; an empty cache names the missing .debs and
-#     the fetch command, and writes nothing.
+#     the fetch command, and writes nothing; verify --inputs debs rebuilds the published
+#     image from the cache (relative --cache, perturbed runs).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$tests/e2e/lock/aptrepo.sh"
@@ -146,6 +147,9 @@ fi
 grep -F "4 .deb files the lock pins are not in the cache '$W/empty'" "$W/err" >/dev/null || { cat "$W/err"; fail "missing: count"; }
 grep -F "run: distill fetch --cache '$W/empty' $W/app.yaml" "$W/err" >/dev/null || { cat "$W/err"; fail "missing: the fetch command"; }
 [ ! -e "$W/img-x" ] || fail "an image was written without its .debs"
+# a rebuilder without the root: verify rebuilds from the cache, twice, against the image
+(cd "$W" && "$DISTILL" verify -q --inputs debs --cache c1 --runs 2 --against img-host app.yaml) 2> "$W/err" ||
+    { cat "$W/err"; fail "verify --inputs debs --against the published image"; }
 mv "$W/root.gone" "$W/root"
 ok "build --inputs debs: the same bytes as from the root, with the root gone; missing .debs named with the fetch command"
 echo "PASS fetch.fetch"
