@@ -106,6 +106,13 @@ static int pin_installed(const struct pk_image *img, struct mf_lock *l, int herm
 		    names.s ? names.s : "");
 		rc = hermetic ? -1 : 0;
 	}
+	for (size_t i = 0; i < res.nunowned; i++) {
+		(hermetic ? cli_error : cli_warn)("'%s' is a file of the root that no package owns: no "
+			".deb holds it, so a build from .debs refuses it; take it as a project file "
+			"(a files: src beside the spec) or leave it out", res.unowned[i]);
+		if (hermetic)
+			rc = -1;
+	}
 	for (size_t i = 0; i < res.nchanged; i++) {
 		const struct pk_pin_changed *c = &res.changed[i];
 		(hermetic ? cli_error : cli_warn)("'%s' is not what package %s installed (%s): md5 "

@@ -85,6 +85,10 @@ struct pk_pin_result {
 	size_t nmiss;
 	struct pk_pin_changed *changed; /* host files whose bytes are not their package's */
 	size_t nchanged;
+	/* files of the root that no package owns and that are not the project's (nor the CA
+	 * bundle, which a build from .debs makes): no .deb holds them */
+	char **unowned;
+	size_t nunowned;
 };
 
 /* Pins in @l's "installed" list the .deb of every installed package of the root that

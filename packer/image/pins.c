@@ -29,6 +29,9 @@ void pk_pin_result_release(struct pk_pin_result *r)
 		free(r->changed[i].package);
 	}
 	free(r->changed);
+	for (size_t i = 0; i < r->nunowned; i++)
+		free(r->unowned[i]);
+	free(r->unowned);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -224,6 +227,23 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	if ((rc = deb_apt_index_open(&root, &src, &ao, &idx, err)) < 0)
 		goto out;
 	l->pinned = 1;
+	for (size_t i = 0; i < img->n && rc == 0; i++) {
+		const struct pk_plan_entry *e = &img->v[i];
+		char **v;
+		if (e->type != PK_PLAN_REG || e->pkg || e->root != 0 ||
+		    strncmp(e->source, "host:", 5) != 0 || strncmp(e->source, "host:./", 7) == 0 ||
+		    strncmp(e->source, "host:../", 8) == 0 || strcmp(e->source + 5, PK_CA_BUNDLE) == 0)
+			continue;
+		if (!(v = realloc(res->unowned, (res->nunowned + 1) * sizeof(*v))) ||
+		    !(v[res->nunowned] = strdup(e->source + 5))) {
+			if (v)
+				res->unowned = v;
+			rc = dt_oom(err);
+			break;
+		}
+		res->unowned = v;
+		res->nunowned++;
+	}
 	for (size_t i = 0; i < img->n && rc == 0; i++) {
 		const struct pk_plan_entry *e = &img->v[i];
 		if (!e->pkg || e->root != 0 || strncmp(e->source, "host:", 5) != 0 ||

@@ -13,7 +13,8 @@
 #     a key the source does not name, an InRelease whose signed text was edited, a missing
 #     list ("run apt-get update"), a source marked trusted=yes;
 #  5. a file changed since dpkg installed it: a warning with both md5s, an error with --hermetic;
-#  6. --no-pin-debs writes no "installed".
+#  6. a file of the root that no package owns: a warning, an error with --hermetic;
+#  7. --no-pin-debs writes no "installed".
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/aptrepo.sh"
@@ -154,7 +155,18 @@ grep -F "'/usr/bin/greet-doc' is not what package greet-doc installed" "$W/err" 
 [ ! -e "$W/x.json" ] || fail "--hermetic wrote a lock with a changed file"
 ok "a file changed since its package installed it: named with both md5s; refused by --hermetic"
 
-# ---- 6. --no-pin-debs ----
+# ---- 6. a file no package owns ----
+fresh_root "$W/r7"
+cp "$W/r7/usr/bin/greet" "$W/r7/usr/bin/stray"
+spec s7 r7
+sed -i 's,^  - /usr/bin/greet-doc$,  - /usr/bin/greet-doc\n  - /usr/bin/stray,' "$W/s7.yaml"
+"$DISTILL" lock -q "$W/s7.yaml" 2> "$W/err" || { cat "$W/err"; fail "lock with an unowned file"; }
+grep -F "warning: '/usr/bin/stray' is a file of the root that no package owns" "$W/err" >/dev/null ||
+    { cat "$W/err"; fail "the unowned file is not named"; }
+if "$DISTILL" lock -q --hermetic -o "$W/x.json" "$W/s7.yaml" 2> "$W/err"; then fail "--hermetic took an unowned file"; fi
+ok "a file no package owns: named at lock time; refused by --hermetic"
+
+# ---- 7. --no-pin-debs ----
 "$DISTILL" lock -q --no-pin-debs -o "$W/np.json" "$W/s1.yaml" || fail "--no-pin-debs"
 [ "$(inst "$W/np.json")" = null ] || fail "--no-pin-debs wrote installed"
 ok "--no-pin-debs pins files only"
