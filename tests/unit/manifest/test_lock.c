@@ -258,6 +258,93 @@ static void test_depends(void **state)
 	mf_lock_free(plain);
 }
 
+/* "installed": the .debs of the root's packages, with where to get them and their status
+ * stanza; written only when pinned (an empty list too), round-tripped, and validated. */
+#define INST(extra) \
+	"{\"architecture\":\"amd64\",\"file\":\"z_1_amd64.deb\"," \
+	"\"filename\":\"pool/main/z/z_1_amd64.deb\",\"name\":\"z\"," \
+	"\"repository\":\"http://deb.debian.org/debian\",\"sha256\":\"" HA "\",\"size\":5," \
+	"\"status\":\"Package: z\\nStatus: install ok installed\\nVersion: 1\\n\",\"version\":\"1\"" \
+	extra "}"
+#define INSTALLED(list) \
+	"{\"debs\":[],\"files\":[],\"installed\":" list ",\"lockVersion\":1,\"platform\":" \
+	"\"linux/amd64\",\"spec\":{\"file\":\"curl.yaml\",\"sha256\":\"" HA "\"}}"
+
+static void test_installed(void **state)
+{
+	static const struct { const char *text, *msg; } bad[] = {
+		{ INSTALLED("[" INST(",\"x\":1") "]"), "unknown key \"x\"" },
+		{ INSTALLED("{}"), "installed: expected an array" },
+		{ INSTALLED("[" "{\"architecture\":\"amd64\",\"file\":\"z_1_amd64.deb\",\"name\":\"z\","
+			    "\"sha256\":\"" HA "\",\"size\":5,\"version\":\"1\"}" "]"),
+		  "missing key \"repository\"" },
+	};
+	struct mf_lock *l = parse(INSTALLED("[" INST("") "]")), *l2;
+	char *s, *s2;
+	struct dt_err err;
+	(void)state;
+
+	assert_int_equal(l->ninstalled, 1);
+	assert_true(l->pinned);
+	assert_string_equal(l->installed[0].repository, "http://deb.debian.org/debian");
+	assert_string_equal(l->installed[0].filename, "pool/main/z/z_1_amd64.deb");
+	assert_string_equal(l->installed[0].status, "Package: z\nStatus: install ok installed\n"
+			    "Version: 1\n");
+	s = dump(l);
+	assert_non_null(strstr(s, "\"installed\": [\n    {\n      \"architecture\""));
+	l2 = parse(s);
+	s2 = dump(l2);
+	assert_string_equal(s, s2);
+	free(s);
+	free(s2);
+	mf_lock_free(l2);
+	/* pinned with nothing to pin: an empty list, which says it was looked for */
+	for (size_t i = 0; i < l->ninstalled; i++) {
+		free(l->installed[i].name); free(l->installed[i].version);
+		free(l->installed[i].architecture); free(l->installed[i].file);
+		free(l->installed[i].repository); free(l->installed[i].filename);
+		free(l->installed[i].status);
+	}
+	l->ninstalled = 0;
+	s = dump(l);
+	assert_non_null(strstr(s, "\"installed\": []"));
+	free(s);
+	mf_lock_free(l);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct mf_lock *x = NULL;
+		dt_err_clear(&err);
+		assert_true(mf_lock_parse("t.lock.json", bad[i].text, strlen(bad[i].text), &x, &err) < 0);
+		if (!strstr(err.msg, bad[i].msg))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, bad[i].msg);
+	}
+	/* what becomes a URL or a stanza of the image is validated */
+	{
+		static const char *const fields[][2] = {
+			{ "\"filename\":\"pool/main/z/z_1_amd64.deb\"", "\"filename\":\"../z_1_amd64.deb\"" },
+			{ "\"filename\":\"pool/main/z/z_1_amd64.deb\"", "\"filename\":\"pool/other.deb\"" },
+			{ "\"repository\":\"http://deb.debian.org/debian\"", "\"repository\":\"file:///srv\"" },
+			{ "\"repository\":\"http://deb.debian.org/debian\"", "\"repository\":\"http://a b\"" },
+			{ "Status: install ok installed", "Status: x\\n\\nPackage: evil" },
+			{ "Package: z", "Package: y" },
+		};
+		for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+			char text[4096], *at;
+			struct mf_lock *x = NULL;
+			snprintf(text, sizeof(text), "%s", INSTALLED("[" INST("") "]"));
+			at = strstr(text, fields[i][0]);
+			assert_non_null(at);
+			{
+				char rest[4096];
+				snprintf(rest, sizeof(rest), "%s", at + strlen(fields[i][0]));
+				snprintf(at, sizeof(text) - (size_t)(at - text), "%s%s", fields[i][1], rest);
+			}
+			dt_err_clear(&err);
+			if (mf_lock_parse("t.lock.json", text, strlen(text), &x, &err) == 0)
+				fail_msg("case %zu accepted: %s", i, fields[i][1]);
+		}
+	}
+}
+
 /* Many entries, in reverse: growth of the arrays, sorting, and a reordered input document. */
 static void test_many(void **state)
 {
@@ -676,6 +763,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dump_exact),
 		cmocka_unit_test(test_round_trip), cmocka_unit_test(test_depends),
+		cmocka_unit_test(test_installed),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_sort_duplicate),
 		cmocka_unit_test(test_dump_refuses),
