@@ -5,8 +5,9 @@
 # files (expect.py: closures of binaries, scripts' interpreters and files trees, excludes),
 # and podman runs it as nonroot doing real work: a Python web service with a C extension
 # serving and fetching over loopback, a Perl script, git (init, commit, log, ls-remote over
-# http reaching a refused connection), nginx serving a page on 8080, a Rust program and a
-# static program on base: scratch. For python, git and nginx, the loader in a chroot of the
+# http reaching a refused connection), nginx serving a page on 8080, a Rust program, distill
+# itself (its version, its closure, a tarball equal to the host's) and a static program on
+# base: scratch. For python, git and nginx, the loader in a chroot of the
 # image lists every ELF file of it without a miss, as distill check says.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -113,6 +114,22 @@ if command -v cargo >/dev/null; then
 else
     echo "skipped: rust needs cargo (scripts/setup.sh installs it)"
 fi
+
+# distill itself (the binary under test), in its own image: it reports its version, lists
+# its own closure inside the image, and packs a tree reproducibly there as on the host.
+cp "$DISTILL" "$A/distill/distill"
+app distill
+DI=$ID
+out=$(prun -e ASAN_OPTIONS=detect_leaks=0 "$DI" --version | head -1) || fail "distill: --version"
+[ "$out" = "$("$DISTILL" --version | head -1)" ] || fail "distill: --version says '$out'"
+prun -e ASAN_OPTIONS=detect_leaks=0 "$DI" deps /usr/bin/distill > "$W/di.deps" || fail "distill: deps in the image"
+grep -q '/libarchive.so.13$' "$W/di.deps" || fail "distill: deps in the image lists no libarchive"
+mkdir -p "$W/ditree/d" && printf 'x\n' > "$W/ditree/d/f"
+prun -e ASAN_OPTIONS=detect_leaks=0 -v "$W/ditree:/work" -w /work --user 0 "$DI" tar -q -o /work/in.tar /work/d ||
+    fail "distill: tar in the image"
+"$DISTILL" tar -q -o "$W/ditree/host.tar" "$W/ditree/d" || fail "distill: tar on the host"
+cmp -s "$W/ditree/in.tar" "$W/ditree/host.tar" || fail "distill: the image's tar differs from the host's"
+echo "ok   distill"
 
 cc -static -O2 -o "$A/static/hello" "$A/static/hello.c"
 app static

@@ -27,6 +27,7 @@ fi
 cp "$repo"/specs/*.yaml "$W/"
 cp -r "$repo/specs/apps" "$W/apps"
 cc -static -O2 -o "$W/apps/static/hello" "$W/apps/static/hello.c" || fail "cc -static"
+cp "$DISTILL" "$W/apps/distill/distill"
 specs=("$W"/*.yaml "$W"/apps/*.yaml)
 want_specs=13
 if [ -n "${DISTILL_TEST_LIGHT:-}" ]; then
