@@ -14,6 +14,19 @@ skopeo umoci podman runc crun fuse-overlayfs uidmap dpkg-dev python3-yaml ca-cer
 curl jq sqlite3 xz-utils openssl cppcheck git perl nginx-light gpgv gnupg lz4
 diffoscope-minimal valgrind python3-jsonschema"
 
+# Runs apt-get with no service started on this machine (nginx-light's postinst would start
+# one): a policy-rc.d that refuses, for the command only (Debian's invoke-rc.d honours it).
+no_services() {
+    export DEBIAN_FRONTEND=noninteractive
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+        policy=1
+    fi
+    "$@" || { [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d; exit 1; }
+    [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d
+}
+
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
@@ -38,18 +51,21 @@ if [ -n "$missing" ]; then
         exit 1
     fi
     echo "setup: installing:$missing" >&2
-    export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
-    # No service starts on this machine (nginx-light's postinst would start one): a
-    # policy-rc.d that refuses, for the install only (Debian's invoke-rc.d honours it).
-    policy=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
-        policy=1
-    fi
     # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing || { [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d; exit 1; }
-    [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d
+    no_services apt-get install -y -q --no-install-recommends $missing
+fi
+
+# The hermetic-input tests pin the .debs of this machine's packages from its apt sources,
+# and Debian's mirrors keep only the newest version of a suite: a package installed at an
+# older one cannot be pinned. So the installed packages are brought to the versions the
+# sources offer (once: then there is nothing to upgrade). DISTILL_SETUP_UPGRADE=0 leaves
+# them, and those tests then skip what they cannot pin, saying so.
+if [ "${DISTILL_SETUP_UPGRADE:-1}" = 1 ] && [ "$(id -u)" = 0 ] &&
+    apt-get -s -q upgrade 2>/dev/null | grep -q '^Inst '; then
+    echo "setup: upgrading the installed packages to the versions the apt sources offer" >&2
+    no_services apt-get upgrade -y -q -o Dpkg::Options::=--force-confdef \
+        -o Dpkg::Options::=--force-confold
 fi
 
 # The official CycloneDX JSON schemas (res/schema/) for the SBOM tests, pinned.

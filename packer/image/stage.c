@@ -331,8 +331,9 @@ int pk_stage_debs(const struct mf_spec *spec, const struct mf_lock *lock, struct
 		if (rc < 0)
 			goto out;
 		if (rc == 0) {
-			dt_buf_add(missing, "%s%s %s %s", nmissing++ ? ", " : "", d->name, d->version,
-				   d->architecture);
+			dt_buf_add(missing, "%s%s %s %s%s", nmissing++ ? ", " : "", d->name, d->version,
+				   d->architecture, corrupt ? " (its cache entry was not that .deb: "
+				   "removed)" : "");
 		}
 		rc = 0;
 	}
