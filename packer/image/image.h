@@ -108,7 +108,8 @@ void pk_pin_result_release(struct pk_pin_result *r);
  * "installed" pins, read from @cache (each checked by size and sha256 there, and again as
  * a package of that name and version); /var/lib/dpkg/status from the lock's stanzas and
  * info/PKG.list from the .debs; the root's symlinks that no package owns, as the lock has
- * them (merged /usr: members are put through /lib -> usr/lib); and, for a spec whose root
+ * them, and merged /usr where the lock shows no other layout (members are put through
+ * /lib -> usr/lib); and, for a spec whose root
  * is "/", the project's files the lock names, copied from the project. A file of the root
  * that no package owns and that is not the project's, and a package of the image without
  * a pinned .deb, are errors. .debs missing from the cache are listed in @missing ("libc6

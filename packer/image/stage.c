@@ -18,6 +18,9 @@
 #include "common/fs.h"
 #include "debian/deb.h"
 
+/* The top-level directories merged /usr makes symlinks into /usr (Debian's usrmerge). */
+static const char *const usr_merged[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
+
 static int host_source(const struct mf_lock_file *f)
 {
 	return f->source && strncmp(f->source, "host:", 5) == 0;
@@ -366,6 +369,28 @@ int pk_stage_debs(const struct mf_spec *spec, const struct mf_lock *lock, struct
 		ntops++;
 		if (symlinkat(f->link, root, src + 1) < 0 && errno != EEXIST)
 			rc = dt_err_sys(err, errno, "cannot make the symlink '%s' in '%s'", src, dir);
+	}
+	/* the rest of merged /usr, where the lock does not say otherwise: a file the image takes
+	 * from /usr/bin may come from a package that ships it in /bin, with the root's /bin
+	 * symlink met by no path of the image; a root that is not merged has its /bin or /lib
+	 * as a directory in the lock (the parent of what it gives from there) */
+	for (size_t k = 0; k < sizeof(usr_merged) / sizeof(*usr_merged) && rc == 0; k++) {
+		char top[80], target[80];
+		int known = 0;
+		snprintf(top, sizeof(top), "/%s", usr_merged[k]);
+		for (size_t i = 0; i < ntops; i++)
+			known |= strcmp(tops[i].name, usr_merged[k]) == 0;
+		for (size_t i = 0; i < lock->nfiles && !known; i++)
+			known |= host_source(&lock->files[i]) &&
+				 strcmp(lock->files[i].source + 5, top) == 0;
+		if (known || ntops == 16)
+			continue;
+		snprintf(target, sizeof(target), "usr/%s", usr_merged[k]);
+		snprintf(tops[ntops].name, sizeof(tops[ntops].name), "%s", usr_merged[k]);
+		snprintf(tops[ntops].target, sizeof(tops[ntops].target), "%s", target);
+		ntops++;
+		if (symlinkat(target, root, usr_merged[k]) < 0 && errno != EEXIST)
+			rc = dt_err_sys(err, errno, "cannot make the symlink '%s' in '%s'", top, dir);
 	}
 	for (size_t i = 0; i < lock->ninstalled && rc == 0; i++) {
 		const struct mf_lock_deb *d = &lock->installed[i];
