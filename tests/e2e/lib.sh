@@ -9,6 +9,11 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/distill-image.XXXXXX")
 trap 'cleanup_images; rm -rf "$W"' EXIT
 LOADED_IMAGES=()
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# The light variant (DISTILL_TEST_LIGHT=1: the memcheck twins) locks without the .deb pins,
+# whose apt indexes (tens of MB) memcheck reads for many seconds per lock; lock.apt and
+# fetch.fetch check the pins under memcheck on indexes of their own.
+LOCK_LIGHT=()
+[ "${DISTILL_TEST_LIGHT:-0}" != 1 ] || LOCK_LIGHT=(--no-pin-debs)
 
 need_podman() {
     command -v podman >/dev/null && command -v skopeo >/dev/null && command -v umoci >/dev/null ||
@@ -37,7 +42,7 @@ cleanup_images() {
 # lock_build SPEC OUT [build options...]: locks SPEC (beside it) and builds OUT.
 lock_build() {
     local spec=$1 out=$2; shift 2
-    "$DISTILL" lock -q "$spec" || fail "distill lock $spec"
+    "$DISTILL" lock -q "${LOCK_LIGHT[@]}" "$spec" || fail "distill lock $spec"
     "$DISTILL" build -q "$spec" -o "$out" "$@" || fail "distill build $spec"
 }
 

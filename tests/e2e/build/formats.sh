@@ -9,7 +9,7 @@ set -euo pipefail
 need_podman
 
 cp "$repo/specs/jq.yaml" "$W/jq.yaml"
-"$DISTILL" lock -q "$W/jq.yaml"
+"$DISTILL" lock -q "${LOCK_LIGHT[@]}" "$W/jq.yaml"
 for f in oci oci-archive docker-archive rootfs; do
     "$DISTILL" build -q "$W/jq.yaml" --format $f -o "$W/jq.$f" || fail "build --format $f"
 done

@@ -22,8 +22,8 @@ Y
 inputs=("$W/p/app" "$W/p/lib/libhello.so.1" "$W/p/debs"/*.deb)
 touch -a -d '2001-02-03 04:05:06' "${inputs[@]}"
 atimes=$(stat -c '%X %n' "${inputs[@]}")
-"$DISTILL" lock -q "$W/p/app.yaml" || fail "lock"
-"$DISTILL" lock --check -q "$W/p/app.yaml" || fail "lock --check on a fresh lock"
+"$DISTILL" lock "${LOCK_LIGHT[@]}" -q "$W/p/app.yaml" || fail "lock"
+"$DISTILL" lock "${LOCK_LIGHT[@]}" --check -q "$W/p/app.yaml" || fail "lock --check on a fresh lock"
 "$DISTILL" build -q "$W/p/app.yaml" -o "$W/ok.oci" || fail "build on a fresh lock"
 [ "$(stat -c '%X %n' "${inputs[@]}")" = "$atimes" ] ||
     { stat -c '%X %n' "${inputs[@]}"; fail "lock or build changed an input's access time"; }
@@ -36,7 +36,7 @@ expect_drift() { # WHAT PATTERN...: build and lock --check both fail naming ever
     [ ! -e "$W/out.oci" ] || fail "$what: build left output"
     ls -a "$W" | grep -q '^\.out\.oci\.distill' && fail "$what: build left a temporary"
     for p in "$@"; do grep -qF -- "$p" "$W/err" || { cat "$W/err"; fail "$what: message lacks '$p'"; }; done
-    if "$DISTILL" lock --check -q "$W/p/app.yaml" 2> "$W/err2"; then fail "$what: lock --check passed"; fi
+    if "$DISTILL" lock "${LOCK_LIGHT[@]}" --check -q "$W/p/app.yaml" 2> "$W/err2"; then fail "$what: lock --check passed"; fi
     for p in "$@"; do grep -qF -- "$p" "$W/err2" || { cat "$W/err2"; fail "$what: lock --check lacks '$p'"; }; done
     echo "ok   drift: $what: $(grep -m1 'drift:' "$W/err")"
 }
@@ -55,23 +55,23 @@ old=$(sha "$W/p/lib/libhello.so.1")
 size=$(stat -c %s "$W/p/lib/libhello.so.1")
 printf 'X' | dd of="$W/p/lib/libhello.so.1" bs=1 seek=$((size - 1)) conv=notrunc status=none
 new=$(sha "$W/p/lib/libhello.so.1")
-"$DISTILL" lock --check -q "$W/p/app.yaml" || fail "a changed project file is drift by default"
+"$DISTILL" lock "${LOCK_LIGHT[@]}" --check -q "$W/p/app.yaml" || fail "a changed project file is drift by default"
 "$DISTILL" build -q "$W/p/app.yaml" -o "$W/proj.oci" || fail "build with a changed project file"
 "$DISTILL" inspect --json "$W/proj.oci" > "$W/proj.json"   # (no grep -q in a pipe: SIGPIPE under pipefail)
 grep -q "$new" "$W/proj.json" || fail "the image lacks the new library bytes"
 rm -rf "$W/proj.oci"
 echo "ok   a changed project file builds against the committed lock (pinned by path)"
 # ... but with lock --strict (or pin: content) it is drift
-"$DISTILL" lock -q --strict "$W/p/app.yaml" -o "$W/strict.lock.json"
+"$DISTILL" lock "${LOCK_LIGHT[@]}" -q --strict "$W/p/app.yaml" -o "$W/strict.lock.json"
 cp "$W/lib.orig" "$W/p/lib/libhello.so.1"
-"$DISTILL" lock -q --strict "$W/p/app.yaml"
+"$DISTILL" lock "${LOCK_LIGHT[@]}" -q --strict "$W/p/app.yaml"
 grep -q '"pin"' "$W/p/app.lock.json" && fail "lock --strict pins by path"
 printf 'X' | dd of="$W/p/lib/libhello.so.1" bs=1 seek=$((size - 1)) conv=notrunc status=none
 expect_drift "library (lock --strict)" "/app/lib/libhello.so.1" "$old" "$new"
 cp "$W/lib.orig" "$W/p/lib/libhello.so.1"
 cp "$W/p/app.yaml" "$W/spec.plain"
 sed -i 's|    dst: /app/app|    dst: /app/app\n    pin: content|' "$W/p/app.yaml"
-"$DISTILL" lock -q "$W/p/app.yaml"
+"$DISTILL" lock "${LOCK_LIGHT[@]}" -q "$W/p/app.yaml"
 cp "$W/p/app" "$W/app.orig"
 old=$(sha "$W/p/app")
 printf 'X' >> "$W/p/app"
@@ -79,11 +79,11 @@ expect_drift "binary (pin: content)" "/app/app" "$old" "$(sha "$W/p/app")"
 cp "$W/app.orig" "$W/p/app"
 cp "$W/spec.plain" "$W/p/app.yaml"
 # a project binary that now needs a library the lock lacks: drift, by path
-"$DISTILL" lock -q "$W/p/app.yaml"
+"$DISTILL" lock "${LOCK_LIGHT[@]}" -q "$W/p/app.yaml"
 cc -o "$W/p/app" "$W/p/src/app.c" -L"$W/p/lib" -l:libhello.so.1 -lz -Wl,--no-as-needed -lm -Wl,-rpath,'$ORIGIN/lib'
 expect_drift "a new library need" "libm.so.6" "not in the lock"
 cp "$W/app.orig" "$W/p/app"
-"$DISTILL" lock -q --strict "$W/p/app.yaml"
+"$DISTILL" lock "${LOCK_LIGHT[@]}" -q --strict "$W/p/app.yaml"
 
 # a .deb: same name and version, one byte of content changed
 cp "$W/p/debs/distill-data_1.0_all.deb" "$W/deb.orig"
@@ -108,5 +108,5 @@ printf 'X' | dd of="$W/p/lib/libhello.so.1" bs=1 seek=$((size - 1)) conv=notrunc
 if "$DISTILL" build -q "$W/p/app.yaml" -o "$W/keep.tar" --format oci-archive 2>/dev/null; then fail "drifted build passed"; fi
 [ "$(sha "$W/keep.tar")" = "$before" ] || fail "a refused build changed the existing output"
 cp "$W/lib.orig" "$W/p/lib/libhello.so.1"
-"$DISTILL" lock --check -q "$W/p/app.yaml" || fail "restored inputs still drift"
+"$DISTILL" lock "${LOCK_LIGHT[@]}" --check -q "$W/p/app.yaml" || fail "restored inputs still drift"
 echo "ok   restored inputs pass lock --check; a refused build leaves the old output"
