@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/fs.h"
+#include "deps/root.h"
 #include "packer/archive/scan.h"
 
 int pk_plan_system_path(const char *path)
@@ -336,13 +337,28 @@ int pk_plan_files(struct pk_image *img, struct dt_err *err)
 
 	for (size_t i = 0; i < s->nfiles; i++) {
 		const struct mf_file *f = &s->files[i];
-		char *real = realpath(f->src, NULL);
+		char *real = NULL;
 		size_t from = img->n;
 		int rc;
 		char src[4200];
-		if (!real)
+		if (s->read_root && strcmp(s->root, "/") == 0) {
+			/* the machine is read from a tree standing for it: resolved inside it, an
+			 * absolute symlink restarting at its top */
+			struct deps_root r = { .fd = -1 };
+			rc = deps_root_open(&r, s->read_root, err);
+			if (rc == 0)
+				rc = deps_root_resolve(&r, f->src, NULL, &real, err);
+			deps_root_release(&r);
+			if (rc < 0)
+				return rc;
+			if (rc == 1)
+				return dt_err_set(err, DT_EINPUT, "%s:%d: files[%zu]: '%s' is in none of "
+						  "the lock's .debs, nor a project file", s->file,
+						  f->line, i, f->src);
+		} else if (!(real = realpath(f->src, NULL))) {
 			return dt_err_sys(err, errno, "%s:%d: files[%zu]: cannot use '%s'", s->file,
 					  f->line, i, f->src);
+		}
 		pk_plan_host_source(img, f->src, src, sizeof(src));
 		img->pin_content = f->pin_content;
 		rc = pk_plan_why(img, NULL, "files[%zu] %s", i, src + strlen("host:")) < 0
