@@ -106,6 +106,12 @@ static int pin_installed(const struct pk_image *img, struct mf_lock *l, int herm
 		    names.s ? names.s : "");
 		rc = hermetic ? -1 : 0;
 	}
+	for (size_t i = 0; i < res.unindexed.n; i++) {
+		(hermetic ? cli_error : cli_warn)("apt source %s in the root (run apt-get update "
+			"there): the .debs it offers cannot be pinned", res.unindexed.v[i]);
+		if (hermetic)
+			rc = -1;
+	}
 	for (size_t i = 0; i < res.nunowned; i++) {
 		(hermetic ? cli_error : cli_warn)("'%s' is a file of the root that no package owns: no "
 			".deb holds it, so a build from .debs refuses it; take it as a project file "

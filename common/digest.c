@@ -149,3 +149,29 @@ const char *dt_digest_short(const char *digest, char buf[24])
 	snprintf(buf, 24, "%.*s:%.12s", c ? (int)(c - digest) : 0, digest, c ? c + 1 : digest);
 	return buf;
 }
+
+int dt_base64_decode(const char *text, size_t len, struct dt_buf *out)
+{
+	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
+	unsigned char bin[1024];
+	int got = 0, rc = 0;
+
+	if (!ctx)
+		return -1;
+	EVP_DecodeInit(ctx);
+	while (len > 0 && rc == 0) {
+		size_t chunk = len > 512 ? 512 : len; /* 512 characters decode to under 1024 bytes */
+		if (EVP_DecodeUpdate(ctx, bin, &got, (const unsigned char *)text, (int)chunk) < 0)
+			rc = -1;
+		else
+			dt_buf_addn(out, bin, (size_t)got);
+		text += chunk;
+		len -= chunk;
+	}
+	if (rc == 0 && EVP_DecodeFinal(ctx, bin, &got) < 0)
+		rc = -1;
+	else if (rc == 0)
+		dt_buf_addn(out, bin, (size_t)got);
+	EVP_ENCODE_CTX_free(ctx);
+	return rc < 0 || out->oom ? -1 : 0;
+}

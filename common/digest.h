@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Digests through OpenSSL's EVP interface (SHA-256 for content and OCI digests, MD5 for
- * dpkg's md5sums), lowercase hex, and OCI digest strings ("sha256:<hex>"). The one copy of
- * each: nothing else in distill calls EVP or writes hex. */
+ * dpkg's md5sums), lowercase hex, base64 decoding, and OCI digest strings ("sha256:<hex>").
+ * The one copy of each: nothing else in distill calls EVP or writes hex. */
 #ifndef DISTILL_COMMON_DIGEST_H
 #define DISTILL_COMMON_DIGEST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 
 /* "sha256:" + 64 hex digits + NUL */
@@ -49,6 +50,11 @@ int dt_digest_fd(int fd, const char *name, char *digest, uint64_t *size, struct 
 void dt_hex(const unsigned char *bytes, size_t n, char *out);
 /* "sha256:" and the hex of a raw SHA-256 into @out (DT_DIGEST_LEN bytes). */
 void dt_digest_of_raw(const unsigned char md[DT_SHA256_LEN], char *out);
+/* Decodes the base64 text @text (@len bytes; line breaks allowed, as in PEM and OpenPGP
+ * armor) and appends the bytes to @out. @return 0, or -1 when it is not base64 (or out of
+ * memory). */
+int dt_base64_decode(const char *text, size_t len, struct dt_buf *out);
+
 /* Whether the first @n bytes of @s are lowercase hex digits (a shorter @s is not). */
 int dt_is_hex(const char *s, size_t n);
 

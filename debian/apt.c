@@ -6,7 +6,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 
 struct deb_apt_index {
 	const struct deb_apt_sources *src;
+	struct dt_strv skipped;
 	struct deb_apt_pkg *v;
 	size_t n, cap;
 	struct dt_arena arena;
@@ -391,71 +391,42 @@ int deb_apt_list_name(const char *uri, const char *rest, char *out, size_t n)
  * valid armored block. */
 static int dearmor(const char *text, size_t len, struct dt_buf *out)
 {
-	const char *begin = memmem(text, len, "-----BEGIN PGP PUBLIC KEY BLOCK-----", 36), *p;
-	EVP_ENCODE_CTX *ctx;
+	static const char begin_s[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
+	static const char end_s[] = "-----END PGP PUBLIC KEY BLOCK-----";
+	const char *begin = memmem(text, len, begin_s, sizeof(begin_s) - 1);
 	int found = 0;
 
-	if (!begin)
-		return -1;
-	if (!(ctx = EVP_ENCODE_CTX_new()))
-		return -1;
 	while (begin) {
-		const char *end = memmem(begin, len - (size_t)(begin - text),
-					 "-----END PGP PUBLIC KEY BLOCK-----", 34);
-		int body = 0;
+		const char *end = memmem(begin, len - (size_t)(begin - text), end_s, sizeof(end_s) - 1);
+		struct dt_buf body = { 0 };
+		int in_body = 0, rc;
 		if (!end)
 			break;
-		EVP_DecodeInit(ctx);
-		p = strchr(begin, '\n');
-		for (p = p ? p + 1 : end; p < end;) {
-			const char *e = memchr(p, '\n', (size_t)(end - p));
-			size_t l = e ? (size_t)(e - p) : (size_t)(end - p);
+		for (const char *p = memchr(begin, '\n', (size_t)(end - begin)); p && p < end;) {
+			const char *e;
+			size_t l;
+			p++;
+			e = memchr(p, '\n', (size_t)(end - p));
+			l = e ? (size_t)(e - p) : (size_t)(end - p);
 			while (l && (p[l - 1] == '\r' || p[l - 1] == ' '))
 				l--;
 			if (l == 1 && p[0] == '.')
 				l = 0; /* deb822's empty line in a Signed-By block */
-			if (!body) {
-				/* headers ("Version: ...") end at the first empty line; a block
-				 * without headers starts at once */
-				if (l == 0 || !memchr(p, ':', l))
-					body = 1;
-				if (l == 0)
-					goto next;
-			}
-			if (p[0] == '=' || l == 0)
-				goto next; /* the checksum */
-			{
-				unsigned char bin[1024];
-				int got = 0;
-				while (l > 0) {
-					size_t chunk = l > 512 ? 512 : l;
-					if (EVP_DecodeUpdate(ctx, bin, &got, (const unsigned char *)p,
-							     (int)chunk) < 0) {
-						EVP_ENCODE_CTX_free(ctx);
-						return -1;
-					}
-					dt_buf_addn(out, bin, (size_t)got);
-					p += chunk;
-					l -= chunk;
-				}
-			}
-next:
-			p = e ? e + 1 : end;
+			/* headers ("Version: ...") end at the first empty line; a block without
+			 * headers starts at once; "=XXXX" is the checksum */
+			if (!in_body && !(l > 0 && memchr(p, ':', l)))
+				in_body = 1;
+			if (in_body && l > 0 && p[0] != '=')
+				dt_buf_addn(&body, p, l);
+			p = e;
 		}
-		{
-			unsigned char bin[64];
-			int got = 0;
-			if (EVP_DecodeFinal(ctx, bin, &got) < 0) {
-				EVP_ENCODE_CTX_free(ctx);
-				return -1;
-			}
-			dt_buf_addn(out, bin, (size_t)got);
-		}
+		rc = body.oom ? -1 : dt_base64_decode(body.s ? body.s : "", body.len, out);
+		dt_buf_release(&body);
+		if (rc < 0)
+			return -1;
 		found = 1;
-		begin = memmem(end, len - (size_t)(end - text), "-----BEGIN PGP PUBLIC KEY BLOCK-----",
-			       36);
+		begin = memmem(end, len - (size_t)(end - text), begin_s, sizeof(begin_s) - 1);
 	}
-	EVP_ENCODE_CTX_free(ctx);
 	return found && !out->oom ? 0 : -1;
 }
 
@@ -693,6 +664,8 @@ static int verified_release(const struct deps_root *root, const char *lists,
 		if (rc == 1) {
 			rc = dt_err_set(err, DT_EINPUT, "%s: '%s %s': no signed index in %s (run "
 					"apt-get update in the root)", s->where, s->uri, s->suite, lists);
+			if (o->skip_unfetched)
+				rc = 1;
 			goto out;
 		}
 	}
@@ -731,7 +704,7 @@ out:
 	dt_buf_release(&ring);
 	free(signed_);
 	free(sigtext);
-	return rc < 0 ? rc : 0;
+	return rc < 0 ? rc : rc == 1 ? 1 : 0;
 }
 
 /* ---- Release and Packages ----------------------------------------------------------- */
@@ -790,7 +763,13 @@ void deb_apt_index_free(struct deb_apt_index *idx)
 		return;
 	free(idx->v);
 	dt_arena_release(&idx->arena);
+	dt_strv_release(&idx->skipped);
 	free(idx);
+}
+
+const struct dt_strv *deb_apt_skipped(const struct deb_apt_index *idx)
+{
+	return &idx->skipped;
 }
 
 size_t deb_apt_count(const struct deb_apt_index *idx)
@@ -1127,6 +1106,15 @@ int deb_apt_index_open(const struct deps_root *root, const struct deb_apt_source
 		char *release = NULL;
 		if ((rc = verified_release(root, lists, &s->v[i], o, &release, err)) < 0)
 			break;
+		if (rc == 1) {
+			char what[4400];
+			snprintf(what, sizeof(what), "%s %s: no InRelease", s->v[i].uri, s->v[i].suite);
+			if (dt_strv_push(&idx->skipped, what) < 0)
+				rc = dt_oom(err);
+			else
+				rc = 0;
+			continue;
+		}
 		for (size_t c = 0; c < s->v[i].ncomponents && rc >= 0; c++) {
 			char rel[512], sha[65];
 			uint64_t size;
@@ -1139,6 +1127,14 @@ int deb_apt_index_open(const struct deps_root *root, const struct deb_apt_source
 				deb_apt_list_name(s->v[i].uri, rest, name, sizeof(name));
 				snprintf(rest, sizeof(rest), "%s/", lists);
 				deps_root_shown(root, rest, shown, sizeof(shown));
+				if (o->skip_unfetched) {
+					char what[4400];
+					snprintf(what, sizeof(what), "%s %s %s: no Packages for %s",
+						 s->v[i].uri, s->v[i].suite, s->v[i].components[c],
+						 o->arch);
+					rc = dt_strv_push(&idx->skipped, what) < 0 ? dt_oom(err) : 0;
+					continue;
+				}
 				rc = dt_err_set(err, DT_EINPUT, "%s: no index of '%s %s %s' for %s in "
 						"%s (run apt-get update in the root): %s", s->v[i].where,
 						s->v[i].uri, s->v[i].suite, s->v[i].components[c],

@@ -76,6 +76,9 @@ struct deb_apt_opts {
 	const char *arch;      /* "amd64": binary-<arch> (and binary-all where the Release has it) */
 	const char *lists;     /* the lists directory inside the root; NULL: /var/lib/apt/lists */
 	const char *gpgv;      /* the gpgv program; NULL: "gpgv" looked up on PATH */
+	int skip_unfetched;    /* a source apt has fetched no index of (no InRelease or Release,
+				* or no Packages for the architecture) is left out and listed by
+				* deb_apt_skipped, not an error; a bad signature or hash still is */
 };
 
 /* Opens and verifies the indexes of every source of @s in @root. A source whose InRelease
@@ -101,6 +104,9 @@ void deb_apt_offers(const struct deb_apt_index *idx, const char *name, struct dt
 /* The source @p comes from. */
 const struct deb_apt_source *deb_apt_pkg_source(const struct deb_apt_index *idx,
 						const struct deb_apt_pkg *p);
+
+/* The sources left out by skip_unfetched, each "URI SUITE[ COMPONENT]: what is missing". */
+const struct dt_strv *deb_apt_skipped(const struct deb_apt_index *idx);
 
 /* How many packages the index holds (all sources). */
 size_t deb_apt_count(const struct deb_apt_index *idx);

@@ -89,6 +89,8 @@ struct pk_pin_result {
 	 * bundle, which a build from .debs makes): no .deb holds them */
 	char **unowned;
 	size_t nunowned;
+	/* sources of the root apt has fetched no index of ("URI SUITE: no InRelease") */
+	struct dt_strv unindexed;
 };
 
 /* Pins in @l's "installed" list the .deb of every installed package of the root that

@@ -32,6 +32,7 @@ void pk_pin_result_release(struct pk_pin_result *r)
 	for (size_t i = 0; i < r->nunowned; i++)
 		free(r->unowned[i]);
 	free(r->unowned);
+	dt_strv_release(&r->unindexed);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -205,7 +206,8 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	struct deb_apt_sources src = { 0 };
 	struct deb_apt_index *idx = NULL;
 	struct deb_dpkg *db = NULL;
-	struct deb_apt_opts ao = { .arch = img->arch, .gpgv = o ? o->gpgv : NULL };
+	struct deb_apt_opts ao = { .arch = img->arch, .gpgv = o ? o->gpgv : NULL,
+				   .skip_unfetched = 1 };
 	size_t want = 0;
 	int rc;
 
@@ -226,6 +228,9 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	}
 	if ((rc = deb_apt_index_open(&root, &src, &ao, &idx, err)) < 0)
 		goto out;
+	for (size_t i = 0; i < deb_apt_skipped(idx)->n && rc == 0; i++)
+		if (dt_strv_push(&res->unindexed, deb_apt_skipped(idx)->v[i]) < 0)
+			rc = dt_oom(err);
 	l->pinned = 1;
 	for (size_t i = 0; i < img->n && rc == 0; i++) {
 		const struct pk_plan_entry *e = &img->v[i];

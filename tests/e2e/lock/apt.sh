@@ -8,10 +8,12 @@
 #     source's URI and the pool path; lock --check finds no drift; build accepts the lock;
 #  2. a package at a version the repository does not offer: a warning naming it, the
 #     installed version and what is offered; with --hermetic an error, and no lock written;
-#  3. the same with an armored Signed-By keyring, and with no Signed-By (trusted.gpg.d);
+#  3. the same with an armored Signed-By keyring, an inline key block, and with no Signed-By
+#     (trusted.gpg.d);
 #  4. refused, naming the file: a Packages list changed by one byte, an InRelease signed by
-#     a key the source does not name, an InRelease whose signed text was edited, a missing
-#     list ("run apt-get update"), a source marked trusted=yes;
+#     a key the source does not name, an InRelease whose signed text was edited, a source
+#     marked trusted=yes; a list or InRelease apt has not fetched: a warning and no pins, an
+#     error with --hermetic ("run apt-get update");
 #  5. a file changed since dpkg installed it: a warning with both md5s, an error with --hermetic;
 #  6. a file of the root that no package owns: a warning, an error with --hermetic;
 #  7. --no-pin-debs writes no "installed".
@@ -98,6 +100,13 @@ sed -i 's,Signed-By: .*,Signed-By: /etc/apt/keyrings/good.asc,' "$W/r3/etc/apt/s
 spec s3 r3
 "$DISTILL" lock -q "$W/s3.yaml" || fail "lock with an armored Signed-By"
 [ "$(inst "$W/s3.lock.json")" = "$want" ] || fail "armored keyring: other pins"
+# the key inline in the deb822 source, its empty lines written " ."
+fresh_root "$W/r3"
+{ sed '/^Signed-By/d' "$W/r3/etc/apt/sources.list.d/test.sources"; echo "Signed-By:"
+  sed 's/^$/./; s/^/ /' "$W/good.asc"; } > "$W/inline.sources"
+mv "$W/inline.sources" "$W/r3/etc/apt/sources.list.d/test.sources"
+"$DISTILL" lock -q "$W/s3.yaml" || fail "lock with an inline Signed-By key"
+[ "$(inst "$W/s3.lock.json")" = "$want" ] || fail "inline keyring: other pins"
 fresh_root "$W/r4"
 mkdir -p "$W/r4/etc/apt/trusted.gpg.d"
 cp "$W/good.asc" "$W/r4/etc/apt/trusted.gpg.d/good.asc"
@@ -109,11 +118,13 @@ spec s4 r4
 cp "$W/other.asc" "$W/r4/etc/apt/trusted.gpg.d/good.asc"
 if "$DISTILL" lock -q -o "$W/x.json" "$W/s4.yaml" 2> "$W/err"; then fail "trusted.gpg.d: a key that did not sign"; fi
 grep -F 'the signature does not verify' "$W/err" >/dev/null || { cat "$W/err"; fail "wrong trusted key: message"; }
-ok "an armored Signed-By keyring, and trusted.gpg.d without Signed-By"
+ok "an armored Signed-By keyring, an inline one, and trusted.gpg.d without Signed-By"
 
 # ---- 4. refused ----
 refused() { # NAME WANT: lock of $W/r5 fails saying WANT, writes nothing
-    if "$DISTILL" lock -q -o "$W/r5.lock.json" "$W/s5.yaml" 2> "$W/err"; then fail "$1: accepted"; fi
+    local h=()
+    case $1 in --hermetic*) h=(--hermetic) ;; esac
+    if "$DISTILL" lock -q "${h[@]}" -o "$W/r5.lock.json" "$W/s5.yaml" 2> "$W/err"; then fail "$1: accepted"; fi
     grep -F -- "$2" "$W/err" >/dev/null || { cat "$W/err"; fail "$1: no '$2'"; }
     [ ! -e "$W/r5.lock.json" ] || fail "$1: a lock was written"
     ok "refused: $1"; [ -z "${SHOW:-}" ] || cat "$W/err"
@@ -134,9 +145,19 @@ refused "an InRelease signed by another key" "the signature does not verify"
 fresh_root "$W/r5"
 sed -i 's/^Suite: stable/Suite: edited/' "$lists/$ir"
 refused "an InRelease whose signed text was edited" "the signature does not verify"
-fresh_root "$W/r5"
-rm "$lists/$pk"
-refused "a missing Packages list" "run apt-get update"
+# what apt has not fetched (a sysroot made by debootstrap, say): a warning, and no pins;
+# with --hermetic an error
+for gone in "$pk" "$ir"; do
+    fresh_root "$W/r5"
+    rm "$lists/$gone"
+    "$DISTILL" lock -q -o "$W/r5.lock.json" "$W/s5.yaml" 2> "$W/err" || { cat "$W/err"; fail "lock without $gone"; }
+    grep -F "warning: apt source $URI stable" "$W/err" >/dev/null && grep -F "(run apt-get update there)" "$W/err" >/dev/null ||
+        { cat "$W/err"; fail "no warning for the missing $gone"; }
+    [ "$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['installed']))" "$W/r5.lock.json")" = 0 ] ||
+        fail "pins without $gone"
+    rm -f "$W/r5.lock.json"
+    refused "--hermetic without $gone" "run apt-get update there"
+done
 fresh_root "$W/r5"
 printf 'Trusted: yes\n' >> "$W/r5/etc/apt/sources.list.d/test.sources"
 refused "a source marked trusted" "distill uses only signed indexes"
