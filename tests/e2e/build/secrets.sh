@@ -183,6 +183,7 @@ echo "ok   inspect --secrets --json: the merged view's secrets, a whited-out key
 # --secrets on the whole image (packages, libraries and all) finds nothing.
 cp -r "$repo/specs" "$W/specs"
 cc -static -O2 -o "$W/specs/apps/static/hello" "$W/specs/apps/static/hello.c"
+cp "$DISTILL" "$W/specs/apps/distill/distill"
 n=0 want=10 all=("$W"/specs/*.yaml "$W"/specs/apps/*.yaml)
 # the light variant (valgrind twin): two of them
 [ -z "${DISTILL_TEST_LIGHT:-}" ] || { all=("$W/specs/curl.yaml" "$W/specs/apps/static.yaml"); want=2; }
