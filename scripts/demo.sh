@@ -4,7 +4,9 @@
 # under different umask, timezone, locale, working directory, CPU count and output path;
 # shows that both have the same digests, and runs both with podman as the nonroot user; then
 # distill verify rebuilds it three more times and against the first, distill diff explains a
-# rebuild with another SOURCE_DATE_EPOCH, and distill inspect shows the owning packages.
+# rebuild with another SOURCE_DATE_EPOCH, and distill inspect shows the owning packages;
+# last, jq's image is locked --hermetic, its .debs fetched, and built from them alone with
+# the digest of the build from the host's files.
 set -eu
 DISTILL=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,3 +67,23 @@ head -8 "$work/diff.txt"; echo "  ..."; tail -1 "$work/diff.txt"
 echo
 echo "-- distill inspect: files and their Debian packages"
 "$DISTILL" inspect "$work/one.oci" | grep -m 6 '\[' || true
+echo
+echo "-- hermetic: jq's image rebuilt from the .debs its lock pins, none of the machine's files"
+cp "$repo/specs/jq.yaml" "$work/jq.yaml"
+if "$DISTILL" lock -q --hermetic "$work/jq.yaml" 2> "$work/hermetic.err"; then
+    jq_debs=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["installed"]))' "$work/jq.lock.json")
+    echo "locked: $jq_debs .deb files pinned from the apt sources (name, version, sha256, URL)"
+    "$DISTILL" fetch --cache "$work/cache" "$work/jq.yaml"
+    "$DISTILL" build -q "$work/jq.yaml" -o "$work/jq-host.oci"
+    "$DISTILL" build -q --inputs debs --cache "$work/cache" "$work/jq.yaml" -o "$work/jq-debs.oci"
+    h=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$work/jq-host.oci/index.json")
+    d=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$work/jq-debs.oci/index.json")
+    if [ "$h" = "$d" ]; then
+        echo "identical: $h from the host's files and from the .debs"
+    else
+        echo "DIFFERENT ($h vs $d): this is a bug, please report it"; exit 1
+    fi
+else
+    sed 's/^/  /' "$work/hermetic.err" | head -4
+    echo "(the apt sources do not offer what is installed here: the hermetic step is skipped)"
+fi
