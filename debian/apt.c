@@ -693,8 +693,7 @@ static int verified_release(const struct deps_root *root, const char *lists,
 	} else {
 		rc = dt_err_sys(err, errno, "cannot open '%s'", tmpl);
 	}
-	if (rc == 0 && *text && memchr(*text, '\0', strlen(*text)) == NULL &&
-	    strlen(*text) == 0)
+	if (rc == 0 && *text && !**text)
 		rc = dt_err_set(err, DT_EINPUT, "'%s': the signed text is empty", shown);
 out:
 	if (h) {

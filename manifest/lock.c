@@ -191,6 +191,16 @@ int mf_lock_add_deb(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_er
 	return copy_deb(new_deb(l), d, err);
 }
 
+const struct mf_lock_deb *mf_lock_installed(const struct mf_lock *l, const char *name,
+					    const char *version)
+{
+	for (size_t i = 0; i < l->ninstalled; i++)
+		if (strcmp(nz(l->installed[i].name), name) == 0 &&
+		    strcmp(nz(l->installed[i].version), version) == 0)
+			return &l->installed[i];
+	return NULL;
+}
+
 int mf_lock_add_installed(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_err *err)
 {
 	l->pinned = 1;

@@ -99,6 +99,10 @@ void mf_lock_free(struct mf_lock *l);
 int mf_lock_add_file(struct mf_lock *l, const struct mf_lock_file *f, struct dt_err *err);
 int mf_lock_add_deb(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_err *err);
 int mf_lock_add_rel(struct mf_lock *l, const struct mf_lock_rel *r, struct dt_err *err);
+/* The installed entry of package @name at @version, or NULL. */
+const struct mf_lock_deb *mf_lock_installed(const struct mf_lock *l, const char *name,
+					    const char *version);
+
 /* Appends a copy of @d to installed and sets pinned. @return 0 or -DT_ENOMEM. */
 int mf_lock_add_installed(struct mf_lock *l, const struct mf_lock_deb *d, struct dt_err *err);
 

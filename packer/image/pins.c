@@ -133,15 +133,6 @@ static int find_changed(const struct pk_image *img, const struct deps_root *root
 	return rc;
 }
 
-static int pinned_already(const struct mf_lock *l, const char *name, const char *version)
-{
-	for (size_t i = 0; i < l->ninstalled; i++)
-		if (strcmp(l->installed[i].name, name) == 0 &&
-		    strcmp(l->installed[i].version, version) == 0)
-			return 1;
-	return 0;
-}
-
 /* Whether the plan takes the CA bundle from the root, owned by no package. */
 static int ca_bundle(const struct pk_image *img)
 {
@@ -260,7 +251,7 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	 * of ca-certificates, whose .deb a build from .debs then needs */
 	if (rc == 0 && ca_bundle(img)) {
 		const struct deb_dpkg_pkg *ca = deb_dpkg_find(db, "ca-certificates");
-		if (ca && !pinned_already(l, ca->name, ca->version))
+		if (ca && !mf_lock_installed(l, ca->name, ca->version))
 			rc = pin_one(img, l, idx, db, ca->name, ca->version, res, err);
 	}
 	if (rc == 0)

@@ -32,16 +32,6 @@ static int project_source(const struct mf_lock_file *f)
 	       (strncmp(f->source, "host:./", 7) == 0 || strncmp(f->source, "host:../", 8) == 0);
 }
 
-static const struct mf_lock_deb *pinned(const struct mf_lock *l, const char *name,
-					const char *version)
-{
-	for (size_t i = 0; i < l->ninstalled; i++)
-		if (strcmp(l->installed[i].name, name) == 0 &&
-		    strcmp(l->installed[i].version, version) == 0)
-			return &l->installed[i];
-	return NULL;
-}
-
 /* A top-level symlink of the tree ("lib" -> "usr/lib"), for members under it. */
 struct top {
 	char name[64];
@@ -304,7 +294,7 @@ int pk_stage_debs(const struct mf_spec *spec, const struct mf_lock *lock, struct
 	/* every package the image takes files from has its .deb pinned */
 	for (size_t i = 0; i < lock->nfiles; i++) {
 		const struct mf_lock_file *f = &lock->files[i];
-		if (!f->package || !host_source(f) || pinned(lock, f->package, f->package_version))
+		if (!f->package || !host_source(f) || mf_lock_installed(lock, f->package, f->package_version))
 			continue;
 		if (!nopin.s || !strstr(nopin.s, f->package))
 			dt_buf_add(&nopin, "%s%s %s", nopin.len ? ", " : "", f->package,
