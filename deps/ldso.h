@@ -21,6 +21,8 @@ struct deps_abi {
 	int32_t cache_flags;       /* ld.so.cache entry flags for this ABI */
 	const char *hwcaps[5];     /* glibc-hwcaps subdirectory names, best first */
 	const char *legacy[6];     /* 2.36's legacy hwcaps subdirectories, in search order */
+	const char *platforms[3];  /* the other $PLATFORM values 2.36 takes on some CPUs of the
+				    * architecture (x86_64: "haswell", "xeon_phi"), NULL-ended */
 };
 
 /* @return the ABI of an ELF machine and class, or NULL when unknown. */

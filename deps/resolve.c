@@ -343,6 +343,45 @@ static char *origin_of(const struct deps_ctx *c, int idx)
 	return slash == p ? strdup("/") : strndup(p, (size_t)(slash - p));
 }
 
+/* $PLATFORM is "x86_64" on a baseline x86-64 CPU and "haswell" or "xeon_phi" on others (glibc
+ * 2.36's init_cpu_features): the list was searched for the baseline; for each other value,
+ * the first NAME the same list gives is copied too, as a variant of object @idx, so that
+ * the image finds what its CPU's ld.so would load. @return 1 (the search found @idx), or a
+ * negative code. */
+static int platform_variants(struct deps_ctx *c, const char *list, const char *origin,
+			     const char *name, int idx)
+{
+	for (int i = 0; c->abi->platforms[i]; i++) {
+		struct deps_abi abi = *c->abi;
+		char *copy, *dir, *save = NULL, *path = NULL;
+		int rc = 0;
+		abi.platform = c->abi->platforms[i];
+		if (!(copy = expand(list, origin, &abi)))
+			continue;
+		for (dir = strtok_r(copy, ":", &save); dir && rc == 0; dir = strtok_r(NULL, ":", &save)) {
+			if (dir[0] != '/')
+				continue;
+			if (asprintf(&path, "%s/%s", dir, name) < 0) {
+				path = NULL;
+				rc = dt_oom(c->err);
+				break;
+			}
+			if (strcmp(path, c->p->objs[idx].path) == 0) {
+				rc = 1; /* the same file as the baseline's */
+			} else if ((rc = deps_add_path(c, path, 1)) > 0 &&
+			    !dt_strv_has(&c->p->objs[idx].variants, path) &&
+			    dt_strv_push(&c->p->objs[idx].variants, path) < 0)
+				rc = dt_oom(c->err);
+			free(path);
+			path = NULL;
+		}
+		free(copy);
+		if (rc < 0)
+			return rc;
+	}
+	return 1;
+}
+
 /* Tries NAME, needed by object @loader, in each directory of a colon-separated list whose
  * tokens are expanded for object @idx (the one whose RPATH it is: $ORIGIN is its own). */
 static int search_list(struct deps_ctx *c, const char *list, int idx, int loader,
@@ -363,6 +402,8 @@ static int search_list(struct deps_ctx *c, const char *list, int idx, int loader
 		rc = try_dir(c, dir, name, loader, 1, found);
 	}
 	free(copy);
+	if (rc > 0 && strstr(list, "PLATFORM"))
+		rc = platform_variants(c, list, origin, name, *found);
 	free(origin);
 	return rc;
 }
