@@ -133,16 +133,6 @@ static int find_changed(const struct pk_image *img, const struct deps_root *root
 	return rc;
 }
 
-/* Whether the plan takes the CA bundle from the root, owned by no package. */
-static int ca_bundle(const struct pk_image *img)
-{
-	for (size_t i = 0; i < img->n; i++)
-		if (!img->v[i].pkg && img->v[i].root == 0 &&
-		    strcmp(img->v[i].source, "host:" PK_CA_BUNDLE) == 0)
-			return 1;
-	return 0;
-}
-
 /* Pins package @name at @version from @idx, or records it in @res->miss. */
 static int pin_one(const struct pk_image *img, struct mf_lock *l,
 		   const struct deb_apt_index *idx, const struct deb_dpkg *db, const char *name,
@@ -206,7 +196,7 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	for (size_t i = 0; i < img->n; i++)
 		want += img->v[i].pkg && img->v[i].root == 0 &&
 			strncmp(img->v[i].source, "host:", 5) == 0;
-	want += ca_bundle(img);
+	want += img->spec->certificates;
 	if ((rc = deps_root_open(&root, img->spec->root, err)) < 0 ||
 	    (want && (rc = deb_dpkg_open(&root, &db, err)) < 0) ||
 	    (want && (rc = find_changed(img, &root, db, res, err)) < 0) ||
@@ -228,7 +218,7 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 		char **v;
 		if (e->type != PK_PLAN_REG || e->pkg || e->root != 0 ||
 		    strncmp(e->source, "host:", 5) != 0 || strncmp(e->source, "host:./", 7) == 0 ||
-		    strncmp(e->source, "host:../", 8) == 0 || strcmp(e->source + 5, PK_CA_BUNDLE) == 0)
+		    strncmp(e->source, "host:../", 8) == 0)
 			continue;
 		if (!(v = realloc(res->unowned, (res->nunowned + 1) * sizeof(*v))) ||
 		    !(v[res->nunowned] = strdup(e->source + 5))) {
@@ -247,9 +237,9 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 			continue;
 		rc = pin_one(img, l, idx, db, e->pkg, e->pkg_version, res, err);
 	}
-	/* the CA bundle is no package's: update-ca-certificates makes it from the certificates
-	 * of ca-certificates, whose .deb a build from .debs then needs */
-	if (rc == 0 && ca_bundle(img)) {
+	/* the CA bundle is no package's: distill makes it from the certificates of
+	 * ca-certificates (as update-ca-certificates does), whose .deb a build from .debs needs */
+	if (rc == 0 && img->spec->certificates) {
 		const struct deb_dpkg_pkg *ca = deb_dpkg_find(db, "ca-certificates");
 		if (ca && !mf_lock_installed(l, ca->name, ca->version))
 			rc = pin_one(img, l, idx, db, ca->name, ca->version, res, err);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The distroless skeleton: passwd and group (the distroless users and the spec's), the
  * homes, nsswitch.conf, os-release and debian_version (what scanners identify a Debian
- * system by), /tmp, and the CA bundle when the spec asks for it. */
+ * system by), /tmp, and the CA bundle when the spec asks for it, made from ca-certificates'
+ * certificates. */
 #include "packer/image/planner.h"
 
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/digest.h"
 
 /* The os-release of the root, renamed "Distroless"; a minimal one when it has none. */
 static int os_release(const struct deps_root *root, struct dt_buf *out, struct dt_err *err)
@@ -50,6 +52,104 @@ static int root_file(struct pk_image *img, const struct deps_root *root, const c
 	rc = pk_plan_add_host(img, 0, real + 1, path, PK_LAYER_BASE, PK_PRIO_SKELETON, source,
 			      err);
 	free(real);
+	return rc;
+}
+
+#define CA_DIR "/usr/share/ca-certificates/"
+#define CA_LIST "/var/lib/dpkg/info/ca-certificates.list"
+#define CA_MAX_CERTS 4096
+#define CA_MAX_BYTES ((size_t)1 << 24)
+
+static int path_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* /etc/ssl/certs/ca-certificates.crt as update-ca-certificates makes it with the configuration
+ * ca-certificates' postinst writes by default: every certificate the package ships under
+ * /usr/share/ca-certificates (its dpkg file list names them), in bytewise order of path, each
+ * with a newline added where its last line lacks one. The machine's own configuration (local
+ * certificates, deselections) is the machine's, not the image's: when the root's bundle is not
+ * this one, a warning says so. The same code makes it from a root and from the staging tree
+ * of a build from .debs, so that both give the same bytes. */
+static int ca_bundle(struct pk_image *img, const struct deps_root *root,
+		     const struct pk_plan_opts *o, struct dt_err *err)
+{
+	const struct mf_spec *s = img->spec;
+	char *list = NULL, **certs = NULL, *host = NULL;
+	size_t n = 0, len, hlen;
+	struct dt_buf b = { 0 };
+	unsigned char made[DT_SHA256_LEN], had[DT_SHA256_LEN];
+	int rc = deps_root_read(root, CA_LIST, (size_t)1 << 22, &list, &len, err);
+
+	if (rc == 1)
+		return dt_err_set(err, DT_EINPUT, "%s: certificates: true, but the root '%s' has no "
+				  "ca-certificates package (%s): install ca-certificates there", s->file,
+				  s->root, CA_LIST);
+	if (rc < 0)
+		return rc;
+	if (!(certs = calloc(CA_MAX_CERTS, sizeof(*certs)))) {
+		rc = dt_oom(err);
+		goto out;
+	}
+	for (char *save = NULL, *l = strtok_r(list, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		size_t ln = strlen(l);
+		if (strncmp(l, CA_DIR, strlen(CA_DIR)) != 0 || ln < strlen(CA_DIR) + 5 ||
+		    strcmp(l + ln - 4, ".crt") != 0 || strstr(l, "/../"))
+			continue;
+		if (n == CA_MAX_CERTS) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s%s': more than %d certificates",
+					strcmp(s->root, "/") ? s->root : "", CA_LIST, CA_MAX_CERTS);
+			goto out;
+		}
+		certs[n++] = l;
+	}
+	qsort(certs, n, sizeof(*certs), path_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char *data = NULL;
+		size_t dlen = 0;
+		if ((rc = deps_root_read(root, certs[i], (size_t)1 << 20, &data, &dlen, err)) == 1)
+			rc = dt_err_set(err, DT_EINPUT, "certificates: true: '%s%s', which "
+					"ca-certificates lists, does not exist",
+					strcmp(s->root, "/") ? s->root : "", certs[i]);
+		if (rc != 0)
+			goto out;
+		dt_buf_addn(&b, data, dlen);
+		if (dlen && data[dlen - 1] != '\n')
+			dt_buf_addn(&b, "\n", 1);
+		free(data);
+		if (b.len > CA_MAX_BYTES) {
+			rc = dt_err_set(err, DT_EINPUT, "certificates: true: the certificates of "
+					"ca-certificates come to more than %zu bytes", CA_MAX_BYTES);
+			goto out;
+		}
+	}
+	if (b.oom) {
+		rc = dt_oom(err);
+		goto out;
+	}
+	if ((rc = pk_plan_add_text(img, PK_CA_BUNDLE, b.s ? b.s : "", b.len, 0644, PK_LAYER_BASE,
+				   err)) < 0)
+		goto out;
+	if ((rc = deps_root_read(root, PK_CA_BUNDLE, CA_MAX_BYTES * 2, &host, &hlen, err)) < 0) {
+		dt_err_clear(err);
+		rc = 0; /* only for the warning */
+	} else if (rc == 0) {
+		dt_sha256(b.s ? b.s : "", b.len, made);
+		dt_sha256(host, hlen, had);
+		if (memcmp(made, had, sizeof(made)) != 0)
+			pk_plan_warn(o, "certificates: true: the image's %s holds the %zu certificates "
+				     "of ca-certificates; the root's own differs (local certificates in "
+				     "/usr/local/share/ca-certificates or deselections in "
+				     "/etc/ca-certificates.conf are the machine's): give a bundle of "
+				     "your own under files: to ship those", PK_CA_BUNDLE, n);
+	}
+	rc = 0;
+out:
+	dt_buf_release(&b);
+	free(host);
+	free(certs);
+	free(list);
 	return rc;
 }
 
@@ -138,7 +238,7 @@ int pk_plan_skeleton(struct pk_image *img, const struct deps_root *root,
 	if (rc == 0 && s->certificates)
 		rc = pk_plan_why(img, NULL, "certificates: true") < 0
 			     ? dt_oom(err)
-			     : root_file(img, root, PK_CA_BUNDLE, "certificates: true", err);
+			     : ca_bundle(img, root, o, err);
 out:
 	dt_buf_release(&pw);
 	dt_buf_release(&gr);

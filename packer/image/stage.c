@@ -119,91 +119,9 @@ static int put_text(int root, const char *path, const void *text, size_t len, mo
 	return rc;
 }
 
-/* The certificates of ca-certificates (/usr/share/ca-certificates/ **.crt), for the bundle. */
-struct cert {
-	char *rel;             /* "mozilla/X.crt" */
-	unsigned char *data;
-	size_t len;
-};
-
-struct certs {
-	struct cert *v;
-	size_t n, cap;
-	int seen;              /* the package was among the .debs */
-};
-
-static int cert_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct cert *)a)->rel, ((const struct cert *)b)->rel);
-}
-
-static void certs_release(struct certs *c)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		free(c->v[i].rel);
-		free(c->v[i].data);
-	}
-	free(c->v);
-}
-
-#define CA_DIR "/usr/share/ca-certificates/"
-
-static int keep_cert(struct certs *c, const struct deb_member *m, struct dt_err *err)
-{
-	size_t n = strlen(m->path);
-	struct cert *v;
-
-	if (m->type != DEB_REG || strncmp(m->path, CA_DIR, strlen(CA_DIR)) != 0 || n < 4 ||
-	    strcmp(m->path + n - 4, ".crt") != 0)
-		return 0;
-	if (!(v = dt_grow(c->v, &c->cap, c->n, sizeof(*c->v))))
-		return dt_oom(err);
-	c->v = v;
-	v = &c->v[c->n];
-	memset(v, 0, sizeof(*v));
-	if (!(v->rel = strdup(m->path + strlen(CA_DIR))) ||
-	    (m->size && !(v->data = malloc((size_t)m->size)))) {
-		free(v->rel);
-		return dt_oom(err);
-	}
-	if (m->size)
-		memcpy(v->data, m->data, (size_t)m->size);
-	v->len = (size_t)m->size;
-	c->n++;
-	return 0;
-}
-
-/* /etc/ssl/certs/ca-certificates.crt as update-ca-certificates makes it with the
- * configuration ca-certificates' postinst writes by default (every certificate of the
- * package selected, in bytewise order of its path): each certificate, a newline added
- * where its last line lacks one. */
-static int put_bundle(int root, struct certs *c, const struct top *t, size_t nt,
-		      struct dt_err *err)
-{
-	struct dt_buf b = { 0 };
-	char path[4200];
-	int rc;
-
-	if (c->n > 1)
-		qsort(c->v, c->n, sizeof(*c->v), cert_cmp);
-	for (size_t i = 0; i < c->n; i++) {
-		dt_buf_addn(&b, c->v[i].data, c->v[i].len);
-		if (c->v[i].len && c->v[i].data[c->v[i].len - 1] != '\n')
-			dt_buf_addn(&b, "\n", 1);
-	}
-	if (b.oom) {
-		dt_buf_release(&b);
-		return dt_oom(err);
-	}
-	through_tops(t, nt, PK_CA_BUNDLE, path, sizeof(path));
-	rc = put_text(root, path, b.s ? b.s : "", b.len, 0644, err);
-	dt_buf_release(&b);
-	return rc;
-}
-
 /* One .deb, every member, and its dpkg file list. */
 static int put_deb(int root, const struct mf_lock_deb *d, const char *blob, const struct top *t,
-		   size_t nt, struct certs *certs, struct dt_err *err)
+		   size_t nt, struct dt_err *err)
 {
 	struct deb_package *deb = NULL;
 	struct dt_buf list = { 0 };
@@ -234,10 +152,7 @@ static int put_deb(int root, const struct mf_lock_deb *d, const char *blob, cons
 		if (m->type == DEB_HARDLINK)
 			through_tops(t, nt, m->link, link, sizeof(link));
 		rc = put_member(root, path, m, m->type == DEB_HARDLINK ? link : NULL, err, blob);
-		if (rc == 0 && strcmp(d->name, "ca-certificates") == 0)
-			rc = keep_cert(certs, m, err);
 	}
-	certs->seen |= strcmp(d->name, "ca-certificates") == 0;
 	if (rc == 0 && list.oom)
 		rc = dt_oom(err);
 	if (rc == 0) {
@@ -287,8 +202,6 @@ int pk_stage_debs(const struct mf_spec *spec, const struct mf_lock *lock, struct
 	struct top tops[16];
 	size_t ntops = 0, nmissing = 0;
 	struct dt_buf status = { 0 }, nopin = { 0 };
-	struct certs certs = { 0 };
-	int bundle = 0;
 	int root = -1, rc = 0;
 
 	/* every package the image takes files from has its .deb pinned */
@@ -309,8 +222,7 @@ int pk_stage_debs(const struct mf_spec *spec, const struct mf_lock *lock, struct
 	 * from the project; anything else cannot be made from .debs */
 	for (size_t i = 0; i < lock->nfiles; i++) {
 		const struct mf_lock_file *f = &lock->files[i];
-		if (f->package || !host_source(f) || project_source(f) || f->type != MF_LOCK_REG ||
-		    strcmp(f->source + 5, PK_CA_BUNDLE) == 0) /* made below */
+		if (f->package || !host_source(f) || project_source(f) || f->type != MF_LOCK_REG)
 			continue;
 		rc = dt_err_set(err, DT_EINPUT, "--inputs debs: '%s' (%s) is a file of the root no "
 				"package owns, which no .deb holds: take it as a project file (files: "
@@ -386,22 +298,13 @@ int pk_stage_debs(const struct mf_spec *spec, const struct mf_lock *lock, struct
 		const struct mf_lock_deb *d = &lock->installed[i];
 		char blob[PATH_MAX + 128];
 		dt_cache_blob_path(cache, d->sha256, blob, sizeof(blob));
-		rc = put_deb(root, d, blob, tops, ntops, &certs, err);
+		rc = put_deb(root, d, blob, tops, ntops, err);
 		dt_buf_add(&status, "%s%s", i ? "\n" : "", d->status ? d->status : "");
 	}
 	if (rc == 0)
 		rc = status.oom ? dt_oom(err)
 				: put_text(root, "/var/lib/dpkg/status", status.s ? status.s : "",
 					   status.len, 0644, err);
-	for (size_t i = 0; i < lock->nfiles; i++)
-		bundle |= !lock->files[i].package && host_source(&lock->files[i]) &&
-			  strcmp(lock->files[i].source + 5, PK_CA_BUNDLE) == 0;
-	if (rc == 0 && bundle && !certs.seen)
-		rc = dt_err_set(err, DT_EINPUT, "--inputs debs: '%s' is made from the certificates "
-				"of ca-certificates, whose .deb the lock does not pin (lock again)",
-				PK_CA_BUNDLE);
-	else if (rc == 0 && bundle)
-		rc = put_bundle(root, &certs, tops, ntops, err);
 	/* the other symlinks of the root no package owns, as the lock has them */
 	for (size_t i = 0; i < lock->nfiles && rc == 0; i++) {
 		const struct mf_lock_file *f = &lock->files[i];
@@ -430,6 +333,5 @@ out:
 		close(root);
 	dt_buf_release(&status);
 	dt_buf_release(&nopin);
-	certs_release(&certs);
 	return rc;
 }

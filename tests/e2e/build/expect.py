@@ -127,8 +127,6 @@ with tempfile.NamedTemporaryFile("w", suffix=".conf") as nss:
                 continue
             want.add(q)
             owned.add(q)
-    if spec.get("certificates") is True:
-        owned.add(os.path.realpath("/etc/ssl/certs/ca-certificates.crt"))
     srcs, elves = [], []
     for f in spec.get("files", []):
         src, dst = os.path.realpath(host(f["src"])), f["dst"]

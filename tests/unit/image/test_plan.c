@@ -427,10 +427,25 @@ static void test_config_env(void **state)
 	assert_string_equal(img->env[0], "PATH=/app");
 	assert_string_equal(img->env[1], "X=1");
 
-	snprintf(msg, sizeof(msg), "app.yaml: certificates: true, but "
-		 "'%s/etc/ssl/certs/ca-certificates.crt' does not exist", pj.root);
+	/* the bundle is made from ca-certificates' certificates, as update-ca-certificates
+	 * makes it by default: in bytewise order of path, a missing final newline added, the
+	 * root's own bundle (here with a local certificate) not taken */
+	snprintf(msg, sizeof(msg), "app.yaml: certificates: true, but the root '%s' has no "
+		 "ca-certificates package (/var/lib/dpkg/info/ca-certificates.list): install "
+		 "ca-certificates there", pj.root);
 	tl_plan_fails(&pj, "platform: linux/amd64\ncertificates: true\n", msg);
-	tl_write(pj.root, "etc/ssl/certs/ca-certificates.crt", ca, (size_t)-1, 0600);
+	tl_write(pj.root, "var/lib/dpkg/info/ca-certificates.list",
+		 "/.\n/usr\n/usr/share/ca-certificates\n/usr/share/ca-certificates/mozilla\n"
+		 "/usr/share/ca-certificates/mozilla/b.crt\n/usr/share/ca-certificates/mozilla/A.crt\n"
+		 "/usr/share/ca-certificates/mozilla/c.pem\n/usr/sbin/update-ca-certificates\n",
+		 (size_t)-1, 0644);
+	snprintf(msg, sizeof(msg), "certificates: true: '%s/usr/share/ca-certificates/mozilla/A.crt', "
+		 "which ca-certificates lists, does not exist", pj.root);
+	tl_plan_fails(&pj, "platform: linux/amd64\ncertificates: true\n", msg);
+	tl_write(pj.root, "usr/share/ca-certificates/mozilla/A.crt", ca, (size_t)-1, 0644);
+	tl_write(pj.root, "usr/share/ca-certificates/mozilla/b.crt", "B", (size_t)-1, 0644);
+	tl_write(pj.root, "usr/share/ca-certificates/mozilla/c.pem", "C\n", (size_t)-1, 0644);
+	tl_write(pj.root, "etc/ssl/certs/ca-certificates.crt", "local\n", (size_t)-1, 0644);
 	img = tl_plan_ok(&pj, "platform: linux/amd64\ncertificates: true\n"
 			 "config:\n  env: {TZ: UTC}\n");
 	assert_int_equal(img->nenv, 3);
@@ -439,10 +454,10 @@ static void test_config_env(void **state)
 	assert_string_equal(img->env[2], "TZ=UTC");
 	e = tl_get(img, "/etc/ssl/certs/ca-certificates.crt");
 	tl_expect_meta(e, PK_PLAN_REG, 0644, 0, 0, PK_LAYER_BASE);
-	tl_expect_content(e, ca, 0);
-	assert_string_equal(e->source, "host:/etc/ssl/certs/ca-certificates.crt");
-	assert_int_equal(e->root, 0);
-	assert_string_equal(e->src, "etc/ssl/certs/ca-certificates.crt");
+	snprintf(msg, sizeof(msg), "%sB\n", ca);
+	tl_expect_content(e, msg, 1);
+	assert_string_equal(e->source, "distill");
+	assert_null(e->pkg);
 	tl_expect_meta(tl_get(img, "/etc/ssl"), PK_PLAN_DIR, 0755, 0, 0, PK_LAYER_BASE);
 	/* the spec's own SSL_CERT_FILE and PATH win */
 	img = tl_plan_ok(&pj, "platform: linux/amd64\ncertificates: true\nconfig:\n"
