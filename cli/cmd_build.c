@@ -291,7 +291,6 @@ static int plan_from_debs(const char *spec_path, const struct build_args *a,
 	struct dt_cache cache = { .fd = -1 };
 	struct dt_buf missing = { 0 };
 	char dir[PATH_MAX];
-	const char *tmp = getenv("TMPDIR");
 	struct dt_err err;
 	int rc = -1;
 
@@ -304,7 +303,7 @@ static int plan_from_debs(const char *spec_path, const struct build_args *a,
 		goto fail;
 	if (dt_cache_open(&cache, dir, &err) < 0)
 		goto fail;
-	snprintf(stage, PATH_MAX, "%s/distill-stage-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	snprintf(stage, PATH_MAX, "%s/distill-stage-XXXXXX", dt_temp_base());
 	if (!dt_temp_mkdtemp(stage, &stage_handle)) {
 		dt_err_sys(&err, errno, "cannot make a staging directory '%s'", stage);
 		stage[0] = '\0';

@@ -284,3 +284,10 @@ void dt_temp_on_signals(void)
 		sigaction(handled[i], &sa, NULL);
 	}
 }
+
+const char *dt_temp_base(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && t[0] == '/' ? t : "/tmp";
+}

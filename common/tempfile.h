@@ -35,6 +35,9 @@ int dt_temp_anon(const char *dir);
 /* Forgets handle @h (0 is ignored): the caller has renamed or removed it. */
 void dt_temp_drop(int h);
 
+/* Where temporary files go: $TMPDIR when it is set to an absolute path, else "/tmp". */
+const char *dt_temp_base(void);
+
 /* fork() for a child the caller will wait for. The parent names it among its children (at
  * most 64 at once): on a signal each is sent the same signal and reaped before the
  * temporaries are removed (they may hold their output); the signals wait while it is being

@@ -194,7 +194,7 @@ int vf_check_image(const char *path, const struct vf_check_opts *o, struct deps_
 
 	memset(out, 0, sizeof(*out));
 	snprintf(tmpl, sizeof(tmpl), "%s/distill-check-XXXXXX",
-		 o && o->tmpdir ? o->tmpdir : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		 o && o->tmpdir ? o->tmpdir : dt_temp_base());
 	if ((rc = vf_view_open(path, o ? o->ref : NULL, &u.v, err)) < 0)
 		return rc;
 	{ /* what the image runs, from its config (a tarball has none: the default PATH) */

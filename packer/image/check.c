@@ -103,7 +103,7 @@ int pk_plan_lay_out(const struct pk_image *img, const char *tmpdir, struct pk_pl
 
 	memset(lo, 0, sizeof(*lo));
 	snprintf(lo->dir, sizeof(lo->dir), "%s/distill-check-XXXXXX",
-		 tmpdir ? tmpdir : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		 tmpdir ? tmpdir : dt_temp_base());
 	if (!dt_temp_mkdtemp(lo->dir, &lo->temp)) {
 		lo->dir[0] = '\0';
 		return dt_err_sys(err, errno, "cannot create a temporary directory for the check");
