@@ -21,7 +21,8 @@ static const char lock_usage[] =
 	"The .deb of each installed package the image takes files from is pinned too (name,\n"
 	"version, size, sha256, repository and pool file), from the root's apt indexes,\n"
 	"verified with gpgv against the keyring of their source, so that `distill fetch`\n"
-	"can get them anywhere.\n"
+	"can get them anywhere. A spec with repositories: pins from those instead: their\n"
+	"indexes are downloaded and verified the same way.\n"
 	"The project's own files (from the spec's directory or beside it, owned by no\n"
 	"package) are pinned by path, mode and owner, not content, unless their entry says\n"
 	"pin: content: they are the build's output and change every commit.\n"
@@ -36,6 +37,9 @@ static const char lock_usage[] =
 	"                             every drift and exit 1 when anything differs\n"
 	"  -o, --output FILE          the lockfile (default: beside SPEC)\n"
 	"      --debs DIR             directory of .deb files (overrides the spec's debs)\n"
+	"      --cache DIR            where the indexes of the spec's repositories are\n"
+	"                             fetched through (default: $DISTILL_CACHE, else\n"
+	"                             $XDG_CACHE_HOME/distill or ~/.cache/distill)\n"
 	"      --json                 with --check: print the drift as JSON on stdout\n"
 	"  -q, --quiet                no summary\n"
 	"  -h, --help                 show this help\n"
@@ -43,7 +47,7 @@ static const char lock_usage[] =
 	"Exit status: 0 written (or no drift), 1 error or drift, 2 usage.\n"
 	"See docs/lock.md for the format.\n";
 
-enum { OPT_CHECK = 256, OPT_DEBS, OPT_JSON, OPT_STRICT, OPT_HERMETIC, OPT_NO_PIN };
+enum { OPT_CHECK = 256, OPT_DEBS, OPT_JSON, OPT_STRICT, OPT_HERMETIC, OPT_NO_PIN, OPT_CACHE };
 
 static const struct option lock_options[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
@@ -52,6 +56,7 @@ static const struct option lock_options[] = {
 	{ "no-pin-debs", no_argument, NULL, OPT_NO_PIN },
 	{ "output", required_argument, NULL, 'o' },
 	{ "debs", required_argument, NULL, OPT_DEBS },
+	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -71,16 +76,19 @@ static int print_drift_json(const struct mf_drift_list *d, const char *lock)
 
 /* Pins the installed packages' .debs in @l; says what could not be pinned (an error with
  * @hermetic, else a warning: with @quiet only its first and last lines). @return 0, or -1 when printed as an error. */
-static int pin_installed(const struct pk_image *img, struct mf_lock *l, int hermetic,
-			 int quiet)
+static int pin_installed(const struct pk_image *img, const struct mf_spec *spec,
+			 struct mf_lock *l, int hermetic, int quiet, const char *cache)
 {
+	const char *where = spec->nrepositories ? "repository of the spec (repositories:)"
+						     : "apt source of the root";
+	struct pk_pin_opts po = { .cache_dir = cache };
 	struct pk_pin_result res;
 	struct dt_err err;
 	struct dt_buf names = { 0 };
 	int rc = 0;
 
 	dt_err_clear(&err);
-	if (pk_image_pin_installed(img, l, NULL, &res, &err) < 0) {
+	if (pk_image_pin_installed(img, l, &po, &res, &err) < 0) {
 		cli_fail(&err);
 		return -1;
 	}
@@ -92,8 +100,8 @@ static int pin_installed(const struct pk_image *img, struct mf_lock *l, int herm
 		void (*say)(const char *, ...) = hermetic ? cli_error : cli_warn;
 		for (size_t i = 0; i < res.nmiss; i++)
 			dt_buf_add(&names, " %s", res.miss[i].package);
-		say("%zu of %zu installed packages are at versions no apt source of the root "
-		    "offers, so their .debs cannot be pinned%s:", res.nmiss, res.npackages,
+		say("%zu of %zu installed packages are at versions no %s offers, so their .debs "
+		    "cannot be pinned%s:", res.nmiss, res.npackages, where,
 		    hermetic ? "" : " (the lock pins their files only, and cannot rebuild "
 		    "from .debs alone)");
 		for (size_t i = 0; i < res.nmiss && i < 8 && (hermetic || !quiet); i++)
@@ -101,9 +109,15 @@ static int pin_installed(const struct pk_image *img, struct mf_lock *l, int herm
 			    res.miss[i].offers);
 		if (res.nmiss > 8 && (hermetic || !quiet))
 			say("  and %zu more", res.nmiss - 8);
-		say("upgrade them (apt-get install --only-upgrade%s) or add an apt source that "
-		    "has them (a snapshot.debian.org URL), apt-get update, and lock again",
-		    names.s ? names.s : "");
+		if (spec->nrepositories)
+			say("name a repository that has them under repositories: (a "
+			    "snapshot.debian.org URL of the day they were installed), or upgrade "
+			    "them (apt-get install --only-upgrade%s), and lock again",
+			    names.s ? names.s : "");
+		else
+			say("upgrade them (apt-get install --only-upgrade%s) or add an apt source "
+			    "that has them (a snapshot.debian.org URL), apt-get update, and lock "
+			    "again", names.s ? names.s : "");
 		rc = hermetic ? -1 : 0;
 	}
 	for (size_t i = 0; i < res.unindexed.n; i++) {
@@ -136,7 +150,7 @@ static int pin_installed(const struct pk_image *img, struct mf_lock *l, int herm
 
 int cmd_lock(int argc, char **argv)
 {
-	const char *out = NULL, *debs = NULL;
+	const char *out = NULL, *debs = NULL, *cache = NULL;
 	int check = 0, strict = 0, json = 0, quiet = 0, hermetic = 0, no_pin = 0, c, rc = CLI_ERROR;
 	struct mf_spec *spec = NULL;
 	struct pk_image *img = NULL;
@@ -157,6 +171,7 @@ int cmd_lock(int argc, char **argv)
 		case OPT_NO_PIN: no_pin = 1; break;
 		case 'o': out = optarg; break;
 		case OPT_DEBS: debs = optarg; break;
+		case OPT_CACHE: cache = optarg; break;
 		case OPT_JSON: json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(lock_usage, stdout); return CLI_OK;
@@ -196,7 +211,7 @@ int cmd_lock(int argc, char **argv)
 				     "not with --no-pin-debs", argv[optind]);
 		goto out;
 	}
-	if (!no_pin && pin_installed(img, found, hermetic || spec->inputs_debs, quiet) < 0)
+	if (!no_pin && pin_installed(img, spec, found, hermetic || spec->inputs_debs, quiet, cache) < 0)
 		goto out;
 	if (check) {
 		if (mf_lock_load(path, &locked, &err) < 0 ||

@@ -531,7 +531,7 @@ static int write_file(const char *dir, const char *name, const void *buf, size_t
 static int run_gpgv(const char *gpgv, const char *dir, int detached, const char *shown,
 		    struct dt_err *err)
 {
-	char ring[4200], sig[4200], signed_[4200], out[4200], *said = NULL;
+	char ring[4300], sig[4300], signed_[4300], out[4300], *said = NULL;
 	const char *prog = gpgv ? gpgv : "gpgv";
 	int pipefd[2], status = 0, rc = 0, valid = 0, weak = 0, bad = 0;
 	size_t said_len = 0;
@@ -636,7 +636,7 @@ static int verified_release(const struct deps_root *root, const char *lists,
 			    const struct deb_apt_source *s, const struct deb_apt_opts *o,
 			    char **text, struct dt_err *err)
 {
-	char name[4200], path[8400], shown[8400], tmpl[] = "/tmp/distill-gpgv-XXXXXX";
+	char name[4200], path[8400], shown[8400], tmpl[4200];
 	char *signed_ = NULL, *sigtext = NULL, *outp;
 	size_t len = 0, siglen = 0, outlen;
 	struct dt_buf ring = { 0 };
@@ -671,6 +671,7 @@ static int verified_release(const struct deps_root *root, const char *lists,
 	}
 	if (rc < 0 || (rc = source_keyring(root, s, &ring, err)) < 0)
 		goto out;
+	snprintf(tmpl, sizeof(tmpl), "%s/distill-gpgv-XXXXXX", dt_temp_base());
 	if (!dt_temp_mkdtemp(tmpl, &h)) {
 		rc = dt_err_sys(err, errno, "cannot make a temporary directory for gpgv");
 		goto out;
@@ -704,6 +705,19 @@ out:
 	free(signed_);
 	free(sigtext);
 	return rc < 0 ? rc : rc == 1 ? 1 : 0;
+}
+
+int deb_apt_release_verify(const struct deps_root *root, const char *lists,
+			   const struct deb_apt_source *s, const struct deb_apt_opts *o, char **text,
+			   struct dt_err *err)
+{
+	static const struct deb_apt_opts none;
+	struct deb_apt_opts strict = o ? *o : none;
+	int rc;
+
+	strict.skip_unfetched = 0;
+	rc = verified_release(root, lists, s, &strict, text, err);
+	return rc > 0 ? -DT_EINPUT : rc;
 }
 
 /* ---- Release and Packages ----------------------------------------------------------- */

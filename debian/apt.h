@@ -91,6 +91,14 @@ int deb_apt_index_open(const struct deps_root *root, const struct deb_apt_source
 		       struct dt_err *err);
 void deb_apt_index_free(struct deb_apt_index *idx);
 
+/* The signed text of the Release of source @s, as deb_apt_index_open verifies it: the
+ * InRelease (or Release and Release.gpg) under @lists in @root, its signature checked by gpgv
+ * against the source's keyring. A missing index is an error here. @return 0 and *@text
+ * (malloc'd), or a negative code with @err set. */
+int deb_apt_release_verify(const struct deps_root *root, const char *lists,
+			   const struct deb_apt_source *s, const struct deb_apt_opts *o, char **text,
+			   struct dt_err *err);
+
 /* The package @name at @version for @arch (or "all"), offered by the first source (in the
  * order of the sources) that has it. NULL when none does. */
 const struct deb_apt_pkg *deb_apt_find(const struct deb_apt_index *idx, const char *name,

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/fs.h"
 
 #define MAX_PARALLEL 64
@@ -86,6 +87,12 @@ static int64_t now_ms(void)
 static const char *item_name(const struct deb_fetch_item *it)
 {
 	return it->name ? it->name : it->file ? it->file : it->sha256;
+}
+
+/* Who names the item's size and sha256, for messages. */
+static const char *pinner(const struct deb_fetch_item *it)
+{
+	return it->pinned_by ? it->pinned_by : "the lock";
 }
 
 /* At most 200 bytes of @s, made printable (dt_vis), into @out. */
@@ -196,8 +203,8 @@ static int from_debs(struct fetch *f, struct deb_fetch_item *it)
 		return -1;
 	}
 	if ((uint64_t)st.st_size != it->size) {
-		item_fail(it, DT_EMISMATCH, "'%s': size %llu is not the %llu the lock pins", path,
-			  (unsigned long long)st.st_size, (unsigned long long)it->size);
+		item_fail(it, DT_EMISMATCH, "'%s': size %llu is not the %llu %s pins", path,
+			  (unsigned long long)st.st_size, (unsigned long long)it->size, pinner(it));
 		close(fd);
 		return -1;
 	}
@@ -233,8 +240,8 @@ static int from_debs(struct fetch *f, struct deb_fetch_item *it)
 	}
 	if ((rc = dt_cache_put_commit(&put, &e)) < 0) {
 		if (rc == -DT_EMISMATCH && put.have == it->size)
-			item_fail(it, DT_EMISMATCH, "'%s': sha256 %s is not the lock's %s", path,
-				  put.got, it->sha256);
+			item_fail(it, DT_EMISMATCH, "'%s': sha256 %s is not %s's %s", path,
+				  put.got, pinner(it), it->sha256);
 		else
 			item_fail(it, e.code, "%s", e.msg);
 		return -1;
@@ -313,8 +320,8 @@ static int body_start(struct job *j)
 			return -1;
 		}
 		if (total != UINT64_MAX && total != it->size) {
-			snprintf(j->why, sizeof(j->why), "size %llu is not the %llu the lock pins",
-				 (unsigned long long)total, (unsigned long long)it->size);
+			snprintf(j->why, sizeof(j->why), "size %llu is not the %llu %s pins",
+				 (unsigned long long)total, (unsigned long long)it->size, pinner(it));
 			j->drop_part = 1;
 			return -1;
 		}
@@ -331,8 +338,9 @@ static int body_start(struct job *j)
 	}
 	curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 	if (cl >= 0 && base + (uint64_t)cl != it->size) {
-		snprintf(j->why, sizeof(j->why), "size %llu is not the %llu the lock pins",
-			 (unsigned long long)(base + (uint64_t)cl), (unsigned long long)it->size);
+		snprintf(j->why, sizeof(j->why), "size %llu is not the %llu %s pins",
+			 (unsigned long long)(base + (uint64_t)cl), (unsigned long long)it->size,
+			 pinner(it));
 		j->drop_part = 1;
 		return -1;
 	}
@@ -352,8 +360,8 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
 		return j->skipped > MAX_ERROR_BODY ? 0 : len;
 	}
 	if (len > j->item->size - j->put.have) {
-		snprintf(j->why, sizeof(j->why), "larger than the %llu bytes the lock pins",
-			 (unsigned long long)j->item->size);
+		snprintf(j->why, sizeof(j->why), "larger than the %llu bytes %s pins",
+			 (unsigned long long)j->item->size, pinner(j->item));
 		j->drop_part = 1;
 		return 0;
 	}
@@ -613,13 +621,14 @@ static void job_finish(struct job *j, CURLcode rc)
 				 (unsigned long long)j->put.have, (unsigned long long)it->size);
 			job_transient(j, DT_EINPUT, msg);
 		} else {
-			job_fail(j, 0, DT_EMISMATCH, "size %llu is not the %llu the lock pins",
-				 (unsigned long long)j->put.have, (unsigned long long)it->size);
+			job_fail(j, 0, DT_EMISMATCH, "size %llu is not the %llu %s pins",
+				 (unsigned long long)j->put.have, (unsigned long long)it->size,
+				 pinner(it));
 		}
 	} else if ((c = dt_cache_put_commit(&j->put, &e)) < 0) {
 		if (c == -DT_EMISMATCH)
-			job_fail(j, 0, DT_EMISMATCH, "sha256 %s is not the lock's %s", j->put.got,
-				 it->sha256);
+			job_fail(j, 0, DT_EMISMATCH, "sha256 %s is not %s's %s", j->put.got,
+				 pinner(it), it->sha256);
 		else
 			job_fail(j, 0, e.code, "%s", e.msg);
 	} else {
@@ -811,5 +820,151 @@ out:
 	if (f.debs_fd >= 0)
 		close(f.debs_fd);
 	free(jobs);
+	return rc;
+}
+
+/* ---- one document whose hash nothing names yet ---- */
+
+struct doc {
+	struct dt_buf body;
+	size_t max;
+	int too_big;
+};
+
+static size_t on_doc(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct doc *d = ctx;
+	size_t n = size * nmemb;
+
+	if (d->body.len + n > d->max) {
+		d->too_big = 1;
+		return 0;
+	}
+	dt_buf_addn(&d->body, p, n);
+	return d->body.oom ? 0 : n;
+}
+
+int deb_fetch_url(const char *url, size_t max, const struct deb_fetch_opts *o, char **buf,
+		  size_t *len, struct dt_err *err)
+{
+	static const struct deb_fetch_opts none;
+	char shown[4 * 200 + 1], *at = NULL;
+	int retries, rc = 0;
+	long backoff_ms, timeout_s;
+
+	*buf = NULL;
+	*len = 0;
+	if (!o)
+		o = &none;
+	retries = o->retries == 0 ? 3 : o->retries < 0 ? 0
+		  : o->retries > MAX_RETRIES ? MAX_RETRIES : o->retries;
+	backoff_ms = o->backoff_ms <= 0 ? 500
+		     : o->backoff_ms > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : o->backoff_ms;
+	timeout_s = o->timeout_s <= 0 ? 60 : o->timeout_s > MAX_TIMEOUT_S ? MAX_TIMEOUT_S
+									   : o->timeout_s;
+	vis_cut(shown, url);
+	if (o->offline)
+		return dt_err_set(err, DT_EINPUT, "%s: not downloaded (offline)", shown);
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK)
+		return dt_err_set(err, DT_ELIB, "libcurl could not start: %s",
+				  curl_easy_strerror(curl_init_rc));
+	if (!(at = strdup(url)))
+		return dt_oom(err);
+	for (int attempt = 0, hops = 0;;) {
+		struct doc d = { .max = max };
+		char errbuf[CURL_ERROR_SIZE] = "", *loc = NULL;
+		long status = 0;
+		int bad = 0, transient = 0;
+		CURLcode cc;
+		CURL *h = curl_easy_init();
+
+		if (!h) {
+			rc = dt_err_set(err, DT_ELIB, "libcurl could not start a transfer");
+			break;
+		}
+#define SET(opt, val) (bad |= curl_easy_setopt(h, opt, val) != CURLE_OK)
+		SET(CURLOPT_URL, at);
+		SET(CURLOPT_PROTOCOLS_STR, "http,https");
+		SET(CURLOPT_FOLLOWLOCATION, 0L);
+		SET(CURLOPT_SSL_VERIFYPEER, 1L);
+		SET(CURLOPT_SSL_VERIFYHOST, 2L);
+		if (o->ca_file)
+			SET(CURLOPT_CAINFO, o->ca_file);
+		SET(CURLOPT_USERAGENT, "distill/" DISTILL_VERSION);
+		SET(CURLOPT_NOSIGNAL, 1L);
+		SET(CURLOPT_HTTP_CONTENT_DECODING, 0L);
+		SET(CURLOPT_CONNECTTIMEOUT, timeout_s);
+		SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+		SET(CURLOPT_LOW_SPEED_TIME, timeout_s);
+		SET(CURLOPT_ERRORBUFFER, errbuf);
+		SET(CURLOPT_WRITEFUNCTION, on_doc);
+		SET(CURLOPT_WRITEDATA, (void *)&d);
+#undef SET
+		cc = bad ? CURLE_BAD_FUNCTION_ARGUMENT : curl_easy_perform(h);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		if (cc == CURLE_OK && status >= 300 && status < 400 &&
+		    curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) {
+			char to[4 * 200 + 1];
+			vis_cut(to, loc);
+			if (!same_origin(url, loc)) {
+				rc = dt_err_set(err, DT_EINPUT, "%s: redirect to another host '%s' "
+						"refused", shown, to);
+			} else if (++hops > MAX_HOPS) {
+				rc = dt_err_set(err, DT_EINPUT, "%s: more than %d redirects", shown,
+						MAX_HOPS);
+			} else {
+				free(at);
+				at = strdup(loc);
+				curl_easy_cleanup(h);
+				dt_buf_release(&d.body);
+				if (!at)
+					return dt_oom(err);
+				continue;
+			}
+		} else if (d.too_big) {
+			rc = dt_err_set(err, DT_EINPUT, "%s: larger than %zu bytes", shown, max);
+		} else if (d.body.oom) {
+			rc = dt_oom(err);
+		} else if (cc != CURLE_OK) {
+			transient = is_transient(cc);
+			rc = dt_err_set(err, DT_EINPUT, "%s: %s%s", shown, is_tls(cc) ? "TLS: " : "",
+					errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		} else if (status < 200 || status > 299) {
+			transient = status >= 500;
+			rc = dt_err_set(err, DT_EINPUT, "%s: HTTP %ld", shown, status);
+		}
+		curl_easy_cleanup(h);
+		if (rc == 0) {
+			*len = d.body.len;
+			*buf = d.body.s ? d.body.s : strdup("");
+			if (!*buf)
+				rc = dt_oom(err);
+			break;
+		}
+		dt_buf_release(&d.body);
+		if (!transient || attempt >= retries) {
+			if (transient && attempt > 0) {
+				char msg[sizeof(err->msg)];
+				snprintf(msg, sizeof(msg), "%s", err->msg);
+				dt_err_set(err, err->code, "%s (%d attempts)", msg, attempt + 1);
+			}
+			break;
+		}
+		{
+			long ms = backoff_ms << attempt;
+			struct timespec ts = { .tv_sec = (ms > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : ms) / 1000,
+					       .tv_nsec = ((ms > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : ms) %
+							   1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+		attempt++;
+		rc = 0;
+		hops = 0;
+		free(at);
+		if (!(at = strdup(url)))
+			return dt_oom(err);
+	}
+	free(at);
 	return rc;
 }

@@ -20,6 +20,7 @@ struct deb_fetch_item {
 	const char *file;     /* base name in the debs directory ("libc6_2.36-9_amd64.deb") */
 	uint64_t size;
 	char sha256[65];
+	const char *pinned_by; /* who names @size and @sha256, for messages: NULL "the lock" */
 	/* results */
 	int state;            /* DEB_FETCH_CACHED (already there), _FETCHED, _COPIED (from the
 			       * debs directory), or _FAILED with @err set */
@@ -62,5 +63,14 @@ struct deb_fetch_opts {
  * debs directory cannot be opened): then every item not yet done is FAILED with it. */
 int deb_fetch(struct dt_cache *c, struct deb_fetch_item *items, size_t n,
 	      const struct deb_fetch_opts *o, struct dt_err *err);
+
+/* Downloads @url whole into *@buf (malloc'd, NUL-terminated after *@len bytes), at most @max
+ * bytes: a document whose hash nothing names yet (a repository's InRelease, which its
+ * signature then vouches for). As deb_fetch: http(s) only, TLS verified (@o's ca_file),
+ * redirects only within the origin, transient failures retried with backoff (@o's retries,
+ * backoff_ms, timeout_s; @o may be NULL); nothing when @o->offline. Messages name the URL:
+ * "URL: HTTP 404", "URL: larger than N bytes". @return 0, or a negative code with @err set. */
+int deb_fetch_url(const char *url, size_t max, const struct deb_fetch_opts *o, char **buf,
+		  size_t *len, struct dt_err *err);
 
 #endif

@@ -370,6 +370,56 @@ static int group(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return 0;
 }
 
+/* ---- repositories ---- */
+
+static int repo_url(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	struct mf_repository *r = o;
+	int rc = mf_yaml_str(p, n, &r->url);
+
+	if (rc == 0 && strncmp(r->url, "http://", 7) != 0 && strncmp(r->url, "https://", 8) != 0)
+		return mf_yaml_fail(p, n, "'%s' is not an http:// or https:// URL", r->url);
+	return rc;
+}
+
+static int repo_suite(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return mf_yaml_str(p, n, &((struct mf_repository *)o)->suite);
+}
+
+static int repo_components(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	struct mf_repository *r = o;
+	return mf_yaml_strv(p, n, &r->components, &r->ncomponents);
+}
+
+static int repo_keyring(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return mf_yaml_host(p, n, &((struct mf_repository *)o)->keyring);
+}
+
+static int repository(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	static const struct mf_yaml_field f[] = { { "url", repo_url }, { "suite", repo_suite },
+					  { "components", repo_components },
+					  { "keyring", repo_keyring }, { NULL, NULL } };
+	struct mf_repository *r = o;
+	int rc;
+
+	r->line = mf_yaml_line(n);
+	if ((rc = mf_yaml_mapping(p, n, f, o)) < 0)
+		return rc;
+	if (!r->url || !r->suite || !r->keyring)
+		return mf_yaml_fail(p, n, "needs url, suite and keyring");
+	if (!r->ncomponents) {
+		if (!(r->components = calloc(1, sizeof(*r->components))) ||
+		    !(r->components[0] = strdup("main")))
+			return dt_oom(p->err);
+		r->ncomponents = 1;
+	}
+	return 0;
+}
+
 /* ---- config ---- */
 
 #define CFG(o) (&((struct mf_spec *)(o))->config)
@@ -588,6 +638,12 @@ static int top_binaries(struct mf_yaml *p, const yaml_node_t *n, void *o)
 			&SPEC(o)->nbinaries, binary);
 }
 
+static int top_repositories(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	return mf_yaml_sequence(p, n, sizeof(struct mf_repository), (void **)&SPEC(o)->repositories,
+			&SPEC(o)->nrepositories, repository);
+}
+
 static int top_files(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	return mf_yaml_sequence(p, n, sizeof(struct mf_file), (void **)&SPEC(o)->files, &SPEC(o)->nfiles,
@@ -661,6 +717,7 @@ static const struct mf_yaml_field top_fields[] = {
 	{ "packages", top_packages }, { "users", top_users }, { "groups", top_groups },
 	{ "config", top_config }, { "annotations", top_annotations }, { "check", top_check },
 	{ "allow_secrets", top_allow_secrets }, { "sbom", top_sbom }, { "inputs", top_inputs },
+	{ "repositories", top_repositories },
 	{ NULL, NULL },
 };
 
@@ -709,6 +766,13 @@ void mf_spec_free(struct mf_spec *s)
 		free(s->users[i].shell);
 	}
 	free(s->users);
+	for (size_t i = 0; s->repositories && i < s->nrepositories; i++) {
+		free(s->repositories[i].url);
+		free(s->repositories[i].suite);
+		free(s->repositories[i].keyring);
+		free_strv(s->repositories[i].components, s->repositories[i].ncomponents);
+	}
+	free(s->repositories);
 	for (size_t i = 0; s->groups && i < s->ngroups; i++) {
 		free(s->groups[i].name);
 		free_strv(s->groups[i].members, s->groups[i].nmembers);

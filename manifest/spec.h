@@ -108,6 +108,17 @@ struct mf_config {
 	char *stop_signal;
 };
 
+/* repositories[]: an apt repository the lock pins .debs from, in place of the root's apt
+ * sources (a snapshot of the archive, say); its indexes are downloaded and verified as apt
+ * does, against @keyring. */
+struct mf_repository {
+	char *url;             /* "https://snapshot.debian.org/archive/debian/20250520T000000Z" */
+	char *suite;           /* "bookworm" */
+	char **components; size_t ncomponents; /* default "main" */
+	char *keyring;         /* an OpenPGP keyring on this machine (absolute), binary or armored */
+	int line;
+};
+
 struct mf_spec {
 	char *file;            /* the spec's path as given, for messages */
 	char *dir;             /* the spec's directory (absolute) */
@@ -133,6 +144,7 @@ struct mf_spec {
 	char **allow_secrets; size_t nallow_secrets;
 	int sbom;              /* sbom: true: SBOMs attached to oci images (build --sbom) */
 	int inputs_debs;       /* inputs: debs: build from the lock's .debs (build --inputs) */
+	struct mf_repository *repositories; size_t nrepositories;
 	/* not from the YAML: set by a caller that reads root from elsewhere (build --inputs
 	 * debs: a staging tree made from the lock's .debs that stands for root), else NULL */
 	const char *read_root;

@@ -58,8 +58,14 @@ int pk_image_lock_pins(const struct pk_image *img, int strict, struct mf_lock **
 /* The CA bundle of Debian roots, which update-ca-certificates makes (no package owns it). */
 #define PK_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
+struct deb_fetch_opts;
+
 struct pk_pin_opts {
 	const char *gpgv;         /* the gpgv program, or NULL for gpgv on PATH */
+	/* for the spec's repositories: the cache their Packages files are fetched through
+	 * (NULL: the default cache, dt_cache_default_dir) and how (NULL: the defaults) */
+	const char *cache_dir;
+	const struct deb_fetch_opts *fetch;
 };
 
 /* A package the indexes do not offer at its installed version. */

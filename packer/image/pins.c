@@ -5,13 +5,18 @@
  * sha256 and where to fetch it. */
 #include "packer/image/plan.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cache.h"
 #include "common/digest.h"
+#include "common/tempfile.h"
 #include "debian/apt.h"
 #include "debian/dpkg.h"
+#include "debian/update.h"
 #include "manifest/lock.h"
 
 void pk_pin_result_release(struct pk_pin_result *r)
@@ -179,6 +184,59 @@ static int pin_one(const struct pk_image *img, struct mf_lock *l,
 	return 0;
 }
 
+/* The index of the spec's repositories: downloaded (deb_apt_update) into a temporary lists
+ * tree, read from there, the tree removed. */
+static int spec_index(const struct pk_image *img, const struct pk_pin_opts *o,
+		      struct deb_apt_sources *src, struct deb_apt_index **idx, struct dt_err *err)
+{
+	const struct mf_spec *s = img->spec;
+	char tmpl[4200], cdir[4096];
+	struct deb_apt_opts ao = { .arch = img->arch, .gpgv = o ? o->gpgv : NULL,
+				   .lists = "/lists" };
+	struct dt_cache cache;
+	struct deps_root lroot = { .fd = -1 };
+	int rc = 0, h = 0, have_cache = 0;
+
+	for (size_t i = 0; i < s->nrepositories && rc == 0; i++) {
+		const struct mf_repository *r = &s->repositories[i];
+		char where[4200];
+		snprintf(where, sizeof(where), "%s:%d: repositories[%zu]", s->file, r->line, i);
+		rc = deb_apt_sources_add(src, r->url, r->suite, (const char *const *)r->components,
+					 r->ncomponents, r->keyring, where, err);
+	}
+	if (rc < 0)
+		return rc;
+	if (o && o->cache_dir)
+		snprintf(cdir, sizeof(cdir), "%s", o->cache_dir);
+	else if ((rc = dt_cache_default_dir(cdir, sizeof(cdir), err)) < 0)
+		return rc;
+	if ((rc = dt_cache_open(&cache, cdir, err)) < 0)
+		return rc;
+	have_cache = 1;
+	snprintf(tmpl, sizeof(tmpl), "%s/distill-lists-XXXXXX", dt_temp_base());
+	if (!dt_temp_mkdtemp(tmpl, &h)) {
+		rc = dt_err_sys(err, errno, "cannot make a temporary directory for the indexes");
+		goto out;
+	}
+	{
+		struct deb_apt_update_opts uo = { .arch = img->arch, .gpgv = ao.gpgv,
+						  .cache = &cache, .fetch = o ? o->fetch : NULL };
+		if ((rc = deb_apt_update(tmpl, src, &uo, err)) < 0 ||
+		    (rc = deps_root_open(&lroot, tmpl, err)) < 0 ||
+		    (rc = deb_apt_index_open(&lroot, src, &ao, idx, err)) < 0)
+			goto out;
+	}
+out:
+	deps_root_release(&lroot);
+	if (h) {
+		dt_temp_remove_tree(AT_FDCWD, tmpl);
+		dt_temp_drop(h);
+	}
+	if (have_cache)
+		dt_cache_close(&cache);
+	return rc;
+}
+
 int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 			   const struct pk_pin_opts *o, struct pk_pin_result *res,
 			   struct dt_err *err)
@@ -199,15 +257,27 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	want += img->spec->certificates;
 	if ((rc = deps_root_open(&root, img->spec->root, err)) < 0 ||
 	    (want && (rc = deb_dpkg_open(&root, &db, err)) < 0) ||
-	    (want && (rc = find_changed(img, &root, db, res, err)) < 0) ||
-	    (rc = deb_apt_sources_read(&root, &src, err)) < 0)
+	    (want && (rc = find_changed(img, &root, db, res, err)) < 0))
 		goto out;
-	res->nsources = src.n;
-	if (src.n == 0) {
-		res->no_sources = want > 0;
-		goto out; /* nothing to pin from: the lock says so by having no "installed" */
+	if (img->spec->nrepositories) {
+		/* the spec's repositories, in place of the root's apt sources */
+		if (want)
+			rc = spec_index(img, o, &src, &idx, err);
+		if (rc < 0)
+			goto out;
+		res->nsources = src.n;
+	} else {
+		if ((rc = deb_apt_sources_read(&root, &src, err)) < 0)
+			goto out;
+		res->nsources = src.n;
+		if (src.n == 0) {
+			res->no_sources = want > 0;
+			goto out; /* nothing to pin from: the lock says so by having no "installed" */
+		}
+		if ((rc = deb_apt_index_open(&root, &src, &ao, &idx, err)) < 0)
+			goto out;
 	}
-	if ((rc = deb_apt_index_open(&root, &src, &ao, &idx, err)) < 0)
+	if (!idx)
 		goto out;
 	for (size_t i = 0; i < deb_apt_skipped(idx)->n && rc == 0; i++)
 		if (dt_strv_push(&res->unindexed, deb_apt_skipped(idx)->v[i]) < 0)

@@ -196,6 +196,37 @@ static void test_users(void **state)
 	mf_spec_free(s);
 }
 
+/* repositories: url, suite and keyring required; components default to main; the keyring
+ * is a path on this machine, relative to the spec. */
+static void test_repositories(void **state)
+{
+	struct mf_spec *s;
+	(void)state;
+	s = parse_ok("name: a\nrepositories:\n"
+		     "  - {url: https://snapshot.debian.org/archive/debian/20250520T000000Z,\n"
+		     "     suite: bookworm, keyring: keys/debian.gpg}\n"
+		     "  - {url: http://r/x, suite: s, components: [main, contrib],\n"
+		     "     keyring: /k.asc}\n");
+	assert_int_equal(s->nrepositories, 2);
+	assert_string_equal(s->repositories[0].url,
+			    "https://snapshot.debian.org/archive/debian/20250520T000000Z");
+	assert_string_equal(s->repositories[0].suite, "bookworm");
+	assert_int_equal(s->repositories[0].ncomponents, 1);
+	assert_string_equal(s->repositories[0].components[0], "main");
+	assert_string_equal(s->repositories[0].keyring, "/proj/keys/debian.gpg");
+	assert_int_equal(s->repositories[0].line, 3);
+	assert_int_equal(s->repositories[1].ncomponents, 2);
+	assert_string_equal(s->repositories[1].components[1], "contrib");
+	assert_string_equal(s->repositories[1].keyring, "/k.asc");
+	mf_spec_free(s);
+	expect_error("name: a\nrepositories:\n  - {url: http://r/x, suite: s}\n",
+		     "t.yaml:3: repositories[0]: needs url, suite and keyring");
+	expect_error("name: a\nrepositories:\n  - {url: ftp://r/x, suite: s, keyring: k}\n",
+		     "repositories[0].url: 'ftp://r/x' is not an http:// or https:// URL");
+	expect_error("name: a\nrepositories:\n  - {url: http://r, suite: s, keyring: k, x: 1}\n",
+		     "repositories[0].x: unknown key");
+}
+
 static void test_depth(void **state)
 {
 	char buf[4096] = "name: a\nannotations: ";
@@ -217,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_users),
 		cmocka_unit_test(test_depth),
+		cmocka_unit_test(test_repositories),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# repositories: in the spec: the lock pins the installed packages' .debs from a repository
+# the spec names, not from the root's apt sources (here the root has none), its indexes
+# downloaded from 127.0.0.1 (tests/lib/httpd.py, stopped at the end) and verified as apt
+# verifies them. Checked:
+#  1. every installed package is pinned to the spec's repository, by the sha256 and pool
+#     file of its Packages entry; fetch and build --inputs debs then give the host build's
+#     digest; a second lock downloads the Packages file no more (it is in the cache);
+#  2. each an error naming the spec entry and writing no lock: an InRelease signed by
+#     another key, a 404, a redirect to another host, a Packages file whose bytes are not
+#     the signed Release's, a keyring that does not exist, a spec entry without a keyring;
+#  3. no temporary lists tree is left behind.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+. "$tests/e2e/lock/aptrepo.sh"
+ok() { echo "ok   $*"; }
+
+mkdir -p "$W/srv"
+python3 "$tests/lib/httpd.py" "$W/port" "$W/srv" &
+HPID=$!
+trap 'kill $HPID 2>/dev/null; wait $HPID 2>/dev/null || true; rm -rf "$W"' EXIT
+for _ in $(seq 300); do [ -s "$W/port" ] && break; kill -0 $HPID || fail "httpd died"; sleep 0.1; done
+[ -s "$W/port" ] || fail "httpd did not start"
+PORT=$(cat "$W/port")
+URI=http://127.0.0.1:$PORT/repo
+count() { curl -s "http://127.0.0.1:$PORT/count"; }
+export TMPDIR=$W/tmp
+mkdir -p "$TMPDIR"
+
+make_key good
+make_key other
+make_libc_deb
+make_deb greet 1.0-1
+make_repo "$W/srv/repo" good "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb"
+make_root "$W/root" "$URI" good "$W/srv/repo" "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb"
+# the root has no apt sources and no lists of its own: only the spec names a repository
+rm -rf "$W/root/etc/apt/sources.list.d" "$W/root/var/lib/apt/lists"
+spec() { # URL KEYRING
+    cat > "$W/app.yaml" <<Y
+name: example/repos:1
+root: ./root
+base: scratch
+binaries:
+  - /usr/bin/greet
+repositories:
+  - url: $1
+    suite: stable
+    components: [main]
+    keyring: $2
+Y
+}
+spec "$URI" ./good.gpg
+L=$W/app.lock.json
+
+# ---- 1. pinned from the spec's repository ----
+"$DISTILL" lock -q --hermetic --cache "$W/c" "$W/app.yaml" 2> "$W/err" || { cat "$W/err"; fail "lock"; }
+python3 - "$L" "$URI" "$W/debs" <<'PY' || fail "installed: not the repository's"
+import hashlib, json, os, sys
+l = json.load(open(sys.argv[1]))
+got = {d["name"]: d for d in l["installed"]}
+assert sorted(got) == ["greet", "libc-test"], got
+for n, f in (("greet", "greet_1.0-1_amd64.deb"), ("libc-test", "libc-test_1.0_amd64.deb")):
+    b = open(os.path.join(sys.argv[3], f), "rb").read()
+    d = got[n]
+    assert d["repository"] == sys.argv[2], d
+    assert d["sha256"] == hashlib.sha256(b).hexdigest() and d["size"] == len(b), d
+    assert d["filename"].startswith("pool/main/") and d["filename"].endswith(f), d
+PY
+n=$(count)
+"$DISTILL" lock -q --hermetic --cache "$W/c" "$W/app.yaml" || fail "lock again"
+[ "$(( $(count) - n ))" = 1 ] || fail "the second lock asked for $(( $(count) - n )) files, not the InRelease alone"
+"$DISTILL" fetch -q --cache "$W/c" "$W/app.yaml" || fail "fetch"
+"$DISTILL" build -q "$W/app.yaml" -o "$W/img-host" || fail "build from the root"
+"$DISTILL" build -q --inputs debs --cache "$W/c" "$W/app.yaml" -o "$W/img-debs" || fail "build --inputs debs"
+diff -r "$W/img-host" "$W/img-debs" >/dev/null || fail "--inputs debs: another image than from the root"
+ok "pinned from the spec's repository; fetched and built from .debs: the same image"
+
+# ---- 2. refused, naming the spec entry, no lock written ----
+refused() { # WHAT WANT
+    rm -f "$L"
+    if "$DISTILL" lock -q --hermetic --cache "$W/c2" "$W/app.yaml" 2> "$W/err"; then fail "$1: locked"; fi
+    grep -F -- "$2" "$W/err" >/dev/null || { cat "$W/err"; fail "$1: no '$2'"; }
+    grep -F "app.yaml:7: repositories[0]" "$W/err" >/dev/null || { cat "$W/err"; fail "$1: the spec entry is not named"; }
+    [ ! -e "$L" ] || fail "$1: a lock was written"
+    ok "refused: $1"
+}
+spec "$URI" ./other.gpg
+refused "an InRelease signed by another key" "/repo/dists/stable/InRelease: "
+grep -F "the signature does not verify" "$W/err" >/dev/null || fail "another key: not said"
+spec "http://127.0.0.1:$PORT/404/repo" ./good.gpg
+refused "a 404" "/404/repo/dists/stable/InRelease: HTTP 404"
+spec "http://127.0.0.1:$PORT/redirect-other/repo" ./good.gpg
+refused "a redirect to another host" "redirect to another host 'http://localhost:$PORT/repo/dists/stable/InRelease' refused"
+spec "$URI" ./good.gpg
+cp "$W/srv/repo/dists/stable/main/binary-amd64/Packages.gz" "$W/Packages.gz.orig"
+printf '\n' | gzip -9n >> "$W/srv/repo/dists/stable/main/binary-amd64/Packages.gz"
+refused "a Packages file that is not the signed Release's" "main/binary-amd64/Packages.gz: size $(stat -c %s "$W/srv/repo/dists/stable/main/binary-amd64/Packages.gz") is not the $(stat -c %s "$W/Packages.gz.orig") the signed Release pins"
+cp "$W/Packages.gz.orig" "$W/srv/repo/dists/stable/main/binary-amd64/Packages.gz"
+spec "$URI" ./missing.gpg
+refused "a keyring that does not exist" "missing.gpg"
+printf 'name: example/repos:1\nroot: ./root\nbase: scratch\nbinaries: [/usr/bin/greet]\nrepositories:\n  - {url: %s, suite: stable}\n' "$URI" > "$W/app.yaml"
+if "$DISTILL" lock -q "$W/app.yaml" 2> "$W/err"; then fail "a repository without a keyring: locked"; fi
+grep -F "repositories[0]: needs url, suite and keyring" "$W/err" >/dev/null || { cat "$W/err"; fail "no keyring: not said"; }
+ok "refused: a repository without a keyring"
+
+# ---- 3. nothing left behind ----
+[ -z "$(ls -A "$TMPDIR")" ] || fail "left in TMPDIR: $(ls "$TMPDIR")"
+echo "PASS lock.repositories"
