@@ -178,7 +178,7 @@ static int wait_build(pid_t pid)
 /* The directory of the runs: @o->keep, or a new temporary one. */
 static int make_base(const struct vf_rebuild_opts *o, struct vf_rebuild *r, struct dt_err *err)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = dt_temp_base();
 
 	if (o->keep) {
 		r->keep = 1;
@@ -188,12 +188,11 @@ static int make_base(const struct vf_rebuild_opts *o, struct vf_rebuild *r, stru
 			return dt_err_sys(err, errno, "cannot resolve '%s'", o->keep);
 		return 0;
 	}
-	snprintf(r->base, sizeof(r->base), "%s/distill-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	snprintf(r->base, sizeof(r->base), "%s/distill-verify-XXXXXX", tmp);
 	if (!dt_temp_mkdtemp(r->base, &r->temp)) {
 		int e = errno;
 		r->base[0] = '\0';
-		return dt_err_sys(err, e, "cannot make a temporary directory in '%s'",
-				  tmp && *tmp ? tmp : "/tmp");
+		return dt_err_sys(err, e, "cannot make a temporary directory in '%s'", tmp);
 	}
 	return 0;
 }
