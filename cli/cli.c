@@ -148,15 +148,38 @@ char *cli_lock_path(const char *spec)
 	return p;
 }
 
-int cli_plan(const char *spec_path, const char *debs, int64_t epoch, struct mf_spec **spec,
-	     struct pk_image **img, struct dt_err *err)
+int cli_plan_offers(const struct mf_spec *spec, const struct cli_offers *of,
+		    struct pk_plan_opts *po, struct pk_offers **ctx, struct dt_err *err)
+{
+	int rc = 0;
+
+	*ctx = NULL;
+	if (!of || spec->npackages == 0)
+		return 0;
+	if (of->repos)
+		rc = pk_offers_repos(spec, of->repos, ctx, err);
+	else if (of->lock)
+		rc = pk_offers_lock(of->lock, of->cache, ctx, err);
+	if (rc == 0 && *ctx) {
+		po->offer = pk_offer;
+		po->offer_ctx = *ctx;
+	}
+	return rc;
+}
+
+int cli_plan(const char *spec_path, const char *debs, int64_t epoch, const struct cli_offers *of,
+	     struct mf_spec **spec, struct pk_image **img, struct dt_err *err)
 {
 	struct pk_plan_opts po = { .debs = debs, .epoch = epoch, .warn = cli_warn_cb };
+	struct pk_offers *ctx = NULL;
 	int rc;
 
 	*img = NULL;
-	if ((rc = mf_spec_load(spec_path, spec, err)) < 0)
+	if ((rc = mf_spec_load(spec_path, spec, err)) < 0 ||
+	    (rc = cli_plan_offers(*spec, of, &po, &ctx, err)) < 0)
 		return rc;
-	return pk_image_plan(*spec, &po, img, err);
+	rc = pk_image_plan(*spec, &po, img, err);
+	pk_offers_free(ctx);
+	return rc;
 }
 

@@ -86,9 +86,21 @@ int cli_print_json(FILE *f, json_t *doc);
 int cli_same_file(const char *a, const char *b);
 /* The lockfile beside a spec: "dir/name.yaml" -> "dir/name.lock.json" (free() it). */
 char *cli_lock_path(const char *spec);
-/* Loads the spec and plans its image. */
-int cli_plan(const char *spec_path, const char *debs, int64_t epoch, struct mf_spec **spec,
-	     struct pk_image **img, struct dt_err *err);
+/* Where packages: the debs directory lacks come from: at lock time the apt repositories
+ * (@repos set: the cache and gpgv for them), at build time what @lock pins from them, read
+ * from the cache @cache; neither: nowhere. */
+struct cli_offers {
+	const struct pk_pin_opts *repos;
+	const struct mf_lock *lock;
+	const char *cache;
+};
+/* Loads the spec and plans its image (@of may be NULL). */
+int cli_plan(const char *spec_path, const char *debs, int64_t epoch, const struct cli_offers *of,
+	     struct mf_spec **spec, struct pk_image **img, struct dt_err *err);
+/* Sets @po's offer from @of for @spec into *@ctx (free with pk_offers_free after the plan).
+ * @return 0, or a negative code with @err set. */
+int cli_plan_offers(const struct mf_spec *spec, const struct cli_offers *of,
+		    struct pk_plan_opts *po, struct pk_offers **ctx, struct dt_err *err);
 /* "distill: drift: <message>" for each, and a count naming @lock. */
 void cli_print_drift(const struct mf_drift_list *d, const char *lock);
 

@@ -290,6 +290,7 @@ static int plan_from_debs(const char *spec_path, const struct build_args *a,
 	struct pk_plan_opts po = { .debs = a->debs, .epoch = epoch, .warn = cli_warn_cb };
 	struct dt_cache cache = { .fd = -1 };
 	struct dt_buf missing = { 0 };
+	struct pk_offers *offers = NULL;
 	char dir[PATH_MAX];
 	struct dt_err err;
 	int rc = -1;
@@ -317,13 +318,16 @@ static int plan_from_debs(const char *spec_path, const struct build_args *a,
 		goto out;
 	}
 	(*spec)->read_root = stage;
-	if (pk_image_plan(*spec, &po, img, &err) < 0)
+	if (cli_plan_offers(*spec, &(struct cli_offers){ .lock = locked, .cache = a->cache }, &po,
+			    &offers, &err) < 0 ||
+	    pk_image_plan(*spec, &po, img, &err) < 0)
 		goto fail;
 	rc = 0;
 	goto out;
 fail:
 	cli_fail(&err);
 out:
+	pk_offers_free(offers);
 	dt_buf_release(&missing);
 	dt_cache_close(&cache);
 	return rc;
@@ -383,7 +387,9 @@ int cmd_build(int argc, char **argv)
 	if (a.from_debs) {
 		if (plan_from_debs(argv[optind], &a, locked, epoch, stage, &spec, &img) < 0)
 			goto out;
-	} else if (cli_plan(argv[optind], a.debs, epoch, &spec, &img, &err) < 0) {
+	} else if (cli_plan(argv[optind], a.debs, epoch,
+			    &(struct cli_offers){ .lock = locked, .cache = a.cache }, &spec, &img,
+			    &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;
 	}

@@ -158,6 +158,7 @@ int cmd_lock(int argc, char **argv)
 	struct mf_drift_list drift = { 0 };
 	struct dt_outfile of = { .fd = -1 };
 	char *path = NULL, *text = NULL;
+	struct pk_pin_opts po = { 0 };
 	struct dt_err err;
 
 	dt_err_clear(&err);
@@ -188,6 +189,7 @@ int cmd_lock(int argc, char **argv)
 				       "--no-pin-debs");
 	if (out && !*out)
 		return cli_usage_error("lock", "-o wants a path, not ''");
+	po.cache_dir = cache;
 	if (!(path = out ? strdup(out) : cli_lock_path(argv[optind]))) {
 		cli_error("out of memory");
 		goto out;
@@ -201,7 +203,8 @@ int cmd_lock(int argc, char **argv)
 		goto out;
 	}
 	/* --check compares every content the lock on disk pins */
-	if (cli_plan(argv[optind], debs, 0, &spec, &img, &err) < 0 ||
+	if (cli_plan(argv[optind], debs, 0, &(struct cli_offers){ .repos = &po }, &spec, &img,
+		     &err) < 0 ||
 	    (check ? pk_image_lock(img, &found, &err) : pk_image_lock_pins(img, strict, &found, &err)) < 0) {
 		rc = cli_fail(&err);
 		goto out;

@@ -973,6 +973,25 @@ const struct deb_apt_pkg *deb_apt_find(const struct deb_apt_index *idx, const ch
 	return best;
 }
 
+const struct deb_apt_pkg *deb_apt_best(const struct deb_apt_index *idx, const char *name,
+				       int op, const char *version, const char *arch)
+{
+	const struct deb_apt_pkg *best = NULL;
+
+	for (size_t i = first_of(idx, name); i < idx->n && strcmp(idx->v[i].name, name) == 0; i++) {
+		const struct deb_apt_pkg *p = &idx->v[i];
+		int c;
+		if (strcmp(p->architecture, arch) != 0 && strcmp(p->architecture, "all") != 0)
+			continue;
+		if (!deb_rel_holds((enum deb_rel_op)op, version, p->version))
+			continue;
+		c = best ? deb_version_cmp(p->version, best->version) : 1;
+		if (c > 0 || (c == 0 && p->source < best->source))
+			best = p;
+	}
+	return best;
+}
+
 void deb_apt_offers(const struct deb_apt_index *idx, const char *name, struct dt_buf *out)
 {
 	size_t start = out->len, i0 = first_of(idx, name);

@@ -104,6 +104,12 @@ int deb_apt_release_verify(const struct deps_root *root, const char *lists,
 const struct deb_apt_pkg *deb_apt_find(const struct deb_apt_index *idx, const char *name,
 				       const char *version, const char *arch);
 
+/* The package @name in its highest version for which deb_rel_holds(@op, @version, ...)
+ * (enum deb_rel_op; 0: any), for @arch or "all", from the first source that has that
+ * version. NULL when none is. Virtual packages (Provides) are not looked at. */
+const struct deb_apt_pkg *deb_apt_best(const struct deb_apt_index *idx, const char *name,
+				       int op, const char *version, const char *arch);
+
 /* Appends to @out the versions of @name the index offers, each once, with where they are
  * offered ("12.4+deb12u15 (http://deb.debian.org/debian bookworm)"), separated by ", ";
  * "nothing" when none. */

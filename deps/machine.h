@@ -12,6 +12,7 @@ struct deps_machine {
 	const char *oci_arch; /* OCI/Go GOARCH: amd64, arm64, ... */
 	const char *oci_variant; /* "v7", "v8" or NULL */
 	const char *multiarch;   /* Debian multiarch triplet: x86_64-linux-gnu */
+	const char *deb_arch;    /* Debian architecture: amd64, armhf, i386, ppc64el, ... */
 };
 
 /* Looks up the machine of an ELF header's e_machine and class.

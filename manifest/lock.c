@@ -595,8 +595,8 @@ static int parse_file(struct pctx *c, json_t *o, size_t i, struct mf_lock *l)
 	return 0;
 }
 
-static const char *const deb_keys[] = { "architecture", "file", "name", "sha256", "size",
-					 "version", NULL };
+static const char *const deb_keys[] = { "architecture", "file", "filename", "name",
+					 "repository", "sha256", "size", "version", NULL };
 static const char *const installed_keys[] = { "architecture", "file", "filename", "name",
 					      "repository", "sha256", "size", "status", "version",
 					      NULL };
@@ -617,8 +617,8 @@ static int parse_deb(struct pctx *c, json_t *o, size_t i, struct mf_lock *l, int
 	if (!(d = installed ? new_deb_in(&l->installed, &l->ninstalled) : new_deb(l)))
 		return dt_oom(c->err);
 	if ((rc = check_keys(c, o, installed ? installed_keys : deb_keys)) < 0 ||
-	    (installed && (rc = get_dup(c, o, "repository", 1, &d->repository)) < 0) ||
-	    (installed && (rc = get_dup(c, o, "filename", 1, &d->filename)) < 0) ||
+	    (rc = get_dup(c, o, "repository", installed, &d->repository)) < 0 ||
+	    (rc = get_dup(c, o, "filename", installed, &d->filename)) < 0 ||
 	    (installed && (rc = get_dup(c, o, "status", 1, &d->status)) < 0) ||
 	    (rc = get_dup(c, o, "architecture", 1, &d->architecture)) < 0 ||
 	    (rc = get_dup(c, o, "file", 1, &d->file)) < 0 ||

@@ -54,7 +54,8 @@ struct mf_lock_deb {
 	char *file;            /* base name of the .deb */
 	char sha256[65];
 	uint64_t size;
-	/* where to get it: "installed" entries only, else NULL */
+	/* where to get it: "installed" entries, and "debs" entries fetched from a repository
+	 * (a package of the spec's the debs directory did not have), else NULL */
 	char *repository;      /* the repository's base URL: "http://deb.debian.org/debian" */
 	char *filename;        /* its pool path there: "pool/main/g/glibc/libc6_..._amd64.deb" */
 	char *status;          /* its stanza of the root's dpkg status ("Package: x\n...\n"),

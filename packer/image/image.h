@@ -27,8 +27,28 @@ enum pk_image_format {
 int pk_image_format_parse(const char *name, enum pk_image_format *out);
 const char *pk_image_format_name(enum pk_image_format f);
 
+/* A .deb offered for a package of the spec's (or a dependency) that the debs directory
+ * lacks: a file to read, and where the lock says it comes from. All malloc'd. */
+struct pk_offer {
+	char *path;               /* the .deb file (a cache blob) */
+	char *file;               /* its base name: "libc6_2.36-9_amd64.deb" */
+	char *repository;         /* base URL of its repository */
+	char *filename;           /* its pool path there */
+};
+void pk_offer_release(struct pk_offer *o);
+
+/* Finds the .deb of package @name (not a virtual one) in its highest version for which
+ * deb_rel_holds(@op, @version, ...) (@op 0: any) and whose architecture is @arch or all.
+ * @return 1 with *@out filled, 0 when none is offered, or a negative code with @err set. */
+typedef int (*pk_offer_fn)(void *ctx, const char *name, int op, const char *version,
+			   const char *arch, struct pk_offer *out, struct dt_err *err);
+
 struct pk_plan_opts {
 	const char *debs;         /* directory of .deb files instead of the spec's, or NULL */
+	/* packages: what the debs directory lacks, from elsewhere (at lock time the
+	 * repositories, at build time what the lock pins from them), or NULL: none */
+	pk_offer_fn offer;
+	void *offer_ctx;
 	int64_t epoch;            /* SOURCE_DATE_EPOCH: every mtime, `created` */
 	dt_warn_fn warn;          /* run-time loads not added, ...; may be NULL */
 	void *warn_ctx;
@@ -67,6 +87,34 @@ struct pk_pin_opts {
 	const char *cache_dir;
 	const struct deb_fetch_opts *fetch;
 };
+
+struct deb_apt_sources;
+struct deb_apt_index;
+
+/* The index of the spec's repositories (repositories:): each one's InRelease and Packages
+ * downloaded (deb_apt_update, the Packages through the cache @o->cache_dir) into a
+ * temporary lists tree, verified, read, and the tree removed. @src receives the sources
+ * (release with deb_apt_sources_release after the index is freed). @return 0 and *@idx, or
+ * a negative code with @err set. */
+int pk_spec_index(const struct mf_spec *s, const char *arch, const struct pk_pin_opts *o,
+		  struct deb_apt_sources *src, struct deb_apt_index **idx, struct dt_err *err);
+
+/* Offers (pk_offer_fn) for the spec's packages: that the debs directory lacks:
+ * - at lock time, from the apt repositories: the spec's repositories:, else the root's
+ *   apt sources (what apt fetched there); the .deb of the highest version offered is
+ *   downloaded into the cache @o->cache_dir, checked by the Packages index's size and
+ *   sha256, and read from there;
+ * - at build time, from the lock: the debs entries it pinned from a repository, read from
+ *   the cache @cache_dir (a missing one is an error naming `distill fetch`).
+ * @return 0 and *@out, or a negative code with @err set. */
+struct pk_offers;
+int pk_offers_repos(const struct mf_spec *spec, const struct pk_pin_opts *o,
+		    struct pk_offers **out, struct dt_err *err);
+int pk_offers_lock(const struct mf_lock *lock, const char *cache_dir, struct pk_offers **out,
+		   struct dt_err *err);
+int pk_offer(void *offers, const char *name, int op, const char *version, const char *arch,
+	     struct pk_offer *out, struct dt_err *err);
+void pk_offers_free(struct pk_offers *of);
 
 /* A package the indexes do not offer at its installed version. */
 struct pk_pin_miss {

@@ -83,7 +83,8 @@ static int make_lock(const struct pk_image *img, int pins, struct mf_lock **out,
 		const struct pk_plan_deb *d = &img->debs[i];
 		struct mf_lock_deb ld = { .name = d->name, .version = d->version,
 					  .architecture = d->architecture, .file = d->file,
-					  .size = d->size };
+					  .size = d->size, .repository = d->repository,
+					  .filename = d->filename };
 		dt_hex(d->sha256, DT_SHA256_LEN, ld.sha256);
 		rc = mf_lock_add_deb(l, &ld, err);
 	}

@@ -54,7 +54,8 @@ static int deb_keep(void *ctx, const char *path)
 }
 
 static int add_deb(struct pk_image *img, struct deb_package *deb, const char *file,
-		   const struct mf_package *p, struct dt_err *err)
+		   const char *repository, const char *filename, const struct mf_package *p,
+		   struct dt_err *err)
 {
 	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 	struct pk_plan_deb *ld = dt_grow(img->debs, &img->debs_cap, img->ndebs, sizeof(*ld));
@@ -66,7 +67,9 @@ static int add_deb(struct pk_image *img, struct deb_package *deb, const char *fi
 	memset(ld, 0, sizeof(*ld));
 	if (!(ld->name = strdup(deb->package)) || !(ld->version = strdup(deb->version)) ||
 	    !(ld->architecture = strdup(deb->architecture)) || !(ld->file = strdup(base)) ||
-	    !(ld->control = strdup(deb->control)))
+	    !(ld->control = strdup(deb->control)) ||
+	    (repository && !(ld->repository = strdup(repository))) ||
+	    (filename && !(ld->filename = strdup(filename))))
 		return dt_oom(err);
 	memcpy(ld->sha256, deb->sha256, DT_SHA256_LEN);
 	ld->size = deb->file_size;
@@ -106,9 +109,10 @@ static int add_deb(struct pk_image *img, struct deb_package *deb, const char *fi
 
 /* ---- the debs directory and the packages' dependencies ---- */
 
-/* A .deb of the directory: its control fields and relations. */
+/* A .deb of the directory (or offered from elsewhere): its control fields and relations. */
 struct udeb {
 	char *path;
+	struct pk_offer from;     /* an offered one's file name and origin, else all NULL */
 	struct deb_package *ctl;  /* control only */
 	int essential;
 	struct deb_relations pre, dep, prov;
@@ -122,10 +126,15 @@ struct ubad {
 	struct dt_err err;
 };
 
+/* At most this many .debs are offered from elsewhere (pk_plan_opts.offer) in one plan:
+ * room for them is made up front, so that a udeb never moves while it is followed. */
+#define MAX_OFFERED 4096
+
 struct universe {
-	const char *dir;
+	const char *dir;          /* the debs directory, or NULL (only offered ones) */
 	struct udeb *v;
-	size_t n;
+	size_t n, cap;
+	const struct pk_plan_opts *o;
 	struct ubad *bad;
 	size_t nbad;
 };
@@ -138,6 +147,7 @@ static void universe_release(struct universe *u)
 		deb_relations_release(&u->v[i].pre);
 		deb_relations_release(&u->v[i].dep);
 		deb_relations_release(&u->v[i].prov);
+		pk_offer_release(&u->v[i].from);
 	}
 	free(u->v);
 	for (size_t i = 0; i < u->nbad; i++)
@@ -174,14 +184,19 @@ static int field_relations(const struct udeb *d, const char *field, struct deb_r
 
 /* Every *.deb of @dir (sorted by file name), its control read and its relations parsed. */
 static int universe_load(struct universe *u, const char *dir, const struct mf_spec *s,
-			 struct dt_err *err)
+			 const struct pk_plan_opts *o, struct dt_err *err)
 {
-	DIR *d = opendir(dir);
+	DIR *d = dir ? opendir(dir) : NULL;
 	struct dt_strv names = { 0 };
 	int rc = 0;
 
 	memset(u, 0, sizeof(*u));
 	u->dir = dir;
+	u->o = o;
+	if (!dir) {
+		u->cap = o->offer ? MAX_OFFERED : 0;
+		return u->cap && !(u->v = calloc(u->cap, sizeof(*u->v))) ? dt_oom(err) : 0;
+	}
 	if (!d)
 		return dt_err_sys(err, errno, "%s:%d: packages: cannot read directory '%s'", s->file,
 				  s->packages[0].line, dir);
@@ -196,7 +211,8 @@ static int universe_load(struct universe *u, const char *dir, const struct mf_sp
 	closedir(d);
 	if (rc == 0 && names.n > 1)
 		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
-	if (rc == 0 && names.n && !(u->v = calloc(names.n, sizeof(*u->v))))
+	u->cap = names.n + (o->offer ? MAX_OFFERED : 0);
+	if (rc == 0 && u->cap && !(u->v = calloc(u->cap, sizeof(*u->v))))
 		rc = dt_oom(err);
 	for (size_t i = 0; rc == 0 && i < names.n; i++) {
 		struct udeb *x = &u->v[u->n++];
@@ -245,6 +261,59 @@ static int universe_load(struct universe *u, const char *dir, const struct mf_sp
 	}
 	dt_strv_release(&names);
 	return rc;
+}
+
+/* The .deb offered for @name (pk_plan_opts.offer), added to the universe: @return 1 and its
+ * index in *@idx, 0 when none is offered, or a negative code with @err set. */
+static int offered(struct universe *u, const char *name, enum deb_rel_op op, const char *version,
+		   const char *arch, size_t *idx, struct dt_err *err)
+{
+	struct pk_offer of = { 0 };
+	struct udeb *x;
+	char *ess;
+	int rc;
+
+	if (!u->o->offer)
+		return 0;
+	if (!arch)
+		return dt_err_set(err, DT_EINPUT, "packages: '%s' is to come from an apt repository, "
+				  "for an architecture the spec does not give: list binaries, or set "
+				  "platform (e.g. linux/amd64)", name);
+	for (size_t i = 0; i < u->n; i++) /* offered before */
+		if (u->v[i].from.path && strcmp(u->v[i].ctl->package, name) == 0 &&
+		    (!arch || strcmp(u->v[i].ctl->architecture, "all") == 0 ||
+		     strcmp(u->v[i].ctl->architecture, arch) == 0) &&
+		    deb_rel_holds(op, version, u->v[i].ctl->version)) {
+			*idx = i;
+			return 1;
+		}
+	if (u->n == u->cap)
+		return dt_err_set(err, DT_EINPUT, "packages: more than %d .debs to fetch",
+				  MAX_OFFERED);
+	if ((rc = u->o->offer(u->o->offer_ctx, name, (int)op, version, arch, &of, err)) <= 0)
+		return rc;
+	x = &u->v[u->n];
+	memset(x, 0, sizeof(*x));
+	x->from = of;
+	if (!(x->path = strdup(of.path))) {
+		pk_offer_release(&x->from);
+		return dt_oom(err);
+	}
+	u->n++; /* released with the universe from here on */
+	if ((rc = deb_package_read_control(x->path, &x->ctl, err)) < 0)
+		return rc;
+	if (strcmp(x->ctl->package, name) != 0 || !deb_rel_holds(op, version, x->ctl->version))
+		return dt_err_set(err, DT_EINPUT, "'%s' (%s, offered for %s) holds %s %s", x->path,
+				  of.file, name, x->ctl->package, x->ctl->version);
+	ess = deb_field(x->ctl->control, "Essential");
+	x->essential = ess && strcmp(ess, "yes") == 0;
+	free(ess);
+	if ((rc = field_relations(x, "Pre-Depends", &x->pre, err)) < 0 ||
+	    (rc = field_relations(x, "Depends", &x->dep, err)) < 0 ||
+	    (rc = field_relations(x, "Provides", &x->prov, err)) < 0)
+		return rc;
+	*idx = u->n - 1;
+	return 1;
 }
 
 /* Whether .deb @x can stand in the image for architecture @arch (NULL: any). */
@@ -373,7 +442,7 @@ static int follow(struct pk_image *img, const struct deb_dpkg *db, struct univer
 	}
 	/* the first alternative the directory has */
 	for (size_t k = 0; k < c->nalts; k++) {
-		ssize_t i = candidate(u, &c->alts[k], img->arch);
+		ssize_t i = candidate(u, &c->alts[k], pk_plan_deb_arch(img));
 		struct pick *v;
 		if (i < 0)
 			continue;
@@ -399,18 +468,49 @@ static int follow(struct pk_image *img, const struct deb_dpkg *db, struct univer
 			*err = *unreadable(u, c->alts[k].name);
 			return -err->code;
 		}
+	/* offered from elsewhere (the repositories) */
+	for (size_t k = 0; k < c->nalts; k++) {
+		size_t i;
+		struct pick *v;
+		int rc = offered(u, c->alts[k].name, c->alts[k].op, c->alts[k].version,
+				 pk_plan_deb_arch(img),
+				 &i, err);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			continue;
+		if (!(v = realloc(*picks, (*npicks + 1) * sizeof(*v))))
+			return dt_oom(err);
+		*picks = v;
+		v[*npicks].deb = i;
+		v[*npicks].spec = NULL;
+		v[*npicks].from = from;
+		v[*npicks].rel = img->nrels;
+		(*npicks)++;
+		return record(img, pkg, field, c, "deb", u->v[i].ctl->package,
+			      u->v[i].ctl->version, err);
+	}
 	deb_rel_clause_format(c, text, sizeof(text));
 	offers(u, c, have, sizeof(have));
+	if (!u->dir)
+		return dt_err_set(err, DT_EINPUT,
+				  "%s:%d: packages: %s %s %s: %s: no repository offers it and '%s' "
+				  "has no installed package that does (set depends: false on %s)",
+				  s->file, from->line, pkg, x->ctl->version, field, text, s->root,
+				  from->name);
 	return dt_err_set(err, DT_EINPUT,
-			  "%s:%d: packages: %s %s %s: %s: no .deb in '%s' satisfies it%s%s%s, and "
-			  "'%s' has no installed package that does (add a .deb that does to the "
+			  "%s:%d: packages: %s %s %s: %s: no .deb in '%s' satisfies it%s%s%s, "
+			  "%s'%s' has no installed package that does%s (add a .deb that does to the "
 			  "directory, or set depends: false on %s)",
 			  s->file, from->line, pkg, x->ctl->version, field, text, u->dir,
-			  have[0] ? " (it has " : "", have, have[0] ? ")" : "", s->root, from->name);
+			  have[0] ? " (it has " : "", have, have[0] ? ")" : "",
+			  u->o->offer ? "" : "and ", s->root,
+			  u->o->offer ? ", and no repository offers it" : "", from->name);
 }
 
-/* The .deb of the spec's package @p: its only version there, or the one it pins. */
-static int spec_deb(const struct universe *u, const struct mf_spec *s,
+/* The .deb of the spec's package @p: its only version there, or the one it pins; else the
+ * one offered from elsewhere (its version, or the highest). */
+static int spec_deb(struct universe *u, const struct mf_spec *s, const char *arch,
 		    const struct mf_package *p, size_t *out, struct dt_err *err)
 {
 	char versions[2048] = "";
@@ -429,10 +529,21 @@ static int spec_deb(const struct universe *u, const struct mf_spec *s,
 		*err = *unreadable(u, p->name);
 		return -err->code;
 	}
+	if (found == 0) {
+		int rc = offered(u, p->name, p->version ? DEB_REL_EQ : DEB_REL_ANY, p->version,
+				 arch, out, err);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+	}
+	if (found == 0 && !u->dir)
+		return dt_err_set(err, DT_EINPUT, "%s:%d: packages: no repository offers '%s'%s%s "
+				  "for %s", s->file, p->line, p->name, p->version ? " version " : "",
+				  p->version ? p->version : "", arch);
 	if (found == 0)
-		return dt_err_set(err, DT_EINPUT, "%s:%d: packages: no .deb of '%s'%s%s in '%s'",
+		return dt_err_set(err, DT_EINPUT, "%s:%d: packages: no .deb of '%s'%s%s in '%s'%s",
 				  s->file, p->line, p->name, p->version ? " version " : "",
-				  p->version ? p->version : "", u->dir);
+				  p->version ? p->version : "", u->dir,
+				  u->o->offer ? ", and no repository offers it" : "");
 	if (found > 1)
 		return dt_err_set(err, DT_EINPUT,
 				  "%s:%d: packages: '%s' has several .debs in '%s' (%s): pin one "
@@ -452,18 +563,19 @@ int pk_plan_packages(struct pk_image *img, const struct deb_dpkg *db,
 
 	if (s->npackages == 0)
 		return 0;
-	if (!dir)
+	if (!dir && !o->offer)
 		return dt_err_set(err, DT_EINPUT,
 				  "%s:%d: packages: no directory of .deb files (set debs in the "
-				  "spec, or --debs DIR)", s->file, s->packages[0].line);
-	if ((rc = universe_load(&u, dir, s, err)) < 0)
+				  "spec, or --debs DIR) and no apt repository to fetch them from",
+				  s->file, s->packages[0].line);
+	if ((rc = universe_load(&u, dir, s, o, err)) < 0)
 		goto out;
 	if (!(picks = calloc(s->npackages, sizeof(*picks)))) {
 		rc = dt_oom(err);
 		goto out;
 	}
 	for (size_t i = 0; i < s->npackages; i++) {
-		if ((rc = spec_deb(&u, s, &s->packages[i], &picks[npicks].deb, err)) < 0)
+		if ((rc = spec_deb(&u, s, pk_plan_deb_arch(img), &s->packages[i], &picks[npicks].deb, err)) < 0)
 			goto out;
 		picks[npicks].spec = picks[npicks].from = &s->packages[i];
 		npicks++;
@@ -509,7 +621,9 @@ int pk_plan_packages(struct pk_image *img, const struct deb_dpkg *db,
 		}
 		rc = deb_package_read(u.v[picks[i].deb].path, deb_keep, &f, &deb, err);
 		if (rc == 0)
-			rc = add_deb(img, deb, u.v[picks[i].deb].path, p, err);
+			rc = add_deb(img, deb, u.v[picks[i].deb].from.file ? u.v[picks[i].deb].from.file
+					     : u.v[picks[i].deb].path, u.v[picks[i].deb].from.repository,
+				     u.v[picks[i].deb].from.filename, p, err);
 		deb_package_free(deb);
 	}
 out:
@@ -608,4 +722,13 @@ int pk_plan_owners(struct pk_image *img, const struct deb_dpkg *db, struct dt_er
 nomem:
 	free(pk);
 	return dt_oom(err);
+}
+
+void pk_offer_release(struct pk_offer *o)
+{
+	free(o->path);
+	free(o->file);
+	free(o->repository);
+	free(o->filename);
+	memset(o, 0, sizeof(*o));
 }

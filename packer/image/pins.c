@@ -146,7 +146,7 @@ static int pin_one(const struct pk_image *img, struct mf_lock *l,
 	const struct deb_apt_pkg *p;
 
 	res->npackages++;
-	if ((p = deb_apt_find(idx, name, version, img->arch))) {
+	if ((p = deb_apt_find(idx, name, version, pk_plan_deb_arch(img)))) {
 		char *base = strrchr(p->filename, '/');
 		struct mf_lock_deb d = {
 			.name = p->name,
@@ -184,15 +184,11 @@ static int pin_one(const struct pk_image *img, struct mf_lock *l,
 	return 0;
 }
 
-/* The index of the spec's repositories: downloaded (deb_apt_update) into a temporary lists
- * tree, read from there, the tree removed. */
-static int spec_index(const struct pk_image *img, const struct pk_pin_opts *o,
-		      struct deb_apt_sources *src, struct deb_apt_index **idx, struct dt_err *err)
+int pk_spec_index(const struct mf_spec *s, const char *arch, const struct pk_pin_opts *o,
+		  struct deb_apt_sources *src, struct deb_apt_index **idx, struct dt_err *err)
 {
-	const struct mf_spec *s = img->spec;
 	char tmpl[4200], cdir[4096];
-	struct deb_apt_opts ao = { .arch = img->arch, .gpgv = o ? o->gpgv : NULL,
-				   .lists = "/lists" };
+	struct deb_apt_opts ao = { .arch = arch, .gpgv = o ? o->gpgv : NULL, .lists = "/lists" };
 	struct dt_cache cache;
 	struct deps_root lroot = { .fd = -1 };
 	int rc = 0, h = 0, have_cache = 0;
@@ -219,7 +215,7 @@ static int spec_index(const struct pk_image *img, const struct pk_pin_opts *o,
 		goto out;
 	}
 	{
-		struct deb_apt_update_opts uo = { .arch = img->arch, .gpgv = ao.gpgv,
+		struct deb_apt_update_opts uo = { .arch = arch, .gpgv = ao.gpgv,
 						  .cache = &cache, .fetch = o ? o->fetch : NULL };
 		if ((rc = deb_apt_update(tmpl, src, &uo, err)) < 0 ||
 		    (rc = deps_root_open(&lroot, tmpl, err)) < 0 ||
@@ -245,7 +241,7 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	struct deb_apt_sources src = { 0 };
 	struct deb_apt_index *idx = NULL;
 	struct deb_dpkg *db = NULL;
-	struct deb_apt_opts ao = { .arch = img->arch, .gpgv = o ? o->gpgv : NULL,
+	struct deb_apt_opts ao = { .arch = pk_plan_deb_arch(img), .gpgv = o ? o->gpgv : NULL,
 				   .skip_unfetched = 1 };
 	size_t want = 0;
 	int rc;
@@ -262,7 +258,7 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	if (img->spec->nrepositories) {
 		/* the spec's repositories, in place of the root's apt sources */
 		if (want)
-			rc = spec_index(img, o, &src, &idx, err);
+			rc = pk_spec_index(img->spec, ao.arch, o, &src, &idx, err);
 		if (rc < 0)
 			goto out;
 		res->nsources = src.n;

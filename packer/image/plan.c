@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deps/machine.h"
+
 void pk_plan_entry_release(struct pk_plan_entry *e)
 {
 	free(e->path);
@@ -55,6 +57,8 @@ void pk_image_free(struct pk_image *img)
 		free(img->debs[i].architecture);
 		free(img->debs[i].file);
 		free(img->debs[i].control);
+		free(img->debs[i].repository);
+		free(img->debs[i].filename);
 	}
 	free(img->debs);
 	for (size_t i = 0; i < img->nrels; i++) {
@@ -155,6 +159,25 @@ int pk_plan_add_text(struct pk_image *img, const char *path, const char *text, s
 	e->mode = mode;
 	dt_sha256(text, len, e->sha256);
 	return 0;
+}
+
+const char *pk_plan_deb_arch(const struct pk_image *img)
+{
+	const struct deps_machine *m = NULL;
+	char buf[128], *arch, *end;
+
+	if (img->arch) {
+		m = deps_machine_by_oci(img->arch);
+	} else if (img->spec->platform) {
+		snprintf(buf, sizeof(buf), "%s", img->spec->platform);
+		if ((arch = strchr(buf, '/'))) {
+			arch++;
+			if ((end = strchr(arch, '/')))
+				*end = '\0';
+			m = deps_machine_by_oci(arch);
+		}
+	}
+	return m ? m->deb_arch : NULL;
 }
 
 void pk_plan_warn(const struct pk_plan_opts *o, const char *fmt, ...)

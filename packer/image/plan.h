@@ -79,10 +79,15 @@ struct pk_plan_entry {
 struct pk_plan_deb {
 	char *name, *version, *architecture;
 	char *file;              /* base name of the .deb */
+	char *repository, *filename; /* where it was fetched from (pk_offer), or NULL */
 	unsigned char sha256[DT_SHA256_LEN];
 	uint64_t size;
 	char *control;           /* its control stanza, for status.d */
 };
+
+/* The image's Debian architecture ("amd64", "armhf"): from its binaries' machine, else the
+ * spec's platform; NULL when neither gives a machine distill knows. */
+const char *pk_plan_deb_arch(const struct pk_image *img);
 
 /* How one clause of a package's Depends or Pre-Depends was met (recorded in the lock). */
 struct pk_plan_rel {

@@ -10,7 +10,11 @@
 #  2. each an error naming the spec entry and writing no lock: an InRelease signed by
 #     another key, a 404, a redirect to another host, a Packages file whose bytes are not
 #     the signed Release's, a keyring that does not exist, a spec entry without a keyring;
-#  3. no temporary lists tree is left behind.
+#  3. packages: that no debs directory holds come from the repository too, with what their
+#     Depends pull: the lock pins each .deb with its repository and pool file, the build
+#     reads them from the cache (an empty one is named with distill fetch), and a cache
+#     filled by distill fetch from the lock alone gives the same image;
+#  4. no temporary lists tree is left behind.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$tests/e2e/lock/aptrepo.sh"
@@ -19,7 +23,7 @@ ok() { echo "ok   $*"; }
 mkdir -p "$W/srv"
 python3 "$tests/lib/httpd.py" "$W/port" "$W/srv" &
 HPID=$!
-trap 'kill $HPID 2>/dev/null; wait $HPID 2>/dev/null || true; rm -rf "$W"' EXIT
+trap 'kill $HPID 2>/dev/null; wait $HPID 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$W"' EXIT
 for _ in $(seq 300); do [ -s "$W/port" ] && break; kill -0 $HPID || fail "httpd died"; sleep 0.1; done
 [ -s "$W/port" ] || fail "httpd did not start"
 PORT=$(cat "$W/port")
@@ -104,6 +108,53 @@ if "$DISTILL" lock -q "$W/app.yaml" 2> "$W/err"; then fail "a repository without
 grep -F "repositories[0]: needs url, suite and keyring" "$W/err" >/dev/null || { cat "$W/err"; fail "no keyring: not said"; }
 ok "refused: a repository without a keyring"
 
-# ---- 3. nothing left behind ----
+# ---- 3. packages: from the repository, with their dependencies ----
+make_deb greet-doc 1.0-1
+d=$W/pkgsrc/hello-2.0
+mkdir -p "$d/DEBIAN" "$d/usr/share/hello"
+echo hello > "$d/usr/share/hello/hello.txt"
+printf 'Package: hello\nVersion: 2.0\nArchitecture: all\nDepends: greet-doc (>= 1.0)\nMaintainer: t <t@example.invalid>\nDescription: d\n' > "$d/DEBIAN/control"
+dpkg-deb --root-owner-group -Zgzip --build "$d" "$W/debs/hello_2.0_all.deb" >/dev/null || fail "dpkg-deb hello"
+make_repo "$W/srv/repo" good "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb" "$W/debs/hello_2.0_all.deb"
+cat > "$W/pkgs.yaml" <<Y
+name: example/pkgs:1
+root: ./root
+base: scratch
+binaries:
+  - /usr/bin/greet
+packages:
+  - name: hello
+repositories:
+  - url: $URI
+    suite: stable
+    keyring: ./good.gpg
+Y
+"$DISTILL" lock -q --cache "$W/c4" "$W/pkgs.yaml" 2> "$W/err" || { cat "$W/err"; fail "lock of packages from the repository"; }
+python3 - "$W/pkgs.lock.json" "$URI" "$W/debs" <<'PY' || fail "debs: not pinned from the repository"
+import hashlib, json, os, sys
+l = json.load(open(sys.argv[1]))
+got = {d["name"]: d for d in l["debs"]}
+assert sorted(got) == ["greet-doc", "hello"], got
+for n, f in (("hello", "hello_2.0_all.deb"), ("greet-doc", "greet-doc_1.0-1_amd64.deb")):
+    d = got[n]
+    b = open(os.path.join(sys.argv[3], f), "rb").read()
+    assert d["repository"] == sys.argv[2] and d["file"] == f, d
+    assert d["filename"].endswith("/" + f) and d["sha256"] == hashlib.sha256(b).hexdigest(), d
+assert {(r["package"], r["how"], r["by"]) for r in l["depends"]} == {("hello", "deb", "greet-doc 1.0-1")}, l["depends"]
+PY
+"$DISTILL" build -q --cache "$W/c4" "$W/pkgs.yaml" -o "$W/pkgs.tar" --format rootfs || fail "build of packages from the repository"
+tar -tf "$W/pkgs.tar" > "$W/pkgs.list"
+grep -qx 'usr/share/hello/hello.txt' "$W/pkgs.list" && grep -qx 'usr/share/greet-doc/greet-doc.txt' "$W/pkgs.list" ||
+    fail "the image lacks the packages' files"
+if "$DISTILL" build -q --cache "$W/c5" "$W/pkgs.yaml" -o "$W/pkgs2.tar" --format rootfs 2> "$W/err"; then fail "built with an empty cache"; fi
+grep -F "which the lock pins from $URI, is not in the cache '$W/c5': run distill fetch --cache '$W/c5'" "$W/err" >/dev/null ||
+    { cat "$W/err"; fail "an empty cache: distill fetch not named"; }
+[ ! -e "$W/pkgs2.tar" ] || fail "an empty cache: a rootfs was written"
+"$DISTILL" fetch -q --cache "$W/c5" "$W/pkgs.lock.json" || fail "fetch of the packages' .debs"
+"$DISTILL" build -q --cache "$W/c5" "$W/pkgs.yaml" -o "$W/pkgs2.tar" --format rootfs || fail "build from the fetched cache"
+cmp -s "$W/pkgs.tar" "$W/pkgs2.tar" || fail "the cache distill fetch filled gives another rootfs"
+ok "packages: fetched from the repository with their Depends, pinned, fetched again and built the same"
+
+# ---- 4. nothing left behind ----
 [ -z "$(ls -A "$TMPDIR")" ] || fail "left in TMPDIR: $(ls "$TMPDIR")"
 echo "PASS lock.repositories"
