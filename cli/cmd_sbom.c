@@ -172,7 +172,9 @@ int cmd_sbom(int argc, char **argv)
 		free(lock_path);
 		bo.lock_digest = locked ? locked->digest : NULL;
 		bo.tag = tag;
-		if (cli_plan(argv[optind], debs, epoch, NULL, &spec, &img, &err) < 0 ||
+		if (cli_plan(argv[optind], debs, epoch,
+			     locked ? &(struct cli_offers){ .lock = locked } : NULL, &spec, &img,
+			     &err) < 0 ||
 		    pk_image_sbom(img, &bo, f, &text, &err) < 0) {
 			rc = cli_fail(&err);
 			goto out;

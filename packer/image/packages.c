@@ -566,7 +566,7 @@ int pk_plan_packages(struct pk_image *img, const struct deb_dpkg *db,
 	if (!dir && !o->offer)
 		return dt_err_set(err, DT_EINPUT,
 				  "%s:%d: packages: no directory of .deb files (set debs in the "
-				  "spec, or --debs DIR) and no apt repository to fetch them from",
+				  "spec, or --debs DIR)",
 				  s->file, s->packages[0].line);
 	if ((rc = universe_load(&u, dir, s, o, err)) < 0)
 		goto out;
