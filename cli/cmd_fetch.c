@@ -31,6 +31,8 @@ static const char fetch_usage[] =
 	"  -j, --jobs N               downloads at once, 1 to 64 (default 4)\n"
 	"      --retries N            further attempts after a transient failure, 0 to 10\n"
 	"                             (default 3)\n"
+	"      --timeout S            give up on a connection or a transfer that stalls (less\n"
+	"                             than a byte a second) for S seconds, 1 to 3600 (60)\n"
 	"      --json                 print each .deb and what became of it as JSON on stdout\n"
 	"  -q, --quiet                no summary and no progress bar\n"
 	"  -h, --help                 show this help\n"
@@ -38,7 +40,7 @@ static const char fetch_usage[] =
 	"Exit status: 0 every .deb is in the cache, 1 error (each failed .deb is named),\n"
 	"2 usage. See docs/verify.md for the rebuilder's workflow.\n";
 
-enum { OPT_CACHE = 256, OPT_DEBS, OPT_OFFLINE, OPT_RETRIES, OPT_JSON };
+enum { OPT_CACHE = 256, OPT_DEBS, OPT_OFFLINE, OPT_RETRIES, OPT_TIMEOUT, OPT_JSON };
 
 static const struct option fetch_options[] = {
 	{ "cache", required_argument, NULL, OPT_CACHE },
@@ -46,6 +48,7 @@ static const struct option fetch_options[] = {
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -90,7 +93,8 @@ static const char *state_name(int s)
 int cmd_fetch(int argc, char **argv)
 {
 	const char *cache_opt = NULL, *debs = NULL;
-	int offline = 0, json = 0, quiet = 0, jobs = 4, retries = 3, c, rc = CLI_ERROR;
+	int offline = 0, json = 0, quiet = 0, jobs = 4, retries = 3, timeout = 60, c,
+	    rc = CLI_ERROR;
 	struct deb_fetch_opts fo = { 0 };
 	struct deb_fetch_item *items = NULL;
 	struct mf_spec *spec = NULL;
@@ -112,6 +116,11 @@ int cmd_fetch(int argc, char **argv)
 		case 'j':
 			if (int_arg(optarg, 1, 64, &jobs) < 0)
 				return cli_usage_error("fetch", "--jobs wants 1 to 64, not '%s'", optarg);
+			break;
+		case OPT_TIMEOUT:
+			if (int_arg(optarg, 1, 3600, &timeout) < 0)
+				return cli_usage_error("fetch", "--timeout wants 1 to 3600 seconds, "
+						       "not '%s'", optarg);
 			break;
 		case OPT_RETRIES:
 			if (int_arg(optarg, 0, 10, &retries) < 0)
@@ -199,6 +208,7 @@ int cmd_fetch(int argc, char **argv)
 	cli_progress_init(&bar, "fetch", quiet || json);
 	fo.parallel = jobs;
 	fo.retries = retries ? retries : -1;
+	fo.timeout_s = timeout;
 	fo.debs = debs;
 	fo.offline = offline;
 	fo.progress = progress;

@@ -15,6 +15,8 @@
 # /redirect-same/X   302 to /X
 # /redirect-other/X  302 to http://localhost:PORT/X (the same server, another host name)
 # /redirect-loop/X   302 to itself
+# /stall/X           /X's headers and half its body, then nothing for 60 s (a server that
+#                    hangs)
 # /count             how many requests came before (not counting /count and /log)
 # /log               one line per request: "PATH RANGE USER-AGENT" ("-" for a header not
 #                    sent)
@@ -23,6 +25,7 @@ import os
 import ssl
 import sys
 import threading
+import time
 
 lock = threading.Lock()
 count = 0
@@ -74,7 +77,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_text(302, "", [("Location", "http://localhost:%d/%s" % (port, rest))])
         if fault == "redirect-loop":
             return self.send_text(302, "", [("Location", path)])
-        if fault not in ("500-once", "truncate", "truncate-always", "norange", "wrong"):
+        if fault not in ("500-once", "truncate", "truncate-always", "norange", "wrong", "stall"):
             fault, rest = "", path.lstrip("/")
         full = os.path.join(self.server.root, rest)
         if ".." in rest.split("/") or not os.path.isfile(full):
@@ -98,6 +101,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = data[start:end]
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if fault == "stall":
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            time.sleep(60)
+            return
         if fault == "truncate-always" or (fault == "truncate" and not rng):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()

@@ -7,7 +7,8 @@
 #  2. a corrupt blob in the cache is found, removed and downloaded again;
 #  3. each a clear error naming the package and URL, nothing entering the cache: a 404, a
 #     body with other bytes (both sha256s named), a redirect to another host; followed: a
-#     redirect to the same host, a 500 once (retried), a truncated body (resumed);
+#     redirect to the same host, a 500 once (retried), a truncated body (resumed); a server
+#     that stalls mid-body is given up on after --timeout and named;
 #  4. --debs DIR with --offline copies from the directory; --offline alone names what is
 #     missing; a wrong file in --debs is refused with both sizes;
 #  5. build --inputs debs from the cache gives the same image, byte for byte, as the build
@@ -90,7 +91,7 @@ PY
 bad() { # PREFIX WANT
     with_prefix "$1"
     rm -rf "$W/cb"
-    if "$DISTILL" fetch -q --retries 1 --cache "$W/cb" "$W/p.lock.json" 2> "$W/err"; then fail "$1: accepted"; fi
+    if "$DISTILL" fetch -q --retries 1 ${TIMEOUT:-} --cache "$W/cb" "$W/p.lock.json" 2> "$W/err"; then fail "$1: accepted"; fi
     grep -F -- "greet 1.0-1 amd64" "$W/err" >/dev/null || { cat "$W/err"; fail "$1: package not named"; }
     grep -F -- "http://127.0.0.1:$PORT/$1/repo/pool/main/g/greet/greet_1.0-1_amd64.deb" "$W/err" >/dev/null ||
         { cat "$W/err"; fail "$1: URL not named"; }
@@ -108,6 +109,9 @@ good() { # PREFIX
 bad 404 "HTTP 404"
 bad wrong "$(sha256sum < "$W/debs/greet_1.0-1_amd64.deb" | cut -c1-12)"
 bad redirect-other "another host"
+# a server that hangs mid-body: given up on after --timeout (libcurl measures the speed
+# over a few seconds), then named
+TIMEOUT="--timeout 1 --retries 0" bad stall "too slow"
 good redirect-same
 good 500-once
 good truncate
