@@ -44,7 +44,9 @@ static const char build_usage[] =
 	"                             debs: take every package's file out of the .deb the\n"
 	"                             lock pins, from the cache (see 'distill fetch'), and\n"
 	"                             read nothing of the root but the project's files\n"
-	"      --cache DIR            the .deb cache of --inputs debs (default: as fetch)\n"
+	"      --cache DIR            the .deb cache (see 'distill fetch'; default: as fetch):\n"
+	"                             of --inputs debs, and of packages the lock pins from a\n"
+	"                             repository\n"
 	"      --source-date-epoch N  seconds since 1970 for every timestamp (default:\n"
 	"                             $SOURCE_DATE_EPOCH, else 0)\n"
 	"      --sbom                 attach SPDX 2.3 and CycloneDX 1.6 SBOMs to the image as\n"
@@ -183,8 +185,6 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 	if (a->from_debs == 1 && a->no_lock)
 		return cli_usage_error("build", "--inputs debs builds what the lock pins: not with "
 				       "--no-lock");
-	if (a->cache && a->from_debs == 0)
-		return cli_usage_error("build", "--cache goes with --inputs debs");
 	if (a->cache && !*a->cache)
 		return cli_usage_error("build", "--cache wants a directory, not ''");
 	a->o.level = level;
