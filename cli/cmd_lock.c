@@ -133,6 +133,8 @@ static int pin_installed(const struct pk_image *img, const struct mf_spec *spec,
 		if (hermetic)
 			rc = -1;
 	}
+	for (size_t i = 0; i < res.alternatives.n; i++)
+		cli_warn("%s", res.alternatives.v[i]);
 	for (size_t i = 0; i < res.nchanged; i++) {
 		const struct pk_pin_changed *c = &res.changed[i];
 		(hermetic ? cli_error : cli_warn)("'%s' is not what package %s installed (%s): md5 "

@@ -487,3 +487,110 @@ int deb_dpkg_md5_of(const struct deb_dpkg_pkg *p, const char *md5sums, const cha
 	}
 	return 1;
 }
+
+/* ---- update-alternatives' database ---- */
+
+#define ALT_MAX 1024
+
+void deb_alternative_release(struct deb_alternative *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i].path);
+	free(a->v);
+	free(a->link);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The next line of *@p (NUL-terminated in place), or NULL at the end. */
+static char *alt_line(char **p)
+{
+	char *l = *p, *nl;
+
+	if (!l || !*l)
+		return NULL;
+	if ((nl = strchr(l, '\n'))) {
+		*nl = '\0';
+		*p = nl + 1;
+	} else {
+		*p = l + strlen(l);
+	}
+	return l;
+}
+
+int deb_alternative_parse(const char *name, const char *text, struct deb_alternative *out,
+			  struct dt_err *err)
+{
+	char *copy = strdup(text), *p = copy, *l, *end;
+	size_t nslaves = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!copy)
+		return dt_oom(err);
+	if (!(l = alt_line(&p)) || (strcmp(l, "auto") != 0 && strcmp(l, "manual") != 0)) {
+		rc = dt_err_set(err, DT_EINPUT, "'%s': not auto or manual", name);
+		goto out;
+	}
+	out->manual = strcmp(l, "manual") == 0;
+	if (!(l = alt_line(&p)) || l[0] != '/' || !(out->link = strdup(l))) {
+		rc = l && l[0] == '/' ? dt_oom(err)
+				      : dt_err_set(err, DT_EINPUT, "'%s': no link", name);
+		goto out;
+	}
+	for (;;) { /* slave name and link pairs, up to an empty line */
+		if (!(l = alt_line(&p))) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': ends in its slaves", name);
+			goto out;
+		}
+		if (!*l)
+			break;
+		if (!alt_line(&p) || ++nslaves > ALT_MAX) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': a slave without a link, or more than "
+					"%d", name, ALT_MAX);
+			goto out;
+		}
+	}
+	while ((l = alt_line(&p)) && *l) { /* candidates, up to an empty line */
+		struct deb_alt_choice *v;
+		char *prio = alt_line(&p);
+		long n;
+		if (l[0] != '/' || !prio || !*prio) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': a candidate without a path and a "
+					"priority", name);
+			goto out;
+		}
+		errno = 0;
+		n = strtol(prio, &end, 10);
+		if (errno || *end) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': priority '%s' of '%s' is not a number",
+					name, prio, l);
+			goto out;
+		}
+		for (size_t k = 0; k < nslaves; k++)
+			if (!alt_line(&p)) {
+				rc = dt_err_set(err, DT_EINPUT, "'%s': candidate '%s' lacks its slaves",
+						name, l);
+				goto out;
+			}
+		if (out->n == ALT_MAX) {
+			rc = dt_err_set(err, DT_EINPUT, "'%s': more than %d candidates", name, ALT_MAX);
+			goto out;
+		}
+		if (!(v = realloc(out->v, (out->n + 1) * sizeof(*v)))) {
+			rc = dt_oom(err);
+			goto out;
+		}
+		out->v = v;
+		v[out->n].priority = n;
+		if (!(v[out->n].path = strdup(l))) {
+			rc = dt_oom(err);
+			goto out;
+		}
+		out->n++;
+	}
+out:
+	free(copy);
+	if (rc < 0)
+		deb_alternative_release(out);
+	return rc;
+}

@@ -50,4 +50,27 @@ int deb_dpkg_md5sums_read(const struct deps_root *root, const struct deb_dpkg_pk
 int deb_dpkg_md5_of(const struct deb_dpkg_pkg *p, const char *md5sums, const char *path,
 		    char md5[33], int *conffile);
 
+/* One candidate of an alternative in update-alternatives' database. */
+struct deb_alt_choice {
+	char *path;            /* "/usr/bin/mawk" */
+	long priority;
+};
+
+/* The database file of one alternative (/var/lib/dpkg/alternatives/NAME): its mode, its
+ * master link and its candidates with their priorities (the slaves are read past). */
+struct deb_alternative {
+	int manual;            /* "manual": an administrator's choice, not the priorities' */
+	char *link;            /* the master link: "/usr/bin/awk" */
+	struct deb_alt_choice *v;
+	size_t n;
+};
+
+/* Parses @text, the database file of alternative @name: "auto" or "manual", the link, the
+ * slaves (name and link lines) up to an empty line, then each candidate (its path, its
+ * priority, one line per slave) up to an empty line. At most 1024 slaves and candidates.
+ * @return 0, or -DT_EINPUT naming @name and what is wrong (@out then holds nothing). */
+int deb_alternative_parse(const char *name, const char *text, struct deb_alternative *out,
+			  struct dt_err *err);
+void deb_alternative_release(struct deb_alternative *a);
+
 #endif

@@ -8,9 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 #include "common/buf.h"
 #include "deps/resolve.h"
+#include "deps/root.h"
 
 static int add(struct deps_check *c, const char *file, size_t flen, const char *need,
 	       size_t nlen, const char *why, struct dt_err *err)
@@ -306,4 +309,64 @@ int deps_check_runs(const char *path, const char *pathvar, const char *const *ar
 		pathvar += len + (pathvar[len] == ':');
 	}
 	return 0;
+}
+
+/* 1 when @path (absolute) is an executable regular file in @r, 2 when it is there but not
+ * one, 0 when it is not there, or a negative code. */
+static int runnable(const struct deps_root *r, const char *path, struct dt_err *err)
+{
+	char *real = NULL;
+	struct stat st;
+	int rc = deps_root_resolve(r, path, NULL, &real, err);
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = fstatat(r->fd, real[1] ? real + 1 : ".", &st, AT_SYMLINK_NOFOLLOW) < 0 ? 0
+	     : S_ISREG(st.st_mode) && (st.st_mode & 0111) ? 1 : 2;
+	free(real);
+	return rc;
+}
+
+int deps_check_program(const char *root, const char *where, const char *argv0,
+		       const char *what, const char *pathvar, struct deps_check *out,
+		       struct dt_err *err)
+{
+	struct deps_root r = { .fd = -1 };
+	char why[256], cand[8400];
+	int rc, found = 0;
+
+	if (!argv0 || !*argv0 || (strchr(argv0, '/') && argv0[0] != '/'))
+		return 0;
+	if ((rc = deps_root_open(&r, root, err)) < 0)
+		return rc;
+	if (argv0[0] == '/') {
+		found = runnable(&r, argv0, err);
+	} else {
+		const char *p = pathvar ? pathvar : DEPS_CHECK_DEFAULT_PATH;
+		while (*p && found != 1) {
+			size_t len = strcspn(p, ":");
+			int f;
+			if (len && p[0] == '/' && len < sizeof(cand) - strlen(argv0) - 2) {
+				snprintf(cand, sizeof(cand), "%.*s/%s", (int)len, p, argv0);
+				if ((f = runnable(&r, cand, err)) < 0) {
+					found = f;
+					break;
+				}
+				if (f > found)
+					found = f;
+			}
+			p += len + (p[len] == ':');
+		}
+	}
+	deps_root_release(&r);
+	if (found < 0)
+		return found;
+	if (found == 1)
+		return 0;
+	snprintf(why, sizeof(why), found == 2 ? "not an executable file in %s" : "not in %s",
+		 where);
+	if ((rc = add(out, what, strlen(what), argv0, strlen(argv0), why, err)) == 0 &&
+	    out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), by_file_need);
+	return rc;
 }

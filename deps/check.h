@@ -53,6 +53,18 @@ size_t deps_check_allow(struct deps_check *c, const char *const *allow, size_t n
 
 void deps_check_release(struct deps_check *c);
 
+/* The program the image runs (@argv0: its entrypoint's first word, else its cmd's; @what
+ * names it in the problem, "entrypoint" or "cmd") must be an executable regular file in
+ * @root: an absolute path resolved there (symlinks confined to it), a bare name looked up
+ * in the directories of @pathvar (NULL: the default) as execvp does. A relative path with a
+ * '/' depends on the working directory and is not checked. Else a problem whose file is
+ * @what and need @argv0 ("entrypoint: needs /usr/bin/x: not in the image", or "not an
+ * executable file in the image") is added to @out. @return 0,
+ * or a negative code with @err set. */
+int deps_check_program(const char *root, const char *where, const char *argv0,
+		       const char *what, const char *pathvar, struct deps_check *out,
+		       struct dt_err *err);
+
 /* The PATH of an image whose config sets none (as the OCI runtimes and distill give it). */
 #define DEPS_CHECK_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -41,6 +41,7 @@ struct unpack {
 	const char *pathvar;
 	const char *argv0[2];
 	size_t nargv0;
+	int entrypoint;      /* argv0[0] is the entrypoint's (else the cmd's) */
 	struct dt_err *err;
 };
 
@@ -205,8 +206,10 @@ int vf_check_image(const char *path, const struct vf_check_opts *o, struct deps_
 		json_array_foreach(json_object_get(c, "Env"), i, v)
 			if (json_is_string(v) && strncmp(json_string_value(v), "PATH=", 5) == 0)
 				u.pathvar = json_string_value(v) + 5;
-		if ((v = json_array_get(json_object_get(c, "Entrypoint"), 0)) && json_is_string(v))
+		if ((v = json_array_get(json_object_get(c, "Entrypoint"), 0)) && json_is_string(v)) {
 			u.argv0[u.nargv0++] = json_string_value(v);
+			u.entrypoint = 1;
+		}
 		if ((v = json_array_get(json_object_get(c, "Cmd"), 0)) && json_is_string(v))
 			u.argv0[u.nargv0++] = json_string_value(v);
 	}
@@ -249,6 +252,9 @@ int vf_check_image(const char *path, const struct vf_check_opts *o, struct deps_
 	hardlinks(&u);
 	rc = deps_check(tmpl, "the image", (const char *const *)u.inputs.v, u.inputs.n, o->flags,
 			out, err);
+	if (rc == 0 && u.nargv0)
+		rc = deps_check_program(tmpl, "the image", u.argv0[0], u.entrypoint ? "entrypoint"
+					: "cmd", u.pathvar, out, err);
 out:
 	if (u.fd >= 0)
 		close(u.fd);

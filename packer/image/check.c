@@ -139,8 +139,9 @@ int pk_plan_lay_out(const struct pk_image *img, const char *tmpdir, struct pk_pl
 		} else if (e->type == PK_PLAN_SYMLINK) {
 			(void)!symlinkat(e->link, dfd, leaf);
 		} else if (e->type == PK_PLAN_REG) {
+			/* executable as the image has it (the program check asks) */
 			fd = openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				    0755);
+				    (e->mode & 0111) ? 0755 : 0644);
 			if (fd >= 0)
 				close(fd);
 			if ((rc = content(img, e, dfd, leaf, roots, err)) >= 1)
@@ -231,6 +232,12 @@ int pk_image_check(const struct pk_image *img, const char *tmpdir, unsigned flag
 	if (rc == 0)
 		rc = deps_check(lo.dir, "the image", (const char *const *)inputs.v, inputs.n, flags,
 				out, err);
+	/* the program the image runs is in it */
+	if (rc == 0)
+		rc = deps_check_program(lo.dir, "the image", s->config.nentrypoint
+					? s->config.entrypoint[0] : s->config.ncmd ? s->config.cmd[0]
+					: NULL, s->config.nentrypoint ? "entrypoint" : "cmd", pathvar,
+					out, err);
 	pk_plan_layout_release(&lo);
 	dt_strv_release(&inputs);
 	free(argv0);

@@ -145,6 +145,10 @@ struct pk_pin_result {
 	size_t nunowned;
 	/* sources of the root apt has fetched no index of ("URI SUITE: no InRelease") */
 	struct dt_strv unindexed;
+	/* links of /etc/alternatives the image takes that are not what the priorities of
+	 * update-alternatives give among the candidates the image holds (a manual choice),
+	 * each in words */
+	struct dt_strv alternatives;
 };
 
 /* Pins in @l's "installed" list the .deb of every installed package of the root that

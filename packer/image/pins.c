@@ -3,7 +3,7 @@
  * image takes from the root is looked up, at its installed version, in the root's verified
  * apt indexes (debian/apt.h) and pinned in the lock's "installed" list with its size,
  * sha256 and where to fetch it. */
-#include "packer/image/plan.h"
+#include "packer/image/planner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +38,7 @@ void pk_pin_result_release(struct pk_pin_result *r)
 		free(r->unowned[i]);
 	free(r->unowned);
 	dt_strv_release(&r->unindexed);
+	dt_strv_release(&r->alternatives);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -233,6 +234,55 @@ out:
 	return rc;
 }
 
+#define ALT_DIR "/etc/alternatives/"
+#define ALT_DB "/var/lib/dpkg/alternatives/"
+
+/* The image's links of /etc/alternatives against update-alternatives' database in the
+ * root: each one whose target is not the highest-priority candidate the image holds (a
+ * manual choice, or a stale link) goes into @res->alternatives. The image keeps the link
+ * as the root has it, so that both builds give the same bytes. */
+static int check_alternatives(const struct pk_image *img, const struct deps_root *root,
+			      struct pk_pin_result *res, struct dt_err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < img->n && rc == 0; i++) {
+		const struct pk_plan_entry *e = &img->v[i];
+		const struct deb_alt_choice *best = NULL;
+		struct deb_alternative alt;
+		char db[4200], *text = NULL, msg[8400];
+		size_t len;
+		if (e->type != PK_PLAN_SYMLINK || !e->link ||
+		    strncmp(e->path, ALT_DIR, strlen(ALT_DIR)) != 0 ||
+		    strchr(e->path + strlen(ALT_DIR), '/'))
+			continue;
+		snprintf(db, sizeof(db), ALT_DB "%s", e->path + strlen(ALT_DIR));
+		if ((rc = deps_root_read(root, db, (size_t)1 << 20, &text, &len, err)) != 0) {
+			rc = rc < 0 ? rc : 0; /* no database entry: nothing to compare with */
+			continue;
+		}
+		rc = deb_alternative_parse(db, text, &alt, err);
+		free(text);
+		if (rc < 0)
+			break;
+		for (size_t k = 0; k < alt.n; k++)
+			if (pk_plan_find_in(img, img->n, alt.v[k].path) &&
+			    (!best || alt.v[k].priority > best->priority))
+				best = &alt.v[k];
+		if (best && strcmp(best->path, e->link) != 0) {
+			snprintf(msg, sizeof(msg), "'%s' -> '%s' is %s (update-alternatives' "
+				 "priorities give '%s', %ld, among what the image holds): the image "
+				 "keeps the machine's link", e->path, e->link,
+				 alt.manual ? "this machine's manual choice" : "not its best candidate",
+				 best->path, best->priority);
+			if (dt_strv_push(&res->alternatives, msg) < 0)
+				rc = dt_oom(err);
+		}
+		deb_alternative_release(&alt);
+	}
+	return rc;
+}
+
 int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 			   const struct pk_pin_opts *o, struct pk_pin_result *res,
 			   struct dt_err *err)
@@ -253,7 +303,8 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	want += img->spec->certificates;
 	if ((rc = deps_root_open(&root, img->spec->root, err)) < 0 ||
 	    (want && (rc = deb_dpkg_open(&root, &db, err)) < 0) ||
-	    (want && (rc = find_changed(img, &root, db, res, err)) < 0))
+	    (want && (rc = find_changed(img, &root, db, res, err)) < 0) ||
+	    (rc = check_alternatives(img, &root, res, err)) < 0)
 		goto out;
 	if (img->spec->nrepositories) {
 		/* the spec's repositories, in place of the root's apt sources */

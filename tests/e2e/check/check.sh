@@ -4,7 +4,8 @@
 # image of specs/ passes; a missing library, a library of another machine, a missing
 # interpreter, a dangling symlink on a library path, a symbol version the library does not
 # define, a symbol no loaded object exports (--symbols) and a script whose interpreter is
-# missing are each named exactly, and the build leaves nothing; check.allow and --no-check
+# missing, and an entrypoint (or cmd) the image does not hold or cannot execute, are each
+# named exactly, and the build leaves nothing; check.allow and --no-check
 # let a build through. The verdict agrees with running the image's programs in a chroot.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -84,6 +85,25 @@ lines err "distill: $LIB/libjq.so.1: needs libonig.so.5: not in the image" \
     "distill: build refused: 1 problem of the start-up check (of 5 ELF files and scripts); nothing was written (allow them with check.allow in the spec, or build with --no-check)"
 [ ! -e nolib.oci ] || fail "a refused build left its output"
 run 0 "$DISTILL" build -q --no-lock --no-check nolib.yaml -o nolib.oci
+# the program the image runs: an entrypoint it does not hold, a cmd found on PATH or not,
+# a file that is there but not executable
+{ cat ok.yaml; printf 'config:\n  entrypoint: [/usr/bin/busybox]\n'; } > noentry.yaml
+run 1 "$DISTILL" build -q --no-lock noentry.yaml -o noentry.oci
+lines err "distill: entrypoint: needs /usr/bin/busybox: not in the image" \
+    "distill: build refused: 1 problem of the start-up check (of 6 ELF files and scripts); nothing was written (allow them with check.allow in the spec, or build with --no-check)"
+[ ! -e noentry.oci ] || fail "an image without its entrypoint was written"
+run 0 "$DISTILL" build -q --no-lock --no-check noentry.yaml -o noentry.oci
+run 1 "$DISTILL" check noentry.oci
+lines out "entrypoint: needs /usr/bin/busybox: not in the image" \
+    "6 ELF files and scripts checked: some cannot start"
+{ cat ok.yaml; printf 'config:\n  cmd: [jq, --version]\n'; } > cmdpath.yaml
+run 0 "$DISTILL" build -q --no-lock cmdpath.yaml -o cmdpath.oci
+{ cat ok.yaml; printf 'config:\n  env: {PATH: /nowhere}\n  cmd: [jq]\n'; } > cmdnopath.yaml
+run 1 "$DISTILL" build -q --no-lock cmdnopath.yaml -o cmdnopath.oci
+grep -qx "distill: cmd: needs jq: not in the image" err || { cat err; fail "a cmd not on PATH: not named"; }
+{ cat ok.yaml; printf '  - {src: /etc/hostname, dst: /app/run, closure: false, mode: "0644"}\nconfig:\n  entrypoint: [/app/run]\n'; } > noexec.yaml
+run 1 "$DISTILL" build -q --no-lock noexec.yaml -o noexec.oci
+grep -qx "distill: entrypoint: needs /app/run: not an executable file in the image" err || { cat err; fail "a file that is not executable: not named"; }
 run 1 "$DISTILL" check nolib.oci
 lines out "$LIB/libjq.so.1: needs libonig.so.5: not in the image" \
     "5 ELF files and scripts checked: some cannot start"

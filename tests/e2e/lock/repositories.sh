@@ -36,8 +36,9 @@ make_key good
 make_key other
 make_libc_deb
 make_deb greet 1.0-1
-make_repo "$W/srv/repo" good "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb"
-make_root "$W/root" "$URI" good "$W/srv/repo" "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb"
+make_deb greet-doc 1.0-1
+make_repo "$W/srv/repo" good "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
+make_root "$W/root" "$URI" good "$W/srv/repo" "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb"
 # the root has no apt sources and no lists of its own: only the spec names a repository
 rm -rf "$W/root/etc/apt/sources.list.d" "$W/root/var/lib/apt/lists"
 spec() { # URL KEYRING
@@ -80,6 +81,22 @@ n=$(count)
 diff -r "$W/img-host" "$W/img-debs" >/dev/null || fail "--inputs debs: another image than from the root"
 ok "pinned from the spec's repository; fetched and built from .debs: the same image"
 
+# ---- 1b. an alternative that is not its best candidate is named, and kept ----
+mkdir -p "$W/root/etc/alternatives" "$W/root/var/lib/dpkg/alternatives"
+ln -s /usr/bin/greet "$W/root/etc/alternatives/hi"
+ln -s /etc/alternatives/hi "$W/root/usr/bin/hi"
+printf 'manual\n/usr/bin/hi\nhi.1.gz\n/usr/share/man/man1/hi.1.gz\n\n/usr/bin/greet\n10\n\n/usr/bin/greet-doc\n50\n/usr/share/man/man1/greet-doc.1.gz\n\n' \
+    > "$W/root/var/lib/dpkg/alternatives/hi"
+sed 's|  - /usr/bin/greet$|  - /usr/bin/hi\n  - /usr/bin/greet-doc|' "$W/app.yaml" > "$W/alt.yaml"
+"$DISTILL" lock --cache "$W/c" "$W/alt.yaml" 2> "$W/err" || { cat "$W/err"; fail "lock of an alternative"; }
+grep -F "warning: '/etc/alternatives/hi' -> '/usr/bin/greet' is this machine's manual choice (update-alternatives' priorities give '/usr/bin/greet-doc', 50, among what the image holds): the image keeps the machine's link" "$W/err" >/dev/null ||
+    { cat "$W/err"; fail "a manual alternative: not named"; }
+[ "$(jq -r '.files[] | select(.path == "/etc/alternatives/hi") | .link' "$W/alt.lock.json")" = /usr/bin/greet ] ||
+    fail "the alternative's link is not the machine's"
+"$DISTILL" lock --cache "$W/c" "$W/app.yaml" 2> "$W/err" || fail "lock without the alternative"
+if grep -F "alternatives" "$W/err"; then fail "an alternative named for an image without it"; fi
+ok "an alternative that is a manual choice is named, and kept as the machine has it"
+
 # ---- 2. refused, naming the spec entry, no lock written ----
 refused() { # WHAT WANT
     rm -f "$L"
@@ -109,13 +126,13 @@ grep -F "repositories[0]: needs url, suite and keyring" "$W/err" >/dev/null || {
 ok "refused: a repository without a keyring"
 
 # ---- 3. packages: from the repository, with their dependencies ----
-make_deb greet-doc 1.0-1
+make_deb greet-extra 1.0-1
 d=$W/pkgsrc/hello-2.0
 mkdir -p "$d/DEBIAN" "$d/usr/share/hello"
 echo hello > "$d/usr/share/hello/hello.txt"
-printf 'Package: hello\nVersion: 2.0\nArchitecture: all\nDepends: greet-doc (>= 1.0)\nMaintainer: t <t@example.invalid>\nDescription: d\n' > "$d/DEBIAN/control"
+printf 'Package: hello\nVersion: 2.0\nArchitecture: all\nDepends: greet-extra (>= 1.0)\nMaintainer: t <t@example.invalid>\nDescription: d\n' > "$d/DEBIAN/control"
 dpkg-deb --root-owner-group -Zgzip --build "$d" "$W/debs/hello_2.0_all.deb" >/dev/null || fail "dpkg-deb hello"
-make_repo "$W/srv/repo" good "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb" "$W/debs/hello_2.0_all.deb"
+make_repo "$W/srv/repo" good "$W/debs/libc-test_1.0_amd64.deb" "$W/debs/greet_1.0-1_amd64.deb" "$W/debs/greet-doc_1.0-1_amd64.deb" "$W/debs/greet-extra_1.0-1_amd64.deb" "$W/debs/hello_2.0_all.deb"
 cat > "$W/pkgs.yaml" <<Y
 name: example/pkgs:1
 root: ./root
@@ -134,17 +151,17 @@ python3 - "$W/pkgs.lock.json" "$URI" "$W/debs" <<'PY' || fail "debs: not pinned 
 import hashlib, json, os, sys
 l = json.load(open(sys.argv[1]))
 got = {d["name"]: d for d in l["debs"]}
-assert sorted(got) == ["greet-doc", "hello"], got
-for n, f in (("hello", "hello_2.0_all.deb"), ("greet-doc", "greet-doc_1.0-1_amd64.deb")):
+assert sorted(got) == ["greet-extra", "hello"], got
+for n, f in (("hello", "hello_2.0_all.deb"), ("greet-extra", "greet-extra_1.0-1_amd64.deb")):
     d = got[n]
     b = open(os.path.join(sys.argv[3], f), "rb").read()
     assert d["repository"] == sys.argv[2] and d["file"] == f, d
     assert d["filename"].endswith("/" + f) and d["sha256"] == hashlib.sha256(b).hexdigest(), d
-assert {(r["package"], r["how"], r["by"]) for r in l["depends"]} == {("hello", "deb", "greet-doc 1.0-1")}, l["depends"]
+assert {(r["package"], r["how"], r["by"]) for r in l["depends"]} == {("hello", "deb", "greet-extra 1.0-1")}, l["depends"]
 PY
 "$DISTILL" build -q --cache "$W/c4" "$W/pkgs.yaml" -o "$W/pkgs.tar" --format rootfs || fail "build of packages from the repository"
 tar -tf "$W/pkgs.tar" > "$W/pkgs.list"
-grep -qx 'usr/share/hello/hello.txt' "$W/pkgs.list" && grep -qx 'usr/share/greet-doc/greet-doc.txt' "$W/pkgs.list" ||
+grep -qx 'usr/share/hello/hello.txt' "$W/pkgs.list" && grep -qx 'usr/share/greet-extra/greet-extra.txt' "$W/pkgs.list" ||
     fail "the image lacks the packages' files"
 if "$DISTILL" build -q --cache "$W/c5" "$W/pkgs.yaml" -o "$W/pkgs2.tar" --format rootfs 2> "$W/err"; then fail "built with an empty cache"; fi
 grep -F "which the lock pins from $URI, is not in the cache '$W/c5': run distill fetch --cache '$W/c5'" "$W/err" >/dev/null ||

@@ -329,6 +329,53 @@ static void test_real_root(void **state)
 	deb_dpkg_free(db);
 }
 
+/* update-alternatives' database: the mode, the link, the candidates and their priorities
+ * past the slaves (an empty slave line is a slave the candidate lacks); malformed files. */
+static void test_alternative(void **state)
+{
+	static const char awk[] = "auto\n/usr/bin/awk\nawk.1.gz\n/usr/share/man/man1/awk.1.gz\n"
+				  "nawk\n/usr/bin/nawk\n\n/usr/bin/mawk\n5\n"
+				  "/usr/share/man/man1/mawk.1.gz\n/usr/bin/mawk\n"
+				  "/usr/bin/gawk\n10\n\n/usr/bin/gawk\n\n";
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{ "", "not auto or manual" },
+		{ "auto\n", "no link" },
+		{ "auto\nrelative\n\n", "no link" },
+		{ "auto\n/l\ns1\n", "a slave without a link" },
+		{ "auto\n/l\ns1\n/s1", "ends in its slaves" },
+		{ "auto\n/l\n\n/c\nhigh\n\n", "priority 'high' of '/c' is not a number" },
+		{ "auto\n/l\n\n/c\n\n", "without a path and a priority" },
+		{ "auto\n/l\ns\n/s\n\n/c\n1\n", "candidate '/c' lacks its slaves" },
+	};
+	struct deb_alternative a;
+	struct dt_err err;
+	(void)state;
+	assert_int_equal(deb_alternative_parse("awk", awk, &a, &err), 0);
+	assert_false(a.manual);
+	assert_string_equal(a.link, "/usr/bin/awk");
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.v[0].path, "/usr/bin/mawk");
+	assert_int_equal(a.v[0].priority, 5);
+	assert_string_equal(a.v[1].path, "/usr/bin/gawk");
+	assert_int_equal(a.v[1].priority, 10);
+	deb_alternative_release(&a);
+	assert_int_equal(deb_alternative_parse("x", "manual\n/l\n\n/c\n-3\n", &a, &err), 0);
+	assert_true(a.manual);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.v[0].priority, -3);
+	deb_alternative_release(&a);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		dt_err_clear(&err);
+		assert_int_equal(deb_alternative_parse("x", bad[i].text, &a, &err), -DT_EINPUT);
+		if (!strstr(err.msg, bad[i].msg))
+			fail_msg("'%s': error '%s' lacks '%s'", bad[i].text, err.msg, bad[i].msg);
+		assert_null(a.v);
+		assert_null(a.link);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_confined),
 		cmocka_unit_test(test_bad_status),
 		cmocka_unit_test(test_real_root),
+		cmocka_unit_test(test_alternative),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
