@@ -159,7 +159,7 @@ int cli_plan_offers(const struct mf_spec *spec, const struct cli_offers *of,
 	if (of->repos)
 		rc = pk_offers_repos(spec, of->repos, ctx, err);
 	else if (of->lock)
-		rc = pk_offers_lock(of->lock, of->cache, ctx, err);
+		rc = pk_offers_lock(of->lock, of->cache, spec->file, ctx, err);
 	if (rc == 0 && *ctx) {
 		po->offer = pk_offer;
 		po->offer_ctx = *ctx;

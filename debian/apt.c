@@ -648,7 +648,10 @@ static int verified_release(const struct deps_root *root, const char *lists,
 	if (deb_apt_list_name(s->uri, rest, name, sizeof(name)) < 0)
 		return dt_err_set(err, DT_EINPUT, "%s: URI too long", s->where);
 	snprintf(path, sizeof(path), "%s/%s", lists, name);
-	deps_root_shown(root, path, shown, sizeof(shown));
+	if (o->shown)
+		snprintf(shown, sizeof(shown), "%s", o->shown);
+	else
+		deps_root_shown(root, path, shown, sizeof(shown));
 	rc = deps_root_read(root, path, RELEASE_MAX, &signed_, &len, err);
 	if (rc == 1) {
 		/* no InRelease: Release and its detached Release.gpg */

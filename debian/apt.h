@@ -76,6 +76,8 @@ struct deb_apt_opts {
 	const char *arch;      /* "amd64": binary-<arch> (and binary-all where the Release has it) */
 	const char *lists;     /* the lists directory inside the root; NULL: /var/lib/apt/lists */
 	const char *gpgv;      /* the gpgv program; NULL: "gpgv" looked up on PATH */
+	const char *shown;     /* deb_apt_release_verify: how messages name the InRelease (its
+				* URL), or NULL: its path in the root */
 	int skip_unfetched;    /* a source apt has fetched no index of (no InRelease or Release,
 				* or no Packages for the architecture) is left out and listed by
 				* deb_apt_skipped, not an error; a bad signature or hash still is */

@@ -120,7 +120,8 @@ int deb_apt_update(const char *dir, struct deb_apt_sources *s, const struct deb_
 	have_root = 1;
 	for (size_t i = 0; i < s->n && rc == 0; i++) {
 		struct deb_apt_source *src = &s->v[i];
-		char path[4300], name[4200], rest[600], *buf = NULL, *url = NULL, *release = NULL;
+		char path[4300], name[4200], rest[600], shown[4900], keyring[4200];
+		char *buf = NULL, *url = NULL, *release = NULL;
 		size_t len = 0;
 		int by_hash, all;
 
@@ -129,6 +130,7 @@ int deb_apt_update(const char *dir, struct deb_apt_sources *s, const struct deb_
 			rc = dt_err_set(err, DT_EINPUT, "%s: a keyring file is needed", src->where);
 			break;
 		}
+		snprintf(keyring, sizeof(keyring), "%s", src->signed_by);
 		if ((rc = dt_read_file(AT_FDCWD, src->signed_by, KEYRING_MAX, &buf, &len, err)) < 0) {
 			dt_err_prefix(err, "%s: keyring", src->where);
 			break;
@@ -161,9 +163,16 @@ int deb_apt_update(const char *dir, struct deb_apt_sources *s, const struct deb_
 		snprintf(path, sizeof(path), "lists/%s", name);
 		rc = put_file(dfd, path, buf, len, err, dir);
 		free(buf);
+		ao.shown = shown;
+		snprintf(shown, sizeof(shown), "%s/%s", src->uri, rest);
 		if (rc == 0 && (rc = deb_apt_release_verify(&root, "/lists", src, &ao, &release,
-							    err)) < 0)
-			dt_err_prefix(err, "%s: %s/%s", src->where, src->uri, rest);
+							    err)) < 0) {
+			char msg[sizeof(err->msg)];
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			dt_err_set(err, -rc, "%s: %s (the keyring '%s'%s)", src->where, msg, keyring,
+				   strstr(msg, "No public key") ? " lacks the key that signed it: "
+				   "name the repository's own keyring" : "");
+		}
 		if (rc < 0)
 			break;
 		by_hash = strstr(release, "\nAcquire-By-Hash: yes") != NULL;

@@ -110,8 +110,8 @@ int pk_spec_index(const struct mf_spec *s, const char *arch, const struct pk_pin
 struct pk_offers;
 int pk_offers_repos(const struct mf_spec *spec, const struct pk_pin_opts *o,
 		    struct pk_offers **out, struct dt_err *err);
-int pk_offers_lock(const struct mf_lock *lock, const char *cache_dir, struct pk_offers **out,
-		   struct dt_err *err);
+int pk_offers_lock(const struct mf_lock *lock, const char *cache_dir, const char *spec_file,
+		   struct pk_offers **out, struct dt_err *err);
 int pk_offer(void *offers, const char *name, int op, const char *version, const char *arch,
 	     struct pk_offer *out, struct dt_err *err);
 void pk_offers_free(struct pk_offers *of);

@@ -24,6 +24,7 @@ struct pk_offers {
 	int opened;
 	/* build time */
 	const struct mf_lock *lock;
+	const char *spec_file;
 	/* both */
 	struct dt_cache cache;
 	int have_cache;
@@ -59,8 +60,8 @@ int pk_offers_repos(const struct mf_spec *spec, const struct pk_pin_opts *o,
 	return 0;
 }
 
-int pk_offers_lock(const struct mf_lock *lock, const char *cache_dir, struct pk_offers **out,
-		   struct dt_err *err)
+int pk_offers_lock(const struct mf_lock *lock, const char *cache_dir, const char *spec_file,
+		   struct pk_offers **out, struct dt_err *err)
 {
 	struct pk_offers *of = calloc(1, sizeof(*of));
 	int rc;
@@ -69,6 +70,7 @@ int pk_offers_lock(const struct mf_lock *lock, const char *cache_dir, struct pk_
 	if (!of)
 		return dt_oom(err);
 	of->lock = lock;
+	of->spec_file = spec_file;
 	for (size_t i = 0; i < lock->ndebs; i++)
 		if (lock->debs[i].repository && !of->have_cache &&
 		    (rc = open_cache(of, cache_dir, err)) < 0) {
@@ -187,10 +189,10 @@ static int from_lock(struct pk_offers *of, const char *name, int op, const char 
 		return rc;
 	if (rc == 0)
 		return dt_err_set(err, DT_EINPUT, "packages: %s %s %s, which the lock pins from %s, "
-				  "is not in the cache '%s'%s: run distill fetch --cache '%s' SPEC",
+				  "is not in the cache '%s'%s: run distill fetch --cache '%s' %s",
 				  best->name, best->version, best->architecture, best->repository,
 				  of->cache.dir, corrupt ? " (its entry was not that .deb: removed)"
-				  : "", of->cache.dir);
+				  : "", of->cache.dir, of->spec_file ? of->spec_file : "SPEC");
 	dt_cache_blob_path(&of->cache, best->sha256, blob, sizeof(blob));
 	return fill(out, blob, best->file, best->repository, best->filename, err);
 }

@@ -135,6 +135,7 @@ struct universe {
 	struct udeb *v;
 	size_t n, cap;
 	const struct pk_plan_opts *o;
+	const struct mf_spec *s;
 	struct ubad *bad;
 	size_t nbad;
 };
@@ -193,6 +194,7 @@ static int universe_load(struct universe *u, const char *dir, const struct mf_sp
 	memset(u, 0, sizeof(*u));
 	u->dir = dir;
 	u->o = o;
+	u->s = s;
 	if (!dir) {
 		u->cap = o->offer ? MAX_OFFERED : 0;
 		return u->cap && !(u->v = calloc(u->cap, sizeof(*u->v))) ? dt_oom(err) : 0;
@@ -276,9 +278,9 @@ static int offered(struct universe *u, const char *name, enum deb_rel_op op, con
 	if (!u->o->offer)
 		return 0;
 	if (!arch)
-		return dt_err_set(err, DT_EINPUT, "packages: '%s' is to come from an apt repository, "
-				  "for an architecture the spec does not give: list binaries, or set "
-				  "platform (e.g. linux/amd64)", name);
+		return dt_err_set(err, DT_EINPUT, "%s: packages: '%s' is to come from an apt "
+				  "repository, for an architecture the spec does not give: list "
+				  "binaries, or set platform (e.g. linux/amd64)", u->s->file, name);
 	for (size_t i = 0; i < u->n; i++) /* offered before */
 		if (u->v[i].from.path && strcmp(u->v[i].ctl->package, name) == 0 &&
 		    (!arch || strcmp(u->v[i].ctl->architecture, "all") == 0 ||

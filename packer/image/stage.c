@@ -229,9 +229,13 @@ int pk_stage_debs(const struct mf_spec *spec, const struct mf_lock *lock, struct
 				"with a src beside the spec) or leave it out", f->path, f->source + 5);
 		goto out;
 	}
-	for (size_t i = 0; i < lock->ninstalled; i++) {
-		const struct mf_lock_deb *d = &lock->installed[i];
+	/* the installed packages' .debs, and those the spec's packages were fetched as */
+	for (size_t i = 0; i < lock->ninstalled + lock->ndebs; i++) {
+		const struct mf_lock_deb *d = i < lock->ninstalled ? &lock->installed[i]
+								: &lock->debs[i - lock->ninstalled];
 		int corrupt = 0;
+		if (!d->repository)
+			continue; /* from the spec's debs directory */
 		rc = dt_cache_check(cache, d->sha256, d->size, &corrupt, err);
 		if (rc < 0)
 			goto out;

@@ -107,8 +107,9 @@ refused() { # WHAT WANT
     ok "refused: $1"
 }
 spec "$URI" ./other.gpg
-refused "an InRelease signed by another key" "/repo/dists/stable/InRelease: "
-grep -F "the signature does not verify" "$W/err" >/dev/null || fail "another key: not said"
+refused "an InRelease signed by another key" "/repo/dists/stable/InRelease': the signature does not verify"
+grep -F "(the keyring '$W/other.gpg' lacks the key that signed it: name the repository's own keyring)" "$W/err" >/dev/null ||
+    fail "another key: the keyring not named"
 spec "http://127.0.0.1:$PORT/404/repo" ./good.gpg
 refused "a 404" "/404/repo/dists/stable/InRelease: HTTP 404"
 spec "http://127.0.0.1:$PORT/redirect-other/repo" ./good.gpg
@@ -164,7 +165,7 @@ tar -tf "$W/pkgs.tar" > "$W/pkgs.list"
 grep -qx 'usr/share/hello/hello.txt' "$W/pkgs.list" && grep -qx 'usr/share/greet-extra/greet-extra.txt' "$W/pkgs.list" ||
     fail "the image lacks the packages' files"
 if "$DISTILL" build -q --cache "$W/c5" "$W/pkgs.yaml" -o "$W/pkgs2.tar" --format rootfs 2> "$W/err"; then fail "built with an empty cache"; fi
-grep -F "which the lock pins from $URI, is not in the cache '$W/c5': run distill fetch --cache '$W/c5'" "$W/err" >/dev/null ||
+grep -F "which the lock pins from $URI, is not in the cache '$W/c5': run distill fetch --cache '$W/c5' $W/pkgs.yaml" "$W/err" >/dev/null ||
     { cat "$W/err"; fail "an empty cache: distill fetch not named"; }
 [ ! -e "$W/pkgs2.tar" ] || fail "an empty cache: a rootfs was written"
 "$DISTILL" fetch -q --cache "$W/c5" "$W/pkgs.lock.json" || fail "fetch of the packages' .debs"
