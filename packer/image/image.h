@@ -34,6 +34,8 @@ struct pk_offer {
 	char *file;               /* its base name: "libc6_2.36-9_amd64.deb" */
 	char *repository;         /* base URL of its repository */
 	char *filename;           /* its pool path there */
+	char *offered;            /* when none fits: what is offered of the name, for messages
+				   * ("1.2-1 (URL SUITE), ..."), or NULL */
 };
 void pk_offer_release(struct pk_offer *o);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/cache.h"
 #include "debian/apt.h"
 #include "debian/fetch.h"
@@ -141,8 +142,19 @@ static int from_repos(struct pk_offers *of, const char *name, int op, const char
 	if (strcmp(of->arch, arch) != 0)
 		return dt_err_set(err, DT_EINPUT, "packages: %s for %s, in an image for %s", name,
 				  arch, of->arch);
-	if (!of->idx || !(p = deb_apt_best(of->idx, name, op, version, arch)))
+	if (!of->idx)
 		return 0;
+	if (!(p = deb_apt_best(of->idx, name, op, version, arch))) {
+		struct dt_buf b = { 0 };
+		deb_apt_offers(of->idx, name, &b);
+		if (b.oom)
+			return dt_oom(err);
+		if (b.s && strcmp(b.s, "nothing") != 0)
+			out->offered = b.s;
+		else
+			dt_buf_release(&b);
+		return 0;
+	}
 	src = deb_apt_pkg_source(of->idx, p);
 	base = strrchr(p->filename, '/') ? strrchr(p->filename, '/') + 1 : p->filename;
 	if (asprintf(&url, "%s/%s", src->uri, p->filename) < 0)

@@ -136,6 +136,7 @@ struct universe {
 	size_t n, cap;
 	const struct pk_plan_opts *o;
 	const struct mf_spec *s;
+	char offered[1024];       /* what the last offer found of the name, for messages */
 	struct ubad *bad;
 	size_t nbad;
 };
@@ -292,8 +293,13 @@ static int offered(struct universe *u, const char *name, enum deb_rel_op op, con
 	if (u->n == u->cap)
 		return dt_err_set(err, DT_EINPUT, "packages: more than %d .debs to fetch",
 				  MAX_OFFERED);
-	if ((rc = u->o->offer(u->o->offer_ctx, name, (int)op, version, arch, &of, err)) <= 0)
+	u->offered[0] = '\0';
+	if ((rc = u->o->offer(u->o->offer_ctx, name, (int)op, version, arch, &of, err)) <= 0) {
+		if (rc == 0 && of.offered)
+			snprintf(u->offered, sizeof(u->offered), " (offered: %s)", of.offered);
+		pk_offer_release(&of);
 		return rc;
+	}
 	x = &u->v[u->n];
 	memset(x, 0, sizeof(*x));
 	x->from = of;
@@ -496,10 +502,10 @@ static int follow(struct pk_image *img, const struct deb_dpkg *db, struct univer
 	offers(u, c, have, sizeof(have));
 	if (!u->dir)
 		return dt_err_set(err, DT_EINPUT,
-				  "%s:%d: packages: %s %s %s: %s: no repository offers it and '%s' "
+				  "%s:%d: packages: %s %s %s: %s: no repository offers it%s and '%s' "
 				  "has no installed package that does (set depends: false on %s)",
-				  s->file, from->line, pkg, x->ctl->version, field, text, s->root,
-				  from->name);
+				  s->file, from->line, pkg, x->ctl->version, field, text, u->offered,
+				  s->root, from->name);
 	return dt_err_set(err, DT_EINPUT,
 			  "%s:%d: packages: %s %s %s: %s: no .deb in '%s' satisfies it%s%s%s, "
 			  "%s'%s' has no installed package that does%s (add a .deb that does to the "
@@ -539,8 +545,8 @@ static int spec_deb(struct universe *u, const struct mf_spec *s, const char *arc
 	}
 	if (found == 0 && !u->dir)
 		return dt_err_set(err, DT_EINPUT, "%s:%d: packages: no repository offers '%s'%s%s "
-				  "for %s", s->file, p->line, p->name, p->version ? " version " : "",
-				  p->version ? p->version : "", arch);
+				  "for %s%s", s->file, p->line, p->name, p->version ? " version " : "",
+				  p->version ? p->version : "", arch, u->offered);
 	if (found == 0)
 		return dt_err_set(err, DT_EINPUT, "%s:%d: packages: no .deb of '%s'%s%s in '%s'%s",
 				  s->file, p->line, p->name, p->version ? " version " : "",
@@ -732,5 +738,6 @@ void pk_offer_release(struct pk_offer *o)
 	free(o->file);
 	free(o->repository);
 	free(o->filename);
+	free(o->offered);
 	memset(o, 0, sizeof(*o));
 }
