@@ -161,7 +161,11 @@ static void gz_submit(struct pk_compressor *z)
 {
 	pthread_mutex_lock(&z->lock);
 	z->slots[z->fill].state = GZ_QUEUED;
-	pthread_cond_signal(&z->work);
+	/* broadcast, not signal: glibc's condition variables can lose a pthread_cond_signal
+	 * (sourceware bug 25847, in Debian 12's 2.36), which left the last member queued with
+	 * both workers asleep and the build waiting for ever (seen under ASan); every worker
+	 * looks at the ring again instead, which costs nothing with two of them */
+	pthread_cond_broadcast(&z->work);
 	pthread_mutex_unlock(&z->lock);
 	z->fill = (z->fill + 1) % GZ_SLOTS;
 	z->members++;
