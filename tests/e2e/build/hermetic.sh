@@ -6,7 +6,9 @@
 # twice: from the host's files, and with --inputs debs from the cache: the same manifest
 # digest. Then one of them is built inside distill's own image (specs/apps/distill.yaml)
 # under podman with --network none, the spec, lock and cache mounted and none of its
-# packages installed there: the same digest again. Refused, naming what is wrong and
+# packages installed there: the same digest again. A package no debs directory holds
+# (busybox-static) comes from the apt sources, runs under podman, and gives the same digest
+# from a cache that distill fetch filled. Refused, naming what is wrong and
 # writing nothing: a tampered .deb in the cache, a lock edited to another sha256, a cache
 # entry replaced by a symlink.
 # Debian publishes new versions: a spec whose installed packages the sources no longer offer
@@ -66,6 +68,26 @@ prun --user 0 -e ASAN_OPTIONS=detect_leaks=0 -v "$W/ctr:/work" -v "$C:/cache" "$
     verify -q --inputs debs --cache /cache --against /work/$n.oci /work/$n.yaml 2> "$W/ctr.err" ||
     { cat "$W/ctr.err"; fail "$n: verify --inputs debs inside distill's image"; }
 ok "$n: built and verified inside distill's own image with --network none: the same digest"
+
+# ---- packages: from the machine's apt sources, no debs directory ----
+# busybox-static, a real Debian package not installed here: locked at the version the
+# sources offer now, fetched into the cache, built, and run under podman; then a new cache
+# filled by distill fetch from the lock alone gives the same digest
+if dpkg -s busybox-static >/dev/null 2>&1; then
+    echo "skip packages: busybox-static is installed on this machine"
+else
+    printf 'name: distill-test/busybox:1\nplatform: linux/amd64\npackages: [busybox-static]\nconfig:\n  entrypoint: [/bin/busybox]\n' > "$W/bb.yaml"
+    "$DISTILL" lock -q --cache "$W/cbb" "$W/bb.yaml" 2> "$W/err" || { cat "$W/err"; fail "lock of busybox-static from the apt sources"; }
+    [ "$(jq -r '.debs[] | select(.name == "busybox-static") | .repository' "$W/bb.lock.json")" != null ] ||
+        fail "busybox-static is not pinned with its repository"
+    "$DISTILL" build -q --cache "$W/cbb" "$W/bb.yaml" -o "$W/bb.oci" || fail "build of busybox-static"
+    BB=$(pull_oci "$W/bb.oci")
+    [ "$(prun "$BB" sh -c 'echo $((6*7))')" = 42 ] || fail "busybox from the repository does not run"
+    "$DISTILL" fetch -q --cache "$W/cbb2" "$W/bb.lock.json" || fail "fetch of busybox-static"
+    "$DISTILL" build -q --cache "$W/cbb2" "$W/bb.yaml" -o "$W/bb2.oci" || fail "build from the fetched cache"
+    [ "$(digest "$W/bb2.oci")" = "$(digest "$W/bb.oci")" ] || fail "busybox: another digest from a fetched cache"
+    ok "packages: busybox-static from the apt sources, run under podman; the same digest from a fetched cache"
+fi
 
 # ---- refused: each names it and writes nothing ----
 refused() { # WHAT WANT [build args...]
