@@ -184,6 +184,20 @@ static int field_relations(const struct udeb *d, const char *field, struct deb_r
 	return rc;
 }
 
+/* @x's Essential flag and its Pre-Depends, Depends and Provides, from its control. */
+static int udeb_fields(struct udeb *x, struct dt_err *err)
+{
+	char *ess = deb_field(x->ctl->control, "Essential");
+	int rc;
+
+	x->essential = ess && strcmp(ess, "yes") == 0;
+	free(ess);
+	if ((rc = field_relations(x, "Pre-Depends", &x->pre, err)) < 0 ||
+	    (rc = field_relations(x, "Depends", &x->dep, err)) < 0)
+		return rc;
+	return field_relations(x, "Provides", &x->prov, err);
+}
+
 /* Every *.deb of @dir (sorted by file name), its control read and its relations parsed. */
 static int universe_load(struct universe *u, const char *dir, const struct mf_spec *s,
 			 const struct pk_plan_opts *o, struct dt_err *err)
@@ -219,7 +233,6 @@ static int universe_load(struct universe *u, const char *dir, const struct mf_sp
 		rc = dt_oom(err);
 	for (size_t i = 0; rc == 0 && i < names.n; i++) {
 		struct udeb *x = &u->v[u->n++];
-		char *ess;
 		if (asprintf(&x->path, "%s/%s", dir, names.v[i]) < 0) {
 			x->path = NULL;
 			rc = dt_oom(err);
@@ -254,12 +267,7 @@ static int universe_load(struct universe *u, const char *dir, const struct mf_sp
 			rc = 0;
 			continue;
 		}
-		ess = deb_field(x->ctl->control, "Essential");
-		x->essential = ess && strcmp(ess, "yes") == 0;
-		free(ess);
-		if ((rc = field_relations(x, "Pre-Depends", &x->pre, err)) < 0 ||
-		    (rc = field_relations(x, "Depends", &x->dep, err)) < 0 ||
-		    (rc = field_relations(x, "Provides", &x->prov, err)) < 0)
+		if ((rc = udeb_fields(x, err)) < 0)
 			break;
 	}
 	dt_strv_release(&names);
@@ -273,7 +281,6 @@ static int offered(struct universe *u, const char *name, enum deb_rel_op op, con
 {
 	struct pk_offer of = { 0 };
 	struct udeb *x;
-	char *ess;
 	int rc;
 
 	if (!u->o->offer)
@@ -313,12 +320,7 @@ static int offered(struct universe *u, const char *name, enum deb_rel_op op, con
 	if (strcmp(x->ctl->package, name) != 0 || !deb_rel_holds(op, version, x->ctl->version))
 		return dt_err_set(err, DT_EINPUT, "'%s' (%s, offered for %s) holds %s %s", x->path,
 				  of.file, name, x->ctl->package, x->ctl->version);
-	ess = deb_field(x->ctl->control, "Essential");
-	x->essential = ess && strcmp(ess, "yes") == 0;
-	free(ess);
-	if ((rc = field_relations(x, "Pre-Depends", &x->pre, err)) < 0 ||
-	    (rc = field_relations(x, "Depends", &x->dep, err)) < 0 ||
-	    (rc = field_relations(x, "Provides", &x->prov, err)) < 0)
+	if ((rc = udeb_fields(x, err)) < 0)
 		return rc;
 	*idx = u->n - 1;
 	return 1;
