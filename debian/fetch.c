@@ -95,6 +95,47 @@ static const char *pinner(const struct deb_fetch_item *it)
 	return it->pinned_by ? it->pinned_by : "the lock";
 }
 
+/* @o's retries, backoff and timeout, defaults filled in and bounded (fetch.h). */
+static void limits(const struct deb_fetch_opts *o, int *retries, long *backoff_ms,
+		   long *timeout_s)
+{
+	*retries = o->retries == 0 ? 3 : o->retries < 0 ? 0
+		   : o->retries > MAX_RETRIES ? MAX_RETRIES : o->retries;
+	*backoff_ms = o->backoff_ms <= 0 ? 500
+		      : o->backoff_ms > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : o->backoff_ms;
+	*timeout_s = o->timeout_s <= 0 ? 60
+		     : o->timeout_s > MAX_TIMEOUT_S ? MAX_TIMEOUT_S : o->timeout_s;
+}
+
+/* The options of every request: @url, http(s) only, redirects followed by the caller (one
+ * origin), TLS verified (@ca_file, or libcurl's default), the body as sent, a transfer
+ * slower than a byte a second for @timeout_s given up on, messages into @errbuf.
+ * @return nonzero when libcurl refused one. */
+static int easy_setup(CURL *h, const char *url, const char *ca_file, long timeout_s,
+		      char *errbuf)
+{
+	int bad = 0;
+
+#define SET(opt, val) (bad |= curl_easy_setopt(h, opt, val) != CURLE_OK)
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca_file)
+		SET(CURLOPT_CAINFO, ca_file);
+	SET(CURLOPT_USERAGENT, "distill/" DISTILL_VERSION);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_HTTP_CONTENT_DECODING, 0L);
+	SET(CURLOPT_CONNECTTIMEOUT, timeout_s);
+	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SET(CURLOPT_LOW_SPEED_TIME, timeout_s);
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+#undef SET
+	return bad;
+}
+
 /* At most 200 bytes of @s, made printable (dt_vis), into @out. */
 static const char *vis_cut(char out[4 * 200 + 1], const char *s)
 {
@@ -389,23 +430,9 @@ static int request(struct job *j)
 	j->crange[0] = j->why[0] = j->errbuf[0] = '\0';
 	j->why_code = j->why_transient = j->drop_part = 0;
 	j->from = j->put.have;
+	bad = easy_setup(h, j->url ? j->url : j->item->url, f->ca_file, f->timeout_s, j->errbuf);
 #define SET(opt, val) (bad |= curl_easy_setopt(h, opt, val) != CURLE_OK)
-	SET(CURLOPT_URL, j->url ? j->url : j->item->url);
 	SET(CURLOPT_PRIVATE, (void *)j);
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (f->ca_file)
-		SET(CURLOPT_CAINFO, f->ca_file);
-	SET(CURLOPT_USERAGENT, "distill/" DISTILL_VERSION);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_HTTP_CONTENT_DECODING, 0L);
-	SET(CURLOPT_CONNECTTIMEOUT, f->timeout_s);
-	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
-	SET(CURLOPT_LOW_SPEED_TIME, f->timeout_s);
-	SET(CURLOPT_ERRORBUFFER, j->errbuf);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, (void *)j);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
@@ -701,12 +728,7 @@ int deb_fetch(struct dt_cache *c, struct deb_fetch_item *items, size_t n,
 	if (!o)
 		o = &none;
 	f.parallel = o->parallel <= 0 ? 4 : o->parallel > MAX_PARALLEL ? MAX_PARALLEL : o->parallel;
-	f.retries = o->retries == 0 ? 3 : o->retries < 0 ? 0
-		    : o->retries > MAX_RETRIES ? MAX_RETRIES : o->retries;
-	f.backoff_ms = o->backoff_ms <= 0 ? 500
-		       : o->backoff_ms > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : o->backoff_ms;
-	f.timeout_s = o->timeout_s <= 0 ? 60
-		      : o->timeout_s > MAX_TIMEOUT_S ? MAX_TIMEOUT_S : o->timeout_s;
+	limits(o, &f.retries, &f.backoff_ms, &f.timeout_s);
 	f.offline = o->offline;
 	f.ca_file = o->ca_file;
 	f.debs = o->debs;
@@ -856,12 +878,7 @@ int deb_fetch_url(const char *url, size_t max, const struct deb_fetch_opts *o, c
 	*len = 0;
 	if (!o)
 		o = &none;
-	retries = o->retries == 0 ? 3 : o->retries < 0 ? 0
-		  : o->retries > MAX_RETRIES ? MAX_RETRIES : o->retries;
-	backoff_ms = o->backoff_ms <= 0 ? 500
-		     : o->backoff_ms > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : o->backoff_ms;
-	timeout_s = o->timeout_s <= 0 ? 60 : o->timeout_s > MAX_TIMEOUT_S ? MAX_TIMEOUT_S
-									   : o->timeout_s;
+	limits(o, &retries, &backoff_ms, &timeout_s);
 	vis_cut(shown, url);
 	if (o->offline)
 		return dt_err_set(err, DT_EINPUT, "%s: not downloaded (offline)", shown);
@@ -883,21 +900,8 @@ int deb_fetch_url(const char *url, size_t max, const struct deb_fetch_opts *o, c
 			rc = dt_err_set(err, DT_ELIB, "libcurl could not start a transfer");
 			break;
 		}
+		bad = easy_setup(h, at, o->ca_file, timeout_s, errbuf);
 #define SET(opt, val) (bad |= curl_easy_setopt(h, opt, val) != CURLE_OK)
-		SET(CURLOPT_URL, at);
-		SET(CURLOPT_PROTOCOLS_STR, "http,https");
-		SET(CURLOPT_FOLLOWLOCATION, 0L);
-		SET(CURLOPT_SSL_VERIFYPEER, 1L);
-		SET(CURLOPT_SSL_VERIFYHOST, 2L);
-		if (o->ca_file)
-			SET(CURLOPT_CAINFO, o->ca_file);
-		SET(CURLOPT_USERAGENT, "distill/" DISTILL_VERSION);
-		SET(CURLOPT_NOSIGNAL, 1L);
-		SET(CURLOPT_HTTP_CONTENT_DECODING, 0L);
-		SET(CURLOPT_CONNECTTIMEOUT, timeout_s);
-		SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
-		SET(CURLOPT_LOW_SPEED_TIME, timeout_s);
-		SET(CURLOPT_ERRORBUFFER, errbuf);
 		SET(CURLOPT_WRITEFUNCTION, on_doc);
 		SET(CURLOPT_WRITEDATA, (void *)&d);
 #undef SET
