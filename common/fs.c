@@ -290,3 +290,23 @@ int dt_read_file(int dirfd, const char *path, size_t max, char **buf, size_t *le
 	close(fd);
 	return rc;
 }
+
+int dt_write_file_at(int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
+		     int replace)
+{
+	const char *leaf;
+	int dfd = dt_open_parent_made(dirfd, path, &leaf), fd, e = 0;
+
+	if (dfd < 0)
+		return -1;
+	if (replace && unlinkat(dfd, leaf, 0) < 0 && errno == EISDIR)
+		unlinkat(dfd, leaf, AT_REMOVEDIR);
+	if ((fd = openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+	    (len && dt_write_all(fd, buf, len) < 0) || fchmod(fd, mode) < 0)
+		e = errno;
+	if (fd >= 0 && close(fd) < 0 && !e)
+		e = errno;
+	close(dfd);
+	errno = e;
+	return e ? -1 : 0;
+}

@@ -33,6 +33,14 @@ int dt_open_beneath(int dirfd, const char *path, int flags);
  * @return the descriptor, or -1 with errno (EINVAL for such a path). */
 int dt_open_parent_made(int dirfd, const char *path, const char **leaf);
 
+/* Writes @len bytes of @buf as the regular file @path below @dirfd with exactly @mode
+ * (fchmod: the umask does not apply), its missing parent directories made as
+ * dt_open_parent_made makes them, never through a symlink. With @replace, what is at @path
+ * first goes (a file, a symlink, an empty directory); else an existing one is EEXIST.
+ * @return 0, or -1 with errno set. */
+int dt_write_file_at(int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
+		     int replace);
+
 /* Opens @path beneath @dirfd (dt_open_beneath(): no symlink, the last component included)
  * for reading, as a regular file only, and fstat()s it into *@st; a FIFO is not waited on.
  * @return the descriptor (blocking), or -1 with errno: ELOOP for a symlink, EINVAL for

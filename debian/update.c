@@ -18,21 +18,12 @@
 #define MAX_LISTS 256
 
 /* Writes @len bytes to DIR-relative @path, made with its parents. */
-static int put_file(int dfd0, const char *path, const void *buf, size_t len, struct dt_err *err,
+static int put_file(int dfd, const char *path, const void *buf, size_t len, struct dt_err *err,
 		    const char *dir)
 {
-	const char *leaf;
-	int dfd = dt_open_parent_made(dfd0, path, &leaf), fd, rc = 0;
-
-	if (dfd < 0)
-		return dt_err_sys(err, errno, "cannot make '%s/%s'", dir, path);
-	if ((fd = openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0 ||
-	    dt_write_all(fd, buf, len) < 0)
-		rc = dt_err_sys(err, errno, "cannot write '%s/%s'", dir, path);
-	if (fd >= 0 && close(fd) < 0 && rc == 0)
-		rc = dt_err_sys(err, errno, "cannot write '%s/%s'", dir, path);
-	close(dfd);
-	return rc;
+	if (dt_write_file_at(dfd, path, buf, len, 0644, 0) < 0)
+		return dt_err_sys(err, errno, "cannot write '%s/%s'", dir, path);
+	return 0;
 }
 
 /* One Packages file to fetch: where it goes (its list name in DIR/lists). */

@@ -63,7 +63,7 @@ static int put_member(int root, const char *path, const struct deb_member *m,
 		      const char *link, struct dt_err *err, const char *deb)
 {
 	const char *leaf;
-	int dfd, fd, rc = 0;
+	int dfd, rc = 0;
 
 	if (strcmp(path, "/") == 0)
 		return 0;
@@ -75,14 +75,7 @@ static int put_member(int root, const char *path, const struct deb_member *m,
 			rc = dt_err_sys(err, errno, "'%s': cannot make '%s'", deb, path);
 		break;
 	case DEB_REG:
-		clear_leaf(dfd, leaf);
-		if ((fd = openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-				 0600)) < 0 ||
-		    (m->size && dt_write_all(fd, m->data, (size_t)m->size) < 0) ||
-		    fchmod(fd, m->mode & 0777) < 0) {
-			rc = dt_err_sys(err, errno, "'%s': cannot write '%s'", deb, path);
-		}
-		if (fd >= 0 && close(fd) < 0 && rc == 0)
+		if (dt_write_file_at(dfd, leaf, m->data, (size_t)m->size, m->mode & 0777, 1) < 0)
 			rc = dt_err_sys(err, errno, "'%s': cannot write '%s'", deb, path);
 		break;
 	case DEB_SYMLINK:
@@ -104,19 +97,9 @@ static int put_member(int root, const char *path, const struct deb_member *m,
 static int put_text(int root, const char *path, const void *text, size_t len, mode_t mode,
 		    struct dt_err *err)
 {
-	const char *leaf;
-	int dfd = dt_open_parent_made(root, path + 1, &leaf), fd = -1, rc = 0;
-
-	if (dfd < 0)
-		return dt_err_sys(err, errno, "cannot make '%s' in the staging tree", path);
-	clear_leaf(dfd, leaf);
-	if ((fd = openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
-	    (len && dt_write_all(fd, text, len) < 0) || fchmod(fd, mode) < 0)
-		rc = dt_err_sys(err, errno, "cannot write '%s' in the staging tree", path);
-	if (fd >= 0)
-		close(fd);
-	close(dfd);
-	return rc;
+	if (dt_write_file_at(root, path + 1, text, len, mode, 1) < 0)
+		return dt_err_sys(err, errno, "cannot write '%s' in the staging tree", path);
+	return 0;
 }
 
 /* One .deb, every member, and its dpkg file list. */
