@@ -33,6 +33,18 @@ pull_oci() {
     echo "$name"
 }
 
+# start_httpd DIR: tests/lib/httpd.py serving DIR on 127.0.0.1, stopped on exit; sets PORT
+# and HPID.
+start_httpd() {
+    mkdir -p "$1"
+    python3 "$tests/lib/httpd.py" "$W/port" "$1" &
+    HPID=$!
+    trap 'kill $HPID 2>/dev/null; wait $HPID 2>/dev/null || true; cleanup_images; rm -rf "$W"' EXIT
+    for _ in $(seq 300); do [ -s "$W/port" ] && break; kill -0 $HPID || fail "httpd died"; sleep 0.1; done
+    [ -s "$W/port" ] || fail "httpd did not start"
+    PORT=$(cat "$W/port")
+}
+
 cleanup_images() {
     local i
     for i in "${LOADED_IMAGES[@]}"; do podman rmi -f "$i" >/dev/null 2>&1 || true; done

@@ -21,13 +21,7 @@ set -euo pipefail
 . "$tests/e2e/lock/aptrepo.sh"
 ok() { echo "ok   $*"; }
 
-mkdir -p "$W/srv"
-python3 "$tests/lib/httpd.py" "$W/port" "$W/srv" &
-HPID=$!
-trap 'kill $HPID 2>/dev/null; wait $HPID 2>/dev/null || true; cleanup_images; rm -rf "$W"' EXIT
-for _ in $(seq 300); do [ -s "$W/port" ] && break; kill -0 $HPID || fail "httpd died"; sleep 0.1; done
-[ -s "$W/port" ] || fail "httpd did not start"
-PORT=$(cat "$W/port")
+start_httpd "$W/srv"
 URI=http://127.0.0.1:$PORT/repo
 count() { curl -s "http://127.0.0.1:$PORT/count"; }
 
