@@ -72,19 +72,20 @@ static int pick(const struct deb_apt_source *s, const char *release, const char 
 /* Whether the Architectures field of @release names "all". */
 static int lists_all(const char *release)
 {
-	const char *a = strstr(release, "\nArchitectures:"), *end;
+	const char *a = strstr(release, "\nArchitectures:");
+	size_t n;
 
 	if (!a)
 		return 0;
 	a += strlen("\nArchitectures:");
-	end = strchr(a, '\n');
-	for (const char *w = a; w && (!end || w < end); w = strchr(w, ' ')) {
-		while (*w == ' ')
-			w++;
-		if (strncmp(w, "all", 3) == 0 && (w[3] == ' ' || w[3] == '\n' || w[3] == '\0'))
+	n = strcspn(a, "\n");
+	for (size_t i = 0; i < n;) {
+		size_t w;
+		i += strspn(a + i, " \t");
+		w = strcspn(a + i, " \t\n");
+		if (w == 3 && strncmp(a + i, "all", 3) == 0)
 			return 1;
-		if (!*w || *w == '\n')
-			break;
+		i += w ? w : 1;
 	}
 	return 0;
 }
