@@ -170,7 +170,8 @@ int cli_plan_offers(const struct mf_spec *spec, const struct cli_offers *of,
 int cli_plan(const char *spec_path, const char *debs, int64_t epoch, const struct cli_offers *of,
 	     struct mf_spec **spec, struct pk_image **img, struct dt_err *err)
 {
-	struct pk_plan_opts po = { .debs = debs, .epoch = epoch, .warn = cli_warn_cb };
+	struct pk_plan_opts po = { .debs = debs, .epoch = epoch, .warn = cli_warn_cb,
+				   .hashes = of ? of->hashes : NULL };
 	struct pk_offers *ctx = NULL;
 	int rc;
 

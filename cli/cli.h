@@ -93,6 +93,7 @@ struct cli_offers {
 	const struct pk_pin_opts *repos;
 	const struct mf_lock *lock;
 	const char *cache;
+	struct dt_statcache *hashes; /* and the digests of unchanged files (or NULL) */
 };
 /* Loads the spec and plans its image (@of may be NULL). */
 int cli_plan(const char *spec_path, const char *debs, int64_t epoch, const struct cli_offers *of,

@@ -13,6 +13,7 @@
 #include "manifest/json.h"
 #include "cli/cli.h"
 #include "common/cache.h"
+#include "common/statcache.h"
 #include "common/digest.h"
 #include "common/tempfile.h"
 #include "deps/check.h"
@@ -44,9 +45,16 @@ static const char build_usage[] =
 	"                             debs: take every package's file out of the .deb the\n"
 	"                             lock pins, from the cache (see 'distill fetch'), and\n"
 	"                             read nothing of the root but the project's files\n"
-	"      --cache DIR            the .deb cache (see 'distill fetch'; default: as fetch):\n"
-	"                             of --inputs debs, and of packages the lock pins from a\n"
-	"                             repository\n"
+	"      --cache DIR            the cache (default: $DISTILL_CACHE, else\n"
+	"                             $XDG_CACHE_HOME/distill, else ~/.cache/distill): the\n"
+	"                             layers built (an unchanged layer is not compressed\n"
+	"                             again), the digests of unchanged input files, and the\n"
+	"                             .deb files of --inputs debs and of packages the lock\n"
+	"                             pins from a repository (see 'distill fetch'); bounded\n"
+	"                             by $DISTILL_CACHE_MAX (default 10G), least recently\n"
+	"                             used first out\n"
+	"      --no-cache             compress every layer and hash every input afresh (the\n"
+	"                             .deb files still come from the cache)\n"
 	"      --source-date-epoch N  seconds since 1970 for every timestamp (default:\n"
 	"                             $SOURCE_DATE_EPOCH, else 0)\n"
 	"      --sbom                 attach SPDX 2.3 and CycloneDX 1.6 SBOMs to the image as\n"
@@ -67,7 +75,7 @@ static const char build_usage[] =
 
 enum { OPT_FORMAT = 256, OPT_COMPRESSION, OPT_LEVEL, OPT_TAG, OPT_LOCK, OPT_NO_LOCK, OPT_DEBS,
        OPT_SDE, OPT_JSON, OPT_NO_CHECK, OPT_SYMBOLS, OPT_SBOM, OPT_PROVENANCE, OPT_INPUTS,
-       OPT_CACHE };
+       OPT_CACHE, OPT_NO_CACHE };
 
 static const struct option build_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -82,6 +90,7 @@ static const struct option build_options[] = {
 	{ "debs", required_argument, NULL, OPT_DEBS },
 	{ "inputs", required_argument, NULL, OPT_INPUTS },
 	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "source-date-epoch", required_argument, NULL, OPT_SDE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "sbom", no_argument, NULL, OPT_SBOM },
@@ -94,7 +103,8 @@ static const struct option build_options[] = {
 struct build_args {
 	const char *out, *tag, *lock, *debs, *sde, *cache;
 	struct pk_build_opts o;
-	int no_lock, no_check, symbols, json, quiet, from_debs; /* from_debs: -1 not said */
+	int no_lock, no_check, symbols, json, quiet, no_cache;
+	int from_debs; /* -1: not said */
 };
 
 static int valid_tag(const char *t)
@@ -152,6 +162,7 @@ static int parse_args(int argc, char **argv, struct build_args *a)
 			a->from_debs = strcmp(optarg, "debs") == 0;
 			break;
 		case OPT_CACHE: a->cache = optarg; break;
+		case OPT_NO_CACHE: a->no_cache = 1; break;
 		case OPT_SDE: a->sde = optarg; break;
 		case OPT_JSON: a->json = 1; break;
 		case OPT_SBOM: a->o.sbom = 1; break;
@@ -333,6 +344,79 @@ out:
 	return rc;
 }
 
+/* The cache of layers and input digests, unless --no-cache. @return 1 open, 0 none (not
+ * wanted, or the default one cannot be made: a warning), -1 after the message (a --cache
+ * DIR that cannot be opened). */
+static int open_cache(const struct build_args *a, struct dt_cache *c)
+{
+	char dir[PATH_MAX], msg[1200];
+	struct dt_err err;
+
+	dt_err_clear(&err);
+	if (a->no_cache)
+		return 0;
+	if (a->cache)
+		snprintf(dir, sizeof(dir), "%s", a->cache);
+	else if (dt_cache_default_dir(dir, sizeof(dir), &err) < 0)
+		goto none;
+	if (dt_cache_open(c, dir, &err) == 0)
+		return 1;
+	if (a->cache) {
+		cli_fail(&err);
+		return -1;
+	}
+none:
+	snprintf(msg, sizeof(msg), "no layer cache: %s (every layer is compressed afresh)",
+		 err.msg);
+	cli_warn_cb(NULL, msg);
+	return 0;
+}
+
+/* Keeps the cache within $DISTILL_CACHE_MAX; what goes wrong is a warning. */
+static void evict(struct dt_cache *c)
+{
+	char msg[1200];
+	struct dt_err err;
+	uint64_t max;
+
+	dt_err_clear(&err);
+	if (dt_cache_max(&max, &err) < 0 || dt_cache_evict(c, max, NULL, &err) < 0) {
+		snprintf(msg, sizeof(msg), "the cache is not trimmed: %s", err.msg);
+		cli_warn_cb(NULL, msg);
+	}
+}
+
+/* The stat cache of @spec_path's inputs, keyed by the spec's real path and its root.
+ * @return 1 loaded, 0 none, -1 after the message. */
+static int load_hashes(struct dt_cache *c, const char *spec_path, const struct mf_spec *spec,
+		       struct dt_statcache *s)
+{
+	char *real = realpath(spec_path, NULL), key[65];
+	unsigned char md[DT_SHA256_LEN];
+	struct dt_buf b = { 0 };
+	struct dt_err err;
+	int rc;
+
+	dt_err_clear(&err);
+	if (!real)
+		return 0;
+	dt_buf_add(&b, "distill-hashes 1%c%s%c%s", 0, real, 0, spec->root);
+	free(real);
+	if (b.oom) {
+		dt_buf_release(&b);
+		cli_error("out of memory");
+		return -1;
+	}
+	dt_sha256(b.s, b.len, md);
+	dt_buf_release(&b);
+	dt_hex(md, sizeof(md), key);
+	if ((rc = dt_statcache_load(s, c, key, &err)) < 0) {
+		cli_fail(&err);
+		return -1;
+	}
+	return 1;
+}
+
 int cmd_build(int argc, char **argv)
 {
 	struct build_args a = { 0 };
@@ -342,10 +426,12 @@ int cmd_build(int argc, char **argv)
 	struct mf_drift_list drift = { 0 };
 	struct pk_build_result res;
 	struct cli_progress prog;
+	struct dt_cache cache = { .fd = -1 };
+	struct dt_statcache hashes = { 0 };
 	char *lock_path = NULL, stage[PATH_MAX] = "";
 	int64_t epoch;
 	struct dt_err err;
-	int rc;
+	int rc, cached = 0, hashed = 0;
 
 	dt_err_clear(&err);
 	if ((rc = parse_args(argc, argv, &a)) != 0)
@@ -353,6 +439,8 @@ int cmd_build(int argc, char **argv)
 	if ((rc = cli_opt_epoch("build", a.sde, &epoch)) != 0)
 		return rc;
 	rc = CLI_ERROR;
+	if ((cached = open_cache(&a, &cache)) < 0)
+		goto out;
 	if (!a.no_lock) {
 		if (!(lock_path = a.lock ? strdup(a.lock) : cli_lock_path(argv[optind]))) {
 			cli_error("out of memory");
@@ -387,11 +475,30 @@ int cmd_build(int argc, char **argv)
 	if (a.from_debs) {
 		if (plan_from_debs(argv[optind], &a, locked, epoch, stage, &spec, &img) < 0)
 			goto out;
-	} else if (cli_plan(argv[optind], a.debs, epoch,
-			    &(struct cli_offers){ .lock = locked, .cache = a.cache }, &spec, &img,
-			    &err) < 0) {
-		rc = cli_fail(&err);
-		goto out;
+	} else {
+		/* the host's files: those unchanged since a build hashed them are not read */
+		struct mf_spec *peek = NULL;
+		if (cached && mf_spec_load(argv[optind], &peek, &err) == 0 &&
+		    (hashed = load_hashes(&cache, argv[optind], peek, &hashes)) < 0) {
+			mf_spec_free(peek);
+			goto out;
+		}
+		mf_spec_free(peek);
+		dt_err_clear(&err);
+		if (cli_plan(argv[optind], a.debs, epoch,
+			     &(struct cli_offers){ .lock = locked, .cache = a.cache,
+						   .hashes = hashed ? &hashes : NULL },
+			     &spec, &img, &err) < 0) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (hashed && dt_statcache_save(&hashes, &err) < 0) {
+			char msg[1200];
+			snprintf(msg, sizeof(msg), "the digests of the inputs are not kept: %s",
+				 err.msg);
+			cli_warn_cb(NULL, msg);
+			dt_err_clear(&err);
+		}
 	}
 	if (cli_build_secrets(spec, img) < 0)
 		goto out;
@@ -418,14 +525,20 @@ int cmd_build(int argc, char **argv)
 	cli_progress_init(&prog, "build", a.quiet || a.json);
 	a.o.progress = cli_progress_cb;
 	a.o.progress_ctx = &prog;
+	a.o.cache = cached ? &cache : NULL;
+	a.o.warn = cli_warn_cb;
 	rc = pk_image_write(img, a.out, &a.o, &res, &err);
 	cli_progress_end(&prog);
 	if (rc < 0) {
 		rc = cli_fail(&err);
 		goto out;
 	}
+	if (cached)
+		evict(&cache);
 	rc = print_result(&a, &res);
 out:
+	dt_statcache_release(&hashes);
+	dt_cache_close(&cache);
 	mf_drift_list_release(&drift);
 	mf_lock_free(locked);
 	mf_lock_free(found);

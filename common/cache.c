@@ -3,6 +3,7 @@
  * under an flock, checked, fsync()ed and renamed into place. */
 #include "common/cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,8 +11,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/fs.h"
 
 #define BLOBS "blobs/sha256"
@@ -162,8 +165,9 @@ static void remove_if_same(int dfd, const char *hex, const struct stat *st)
 		unlinkat(dfd, hex, 0);
 }
 
-int dt_cache_check(struct dt_cache *c, const char *sha256, uint64_t size, int *corrupt,
-		   struct dt_err *err)
+/* dt_cache_check, and with @keep the descriptor of a right blob into *@keep (at 0). */
+static int check(struct dt_cache *c, const char *sha256, uint64_t size, int *corrupt,
+		 int *keep, struct dt_err *err)
 {
 	char path[4200], digest[DT_DIGEST_LEN];
 	struct stat st;
@@ -209,6 +213,10 @@ int dt_cache_check(struct dt_cache *c, const char *sha256, uint64_t size, int *c
 	}
 	if (bad)
 		remove_if_same(dfd, sha256, &st);
+	if (!bad && keep && lseek(fd, 0, SEEK_SET) == 0) {
+		*keep = fd;
+		fd = -1;
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -218,6 +226,23 @@ out:
 	if (bad && corrupt)
 		*corrupt = 1;
 	return found && !bad;
+}
+
+int dt_cache_check(struct dt_cache *c, const char *sha256, uint64_t size, int *corrupt,
+		   struct dt_err *err)
+{
+	return check(c, sha256, size, corrupt, NULL, err);
+}
+
+int dt_cache_open_checked(struct dt_cache *c, const char *sha256, uint64_t size, int *fd,
+			  int *corrupt, struct dt_err *err)
+{
+	int rc;
+
+	*fd = -1;
+	if ((rc = check(c, sha256, size, corrupt, fd, err)) == 1 && *fd < 0)
+		return dt_err_sys(err, errno, "cannot rewind '%s/" BLOBS "/%s'", c->dir, sha256);
+	return rc;
 }
 
 /* ---- writing ---- */
@@ -416,4 +441,264 @@ void dt_cache_put_abort(struct dt_cache_put *p, int keep)
 	}
 	dt_hash_free(p->hash);
 	p->hash = NULL;
+}
+
+/* ---- builds ---- */
+
+int dt_cache_put_fd(struct dt_cache *c, int fd, const char *sha256, uint64_t size,
+		    struct dt_err *err)
+{
+	static unsigned seq;
+	struct dt_cache_put p;
+	char proc[64], leaf[128];
+	unsigned char buf[1 << 16];
+	struct stat st;
+	uint64_t off = 0;
+	int tfd = -1, bfd = -1, rc = 0;
+
+	if (!valid_hex(sha256))
+		return bad_hex(err, sha256);
+	if ((tfd = subdir(c, TMP)) < 0 || (bfd = subdir(c, BLOBS)) < 0) {
+		rc = dt_err_sys(err, errno, "cannot open the directories of the cache '%s'", c->dir);
+		goto out;
+	}
+	if (fstatat(bfd, sha256, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+		goto out; /* there already: checked when it is used */
+	/* the same file system: a link, no byte copied (the file is the caller's, complete) */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	snprintf(leaf, sizeof(leaf), "%s.%ld.%u.link", sha256, (long)getpid(), seq++);
+	if (linkat(AT_FDCWD, proc, tfd, leaf, AT_SYMLINK_FOLLOW) == 0) {
+		if (renameat(tfd, leaf, bfd, sha256) < 0) {
+			rc = dt_err_sys(err, errno, "cannot move '%s/" TMP "/%s' into '%s/" BLOBS "'",
+					c->dir, leaf, c->dir);
+			unlinkat(tfd, leaf, 0);
+		} else {
+			fsync(bfd);
+		}
+		goto out;
+	}
+	/* else a copy, hashed again on its way in */
+	if ((rc = dt_cache_put_begin(c, &p, sha256, size, 0, err)) < 0)
+		goto out;
+	while (off < size) {
+		ssize_t n = pread(fd, buf, sizeof(buf), (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = dt_err_sys(err, n < 0 ? errno : EIO, "cannot read the blob %s", sha256);
+			dt_cache_put_abort(&p, 0);
+			goto out;
+		}
+		if ((rc = dt_cache_put_write(&p, buf, (size_t)n, err)) < 0) {
+			dt_cache_put_abort(&p, 0);
+			goto out;
+		}
+		off += (uint64_t)n;
+	}
+	rc = dt_cache_put_commit(&p, err);
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (bfd >= 0)
+		close(bfd);
+	return rc;
+}
+
+/* Whether @kind is one of the record directories. */
+static int valid_kind(const char *kind)
+{
+	return kind && (strcmp(kind, "layers") == 0 || strcmp(kind, "hashes") == 0);
+}
+
+void dt_cache_touch(struct dt_cache *c, const char *kind, const char *sha256)
+{
+	char rel[128];
+
+	if (!valid_hex(sha256) || (kind && !valid_kind(kind)))
+		return;
+	snprintf(rel, sizeof(rel), "%s/%s", kind ? kind : BLOBS, sha256);
+	utimensat(c->fd, rel, NULL, AT_SYMLINK_NOFOLLOW);
+}
+
+int dt_cache_record_read(struct dt_cache *c, const char *kind, const char *key, size_t max,
+			 char **text, size_t *len, struct dt_err *err)
+{
+	char rel[128];
+	int rc;
+
+	*text = NULL;
+	*len = 0;
+	if (!valid_kind(kind))
+		return dt_err_set(err, DT_EINPUT, "'%s' is not a kind of cache record", kind);
+	if (!valid_hex(key))
+		return bad_hex(err, key);
+	snprintf(rel, sizeof(rel), "%s/%s", kind, key);
+	rc = dt_read_file(c->fd, rel, max, text, len, err);
+	if (rc < 0 && err && err->code == DT_ESYS && err->sys_errno == ENOENT)
+		return 0;
+	return rc < 0 ? rc : 1;
+}
+
+int dt_cache_record_write(struct dt_cache *c, const char *kind, const char *key,
+			  const void *text, size_t len, struct dt_err *err)
+{
+	static unsigned seq;
+	char leaf[128], rel[128];
+	int tfd = -1, kfd = -1, fd = -1, rc = 0;
+	const char *l;
+
+	if (!valid_kind(kind))
+		return dt_err_set(err, DT_EINPUT, "'%s' is not a kind of cache record", kind);
+	if (!valid_hex(key))
+		return bad_hex(err, key);
+	snprintf(rel, sizeof(rel), "%s/%s", kind, key);
+	snprintf(leaf, sizeof(leaf), "%s.%ld.%u.record", key, (long)getpid(), seq++);
+	if ((tfd = subdir(c, TMP)) < 0 || (kfd = dt_open_parent_made(c->fd, rel, &l)) < 0) {
+		rc = dt_err_sys(err, errno, "cannot open the directories of the cache '%s'", c->dir);
+		goto out;
+	}
+	if ((fd = openat(tfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) <
+		    0 ||
+	    dt_write_all(fd, text, len) < 0 || fsync(fd) < 0) {
+		rc = dt_err_sys(err, errno, "cannot write '%s/" TMP "/%s'", c->dir, leaf);
+		goto out;
+	}
+	if (renameat(tfd, leaf, kfd, key) < 0) {
+		rc = dt_err_sys(err, errno, "cannot move '%s/" TMP "/%s' to '%s/%s'", c->dir, leaf,
+				c->dir, rel);
+		goto out;
+	}
+	leaf[0] = '\0';
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0 && tfd >= 0 && leaf[0])
+		unlinkat(tfd, leaf, 0);
+	if (tfd >= 0)
+		close(tfd);
+	if (kfd >= 0)
+		close(kfd);
+	return rc;
+}
+
+void dt_cache_record_remove(struct dt_cache *c, const char *kind, const char *key)
+{
+	char rel[128];
+
+	if (!valid_kind(kind) || !valid_hex(key))
+		return;
+	snprintf(rel, sizeof(rel), "%s/%s", kind, key);
+	unlinkat(c->fd, rel, 0);
+}
+
+int dt_cache_max(uint64_t *max, struct dt_err *err)
+{
+	const char *v = getenv("DISTILL_CACHE_MAX");
+	unsigned long long n;
+	char *end;
+	int shift = 0;
+
+	*max = DT_CACHE_MAX_DEFAULT;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	switch (*end) {
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (errno || end == v || !(v[0] >= '0' && v[0] <= '9') || *end ||
+	    (shift && n > (UINT64_MAX >> shift)))
+		return dt_err_set(err, DT_EINPUT,
+				  "DISTILL_CACHE_MAX='%.64s' is not a size (N, NK, NM, NG or NT)", v);
+	*max = (uint64_t)n << shift;
+	return 0;
+}
+
+struct victim {
+	char rel[96];
+	struct timespec used;
+	uint64_t size;
+};
+
+static int older(const void *a, const void *b)
+{
+	const struct victim *x = a, *y = b;
+
+	if (x->used.tv_sec != y->used.tv_sec)
+		return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+	if (x->used.tv_nsec != y->used.tv_nsec)
+		return x->used.tv_nsec < y->used.tv_nsec ? -1 : 1;
+	return strcmp(x->rel, y->rel);
+}
+
+/* Adds the regular files of @sub (named as in the cache) to @v. */
+static int list_sub(struct dt_cache *c, const char *sub, struct victim **v, size_t *n,
+		    size_t *cap, uint64_t *total)
+{
+	int dfd = dt_open_beneath(c->fd, sub, O_RDONLY | O_DIRECTORY);
+	DIR *d;
+	int rc = 0;
+
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!(d = fdopendir(dfd))) {
+		close(dfd);
+		return -1;
+	}
+	for (struct dirent *de; (de = readdir(d));) {
+		struct stat st;
+		struct victim *nv;
+		if (!valid_hex(de->d_name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (!(nv = dt_grow(*v, cap, *n, sizeof(**v)))) {
+			rc = -1;
+			break;
+		}
+		*v = nv;
+		snprintf(nv[*n].rel, sizeof(nv[*n].rel), "%s/%s", sub, de->d_name);
+		nv[*n].used = st.st_mtim;
+		nv[*n].size = (uint64_t)st.st_blocks * 512;
+		*total += nv[(*n)++].size;
+	}
+	closedir(d);
+	return rc;
+}
+
+int dt_cache_evict(struct dt_cache *c, uint64_t max, uint64_t *removed, struct dt_err *err)
+{
+	static const char *const subs[] = { BLOBS, "layers", "hashes" };
+	struct victim *v = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t total = 0, freed = 0;
+	struct timespec now;
+	int rc = 0;
+
+	if (removed)
+		*removed = 0;
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (list_sub(c, subs[i], &v, &n, &cap, &total) < 0) {
+			rc = dt_err_sys(err, errno, "cannot list '%s/%s'", c->dir, subs[i]);
+			goto out;
+		}
+	if (total <= max)
+		goto out;
+	clock_gettime(CLOCK_REALTIME, &now);
+	qsort(v, n, sizeof(*v), older);
+	for (size_t i = 0; i < n && total - freed > max; i++) {
+		if (v[i].used.tv_sec > now.tv_sec - 60)
+			break; /* used in the last minute, and so is everything after it */
+		if (unlinkat(c->fd, v[i].rel, 0) == 0)
+			freed += v[i].size;
+	}
+	if (removed)
+		*removed = freed;
+out:
+	free(v);
+	return rc;
 }

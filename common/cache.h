@@ -86,4 +86,49 @@ int dt_cache_put_commit(struct dt_cache_put *p, struct dt_err *err);
 /* Releases @p, removing the part unless @keep. A released @p is a no-op. */
 void dt_cache_put_abort(struct dt_cache_put *p, int keep);
 
+/* ---- builds: blobs entered from a file, records, use and eviction ---- */
+
+/* Opens the blob @sha256 and checks on that descriptor that it holds @size bytes with that
+ * hash (as dt_cache_check, a corrupt one removed and *@corrupt set). @return 1 with the
+ * descriptor at offset 0 in *@fd (close it), 0 when absent or corrupt, or a negative code
+ * with @err set. */
+int dt_cache_open_checked(struct dt_cache *c, const char *sha256, uint64_t size, int *fd,
+			  int *corrupt, struct dt_err *err);
+
+/* Enters as blob @sha256 the @size bytes that @fd holds from offset 0, which the caller
+ * wrote and hashed itself: hard-linked in (through /proc/self/fd, the file system's own
+ * copy) when it can be, else copied through dt_cache_put_* (and so hashed again). A blob
+ * of that name already present stays. @return 0, or a negative code with @err set (a full
+ * disk, a read-only cache): nothing is half-entered. */
+int dt_cache_put_fd(struct dt_cache *c, int fd, const char *sha256, uint64_t size,
+		    struct dt_err *err);
+
+/* Marks the blob @sha256 (or, with @kind, the record @kind/@sha256) as used now (its
+ * mtime), for dt_cache_evict. */
+void dt_cache_touch(struct dt_cache *c, const char *kind, const char *sha256);
+
+/* Records: small texts the cache keeps about its blobs, DIR/@kind/@key, @kind one of a
+ * few fixed names ("layers", "hashes"), @key 64 lowercase hex digits. A record is replaced
+ * whole (written under tmp/, renamed), so a reader sees an old one or a new one.
+ * read: @return 1 and *@text (NUL-terminated, free() it; at most @max bytes), 0 absent, or
+ * a negative code; write: @return 0 or a negative code; remove: no-op when absent. */
+int dt_cache_record_read(struct dt_cache *c, const char *kind, const char *key, size_t max,
+			 char **text, size_t *len, struct dt_err *err);
+int dt_cache_record_write(struct dt_cache *c, const char *kind, const char *key,
+			  const void *text, size_t len, struct dt_err *err);
+void dt_cache_record_remove(struct dt_cache *c, const char *kind, const char *key);
+
+/* The size bound of the cache: $DISTILL_CACHE_MAX ("N", "NK", "NM", "NG", "NT": bytes or
+ * powers of 1024), else DT_CACHE_MAX_DEFAULT. @return 0, or -DT_EINPUT naming the value. */
+#define DT_CACHE_MAX_DEFAULT (10ull << 30)
+int dt_cache_max(uint64_t *max, struct dt_err *err);
+
+/* Removes the least recently used blobs and records (by mtime, oldest first: a use
+ * touches them) until they hold at most @max bytes in all. One used in the last minute is
+ * kept, whatever its size: a build running at once may be about to use it (and one that
+ * loses a blob anyway builds it again). A record whose blob is gone is found so when it
+ * is read, and replaced. *@removed: the bytes freed (may be NULL). @return 0, or a
+ * negative code with @err set. */
+int dt_cache_evict(struct dt_cache *c, uint64_t max, uint64_t *removed, struct dt_err *err);
+
 #endif

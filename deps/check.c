@@ -211,8 +211,16 @@ static int by_file_need(const void *x, const void *y)
 int deps_check(const char *root, const char *where, const char *const *inputs, size_t n,
 	       unsigned flags, struct deps_check *out, struct dt_err *err)
 {
+	return deps_check_through(root, NULL, NULL, where, inputs, n, flags, out, err);
+}
+
+int deps_check_through(const char *root, deps_content_fn content, void *content_ctx,
+		       const char *where, const char *const *inputs, size_t n, unsigned flags,
+		       struct deps_check *out, struct dt_err *err)
+{
 	struct deps_opts o = { .root = root, .runtime = DEPS_RUNTIME_OFF, .nsswitch = "",
-			       .versions = 1, .symbols = (flags & DEPS_CHECK_SYMBOLS) != 0 };
+			       .versions = 1, .symbols = (flags & DEPS_CHECK_SYMBOLS) != 0,
+			       .content = content, .content_ctx = content_ctx };
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "deps/root.h"
 
 struct deps_problem {
 	char *file;     /* the path (inside the root) of what cannot start or load: "/usr/bin/x" */
@@ -46,6 +47,10 @@ enum {
  * @err set (out of memory). */
 int deps_check(const char *root, const char *where, const char *const *inputs, size_t n,
 	       unsigned flags, struct deps_check *out, struct dt_err *err);
+/* deps_check, the files' bytes read through @content (deps_root.content) when it is set. */
+int deps_check_through(const char *root, deps_content_fn content, void *content_ctx,
+		       const char *where, const char *const *inputs, size_t n, unsigned flags,
+		       struct deps_check *out, struct dt_err *err);
 
 /* Marks the problems that a pattern of @allow matches (fnmatch, FNM_PATHNAME off): "FILE"
  * allows every need of FILE, "FILE: NEED" one need. @return the problems left. */

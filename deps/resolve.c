@@ -757,6 +757,8 @@ int deps_resolve(const struct deps_opts *o, const char *const *inputs, size_t n,
 	}
 	if ((rc = deps_root_open(&root, o->root ? o->root : "/", err)) < 0)
 		goto out;
+	root.content = o->content;
+	root.content_ctx = o->content_ctx;
 	for (size_t i = 0; i < n; i++) {
 		if (inputs[i][0] != '/') {
 			rc = dt_err_set(err, DT_EINPUT, "'%s': inputs are absolute paths inside the root",

@@ -42,6 +42,8 @@ struct deps_opts {
 				    * or NULL: the root's /etc/nsswitch.conf */
 	int versions;              /* read DT_VERNEED/DT_VERDEF into each deps_obj's elf */
 	int symbols;               /* read each elf's undefined and exported symbols */
+	deps_content_fn content;   /* deps_root.content of the root, or NULL */
+	void *content_ctx;
 };
 
 /* How a need was satisfied. */

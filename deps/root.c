@@ -168,8 +168,12 @@ out:
 
 int deps_root_open_file(const struct deps_root *r, const char *real)
 {
+	int fd;
+
+	if (r->content && (fd = r->content(r->content_ctx, real)) >= 0)
+		return fd;
 	/* O_NONBLOCK: opening a FIFO must not hang (reading a regular file ignores it) */
-	int fd = dt_open_input(r->fd, real[0] == '/' && real[1] ? real + 1 : ".",
+	fd = dt_open_input(r->fd, real[0] == '/' && real[1] ? real + 1 : ".",
 			       O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	return fd < 0 ? -errno : fd;
 }

@@ -11,9 +11,16 @@
 #include "common/buf.h"
 #include "common/err.h"
 
+/* Where the bytes of the regular file @real (resolved, absolute inside the root) come from
+ * when not from the tree: a descriptor, or -1 to read the tree's own file. A start-up check
+ * tree holds placeholders and reads each ELF file where it is, nothing linked or copied. */
+typedef int (*deps_content_fn)(void *ctx, const char *real);
+
 struct deps_root {
 	int fd;       /* the root directory */
 	char *dir;    /* as given, for messages ("/" or "/srv/sysroot") */
+	deps_content_fn content; /* or NULL */
+	void *content_ctx;
 };
 
 /* Opens @dir as the root. @return 0, or a negative code with @err set. */
@@ -44,7 +51,8 @@ int deps_root_read(const struct deps_root *r, const char *path, size_t max, char
 /* @path as the host sees it: the root's directory before it ("/srv/sysroot/etc/x"). */
 void deps_root_shown(const struct deps_root *r, const char *path, char *buf, size_t size);
 
-/* Opens the resolved @real path for reading. @return an fd or -errno. */
+/* Opens the resolved @real path for reading (through r->content first, when set).
+ * @return an fd or -errno. */
 int deps_root_open_file(const struct deps_root *r, const char *real);
 
 #endif

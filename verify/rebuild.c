@@ -97,6 +97,7 @@ static pid_t start_build(const struct vf_rebuild_opts *o, struct vf_run *r, size
 	argv[n++] = "--format";
 	argv[n++] = "oci";
 	argv[n++] = "-q";
+	argv[n++] = "--no-cache"; /* every run builds every layer: that is what is compared */
 	argv[n++] = "--source-date-epoch";
 	argv[n++] = epoch;
 	if (o->no_lock)

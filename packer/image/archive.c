@@ -94,6 +94,34 @@ static int blob_text(void *ctx, const char *text, char *digest, struct dt_err *e
 	return 0;
 }
 
+/* A cached layer: its descriptor, kept until the outer tar is written. */
+static int blob_reuse(void *ctx, int fd, const char *digest, uint64_t size, struct dt_err *err)
+{
+	struct blobs *b = ctx;
+	struct blob *bl;
+	int own;
+
+	if (blob_find(b, digest))
+		return 0;
+	if ((own = dup(fd)) < 0)
+		return dt_err_sys(err, errno, "cannot keep the cached blob %s", digest);
+	if (!(bl = blob_push(b))) {
+		close(own);
+		return dt_oom(err);
+	}
+	memcpy(bl->digest, digest, DT_DIGEST_LEN);
+	bl->fd = own;
+	bl->size = size;
+	return 0;
+}
+
+static int blob_open(void *ctx, const char *digest)
+{
+	struct blob *bl = blob_find(ctx, digest);
+
+	return bl && bl->fd >= 0 ? dup(bl->fd) : -1;
+}
+
 static void blobs_release(struct blobs *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
@@ -158,7 +186,8 @@ int pk_write_archive(struct pk_image *img, const char *out, const struct pk_buil
 		     struct pk_build_result *res, struct dt_err *err)
 {
 	struct blobs b = { .out = out };
-	struct pk_blob_sink sink = { blob_layer, blob_text, &b };
+	struct pk_blob_sink sink = { .layer = blob_layer, .text = blob_text, .reuse = blob_reuse,
+				     .open = blob_open, .ctx = &b };
 	struct pk_docs d = { 0 };
 	const char *slash = strrchr(out, '/');
 	char *text = NULL;

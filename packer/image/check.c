@@ -67,11 +67,10 @@ static int content(const struct pk_image *img, const struct pk_plan_entry *e, in
 		kind = 1;
 	else if (head >= 2 && buf[0] == '#' && buf[1] == '!' && (e->mode & 0111))
 		kind = 2;
-	/* the file itself, hard-linked (nothing copied: the check only reads it), else its
-	 * bytes copied by the kernel (a script's head only) */
-	if (kind && (unlinkat(dfd, leaf, 0) < 0 ||
-		     (linkat(in, "", dfd, leaf, AT_EMPTY_PATH) < 0 &&
-		      linkat(roots[e->root], e->src, dfd, leaf, 0) < 0))) {
+	/* an ELF file stays a placeholder: the check reads it where it is (pk_plan_content),
+	 * as a hard link would change the input's ctime; a script's head is copied by the
+	 * kernel */
+	if (kind == 2) {
 		uint64_t want = kind == 2 && e->size > SCRIPT_HEAD ? SCRIPT_HEAD : e->size;
 		off_t off = 0;
 		if ((out = openat(dfd, leaf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
@@ -95,13 +94,31 @@ static int content(const struct pk_image *img, const struct pk_plan_entry *e, in
 	return rc < 0 ? rc : kind;
 }
 
+int pk_plan_content(void *ctx, const char *real)
+{
+	struct pk_plan_layout *lo = ctx;
+	const struct pk_image *img = lo->img;
+	const struct pk_plan_entry *e = pk_plan_find_in(img, img->n, real);
+
+	for (int hops = 0; e && e->type == PK_PLAN_HARDLINK && e->link && hops < 4; hops++)
+		e = pk_plan_find_in(img, img->n, e->link);
+	if (!e || e->type != PK_PLAN_REG || e->data || e->root < 0 || !e->src)
+		return -1;
+	if (lo->roots[e->root] < 0 &&
+	    (lo->roots[e->root] = open(img->roots[e->root], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	return dt_open_beneath(lo->roots[e->root], e->src, O_RDONLY | O_NOATIME);
+}
+
 int pk_plan_lay_out(const struct pk_image *img, const char *tmpdir, struct pk_plan_layout *lo,
 		    struct dt_err *err)
 {
-	int roots[2] = { -1, -1 }, rootfd = -1, lastfd = -1, rc = 0;
+	int *roots = lo->roots, rootfd = -1, lastfd = -1, rc = 0;
 	const char *last = NULL;
 
 	memset(lo, 0, sizeof(*lo));
+	lo->img = img;
+	roots[0] = roots[1] = -1;
 	snprintf(lo->dir, sizeof(lo->dir), "%s/distill-check-XXXXXX",
 		 tmpdir ? tmpdir : dt_temp_base());
 	if (!dt_temp_mkdtemp(lo->dir, &lo->temp)) {
@@ -167,9 +184,6 @@ int pk_plan_lay_out(const struct pk_image *img, const char *tmpdir, struct pk_pl
 		close(dfd);
 	}
 out:
-	for (int i = 0; i < 2; i++)
-		if (roots[i] >= 0)
-			close(roots[i]);
 	if (rootfd >= 0)
 		close(rootfd);
 	if (rc < 0)
@@ -186,6 +200,11 @@ void pk_plan_layout_release(struct pk_plan_layout *lo)
 	lo->temp = 0;
 	dt_strv_release(&lo->elf);
 	dt_strv_release(&lo->scripts);
+	for (int i = 0; i < 2; i++) {
+		if (lo->roots[i] >= 0)
+			close(lo->roots[i]);
+		lo->roots[i] = -1;
+	}
 }
 
 int pk_image_check(const struct pk_image *img, const char *tmpdir, unsigned flags,
@@ -230,8 +249,8 @@ int pk_image_check(const struct pk_image *img, const char *tmpdir, unsigned flag
 	if (rc == 0 && inputs.n > 1)
 		qsort(inputs.v, inputs.n, sizeof(*inputs.v), path_cmp);
 	if (rc == 0)
-		rc = deps_check(lo.dir, "the image", (const char *const *)inputs.v, inputs.n, flags,
-				out, err);
+		rc = deps_check_through(lo.dir, pk_plan_content, &lo, "the image",
+					(const char *const *)inputs.v, inputs.n, flags, out, err);
 	/* the program the image runs is in it */
 	if (rc == 0)
 		rc = deps_check_program(lo.dir, "the image", s->config.nentrypoint

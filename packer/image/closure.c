@@ -721,7 +721,7 @@ out:
  * DT_NEEDED and run-time loads (as "machine class name" triples in @names), missing
  * interpreters (paths, in @interps). Each file's machine must be the image's (it sets the
  * platform when no binary did). */
-static int image_misses(struct pk_image *img, const struct pk_plan_layout *lo,
+static int image_misses(struct pk_image *img, struct pk_plan_layout *lo,
 			const struct dt_strv *inputs, struct dt_strv *names, struct dt_strv *interps,
 			struct dt_err *err)
 {
@@ -736,6 +736,8 @@ static int image_misses(struct pk_image *img, const struct pk_plan_layout *lo,
 	for (size_t i = 0; i < inputs->n; i++)
 		v[i] = inputs->v[i];
 	o.root = lo->dir;
+	o.content = pk_plan_content;
+	o.content_ctx = lo;
 	rc = resolve_lenient(&o, v, inputs->n, &r, &unread, err);
 	free(v);
 	if (rc < 0 || !r)
@@ -780,7 +782,7 @@ static int image_misses(struct pk_image *img, const struct pk_plan_layout *lo,
 
 /* The #! interpreters, missing from the layout @lo, of the packages' scripts that the
  * image runs (in a PATH directory, or its entrypoint or cmd), appended to @interps. */
-static int script_misses(const struct pk_image *img, const struct pk_plan_layout *lo,
+static int script_misses(const struct pk_image *img, struct pk_plan_layout *lo,
 			 struct dt_strv *interps, struct dt_err *err)
 {
 	const struct mf_spec *s = img->spec;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/fs.h"
+#include "common/statcache.h"
 #include "deps/root.h"
 #include "packer/archive/scan.h"
 
@@ -160,15 +161,33 @@ static int host_entry(struct pk_image *img, const struct host *h, const char *pa
 		e->link_to_dir = fstatat(h->dfd, h->leaf, &to, 0) == 0 && S_ISDIR(to.st_mode);
 	} else if (S_ISREG(st->st_mode)) {
 		uint64_t got = 0;
+		const struct dt_stat_entry *known;
+		struct stat fst;
 		if (!(e = pk_plan_push(img, path, PK_PLAN_REG, layer, prio, source)) ||
 		    !(e->src = strdup(h->rel)))
 			return dt_oom(err);
 		e->size = (uint64_t)st->st_size;
 		e->dev = st->st_dev;
 		e->ino = st->st_ino;
+		if (img->hashes && (known = dt_statcache_find(img->hashes, st))) {
+			memcpy(e->sha256, known->sha256, DT_SHA256_LEN);
+			memcpy(e->md5, known->md5, DT_MD5_LEN);
+			e->elf = (known->flags & 1) != 0;
+			e->has_md5 = 1;
+			goto done;
+		}
 		if ((fd = dt_open_beneath(h->dfd, h->leaf, O_RDONLY | O_NOATIME)) < 0)
 			return dt_err_sys(err, errno, "cannot open '%s'", h->shown);
 		rc = hash_fd(fd, h->shown, e->sha256, e->md5, &got, &e->elf, err);
+		/* what was read is what this fstat describes when it is still that file */
+		if (rc == 0 && img->hashes && got == e->size && fstat(fd, &fst) == 0 &&
+		    fst.st_dev == st->st_dev && fst.st_ino == st->st_ino &&
+		    fst.st_size == st->st_size && fst.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+		    fst.st_mtim.tv_nsec == st->st_mtim.tv_nsec &&
+		    fst.st_ctim.tv_sec == st->st_ctim.tv_sec &&
+		    fst.st_ctim.tv_nsec == st->st_ctim.tv_nsec)
+			rc = dt_statcache_put(img->hashes, st, e->sha256, e->md5,
+					      e->elf ? 1u : 0u, err);
 		/* a /proc or /sys file says size 0 and has content: refused, not packed
 		 * empty; any other mismatch is a file that changed while read */
 		if (rc == 0 && got != e->size)
@@ -181,6 +200,7 @@ static int host_entry(struct pk_image *img, const struct host *h, const char *pa
 		close(fd);
 		if (rc < 0)
 			return rc;
+	done:;
 	} else {
 		return dt_err_set(err, DT_EINPUT, "'%s' is not a regular file, directory or symlink",
 				  h->shown);

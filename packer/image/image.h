@@ -16,6 +16,9 @@
 #include "manifest/sbom.h"
 #include "manifest/spec.h"
 
+struct dt_cache;
+struct dt_statcache;
+
 enum pk_image_format {
 	PK_FORMAT_OCI,            /* OCI image layout directory */
 	PK_FORMAT_OCI_ARCHIVE,    /* that layout as a tar file */
@@ -54,6 +57,9 @@ struct pk_plan_opts {
 	int64_t epoch;            /* SOURCE_DATE_EPOCH: every mtime, `created` */
 	dt_warn_fn warn;          /* run-time loads not added, ...; may be NULL */
 	void *warn_ctx;
+	/* the digests of files unchanged since they were hashed (common/statcache.h), or
+	 * NULL: every file is read and hashed */
+	struct dt_statcache *hashes;
 };
 
 struct pk_image;
@@ -217,6 +223,12 @@ struct pk_build_opts {
 	int provenance;           /* oci formats: SLSA provenance attached as an artifact */
 	dt_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
+	/* the layer cache (oci formats), or NULL: every layer compressed afresh. A layer whose
+	 * cached blob cannot be used is built; one that cannot be cached (a full disk) is a
+	 * warning, never a failed build. */
+	struct dt_cache *cache;
+	dt_warn_fn warn;          /* may be NULL */
+	void *warn_ctx;
 };
 
 #define PK_IMAGE_MAX_LAYERS 2
@@ -236,6 +248,7 @@ struct pk_build_result {
 	char name[512];                  /* repository:tag */
 	char full_name[540];             /* as docker and containerd name it (docker.io/...) */
 	char manifest[DT_DIGEST_LEN];    /* the image digest (oci formats) */
+	size_t layers_cached;            /* of nlayers, how many came from the layer cache */
 	char config[DT_DIGEST_LEN];
 	char layers[PK_IMAGE_MAX_LAYERS][DT_DIGEST_LEN];
 	char diff_ids[PK_IMAGE_MAX_LAYERS][DT_DIGEST_LEN];

@@ -156,6 +156,67 @@ static int blob_layer(void *ctx, const struct pk_tree *t, const struct pk_tar_op
 	return blob_commit(b, fd, tmp, res->digest, err);
 }
 
+/* The blob @digest from the verified bytes of @fd (the cache's): nothing to do when the
+ * layout's blob is that very file; else hard-linked in when on the same file system, or
+ * copied, into a temporary renamed into place. */
+static int blob_reuse(void *ctx, int fd, const char *digest, uint64_t size, struct dt_err *err)
+{
+	struct blobdir *b = ctx;
+	const char *hex = digest + 7;
+	char tmp[64], proc[64];
+	unsigned char buf[1 << 16];
+	struct stat src, st;
+	uint64_t off = 0;
+	int present, out, rc;
+
+	if (fstat(fd, &src) < 0)
+		return dt_err_sys(err, errno, "cannot stat the cached blob %s", digest);
+	present = fstatat(b->fd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (present && st.st_dev == src.st_dev && st.st_ino == src.st_ino)
+		return 0;
+	if (present && S_ISDIR(st.st_mode))
+		return dt_err_set(err, DT_EINPUT, "'%s/%s' is a directory where a blob belongs",
+				  b->name, hex);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	snprintf(tmp, sizeof(tmp), ".tmp-%ld-link", (long)getpid());
+	unlinkat(b->fd, tmp, 0);
+	if (linkat(AT_FDCWD, proc, b->fd, tmp, AT_SYMLINK_FOLLOW) == 0) {
+		if (renameat(b->fd, tmp, b->fd, hex) < 0) {
+			rc = dt_err_sys(err, errno, "cannot rename a blob into '%s/%s'", b->name, hex);
+			unlinkat(b->fd, tmp, 0);
+			return rc;
+		}
+		dt_fault("blob");
+		if (!present && dt_strv_push(&b->created, hex) < 0)
+			return dt_oom(err);
+		return 0;
+	}
+	if ((out = blob_tmp(b, tmp, sizeof(tmp), err)) < 0)
+		return out;
+	while (off < size) {
+		ssize_t n = pread(fd, buf, sizeof(buf), (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || dt_write_all(out, buf, (size_t)n) < 0) {
+			rc = dt_err_sys(err, n < 0 || n == 0 ? (n ? errno : EIO) : errno,
+					"cannot copy the cached blob %s into '%s'", digest, b->name);
+			close(out);
+			blob_tmp_remove(b, tmp);
+			return rc;
+		}
+		off += (uint64_t)n;
+	}
+	return blob_commit(b, out, tmp, digest, err);
+}
+
+static int blob_open(void *ctx, const char *digest)
+{
+	struct blobdir *b = ctx;
+	struct stat st;
+
+	return dt_open_regular_beneath(b->fd, digest + 7, &st);
+}
+
 static void blobs_rollback(struct blobdir *b)
 {
 	for (size_t i = 0; i < b->created.n; i++)
@@ -348,7 +409,8 @@ int pk_write_layout(struct pk_image *img, const char *out, const struct pk_build
 		    struct pk_build_result *res, struct dt_err *err)
 {
 	struct blobdir b = { .fd = -1 };
-	struct pk_blob_sink sink = { blob_layer, blob_text, &b };
+	struct pk_blob_sink sink = { .layer = blob_layer, .text = blob_text, .reuse = blob_reuse,
+				     .open = blob_open, .ctx = &b };
 	struct pk_docs d = { 0 };
 	char bname[4200];
 	struct mf_oci_index_entry ie[1 + PK_IMAGE_MAX_ARTIFACTS];

@@ -206,6 +206,7 @@ int pk_image_plan(const struct mf_spec *spec, const struct pk_plan_opts *o,
 		return dt_oom(err);
 	img->spec = spec;
 	img->epoch = o->epoch;
+	img->hashes = o->hashes;
 	if (!(img->roots[img->nroots++] = strdup(mf_spec_read_root(spec))) ||
 	    (strcmp(spec->root, "/") != 0 && !(img->roots[img->nroots++] = strdup("/")))) {
 		rc = dt_oom(err);

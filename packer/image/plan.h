@@ -113,6 +113,7 @@ struct pk_image {
 	struct pk_plan_rel *rels; /* in the order they were followed */
 	size_t nrels;
 	int64_t epoch;
+	struct dt_statcache *hashes; /* pk_plan_opts.hashes */
 	/* the spec's binaries, directories and globs expanded to their files (pk_plan_closure) */
 	struct mf_binary *bins;
 	size_t nbins;

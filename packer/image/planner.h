@@ -49,14 +49,21 @@ int pk_plan_files_closure(struct pk_image *img, const struct pk_plan_opts *o,
 
 /* check.c: the plan (merged: sorted, one entry per path) laid out for reading in a new
  * temporary directory below @tmpdir (NULL: $TMPDIR, else /tmp): its directories,
- * symlinks and hard links, its ELF files and executable scripts with their content (host
- * files hard-linked where they can be), other files as empty placeholders. The image paths
+ * symlinks and hard links, its executable scripts' heads, the ELF files it holds in
+ * memory, and every other file as an empty placeholder with the image's exec bit. A host
+ * ELF file stays a placeholder too: it is read where it is, through pk_plan_content (a
+ * hard link would change the input's ctime, and a copy costs its bytes). The image paths
  * of the ELF files and scripts are listed, in the plan's order. */
 struct pk_plan_layout {
 	char dir[4200];
 	int temp;                 /* its dt_temp registration */
 	struct dt_strv elf, scripts;
+	const struct pk_image *img;
+	int roots[2];             /* the plan's content roots, opened as needed */
 };
+/* deps_content_fn for a layout @ctx: the host file the plan takes image path @real from,
+ * opened beneath its root; -1 for anything else (the tree's own file is read). */
+int pk_plan_content(void *ctx, const char *real);
 int pk_plan_lay_out(const struct pk_image *img, const char *tmpdir, struct pk_plan_layout *lo,
 		    struct dt_err *err);
 /* Removes the directory and frees the lists; harmless twice. */

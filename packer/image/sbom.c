@@ -159,6 +159,8 @@ static int add_deps(const struct pk_image *img, struct mf_sbom *s, struct dt_err
 	if ((rc = pk_plan_lay_out(img, NULL, &lo, err)) < 0)
 		return rc;
 	o.root = lo.dir;
+	o.content = pk_plan_content;
+	o.content_ctx = &lo;
 	/* one at a time: a file that is not loadable ELF (the start-up check names it) adds
 	 * nothing, the others still count */
 	for (size_t k = 0; k < lo.elf.n && rc == 0; k++) {
@@ -387,7 +389,7 @@ static int null_text(void *ctx, const char *text, char *digest, struct dt_err *e
 int pk_image_sbom(struct pk_image *img, const struct pk_build_opts *o, enum mf_sbom_format f,
 		  char **out, struct dt_err *err)
 {
-	struct pk_blob_sink sink = { null_layer, null_text, NULL };
+	struct pk_blob_sink sink = { .layer = null_layer, .text = null_text };
 	struct pk_build_opts bo = *o;
 	struct pk_build_result res;
 	struct pk_docs d = { 0 };

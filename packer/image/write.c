@@ -4,9 +4,11 @@
  * archives archive.c's. */
 #include "packer/image/writer.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/epoch.h"
 #include "common/outfile.h"
@@ -199,6 +201,56 @@ static int make_docs(const struct pk_image *img, const struct pk_build_opts *o,
 	return rc;
 }
 
+static void cache_warn(const struct pk_build_opts *o, const char *what, const struct dt_err *e)
+{
+	char msg[1200];
+
+	if (!o->warn)
+		return;
+	snprintf(msg, sizeof(msg), "layer cache: %s: %s (the build goes on without it)", what,
+		 e->msg);
+	o->warn(o->warn_ctx, msg);
+}
+
+/* Layer @t through @sink: from the cache when it holds it, else written (and cached). The
+ * cache's own failures are warnings: the layer is then built, or just not kept. */
+static int write_layer(const struct pk_tree *t, const struct pk_build_opts *o,
+		       const struct pk_tar_opts *lo, const struct pk_blob_sink *sink,
+		       struct pk_tar_result *lr, size_t *cached, struct dt_err *err)
+{
+	struct dt_err ce = { 0 };
+	char key[65];
+	int use = o->cache && sink->reuse && sink->open, fd = -1, rc;
+
+	if (use && (rc = pk_layer_key(t, lo, key, err)) <= 0) {
+		if (rc < 0)
+			return rc;
+		use = 0;
+	}
+	if (use && (rc = pk_layer_cache_get(o->cache, key, lo, lr, &fd, &ce)) != 0) {
+		if (rc < 0) {
+			cache_warn(o, "cannot read it", &ce);
+		} else {
+			rc = sink->reuse(sink->ctx, fd, lr->digest, lr->blob_size, err);
+			close(fd);
+			if (rc == 0)
+				(*cached)++;
+			return rc;
+		}
+	}
+	if ((rc = sink->layer(sink->ctx, t, lo, lr, err)) < 0 || !use)
+		return rc;
+	if ((fd = sink->open(sink->ctx, lr->digest)) < 0 ||
+	    pk_layer_cache_put(o->cache, key, lo, fd, lr, &ce) < 0) {
+		if (fd < 0)
+			dt_err_sys(&ce, errno, "cannot open the layer %s", lr->digest);
+		cache_warn(o, "cannot keep a layer", &ce);
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
 int pk_write_blobs(struct pk_image *img, const struct pk_build_opts *o,
 		   struct pk_build_result *res, const struct pk_blob_sink *sink,
 		   struct pk_docs *d, struct dt_err *err)
@@ -224,7 +276,7 @@ int pk_write_blobs(struct pk_image *img, const struct pk_build_opts *o,
 			continue;
 		if ((rc = pk_write_layer_tree(img, l, &t, err)) < 0)
 			return rc;
-		rc = sink->layer(sink->ctx, t, &lo, &lr, err);
+		rc = write_layer(t, o, &lo, sink, &lr, &res->layers_cached, err);
 		pk_tree_free(t);
 		if (rc < 0)
 			return rc;

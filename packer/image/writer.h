@@ -5,6 +5,7 @@
 #ifndef DISTILL_PACKER_IMAGE_WRITER_H
 #define DISTILL_PACKER_IMAGE_WRITER_H
 
+#include "common/cache.h"
 #include "manifest/oci.h"
 #include "packer/archive/tar.h"
 #include "packer/archive/tree.h"
@@ -31,6 +32,11 @@ struct pk_blob_sink {
 		     struct pk_tar_result *r, struct dt_err *err);
 	/* Writes the document @text as a blob named by its digest (into @digest). */
 	int (*text)(void *ctx, const char *text, char *digest, struct dt_err *err);
+	/* For the layer cache (both NULL: the sink does not use it). reuse: takes as the blob
+	 * @digest the @size bytes of @fd (from offset 0; checked by the caller, who keeps
+	 * @fd). open: a new descriptor of the layer blob @digest written, to cache it; or -1. */
+	int (*reuse)(void *ctx, int fd, const char *digest, uint64_t size, struct dt_err *err);
+	int (*open)(void *ctx, const char *digest);
 	void *ctx;
 };
 
@@ -47,6 +53,24 @@ size_t pk_write_index_entries(const struct pk_image *img, const struct pk_build_
 
 /* "repository:tag" from the spec name and @tag (NULL: the spec's). */
 void pk_image_name(const struct pk_image *img, const char *tag, char *buf, size_t len);
+
+/* layercache.c: the key of a layer, the sha256 of everything its bytes are made from (the
+ * writer's format and distill's version, the compression and its level, and each entry of
+ * the normalized tree @t: path, type, link, mode, owner, mtime, size, content sha256).
+ * @return 1 and @key (hex), 0 when @t has content known only by reading it (not cached),
+ * or a negative code. */
+int pk_layer_key(const struct pk_tree *t, const struct pk_tar_opts *o, char key[65],
+		 struct dt_err *err);
+/* The cached layer @key: @return 1 with its digests and sizes in @r and the blob, checked
+ * by its digest, open in *@fd (at 0; close it); 0 when there is none, or none that is
+ * right (a damaged record or one for other inputs is removed, a corrupt blob too); or a
+ * negative code with @err set. */
+int pk_layer_cache_get(struct dt_cache *c, const char *key, const struct pk_tar_opts *o,
+		       struct pk_tar_result *r, int *fd, struct dt_err *err);
+/* Caches the layer @key just written (blob in @fd, digests in @r): the blob first, then the
+ * record, so that a record never names a blob not entered. @return 0 or a negative code. */
+int pk_layer_cache_put(struct dt_cache *c, const char *key, const struct pk_tar_opts *o,
+		       int fd, const struct pk_tar_result *r, struct dt_err *err);
 
 /* sbom.c: the SBOM description of the plan (free with mf_sbom_release). */
 int pk_sbom_model(const struct pk_image *img, struct mf_sbom *s, struct dt_err *err);

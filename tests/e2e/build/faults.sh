@@ -10,7 +10,9 @@ set -euo pipefail
 command -v skopeo >/dev/null || { echo "skipped: needs skopeo"; exit 0; }
 spec="$repo/specs/jq.yaml"
 "$DISTILL" lock -q "$spec" -o "$W/jq.lock.json"
-build() { "$DISTILL" build -q --lock "$W/jq.lock.json" "$spec" "$@"; }
+# --no-cache: every build writes every layer, which is what the faults land on (the cache's own
+# faults are build.cache's)
+build() { "$DISTILL" build -q --no-cache --lock "$W/jq.lock.json" "$spec" "$@"; }
 
 # 1. SIGKILL at every step: after write 1, 2, ... 8, then every 1.5 times as many (1, 2, 4,
 # 8, ... in the light variant) until a build ends before its kill; at the commit points.

@@ -12,7 +12,7 @@ export SOURCE_DATE_EPOCH=1700000000
 
 build() { # OUT [distill build options]: prints the digests of the image written to OUT
     local out=$1; shift
-    "$DISTILL" build -q "$W/p/app.yaml" -o "$out" "$@" || fail "build $out"
+    "$DISTILL" build -q --no-cache "$W/p/app.yaml" -o "$out" "$@" || fail "build $out"
     digests "$out"
 }
 
