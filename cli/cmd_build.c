@@ -246,6 +246,9 @@ static int print_result(const struct build_args *a, const struct pk_build_result
 			json_object_set_new(doc, "config", json_string(r->config));
 		if (doc && r->output[0])
 			json_object_set_new(doc, "sha256", json_string(r->output + 7));
+		if (doc && r->nlayers && !r->output[0])
+			json_object_set_new(doc, "layers_cached",
+					    json_integer((json_int_t)r->layers_cached));
 		if (doc && r->nartifacts) {
 			json_t *arts = json_array();
 			for (size_t i = 0; arts && i < r->nartifacts; i++)

@@ -627,6 +627,38 @@ static int top_inputs(struct mf_yaml *p, const yaml_node_t *n, void *o)
 	return 0;
 }
 
+static int layers_by(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	if (n->type == YAML_SCALAR_NODE && strcmp(mf_yaml_scalar(n), "two") == 0)
+		SPEC(o)->layers_packages = 0;
+	else if (n->type == YAML_SCALAR_NODE && strcmp(mf_yaml_scalar(n), "packages") == 0)
+		SPEC(o)->layers_packages = 1;
+	else
+		return mf_yaml_fail(p, n, "expected two or packages");
+	return 0;
+}
+
+static int layers_max(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	uint64_t v;
+	int rc = mf_yaml_uint(p, n, MF_LAYERS_MAX, &v);
+
+	if (rc == 0 && v < 3)
+		return mf_yaml_fail(p, n, "expected 3 to %d layers", MF_LAYERS_MAX);
+	SPEC(o)->layers_max = (unsigned)v;
+	return rc;
+}
+
+/* layers: two | packages | {by: two|packages, max: N} */
+static int top_layers(struct mf_yaml *p, const yaml_node_t *n, void *o)
+{
+	static const struct mf_yaml_field f[] = { { "by", layers_by }, { "max", layers_max },
+						  { NULL, NULL } };
+	if (n->type == YAML_SCALAR_NODE)
+		return layers_by(p, n, o);
+	return mf_yaml_mapping(p, n, f, o);
+}
+
 static int top_debs(struct mf_yaml *p, const yaml_node_t *n, void *o)
 {
 	return mf_yaml_host(p, n, &SPEC(o)->debs);
@@ -717,7 +749,7 @@ static const struct mf_yaml_field top_fields[] = {
 	{ "packages", top_packages }, { "users", top_users }, { "groups", top_groups },
 	{ "config", top_config }, { "annotations", top_annotations }, { "check", top_check },
 	{ "allow_secrets", top_allow_secrets }, { "sbom", top_sbom }, { "inputs", top_inputs },
-	{ "repositories", top_repositories },
+	{ "repositories", top_repositories }, { "layers", top_layers },
 	{ NULL, NULL },
 };
 

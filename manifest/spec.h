@@ -144,6 +144,10 @@ struct mf_spec {
 	char **allow_secrets; size_t nallow_secrets;
 	int sbom;              /* sbom: true: SBOMs attached to oci images (build --sbom) */
 	int inputs_debs;       /* inputs: debs: build from the lock's .debs (build --inputs) */
+	/* layers: two (0: base and app) or packages (1: by owning package, at most
+	 * layers_max layers, the app's last) */
+	int layers_packages;
+	unsigned layers_max;   /* MF_LAYERS_MAX_DEFAULT unless said; 3..MF_LAYERS_MAX */
 	struct mf_repository *repositories; size_t nrepositories;
 	/* not from the YAML: set by a caller that reads root from elsewhere (build --inputs
 	 * debs: a staging tree made from the lock's .debs that stands for root), else NULL */
@@ -179,5 +183,8 @@ int mf_spec_parse(const char *name, const char *dir, const void *buf, size_t len
 		  struct mf_spec **out, struct dt_err *err);
 
 void mf_spec_free(struct mf_spec *s);
+
+#define MF_LAYERS_MAX_DEFAULT 8
+#define MF_LAYERS_MAX 32
 
 #endif

@@ -231,7 +231,7 @@ struct pk_build_opts {
 	void *warn_ctx;
 };
 
-#define PK_IMAGE_MAX_LAYERS 2
+#define PK_IMAGE_MAX_LAYERS 32 /* MF_LAYERS_MAX */
 #define PK_IMAGE_MAX_ARTIFACTS 3
 
 /* An OCI 1.1 artifact attached to the image (its subject). */

@@ -64,8 +64,8 @@ static int tree_put(struct pk_tree *t, struct pk_plan_entry *e, int64_t epoch,
 	return pk_tree_add(t, &pe, data, err);
 }
 
-int pk_write_layer_tree(struct pk_image *img, int layer, struct pk_tree **out,
-			struct dt_err *err)
+int pk_write_layer_tree(struct pk_image *img, const struct pk_layering *l, size_t layer,
+			struct pk_tree **out, struct dt_err *err)
 {
 	struct pk_tree *t = pk_tree_new();
 	struct pk_norm norm = { .epoch = img->epoch, .mtime = PK_MTIME_SET };
@@ -82,7 +82,7 @@ int pk_write_layer_tree(struct pk_image *img, int layer, struct pk_tree **out,
 			goto out;
 	for (size_t i = 0; i < img->n; i++) {
 		struct pk_plan_entry *e = &img->v[i];
-		if (layer >= 0 && (int)e->layer != layer)
+		if (l && l->group[i] != layer)
 			continue;
 		if (!added[i]) {
 			added[i] = 1;
@@ -90,7 +90,7 @@ int pk_write_layer_tree(struct pk_image *img, int layer, struct pk_tree **out,
 				goto out;
 		}
 		/* its parents, as the plan has them, when a lower layer holds them */
-		for (size_t j = e->parent; layer >= 0 && j != PK_PLAN_NO_PARENT && !added[j];
+		for (size_t j = e->parent; l && j != PK_PLAN_NO_PARENT && !added[j];
 		     j = img->v[j].parent) {
 			added[j] = 1;
 			if ((rc = tree_put(t, &img->v[j], img->epoch, err)) < 0)
@@ -138,12 +138,9 @@ void pk_docs_release(struct pk_docs *d)
 }
 
 static int make_docs(const struct pk_image *img, const struct pk_build_opts *o,
-		     const struct pk_build_result *res, struct pk_docs *d, struct dt_err *err)
+		     const struct pk_build_result *res, const struct pk_layering *lay,
+		     struct pk_docs *d, struct dt_err *err)
 {
-	static const char *const history[] = {
-		"distill: base (skeleton, packages, shared libraries)",
-		"distill: app (binaries and files)",
-	};
 	const struct mf_config *c = &img->spec->config;
 	const char *diff_ids[PK_IMAGE_MAX_LAYERS], *hist[PK_IMAGE_MAX_LAYERS];
 	struct mf_oci_desc layers[PK_IMAGE_MAX_LAYERS], cfg;
@@ -157,8 +154,7 @@ static int make_docs(const struct pk_image *img, const struct pk_build_opts *o,
 		return rc;
 	for (size_t i = 0; i < res->nlayers; i++) {
 		diff_ids[i] = res->diff_ids[i];
-		hist[i] = history[res->nlayers == 1 && img->n && img->v[0].layer == PK_LAYER_APP
-				  ? 1 : i];
+		hist[i] = lay->hist[i];
 		layers[i] = (struct mf_oci_desc){
 			mf_oci_layer_media_type(o->format == PK_FORMAT_DOCKER_ARCHIVE ? DT_COMP_NONE
 										   : o->compression),
@@ -257,39 +253,39 @@ int pk_write_blobs(struct pk_image *img, const struct pk_build_opts *o,
 {
 	struct pk_tar_opts lo = { .compression = o->compression, .level = o->level,
 				  .progress = o->progress, .progress_ctx = o->progress_ctx };
-	int has[PK_LAYERS] = { 0 }, rc;
+	struct pk_layering lay;
+	int rc;
 
 	if (o->format == PK_FORMAT_DOCKER_ARCHIVE) {
 		lo.compression = DT_COMP_NONE;
 		lo.level = 0;
 	}
-	for (size_t i = 0; i < img->n; i++)
-		has[img->v[i].layer] = 1;
 	res->nlayers = 0;
 	res->nartifacts = 0;
-	if ((rc = pk_artifacts_prepare(img, o, d, err)) < 0)
+	if ((rc = pk_artifacts_prepare(img, o, d, err)) < 0 ||
+	    (rc = pk_layers_assign(img, &lay, err)) < 0)
 		return rc;
-	for (int l = 0; l < PK_LAYERS; l++) {
+	for (size_t l = 0; l < lay.n; l++) {
 		struct pk_tar_result lr;
 		struct pk_tree *t = NULL;
-		if (!has[l])
-			continue;
-		if ((rc = pk_write_layer_tree(img, l, &t, err)) < 0)
-			return rc;
+		if ((rc = pk_write_layer_tree(img, &lay, l, &t, err)) < 0)
+			goto out;
 		rc = write_layer(t, o, &lo, sink, &lr, &res->layers_cached, err);
 		pk_tree_free(t);
 		if (rc < 0)
-			return rc;
+			goto out;
 		memcpy(res->layers[res->nlayers], lr.digest, DT_DIGEST_LEN);
 		memcpy(res->diff_ids[res->nlayers], lr.diff_id, DT_DIGEST_LEN);
 		res->layer_sizes[res->nlayers++] = lr.blob_size;
 	}
-	if ((rc = make_docs(img, o, res, d, err)) < 0 ||
+	if ((rc = make_docs(img, o, res, &lay, d, err)) < 0 ||
 	    (rc = sink->text(sink->ctx, d->config, res->config, err)) < 0 ||
-	    (rc = sink->text(sink->ctx, d->manifest, res->manifest, err)) < 0 ||
-	    (rc = pk_artifacts_write(img, o, res, sink, d, err)) < 0)
-		return rc;
-	return 0;
+	    (rc = sink->text(sink->ctx, d->manifest, res->manifest, err)) < 0)
+		goto out;
+	rc = pk_artifacts_write(img, o, res, sink, d, err);
+out:
+	pk_layering_release(&lay);
+	return rc;
 }
 
 size_t pk_write_index_entries(const struct pk_image *img, const struct pk_build_result *res,
@@ -321,7 +317,7 @@ static int write_rootfs(struct pk_image *img, const char *out, const struct pk_b
 	struct pk_tree *t = NULL;
 	int rc;
 
-	if ((rc = pk_write_layer_tree(img, -1, &t, err)) < 0 ||
+	if ((rc = pk_write_layer_tree(img, NULL, 0, &t, err)) < 0 ||
 	    (rc = dt_outfile_open(&of, out, err)) < 0 ||
 	    (rc = pk_tar_write(t, of.fd, out, &lo, &lr, err)) < 0 ||
 	    (rc = dt_outfile_commit(&of, err)) < 0)

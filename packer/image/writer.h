@@ -11,10 +11,26 @@
 #include "packer/archive/tree.h"
 #include "packer/image/plan.h"
 
-/* The tree of @layer (or of every layer when @layer < 0), with the parent directories of
- * its entries as the plan has them. The plan's in-memory content moves into it. */
-int pk_write_layer_tree(struct pk_image *img, int layer, struct pk_tree **out,
-			struct dt_err *err);
+/* layers.c: the layer of each entry of the plan, as the spec's `layers:` says. two: the
+ * base's entries, then the app's. packages: the first layer holds the skeleton, the
+ * directories and the packages merged for the budget; then the largest packages (by
+ * content, a tar header counted per file) each in a layer of its own, as many as
+ * layers.max leaves after the first and the app's, in name order; the app's entries last.
+ * A package's files go with it, and so do the status.d files distill writes for it; a hard
+ * link goes with the file it names. Deterministic for a given plan. */
+struct pk_layering {
+	size_t *group;                     /* per plan entry: its layer */
+	size_t n;                          /* layers (none empty) */
+	char *hist[PK_IMAGE_MAX_LAYERS];   /* each one's history line */
+};
+int pk_layers_assign(const struct pk_image *img, struct pk_layering *l, struct dt_err *err);
+void pk_layering_release(struct pk_layering *l);
+
+/* The tree of layer @layer of @l (or of the whole image when @l is NULL), with the parent
+ * directories of its entries as the plan has them. The plan's in-memory content moves into
+ * it. */
+int pk_write_layer_tree(struct pk_image *img, const struct pk_layering *l, size_t layer,
+			struct pk_tree **out, struct dt_err *err);
 
 /* The config and manifest of an image, compact JSON, and the config's digest. */
 struct pk_docs {

@@ -146,3 +146,21 @@ make_deb() {
         fail "dpkg-deb $name"
     rm -rf "$d"
 }
+
+# deb_build DIR NAME VERSION ARCH FIELDS [SRC=DST...]: DIR/NAME_VERSION_ARCH.deb (dpkg-deb)
+# with those control fields, a README in its doc directory, and those files.
+deb_build() {
+    local out=$1 name=$2 ver=$3 arch=$4 fields=$5 d f; shift 5
+    d=$(mktemp -d "$W/deb.XXXXXX")
+    mkdir -p "$d/DEBIAN" "$d/usr/share/doc/$name"
+    printf 'Package: %s\nVersion: %s\nArchitecture: %s\nMaintainer: distill tests <t@example.invalid>\n%sDescription: test package\n' \
+        "$name" "$ver" "$arch" "$fields" > "$d/DEBIAN/control"
+    echo "$name $ver" > "$d/usr/share/doc/$name/README"
+    for f in "$@"; do
+        mkdir -p "$d$(dirname "${f#*=}")"
+        cp -P "${f%%=*}" "$d${f#*=}"
+    done
+    dpkg-deb --build --root-owner-group -Zgzip "$d" "$out/${name}_${ver}_$arch.deb" >/dev/null ||
+        fail "dpkg-deb $name"
+    rm -rf "$d"
+}

@@ -21,22 +21,7 @@ cat > "$W/src/greet.c" <<'C'
 const char *greet_word(void);
 int main(void) { printf("%s from libgreet, zlib %s\n", greet_word(), zlibVersion()); return 0; }
 C
-# deb NAME VERSION ARCH FIELDS [SRC=DST...]: a .deb with those control fields and files
-deb() {
-    local name=$1 ver=$2 arch=$3 fields=$4 d f; shift 4
-    d=$(mktemp -d "$W/deb.XXXXXX")
-    mkdir -p "$d/DEBIAN" "$d/usr/share/doc/$name"
-    printf 'Package: %s\nVersion: %s\nArchitecture: %s\nMaintainer: distill tests <t@example.invalid>\n%sDescription: test package\n' \
-        "$name" "$ver" "$arch" "$fields" > "$d/DEBIAN/control"
-    echo "$name $ver" > "$d/usr/share/doc/$name/README"
-    for f in "$@"; do
-        mkdir -p "$d$(dirname "${f#*=}")"
-        cp -P "${f%%=*}" "$d${f#*=}"
-    done
-    dpkg-deb --build --root-owner-group -Zgzip "$d" "$P/debs/${name}_${ver}_$arch.deb" >/dev/null ||
-        fail "dpkg-deb $name"
-    rm -rf "$d"
-}
+deb() { deb_build "$P/debs" "$@"; }
 ML=usr/lib/x86_64-linux-gnu
 for v in 1.0 1.2; do
     echo "const char *greet_word(void) { return \"hello $v\"; }" > "$W/src/greet$v.c"

@@ -436,8 +436,8 @@ static void test_image_bad_blob(void **state)
 	tl_write(dir, "two/hello", "two\n", (size_t)-1, 0644);
 	build("one", tl_path(a, dir, "bad-a"), T0, &ra);
 	build("two", tl_path(b, dir, "bad-b"), T0, &rb);
-	snprintf(blob_a, sizeof(blob_a), "%s/blobs/sha256/%s", a, ra.layers[0] + 7);
-	snprintf(blob_b, sizeof(blob_b), "blobs/sha256/%s", rb.layers[0] + 7);
+	snprintf(blob_a, sizeof(blob_a), "%s/blobs/sha256/%.64s", a, ra.layers[0] + 7);
+	snprintf(blob_b, sizeof(blob_b), "blobs/sha256/%.64s", rb.layers[0] + 7);
 	bytes = tl_read(blob_a, &len);
 	tl_write(b, blob_b, bytes, len, 0644);
 	free(bytes);

@@ -199,7 +199,7 @@ static void test_oci_archive(void **state)
 	assert_true(has(s, "index.json"));
 	{
 		char blob[512];
-		snprintf(blob, sizeof(blob), "blobs/sha256/%s", res.layers[0] + 7);
+		snprintf(blob, sizeof(blob), "blobs/sha256/%.64s", res.layers[0] + 7);
 		assert_true(has(s, blob));
 	}
 	assert_int_equal(s->nlayers, 1);
@@ -243,7 +243,7 @@ static void test_docker_archive(void **state)
 	assert_null(s->layers[0].media_type);
 	assert_int_equal(s->layers[0].size, 0);
 	assert_string_equal(s->layers[0].diff_id, res.diff_ids[0]);
-	snprintf(member, sizeof(member), "blobs/sha256/%s", res.diff_ids[0] + 7);
+	snprintf(member, sizeof(member), "blobs/sha256/%.64s", res.diff_ids[0] + 7);
 	assert_string_equal(s->layers[0].member, member);
 
 	tl_read_layer(s, 0, &st);
