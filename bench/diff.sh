@@ -38,8 +38,8 @@ chmod 755 "$W/b/small/f4.txt"
 echo new > "$W/b/small/added.txt"
 rm "$W/b/small/f5.txt"
 for side in a b; do
-    "$DISTILL" build -q --no-lock "$W/$side/spec.yaml" -o "$W/$side.tar" --format oci-archive
-    "$DISTILL" build -q --no-lock "$W/$side/spec.yaml" -o "$W/$side.tar.gz" --format rootfs
+    "$DISTILL" build -q --no-cache --no-lock "$W/$side/spec.yaml" -o "$W/$side.tar" --format oci-archive
+    "$DISTILL" build -q --no-cache --no-lock "$W/$side/spec.yaml" -o "$W/$side.tar.gz" --format rootfs
 done
 size=$(du -sb "$BIG_DIR" | cut -f1)
 

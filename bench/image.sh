@@ -37,9 +37,9 @@ run() { # NAME SPEC GOAL
     # the same paths distill packs, for umoci
     python3 -c 'import json,sys; [print(f["path"]) for f in json.load(open(sys.argv[1]))["files"] if f["source"].startswith("host:") and f["type"] != "dir"]' \
         "${spec%.yaml}.lock.json" > "$W/$name.list"
-    d=$(measure "distill" "$DISTILL" build -q "$spec" -o "$W/$name-distill.oci") # warms the cache
+    d=$(measure "distill" "$DISTILL" build -q --no-cache "$spec" -o "$W/$name-distill.oci") # warms the page cache
     rm -rf "$W/$name-distill.oci"
-    d=$(measure "distill" "$DISTILL" build -q "$spec" -o "$W/$name-distill.oci")
+    d=$(measure "distill" "$DISTILL" build -q --no-cache "$spec" -o "$W/$name-distill.oci")
     u=$(measure "umoci" bash -c 'umoci_image "$0" "$1"' "$W/$name.list" "$W/$name-umoci")
     local bytes; bytes=$(du -sb "$W/$name-umoci.bundle/rootfs" | cut -f1)
     python3 - "$name" "$bytes" "$goal" $d $u <<'PY'

@@ -15,7 +15,7 @@ IMG="localhost/distill-bench/python:$$"
 trap 'podman rmi -f "$IMG" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
 cp -r "$here/specs/apps" "$W/apps"
 "$DISTILL" lock -q "$W/apps/python.yaml"
-"$DISTILL" build -q "$W/apps/python.yaml" -o "$W/python.oci"
+"$DISTILL" build -q --no-cache "$W/apps/python.yaml" -o "$W/python.oci"
 skopeo copy -q "oci:$W/python.oci" "containers-storage:$IMG" 2>/dev/null
 prog='import time
 t = time.perf_counter()
