@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 
 /* A slot is filled, then marked used; unmarked, then emptied: the handler, which only runs
  * on the registering thread, sees either nothing or a complete entry. */
@@ -290,4 +292,17 @@ const char *dt_temp_base(void)
 	const char *t = getenv("TMPDIR");
 
 	return t && t[0] == '/' ? t : "/tmp";
+}
+
+const char *dt_temp_tree_base(void)
+{
+	const char *t = getenv("TMPDIR");
+	struct statfs fs;
+
+	if (t && t[0] == '/')
+		return t;
+	if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+	    access("/dev/shm", W_OK | X_OK) == 0)
+		return "/dev/shm";
+	return "/tmp";
 }

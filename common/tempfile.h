@@ -37,6 +37,11 @@ void dt_temp_drop(int h);
 
 /* Where temporary files go: $TMPDIR when it is set to an absolute path, else "/tmp". */
 const char *dt_temp_base(void);
+/* Where a temporary tree of many small files (placeholders, symlinks) goes: $TMPDIR when
+ * it is set to an absolute path, else /dev/shm when it is a tmpfs this process may write,
+ * else "/tmp". Making an inode in memory costs microseconds; on a disk file system, a
+ * thousand of them cost a no-op rebuild most of its time. Not for file content. */
+const char *dt_temp_tree_base(void);
 
 /* fork() for a child the caller will wait for. The parent names it among its children (at
  * most 64 at once): on a signal each is sent the same signal and reaped before the

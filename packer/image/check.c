@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,8 +48,10 @@ static int content(const struct pk_image *img, const struct pk_plan_entry *e, in
 			kind = 2;
 		if (!kind)
 			return 0;
+		if (kind == 1)
+			return 1; /* read from memory, through pk_plan_content */
 		out = openat(dfd, leaf, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
-		if (out < 0 || dt_write_all(out, e->data, kind == 2 && e->size > SCRIPT_HEAD
+		if (out < 0 || dt_write_all(out, e->data, e->size > SCRIPT_HEAD
 							    ? SCRIPT_HEAD : (size_t)e->size) < 0)
 			rc = dt_err_sys(err, errno, "cannot lay out '%s' for the check", e->path);
 		if (out >= 0)
@@ -102,7 +105,17 @@ int pk_plan_content(void *ctx, const char *real)
 
 	for (int hops = 0; e && e->type == PK_PLAN_HARDLINK && e->link && hops < 4; hops++)
 		e = pk_plan_find_in(img, img->n, e->link);
-	if (!e || e->type != PK_PLAN_REG || e->data || e->root < 0 || !e->src)
+	if (e && e->type == PK_PLAN_REG && e->data) {
+		/* a .deb member held in memory: its bytes in an anonymous file */
+		int fd = memfd_create("distill-check", MFD_CLOEXEC);
+		if (fd >= 0 && (dt_write_all(fd, e->data, (size_t)e->size) < 0 ||
+				lseek(fd, 0, SEEK_SET) < 0)) {
+			close(fd);
+			fd = -1;
+		}
+		return fd;
+	}
+	if (!e || e->type != PK_PLAN_REG || e->root < 0 || !e->src)
 		return -1;
 	if (lo->roots[e->root] < 0 &&
 	    (lo->roots[e->root] = open(img->roots[e->root], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -120,7 +133,7 @@ int pk_plan_lay_out(const struct pk_image *img, const char *tmpdir, struct pk_pl
 	lo->img = img;
 	roots[0] = roots[1] = -1;
 	snprintf(lo->dir, sizeof(lo->dir), "%s/distill-check-XXXXXX",
-		 tmpdir ? tmpdir : dt_temp_base());
+		 tmpdir ? tmpdir : dt_temp_tree_base());
 	if (!dt_temp_mkdtemp(lo->dir, &lo->temp)) {
 		lo->dir[0] = '\0';
 		return dt_err_sys(err, errno, "cannot create a temporary directory for the check");

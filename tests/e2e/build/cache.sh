@@ -31,11 +31,17 @@ json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.arg
 layer_digests() {
     python3 -c 'import json,sys; [print(l["digest"][7:]) for l in json.load(open(sys.argv[1]))["layers"]]' "$1"
 }
+# cached OUT N WHAT: the build of OUT took N layers from the cache (layers_cached of --json)
+cached() {
+    local got
+    got=$(json "$1.json" layers_cached) || fail "$3: no layers_cached in $1.json"
+    [ "$got" = "$2" ] || fail "$3: $got layers taken from the cache, not $2"
+}
 # same OUT REF WHAT: OUT is byte for byte REF: the same manifest digest in the --json
 # summaries, the same index.json, every blob of REF equal in OUT, and every blob OUT's index
 # reaches there and hashing to its digest (one python3 for it all: this test makes many)
 same() {
-    python3 - "$1" "$2" "$3" <<'PY' || fail "$3: not the image --no-cache builds"
+    python3 - "$1" "$2" "$3" <<'PY' || exit 1
 import hashlib, json, os, sys
 out, ref, what = sys.argv[1:]
 def err(msg):
@@ -101,6 +107,7 @@ small=$(for l in "${layers[@]}"; do echo "$(stat -c %s "$W/ref/blobs/sha256/$l")
 # 7. --no-cache writes nothing in the cache, the one of --cache or of $DISTILL_CACHE.
 build "$W/nc1" --no-cache --cache "$W/nocache"
 same "$W/nc1" "$W/ref" "--no-cache --cache"
+cached "$W/nc1" 0 "--no-cache --cache"
 build "$W/nc2" --no-cache
 same "$W/nc2" "$W/ref" "--no-cache with DISTILL_CACHE"
 for c in "$W/nocache" "$W/env-cache"; do
@@ -113,6 +120,7 @@ echo "ok   --no-cache writes nothing into the cache"
 C="$W/cache"
 build "$W/c1" --cache "$C"
 same "$W/c1" "$W/ref" "first cached build"
+cached "$W/c1" 0 "first cached build"
 whole "$C" "first cached build"
 for l in "${layers[@]}"; do
     [ -f "$C/blobs/sha256/$l" ] || fail "the cache holds no blob for layer $l"
@@ -124,6 +132,7 @@ done
 ino=$(stat -c %i "$C/blobs/sha256/$big")
 build "$W/c2" --cache "$C"
 same "$W/c2" "$W/ref" "second cached build"
+cached "$W/c2" "${#layers[@]}" "second cached build"
 [ "$(stat -c %i "$C/blobs/sha256/$big")" = "$ino" ] || fail "the second build wrote the cached blob again"
 [ "$(stat -c %i "$W/c2/blobs/sha256/$big")" = "$ino" ] ||
     fail "the second build's big layer is not the cache's blob (inode $(stat -c %i "$W/c2/blobs/sha256/$big"), cache $ino)"
@@ -134,6 +143,7 @@ echo "ok   a second build reuses the cached layers (the same inode), identical t
 truncate -s $(($(stat -c %s "$C/blobs/sha256/$big") / 2)) "$C/blobs/sha256/$big"
 build "$W/c3" --cache "$C"
 same "$W/c3" "$W/ref" "truncated cache blob"
+cached "$W/c3" $((${#layers[@]} - 1)) "truncated cache blob"
 whole "$C" "after a truncated blob"
 [ -f "$C/blobs/sha256/$big" ] || fail "the truncated blob was not cached again"
 [ "$(stat -c %i "$W/c3/blobs/sha256/$big")" != "$ino" ] || fail "the truncated blob was reused"
@@ -142,6 +152,7 @@ printf 'X' | dd of="$C/blobs/sha256/$small" bs=1 seek=100 conv=notrunc status=no
     dd of="$C/blobs/sha256/$small" bs=1 seek=100 conv=notrunc status=none
 build "$W/c4" --cache "$C"
 same "$W/c4" "$W/ref" "altered cache blob"
+cached "$W/c4" $((${#layers[@]} - 1)) "altered cache blob"
 whole "$C" "after an altered blob"
 [ -f "$C/blobs/sha256/$small" ] || fail "the altered blob was not cached again"
 echo "ok   a truncated or altered cache blob is rebuilt: identical, and whole again in the cache"
@@ -153,20 +164,24 @@ cp "$rb" "$W/rb.orig"; cp "$rs" "$W/rs.orig"
 cp "$rb" "$rs"
 build "$W/c5" --cache "$C"
 same "$W/c5" "$W/ref" "a record of another layer"
+cached "$W/c5" $((${#layers[@]} - 1)) "a record of another layer"
 whole "$C" "after a record of another layer"
 cmp -s "$rs" "$W/rs.orig" || { diff "$W/rs.orig" "$rs" >&2; fail "record $rs not rewritten right"; }
 cmp -s "$rb" "$W/rb.orig" || fail "record $rb changed"
 head -c 40 "$W/rb.orig" > "$rb"
 build "$W/c6" --cache "$C"
 same "$W/c6" "$W/ref" "a damaged record"
+cached "$W/c6" $((${#layers[@]} - 1)) "a damaged record"
 cmp -s "$rb" "$W/rb.orig" || { diff "$W/rb.orig" "$rb" >&2; fail "damaged record $rb not rewritten right"; }
 printf 'distill-layer 1\nkey %s\ncompression gzip 6\ndigest sha256:%s\n' "$(basename "$rb")" "$big" > "$rb"
 build "$W/c7" --cache "$C"
 same "$W/c7" "$W/ref" "a record cut short"
+cached "$W/c7" $((${#layers[@]} - 1)) "a record cut short"
 cmp -s "$rb" "$W/rb.orig" || fail "record $rb cut short not rewritten right"
 rm "$C/blobs/sha256/$big"                   # a record whose blob is gone
 build "$W/c8" --cache "$C"
 same "$W/c8" "$W/ref" "a record without its blob"
+cached "$W/c8" $((${#layers[@]} - 1)) "a record without its blob"
 whole "$C" "after a missing blob"
 [ -f "$C/blobs/sha256/$big" ] || fail "the missing blob was not cached again"
 echo "ok   a record of another layer, damaged or without its blob is rebuilt: identical, right again"
@@ -185,6 +200,7 @@ for round in 1 2 3 4 5; do
     ino=$(stat -c %i "$P/blobs/sha256/$big")
     build "$W/p$round-c" --cache "$P"
     same "$W/p$round-c" "$W/ref" "round $round: the build after"
+    cached "$W/p$round-c" "${#layers[@]}" "round $round: the build after"
     [ "$(stat -c %i "$W/p$round-c/blobs/sha256/$big")" = "$ino" ] || fail "round $round: the third build did not reuse"
 done
 echo "ok   two builds filling one empty cache at once: both identical; a third reuses it"
@@ -203,6 +219,7 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$W/small" && mount -t tmpfs -o size=300k tmpf
         grep -q "warning: layer cache" "$W/full$n.err" ||
             { cat "$W/full$n.err" >&2; fail "full cache, build $n: no warning about the layer cache"; }
         same "$W/full$n" "$W/ref" "full cache, build $n"
+        cached "$W/full$n" $(( n == 1 ? 0 : ${#layers[@]} - 1 )) "full cache, build $n"
         whole "$W/small/c" "full cache, build $n"
         [ ! -e "$W/small/c/blobs/sha256/$big" ] || fail "full cache: the big blob is in a 300k cache"
     done
@@ -223,6 +240,7 @@ find "$E" -type f -exec touch -d '-2 hours' {} +
 before_n=$(count "$E"); before_b=$(du -sb "$E" | cut -f1)
 DISTILL_CACHE_MAX=1 build "$W/e2" --cache "$E"
 same "$W/e2" "$W/ref" "a build under DISTILL_CACHE_MAX=1"
+cached "$W/e2" "${#layers[@]}" "a build under DISTILL_CACHE_MAX=1"
 after_n=$(count "$E"); after_b=$(du -sb "$E" | cut -f1)
 [ "$after_n" -lt "$before_n" ] && [ "$after_b" -lt "$before_b" ] ||
     fail "DISTILL_CACHE_MAX=1 evicted nothing: $before_n files $before_b bytes, then $after_n files $after_b bytes"
@@ -238,6 +256,7 @@ done
 # what was evicted is built again, identical
 build "$W/e3" --cache "$E" --compression zstd
 same "$W/e3" "$W/ref-zstd" "zstd after its eviction"
+cached "$W/e3" 0 "zstd after its eviction"
 whole "$E" "zstd after its eviction"
 echo "ok   DISTILL_CACHE_MAX=1: $before_n files ($before_b bytes) to $after_n ($after_b), the used ones kept"
 
