@@ -140,7 +140,7 @@ static pid_t start_build(const struct vf_rebuild_opts *o, struct vf_run *r, size
 		snprintf(runno, sizeof(runno), "%zu", k + 1);
 		setenv("DISTILL_VERIFY_RUN", runno, 1);
 		setenv("DISTILL_VERIFY_NOISE", noise, 1);
-		setenv("TMPDIR", r->dir, 1);
+		setenv("TMPDIR", r->tmp, 1);
 		if (k % 2)
 			unsetenv("HOME");
 		else
@@ -179,7 +179,14 @@ static int wait_build(pid_t pid)
 /* The directory of the runs: @o->keep, or a new temporary one. */
 static int make_base(const struct vf_rebuild_opts *o, struct vf_rebuild *r, struct dt_err *err)
 {
-	const char *tmp = dt_temp_base();
+	const char *tmp = dt_temp_base(), *tree = dt_temp_tree_base();
+
+	snprintf(r->tbase, sizeof(r->tbase), "%s/distill-verify-tmp-XXXXXX", tree);
+	if (!dt_temp_mkdtemp(r->tbase, &r->ttemp)) {
+		int e = errno;
+		r->tbase[0] = '\0';
+		return dt_err_sys(err, e, "cannot make a temporary directory in '%s'", tree);
+	}
 
 	if (o->keep) {
 		r->keep = 1;
@@ -249,8 +256,11 @@ int vf_rebuild_run(const struct vf_rebuild_opts *o, struct vf_rebuild *r, struct
 			/* the run's directory and the parents of its output */
 			snprintf(parent, sizeof(parent), "%s/%s", run->dir, run->v->subdir);
 			parent[strlen(parent) - 1] = '\0';
+			snprintf(run->tmp, sizeof(run->tmp), "%s/run-%zu", r->tbase, k + 1);
 			if (mkdirs(parent) < 0)
 				rc = dt_err_sys(err, errno, "cannot make '%s'", parent);
+			else if (mkdir(run->tmp, 0700) < 0 && errno != EEXIST)
+				rc = dt_err_sys(err, errno, "cannot make '%s'", run->tmp);
 			else if (!is_dir(run->dir))
 				rc = dt_err_set(err, DT_EINPUT, "cannot build in '%s': not a directory",
 						run->dir);
@@ -301,6 +311,9 @@ void vf_rebuild_release(struct vf_rebuild *r)
 	if (r->runs && !r->keep && r->base[0])
 		dt_temp_remove_tree(AT_FDCWD, r->base);
 	dt_temp_drop(r->temp);
+	if (r->tbase[0])
+		dt_temp_remove_tree(AT_FDCWD, r->tbase);
+	dt_temp_drop(r->ttemp);
 	for (size_t k = 0; r->runs && k < r->nruns; k++)
 		free(r->runs[k].manifest);
 	free(r->runs);

@@ -21,7 +21,9 @@ struct vf_variation {
 };
 
 struct vf_run {
-	char dir[PATH_MAX + 32];   /* its directory, its working directory and TMPDIR */
+	char dir[PATH_MAX + 32];   /* its directory, and its working directory */
+	char tmp[PATH_MAX + 32];   /* its TMPDIR: its own, where trees of placeholders are
+				    * cheap (dt_temp_tree_base) */
 	char out[PATH_MAX + 128];  /* the image it builds (an OCI layout) */
 	const struct vf_variation *v;
 	int status;                /* exit status of the build (128 + signal), or -1 */
@@ -57,7 +59,8 @@ struct vf_rebuild {
 	size_t diff_run;              /* which run differs from run 1 (0: @against differs) */
 	struct vf_diff d;
 	char base[PATH_MAX];          /* where the runs are */
-	int keep, temp;
+	char tbase[PATH_MAX];         /* where their TMPDIRs are (always removed) */
+	int keep, temp, ttemp;
 };
 
 /* Runs the builds and the comparisons. @return 0 with the outcome in @r (failed, differs),
