@@ -41,7 +41,7 @@ test-fuzz: setup
 	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
 	    -DDISTILL_FUZZ=ON -DFUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_elf fuzz_spec fuzz_lock fuzz_deb fuzz_stream fuzz_oci fuzz_ldso fuzz_layout \
-	    fuzz_relation fuzz_secret fuzz_apt
+	    fuzz_relation fuzz_secret fuzz_apt fuzz_cache
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j$(JOBS) -L fuzz
 
 # Not in `make test`: every test under valgrind memcheck at full size (make test runs a
