@@ -171,7 +171,8 @@ int cli_plan(const char *spec_path, const char *debs, int64_t epoch, const struc
 	     struct mf_spec **spec, struct pk_image **img, struct dt_err *err)
 {
 	struct pk_plan_opts po = { .debs = debs, .epoch = epoch, .warn = cli_warn_cb,
-				   .hashes = of ? of->hashes : NULL };
+				   .hashes = of ? of->hashes : NULL,
+				   .md5_stated = of ? of->md5_stated : 0 };
 	struct pk_offers *ctx = NULL;
 	int rc;
 

@@ -94,6 +94,7 @@ struct cli_offers {
 	const struct mf_lock *lock;
 	const char *cache;
 	struct dt_statcache *hashes; /* and the digests of unchanged files (or NULL) */
+	int md5_stated;              /* pk_plan_opts.md5_stated: a build against a lock */
 };
 /* Loads the spec and plans its image (@of may be NULL). */
 int cli_plan(const char *spec_path, const char *debs, int64_t epoch, const struct cli_offers *of,

@@ -490,7 +490,8 @@ int cmd_build(int argc, char **argv)
 		dt_err_clear(&err);
 		if (cli_plan(argv[optind], a.debs, epoch,
 			     &(struct cli_offers){ .lock = locked, .cache = a.cache,
-						   .hashes = hashed ? &hashes : NULL },
+						   .hashes = hashed ? &hashes : NULL,
+						   .md5_stated = locked != NULL },
 			     &spec, &img, &err) < 0) {
 			rc = cli_fail(&err);
 			goto out;

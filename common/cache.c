@@ -466,7 +466,7 @@ int dt_cache_put_fd(struct dt_cache *c, int fd, const char *sha256, uint64_t siz
 		goto out; /* there already: checked when it is used */
 	/* the same file system: a link, no byte copied (the file is the caller's, complete) */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	snprintf(leaf, sizeof(leaf), "%s.%ld.%u.link", sha256, (long)getpid(), seq++);
+	snprintf(leaf, sizeof(leaf), "%.64s.%ld.%u.link", sha256, (long)getpid(), seq++);
 	if (linkat(AT_FDCWD, proc, tfd, leaf, AT_SYMLINK_FOLLOW) == 0) {
 		if (renameat(tfd, leaf, bfd, sha256) < 0) {
 			rc = dt_err_sys(err, errno, "cannot move '%s/" TMP "/%s' into '%s/" BLOBS "'",
@@ -516,7 +516,7 @@ void dt_cache_touch(struct dt_cache *c, const char *kind, const char *sha256)
 
 	if (!valid_hex(sha256) || (kind && !valid_kind(kind)))
 		return;
-	snprintf(rel, sizeof(rel), "%s/%s", kind ? kind : BLOBS, sha256);
+	snprintf(rel, sizeof(rel), "%s/%.64s", kind ? kind : BLOBS, sha256);
 	utimensat(c->fd, rel, NULL, AT_SYMLINK_NOFOLLOW);
 }
 
@@ -532,7 +532,7 @@ int dt_cache_record_read(struct dt_cache *c, const char *kind, const char *key, 
 		return dt_err_set(err, DT_EINPUT, "'%s' is not a kind of cache record", kind);
 	if (!valid_hex(key))
 		return bad_hex(err, key);
-	snprintf(rel, sizeof(rel), "%s/%s", kind, key);
+	snprintf(rel, sizeof(rel), "%s/%.64s", kind, key);
 	rc = dt_read_file(c->fd, rel, max, text, len, err);
 	if (rc < 0 && err && err->code == DT_ESYS && err->sys_errno == ENOENT)
 		return 0;
@@ -551,8 +551,8 @@ int dt_cache_record_write(struct dt_cache *c, const char *kind, const char *key,
 		return dt_err_set(err, DT_EINPUT, "'%s' is not a kind of cache record", kind);
 	if (!valid_hex(key))
 		return bad_hex(err, key);
-	snprintf(rel, sizeof(rel), "%s/%s", kind, key);
-	snprintf(leaf, sizeof(leaf), "%s.%ld.%u.record", key, (long)getpid(), seq++);
+	snprintf(rel, sizeof(rel), "%s/%.64s", kind, key);
+	snprintf(leaf, sizeof(leaf), "%.64s.%ld.%u.record", key, (long)getpid(), seq++);
 	if ((tfd = subdir(c, TMP)) < 0 || (kfd = dt_open_parent_made(c->fd, rel, &l)) < 0) {
 		rc = dt_err_sys(err, errno, "cannot open the directories of the cache '%s'", c->dir);
 		goto out;
@@ -587,7 +587,7 @@ void dt_cache_record_remove(struct dt_cache *c, const char *kind, const char *ke
 
 	if (!valid_kind(kind) || !valid_hex(key))
 		return;
-	snprintf(rel, sizeof(rel), "%s/%s", kind, key);
+	snprintf(rel, sizeof(rel), "%s/%.64s", kind, key);
 	unlinkat(c->fd, rel, 0);
 }
 
@@ -661,7 +661,7 @@ static int list_sub(struct dt_cache *c, const char *sub, struct victim **v, size
 			break;
 		}
 		*v = nv;
-		snprintf(nv[*n].rel, sizeof(nv[*n].rel), "%s/%s", sub, de->d_name);
+		snprintf(nv[*n].rel, sizeof(nv[*n].rel), "%s/%.64s", sub, de->d_name);
 		nv[*n].used = st.st_mtim;
 		nv[*n].size = (uint64_t)st.st_blocks * 512;
 		*total += nv[(*n)++].size;

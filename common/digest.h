@@ -48,6 +48,9 @@ int dt_digest_fd(int fd, const char *name, char *digest, uint64_t *size, struct 
 
 /* @n bytes as lowercase hex into @out (2 * @n + 1 bytes, NUL-terminated). */
 void dt_hex(const unsigned char *bytes, size_t n, char *out);
+/* The @n bytes that the 2 * @n hex digits (either case) at @hex stand for, into @out.
+ * @return 0, or -1 when one of them is not a hex digit (@out then undefined). */
+int dt_unhex(const char *hex, size_t n, unsigned char *out);
 /* "sha256:" and the hex of a raw SHA-256 into @out (DT_DIGEST_LEN bytes). */
 void dt_digest_of_raw(const unsigned char md[DT_SHA256_LEN], char *out);
 /* Decodes the base64 text @text (@len bytes; line breaks allowed, as in PEM and OpenPGP

@@ -71,6 +71,10 @@ void pk_plan_host_source(const struct pk_image *img, const char *path, char *buf
 	}
 }
 
+/* The flags of a stat cache entry. */
+#define STAT_ELF 1u /* starts with the ELF magic */
+#define STAT_MD5 2u /* its md5 was computed (else zeros) */
+
 int pk_plan_in_project(const struct pk_image *img, const char *path)
 {
 	size_t dl = strlen(img->spec->dir);
@@ -79,18 +83,19 @@ int pk_plan_in_project(const struct pk_image *img, const char *path)
 	       (path[dl] == '/' || img->spec->dir[dl - 1] == '/');
 }
 
-/* SHA-256 (and MD5, for dpkg's md5sums) of a file in one read; the bytes read go to
- * *@len. */
+/* SHA-256 (and, when @md5 is not NULL, MD5, for dpkg's md5sums) of a file in one read;
+ * the bytes read go to *@len. */
 static int hash_fd(int fd, const char *name, unsigned char *out, unsigned char *md5,
 		   uint64_t *len, int *elf, struct dt_err *err)
 {
-	struct dt_hash *c = dt_hash_new(DT_HASH_SHA256, err);
-	struct dt_hash *m = c ? dt_hash_new(DT_HASH_MD5, err) : NULL;
+	struct dt_hash *c = out ? dt_hash_new(DT_HASH_SHA256, err) : NULL;
+	struct dt_hash *m = md5 ? dt_hash_new(DT_HASH_MD5, err) : NULL;
 	char buf[1 << 16];
 	int rc = 0;
 
-	if (!c || !m) {
+	if ((out && !c) || (md5 && !m)) {
 		dt_hash_free(c);
+		dt_hash_free(m);
 		return -DT_ELIB;
 	}
 	for (;;) {
@@ -103,18 +108,41 @@ static int hash_fd(int fd, const char *name, unsigned char *out, unsigned char *
 		}
 		if (n == 0)
 			break;
-		if (*len == 0)
+		if (*len == 0 && elf)
 			*elf = n >= 4 && memcmp(buf, "\177ELF", 4) == 0;
-		dt_hash_update(c, buf, (size_t)n);
-		dt_hash_update(m, buf, (size_t)n);
+		if (c)
+			dt_hash_update(c, buf, (size_t)n);
+		if (m)
+			dt_hash_update(m, buf, (size_t)n);
 		*len += (uint64_t)n;
 	}
-	if (rc == 0) {
+	if (rc == 0 && c)
 		dt_hash_final(c, out);
+	if (rc == 0 && m)
 		dt_hash_final(m, md5);
-	}
 	dt_hash_free(c);
 	dt_hash_free(m);
+	return rc;
+}
+
+int pk_plan_md5(const struct pk_image *img, struct pk_plan_entry *e, struct dt_err *err)
+{
+	char shown[4200];
+	uint64_t got = 0;
+	int dfd, fd, rc;
+
+	snprintf(shown, sizeof(shown), "%s/%s", strcmp(img->roots[e->root], "/") ? img->roots[e->root] : "", e->src);
+	if ((dfd = open(img->roots[e->root], O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return dt_err_sys(err, errno, "cannot open '%s'", img->roots[e->root]);
+	fd = dt_open_beneath(dfd, e->src, O_RDONLY | O_NOATIME);
+	close(dfd);
+	if (fd < 0)
+		return dt_err_sys(err, errno, "cannot open '%s'", shown);
+	rc = hash_fd(fd, shown, NULL, e->md5, &got, NULL, err);
+	close(fd);
+	if (rc == 0 && got != e->size)
+		rc = dt_err_set(err, DT_ECHANGED, "'%s' changed while distill was reading it", shown);
+	e->has_md5 = rc == 0;
 	return rc;
 }
 
@@ -169,16 +197,19 @@ static int host_entry(struct pk_image *img, const struct host *h, const char *pa
 		e->size = (uint64_t)st->st_size;
 		e->dev = st->st_dev;
 		e->ino = st->st_ino;
-		if (img->hashes && (known = dt_statcache_find(img->hashes, st))) {
+		if (img->hashes && (known = dt_statcache_find(img->hashes, st)) &&
+		    ((known->flags & STAT_MD5) || img->md5_stated)) {
 			memcpy(e->sha256, known->sha256, DT_SHA256_LEN);
 			memcpy(e->md5, known->md5, DT_MD5_LEN);
-			e->elf = (known->flags & 1) != 0;
-			e->has_md5 = 1;
+			e->elf = (known->flags & STAT_ELF) != 0;
+			e->has_md5 = (known->flags & STAT_MD5) != 0;
 			goto done;
 		}
 		if ((fd = dt_open_beneath(h->dfd, h->leaf, O_RDONLY | O_NOATIME)) < 0)
 			return dt_err_sys(err, errno, "cannot open '%s'", h->shown);
-		rc = hash_fd(fd, h->shown, e->sha256, e->md5, &got, &e->elf, err);
+		/* the md5 is left to dpkg's record when the build trusts it (pk_plan_md5 else) */
+		rc = hash_fd(fd, h->shown, e->sha256, img->md5_stated ? NULL : e->md5, &got,
+			     &e->elf, err);
 		/* what was read is what this fstat describes when it is still that file */
 		if (rc == 0 && img->hashes && got == e->size && fstat(fd, &fst) == 0 &&
 		    fst.st_dev == st->st_dev && fst.st_ino == st->st_ino &&
@@ -187,7 +218,9 @@ static int host_entry(struct pk_image *img, const struct host *h, const char *pa
 		    fst.st_ctim.tv_sec == st->st_ctim.tv_sec &&
 		    fst.st_ctim.tv_nsec == st->st_ctim.tv_nsec)
 			rc = dt_statcache_put(img->hashes, st, e->sha256, e->md5,
-					      e->elf ? 1u : 0u, err);
+					      (e->elf ? STAT_ELF : 0u) |
+						      (img->md5_stated ? 0u : STAT_MD5),
+					      err);
 		/* a /proc or /sys file says size 0 and has content: refused, not packed
 		 * empty; any other mismatch is a file that changed while read */
 		if (rc == 0 && got != e->size)
@@ -196,7 +229,7 @@ static int host_entry(struct pk_image *img, const struct host *h, const char *pa
 					" were read: it changed while distill was reading it, "
 					"or it is not an ordinary file (/proc, /sys)",
 					h->shown, e->size, got);
-		e->has_md5 = rc == 0;
+		e->has_md5 = rc == 0 && !img->md5_stated;
 		close(fd);
 		if (rc < 0)
 			return rc;

@@ -60,6 +60,10 @@ struct pk_plan_opts {
 	/* the digests of files unchanged since they were hashed (common/statcache.h), or
 	 * NULL: every file is read and hashed */
 	struct dt_statcache *hashes;
+	/* the md5 of a file the root's dpkg database lists is the one dpkg recorded (a build
+	 * checked against a lock, which pins the file's sha256), not computed; else every
+	 * file's md5 is computed (a lock compares it with dpkg's) */
+	int md5_stated;
 };
 
 struct pk_image;

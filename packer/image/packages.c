@@ -646,23 +646,44 @@ out:
  * owns in the image (among the first @n entries, sorted by path), as distroless images
  * carry them, so that scanners and `distill inspect` can tell the owner of a file. */
 static int md5sums(struct pk_image *img, size_t n, const char *pkg, enum pk_plan_layer layer,
-		   struct dt_err *err)
+		   const struct deps_root *root, const struct deb_dpkg *db, struct dt_err *err)
 {
+	const struct deb_dpkg_pkg *p = db && img->md5_stated ? deb_dpkg_find(db, pkg) : NULL;
 	struct dt_buf text = { 0 };
-	char path[4200];
-	int rc = 0;
+	char path[4200], *sums = NULL;
+	int rc = 0, read_sums = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct pk_plan_entry *e = &img->v[i];
+		char hex[33], real[4200];
+		int conffile = 0;
 		if (e->type != PK_PLAN_REG || !e->pkg || strcmp(e->pkg, pkg) != 0)
 			continue;
 		if (!e->has_md5 && e->data) {
 			dt_md5(e->data, e->size, e->md5);
 			e->has_md5 = 1;
 		}
+		/* a build checked against a lock: the md5 dpkg recorded for the file the lock pins
+		 * by sha256 (a conffile's is the package's, not the file's: read) */
+		if (!e->has_md5 && p && e->root == 0 && e->src) {
+			if (!read_sums && (rc = deb_dpkg_md5sums_read(root, p, &sums, err)) < 0)
+				break;
+			read_sums = 1;
+			snprintf(real, sizeof(real), "/%s", e->src);
+			if (deb_dpkg_md5_of(p, sums, real, hex, &conffile) == 0 && !conffile &&
+			    dt_unhex(hex, DT_MD5_LEN, e->md5) == 0)
+				e->has_md5 = 1;
+		}
+		if (!e->has_md5 && e->src && e->root >= 0 && (rc = pk_plan_md5(img, e, err)) < 0)
+			break;
 		if (!e->has_md5)
 			continue;
 		deb_status_md5sums_add(&text, e->md5, e->path);
+	}
+	free(sums);
+	if (rc < 0) {
+		dt_buf_release(&text);
+		return rc;
 	}
 	if (text.oom) {
 		rc = dt_oom(err);
@@ -674,7 +695,8 @@ static int md5sums(struct pk_image *img, size_t n, const char *pkg, enum pk_plan
 	return rc;
 }
 
-int pk_plan_owners(struct pk_image *img, const struct deb_dpkg *db, struct dt_err *err)
+int pk_plan_owners(struct pk_image *img, const struct deps_root *root, const struct deb_dpkg *db,
+		   struct dt_err *err)
 {
 	struct { const char *name, *text, *file; enum pk_plan_layer layer; } *pk = NULL;
 	size_t npk = 0, n = img->n;
@@ -725,7 +747,7 @@ int pk_plan_owners(struct pk_image *img, const struct deb_dpkg *db, struct dt_er
 			goto nomem;
 		rc = pk_plan_add_text(img, path, pk[j].text, strlen(pk[j].text), 0644, pk[j].layer, err);
 		if (rc == 0)
-			rc = md5sums(img, n, pk[j].name, pk[j].layer, err);
+			rc = md5sums(img, n, pk[j].name, pk[j].layer, root, db, err);
 	}
 	free(pk);
 	return rc;

@@ -207,6 +207,7 @@ int pk_image_plan(const struct mf_spec *spec, const struct pk_plan_opts *o,
 	img->spec = spec;
 	img->epoch = o->epoch;
 	img->hashes = o->hashes;
+	img->md5_stated = o->md5_stated;
 	if (!(img->roots[img->nroots++] = strdup(mf_spec_read_root(spec))) ||
 	    (strcmp(spec->root, "/") != 0 && !(img->roots[img->nroots++] = strdup("/")))) {
 		rc = dt_oom(err);
@@ -224,7 +225,7 @@ int pk_image_plan(const struct mf_spec *spec, const struct pk_plan_opts *o,
 	    (rc = pk_plan_dedupe(img, err)) < 0 || (rc = pk_plan_through_symlinks(img, err)) < 0 ||
 	    (rc = pk_plan_parents(img, err)) < 0 || (rc = pk_plan_dedupe(img, err)) < 0 ||
 	    (rc = pk_plan_image_closure(img, o, err)) < 0 ||
-	    (rc = pk_plan_owners(img, db, err)) < 0 ||
+	    (rc = pk_plan_owners(img, &root, db, err)) < 0 ||
 	    (rc = pk_plan_dedupe(img, err)) < 0 || (rc = pk_plan_parents(img, err)) < 0)
 		goto out;
 	pk_plan_bytecode(img); /* on the merged plan: sorted, one entry per path */

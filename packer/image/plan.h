@@ -114,6 +114,7 @@ struct pk_image {
 	size_t nrels;
 	int64_t epoch;
 	struct dt_statcache *hashes; /* pk_plan_opts.hashes */
+	int md5_stated;              /* pk_plan_opts.md5_stated */
 	/* the spec's binaries, directories and globs expanded to their files (pk_plan_closure) */
 	struct mf_binary *bins;
 	size_t nbins;

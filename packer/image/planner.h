@@ -114,7 +114,11 @@ int pk_plan_glob_match(const char *pat, const char *path);
 
 /* packages.c: owning packages from @db (host files) or the .debs, and
  * /var/lib/dpkg/status.d/<package> and <package>.md5sums for each. */
-int pk_plan_owners(struct pk_image *img, const struct deb_dpkg *db, struct dt_err *err);
+int pk_plan_owners(struct pk_image *img, const struct deps_root *root, const struct deb_dpkg *db,
+		   struct dt_err *err);
+/* hostfiles.c: the md5 of the host file of @e, read now (img->md5_stated left it out).
+ * @return 0, or a negative code with @err naming it. */
+int pk_plan_md5(const struct pk_image *img, struct pk_plan_entry *e, struct dt_err *err);
 
 /* config.c: the config's numeric user and its environment. */
 int pk_plan_config(struct pk_image *img, struct dt_err *err);
