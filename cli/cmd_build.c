@@ -389,21 +389,20 @@ static void evict(struct dt_cache *c)
 	}
 }
 
-/* The stat cache of @spec_path's inputs, keyed by the spec's real path and its root.
- * @return 1 loaded, 0 none, -1 after the message. */
-static int load_hashes(struct dt_cache *c, const char *spec_path, const struct mf_spec *spec,
-		       struct dt_statcache *s)
+/* The stat cache of @spec_path's inputs, keyed by the spec's real path (its entries are
+ * keyed by device and inode, so a spec whose root changes only misses). @return 1 loaded,
+ * 0 none, -1 after the message. */
+static int load_hashes(struct dt_cache *c, const char *spec_path, struct dt_statcache *s)
 {
 	char *real = realpath(spec_path, NULL), key[65];
 	unsigned char md[DT_SHA256_LEN];
 	struct dt_buf b = { 0 };
 	struct dt_err err;
-	int rc;
 
 	dt_err_clear(&err);
 	if (!real)
 		return 0;
-	dt_buf_add(&b, "distill-hashes 1%c%s%c%s", 0, real, 0, spec->root);
+	dt_buf_add(&b, "distill-hashes 1%c%s", 0, real);
 	free(real);
 	if (b.oom) {
 		dt_buf_release(&b);
@@ -413,7 +412,7 @@ static int load_hashes(struct dt_cache *c, const char *spec_path, const struct m
 	dt_sha256(b.s, b.len, md);
 	dt_buf_release(&b);
 	dt_hex(md, sizeof(md), key);
-	if ((rc = dt_statcache_load(s, c, key, &err)) < 0) {
+	if (dt_statcache_load(s, c, key, &err) < 0) {
 		cli_fail(&err);
 		return -1;
 	}
@@ -480,14 +479,8 @@ int cmd_build(int argc, char **argv)
 			goto out;
 	} else {
 		/* the host's files: those unchanged since a build hashed them are not read */
-		struct mf_spec *peek = NULL;
-		if (cached && mf_spec_load(argv[optind], &peek, &err) == 0 &&
-		    (hashed = load_hashes(&cache, argv[optind], peek, &hashes)) < 0) {
-			mf_spec_free(peek);
+		if (cached && (hashed = load_hashes(&cache, argv[optind], &hashes)) < 0)
 			goto out;
-		}
-		mf_spec_free(peek);
-		dt_err_clear(&err);
 		if (cli_plan(argv[optind], a.debs, epoch,
 			     &(struct cli_offers){ .lock = locked, .cache = a.cache,
 						   .hashes = hashed ? &hashes : NULL,

@@ -60,6 +60,35 @@ static struct pkg_size *find_pkg(struct pkg_size *v, size_t n, const char *name)
 	return NULL;
 }
 
+/* The package @name in @v (kept sorted by name while it is gathered), added when new. */
+static struct pkg_size *find_or_add(struct pkg_size **v, size_t *n, size_t *cap,
+				    const char *name)
+{
+	size_t lo = 0, hi = *n;
+	struct pkg_size *g;
+	char *copy;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp((*v)[mid].name, name);
+		if (c == 0)
+			return &(*v)[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!(g = dt_grow(*v, cap, *n, sizeof(**v))))
+		return NULL;
+	*v = g;
+	if (!(copy = strdup(name)))
+		return NULL;
+	memmove(&g[lo + 1], &g[lo], (*n - lo) * sizeof(*g));
+	g[lo] = (struct pkg_size){ .name = copy };
+	(*n)++;
+	return &g[lo];
+}
+
 static int set_hist(struct pk_layering *l, size_t i, const char *prefix, const char *arg)
 {
 	if (asprintf(&l->hist[i], "%s%s", prefix, arg) < 0) {
@@ -107,20 +136,9 @@ static int packages(const struct pk_image *img, struct pk_layering *l, struct dt
 		has_app |= e->layer == PK_LAYER_APP;
 		if (!name)
 			continue;
-		if (!(p = find_pkg(v, n, name))) {
-			if (!(p = dt_grow(v, &cap, n, sizeof(*v)))) {
-				rc = dt_oom(err);
-				goto out;
-			}
-			v = p;
-			p = &v[n];
-			if (!(p->name = strdup(name))) {
-				rc = dt_oom(err);
-				goto out;
-			}
-			p->bytes = 0;
-			p->layer = 0;
-			n++;
+		if (!(p = find_or_add(&v, &n, &cap, name))) {
+			rc = dt_oom(err);
+			goto out;
 		}
 		p->bytes += e->size + 512; /* a header's worth each: many small files count */
 	}
