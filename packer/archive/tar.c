@@ -8,9 +8,11 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define READ_CHUNK (256u * 1024)
@@ -66,40 +68,236 @@ static int la_fail(struct writer *w, struct archive *a, const char *what)
 	return dt_err_set(w->err, DT_ELIB, "%s: %s", what, archive_error_string(a));
 }
 
-/* Content that must match a locked sha256 is hashed as it is written. */
-static int check_sha256(const struct pk_entry *e, struct dt_hash *h, struct dt_err *err)
+/* Content that must match a locked sha256 is hashed as it is read. */
+static int check_sha256(const struct pk_entry *e, const unsigned char md[DT_SHA256_LEN],
+			struct dt_err *err)
 {
-	char found[DT_DIGEST_LEN], want[65];
+	char found[65], want[65];
 
-	dt_hash_digest(h, found);
+	if (memcmp(md, e->sha256, DT_SHA256_LEN) == 0)
+		return 0;
+	dt_hex(md, DT_SHA256_LEN, found);
 	dt_hex(e->sha256, DT_SHA256_LEN, want);
-	if (strcmp(found + 7, want) != 0)
-		return dt_err_set(err, DT_ECHANGED,
-				  "/%s: changed since it was locked: sha256 locked %s, found %s",
-				  e->path, want, found + 7);
-	return 0;
+	return dt_err_set(err, DT_ECHANGED,
+			  "/%s: changed since it was locked: sha256 locked %s, found %s",
+			  e->path, want, found);
 }
 
-/* Writes content held in memory. */
-static int copy_data(const struct pk_entry *e, struct writer *w, struct archive *a,
-		     const struct pk_tar_opts *o, uint64_t *done, uint64_t total)
-{
-	struct dt_hash *h = NULL;
-	int rc = 0;
+/* ---- small files, read ahead on worker threads ----
+ * The files of a tree are many and small (a million of them in a big tree): opening,
+ * checking and reading each one is a handful of system calls, most of the time spent.
+ * PF_THREADS workers read the next files of the tree, in tree order within a window of
+ * PF_WINDOW entries, whole into memory (and check a locked sha256), while the writer
+ * formats and compresses the ones before; the writer takes them in tree order, so the
+ * bytes and the first error reported are those of reading them one by one. */
+#define PF_THREADS 2
+#define PF_WINDOW 128
+#define PF_MAX (32u * 1024) /* larger files are read by the writer, in chunks */
 
-	if (e->has_sha256) {
-		if (!(h = dt_hash_new(DT_HASH_SHA256, w->err)))
-			return -DT_ELIB;
-		dt_hash_update(h, e->data, (size_t)e->size);
-		rc = check_sha256(e, h, w->err);
-		dt_hash_free(h);
-		if (rc < 0)
-			return rc;
+enum pf_state { PF_FREE, PF_BUSY, PF_DONE };
+
+struct pf_slot {
+	enum pf_state state;
+	size_t idx;          /* the entry it holds */
+	unsigned char *buf;  /* PF_MAX + 1 bytes */
+	int rc;
+	struct dt_err err;
+};
+
+struct prefetch {
+	const struct pk_tree *t;
+	size_t n;
+	struct pf_slot slots[PF_WINDOW];
+	unsigned char *pool;
+	size_t claim;    /* the next entry a worker looks at */
+	size_t consumed; /* entries the writer is done with */
+	int stop;
+	int idle;           /* workers waiting for the window to move */
+	int writer_waiting; /* the writer waits for a slot */
+	pthread_mutex_t lock;
+	pthread_cond_t more; /* the window moved, or stop */
+	pthread_cond_t done; /* a slot was filled */
+	pthread_t threads[PF_THREADS];
+	int nthreads;
+};
+
+static int prefetched(const struct pk_entry *e)
+{
+	return e->type == PK_REG && e->size > 0 && e->size <= PF_MAX && !e->data;
+}
+
+/* Reads the whole of @e (one read, and one more only when it comes short) into @buf,
+ * which has room for one byte more than the file: a read that returns fewer bytes than
+ * asked has seen the end, so a file that grew is seen without a read of its own. */
+static int read_small(const struct pk_tree *t, const struct pk_entry *e, unsigned char *buf,
+		      struct dt_err *err)
+{
+	size_t got = 0, want = (size_t)e->size + 1;
+	char name[4200];
+	int fd, rc = 0;
+
+	if (e->from_fd)
+		fd = e->fd;
+	else if ((fd = pk_tree_open(t, e, err)) < 0)
+		return fd;
+	while (got < want) {
+		ssize_t n = pread(fd, buf + got, want - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0 || got < e->size) {
+				pk_tree_source_name(t, e, name, sizeof(name));
+				rc = n < 0 ? dt_err_sys(err, errno, "cannot read '%s'", name)
+					   : dt_err_set(err, DT_ECHANGED,
+						"'%s' shrank while distill was reading it", name);
+			}
+			break;
+		}
+		got += (size_t)n;
+		if (got == e->size)
+			break; /* short of the byte asked beyond the size: the end */
 	}
-	for (uint64_t off = 0; off < e->size;) {
-		size_t want = e->size - off < READ_CHUNK ? (size_t)(e->size - off) : READ_CHUNK;
-		if (archive_write_data(a, e->data + off, want) != (la_ssize_t)want)
-			return la_fail(w, a, e->path);
+	if (rc == 0 && got > e->size) {
+		pk_tree_source_name(t, e, name, sizeof(name));
+		rc = dt_err_set(err, DT_ECHANGED, "'%s' grew while distill was reading it", name);
+	}
+	if (rc == 0 && e->has_sha256) {
+		unsigned char md[DT_SHA256_LEN];
+		dt_sha256(buf, (size_t)e->size, md);
+		rc = check_sha256(e, md, err);
+	}
+	if (!e->from_fd)
+		close(fd);
+	return rc;
+}
+
+static void *pf_worker(void *arg)
+{
+	struct prefetch *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->stop && p->claim < p->n && !prefetched(pk_tree_entry(p->t, p->claim)))
+			p->claim++;
+		if (p->stop || p->claim >= p->n)
+			break;
+		if (p->claim >= p->consumed + PF_WINDOW) {
+			p->idle++;
+			pthread_cond_wait(&p->more, &p->lock);
+			p->idle--;
+			continue;
+		}
+		size_t i = p->claim++;
+		struct pf_slot *s = &p->slots[i % PF_WINDOW];
+		s->state = PF_BUSY;
+		s->idx = i;
+		pthread_mutex_unlock(&p->lock);
+		dt_err_clear(&s->err);
+		s->rc = read_small(p->t, pk_tree_entry(p->t, i), s->buf, &s->err);
+		pthread_mutex_lock(&p->lock);
+		s->state = PF_DONE;
+		if (p->writer_waiting)
+			pthread_cond_signal(&p->done);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static void pf_stop(struct prefetch *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->more);
+	pthread_mutex_unlock(&p->lock);
+	for (int i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	p->nthreads = 0;
+}
+
+static void pf_free(struct prefetch *p)
+{
+	if (!p)
+		return;
+	pf_stop(p);
+	pthread_cond_destroy(&p->more);
+	pthread_cond_destroy(&p->done);
+	pthread_mutex_destroy(&p->lock);
+	free(p->pool);
+	free(p);
+}
+
+/* @return the reader, or NULL when the tree has no small file or no thread could start:
+ * then the writer reads every file itself. */
+static struct prefetch *pf_new(const struct pk_tree *t)
+{
+	struct prefetch *p;
+	size_t n = pk_tree_count(t), small = 0;
+
+	for (size_t i = 0; i < n && small < 2; i++)
+		small += (size_t)prefetched(pk_tree_entry(t, i));
+	if (small < 2 || !(p = calloc(1, sizeof(*p))))
+		return NULL;
+	p->t = t;
+	p->n = n;
+	if (!(p->pool = malloc((size_t)PF_WINDOW * (PF_MAX + 1)))) {
+		free(p);
+		return NULL;
+	}
+	for (size_t i = 0; i < PF_WINDOW; i++)
+		p->slots[i].buf = p->pool + i * (PF_MAX + 1);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->more, NULL);
+	pthread_cond_init(&p->done, NULL);
+	for (int i = 0; i < PF_THREADS; i++)
+		if (pthread_create(&p->threads[p->nthreads], NULL, pf_worker, p) == 0)
+			p->nthreads++;
+	if (p->nthreads == 0) {
+		pf_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Waits for entry @i (a prefetched one). @return its slot. */
+static struct pf_slot *pf_get(struct prefetch *p, size_t i)
+{
+	struct pf_slot *s = &p->slots[i % PF_WINDOW];
+
+	pthread_mutex_lock(&p->lock);
+	if (p->consumed < i) { /* entries the workers skip count as done: the window moves */
+		p->consumed = i;
+		if (p->idle && p->claim < p->consumed + PF_WINDOW / 2)
+			pthread_cond_broadcast(&p->more);
+	}
+	while (!(s->idx == i && s->state == PF_DONE)) {
+		p->writer_waiting = 1;
+		pthread_cond_wait(&p->done, &p->lock);
+		p->writer_waiting = 0;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return s;
+}
+
+/* The writer is done with entries before @next. */
+static void pf_consumed(struct prefetch *p, size_t next)
+{
+	pthread_mutex_lock(&p->lock);
+	p->slots[(next - 1) % PF_WINDOW].state = PF_FREE;
+	p->consumed = next;
+	/* idle workers are woken when half the window is free, not for each entry */
+	if (p->idle && p->claim < p->consumed + PF_WINDOW / 2)
+		pthread_cond_broadcast(&p->more);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Writes @len bytes of content from @buf, with progress. */
+static int write_bytes(struct writer *w, struct archive *a, const char *name, const void *buf,
+		       size_t len, const struct pk_tar_opts *o, uint64_t *done, uint64_t total)
+{
+	for (size_t off = 0; off < len;) {
+		size_t want = len - off < READ_CHUNK ? len - off : READ_CHUNK;
+		if (archive_write_data(a, (const char *)buf + off, want) != (la_ssize_t)want)
+			return la_fail(w, a, name);
 		off += want;
 		*done += want;
 		if (o->progress)
@@ -108,15 +306,34 @@ static int copy_data(const struct pk_entry *e, struct writer *w, struct archive 
 	return 0;
 }
 
-/* Streams one file's content into the archive, checking it does not change size. */
+/* Writes content held in memory. */
+static int copy_data(const struct pk_entry *e, struct writer *w, struct archive *a,
+		     const struct pk_tar_opts *o, uint64_t *done, uint64_t total)
+{
+	if (e->has_sha256) {
+		unsigned char md[DT_SHA256_LEN];
+		int rc;
+		dt_sha256(e->data, (size_t)e->size, md);
+		if ((rc = check_sha256(e, md, w->err)) < 0)
+			return rc;
+	}
+	return write_bytes(w, a, e->path, e->data, (size_t)e->size, o, done, total);
+}
+
+static const unsigned char zeros[READ_CHUNK];
+
+/* Streams one file's content into the archive, checking it does not change size. The
+ * holes of a sparse file are found with SEEK_DATA and SEEK_HOLE and written as the zeros
+ * they read as, without reading them: the archive's bytes are those of reading the file. */
 static int copy_content(const struct pk_tree *t, const struct pk_entry *e, struct writer *w,
 			struct archive *a, char *buf, const struct pk_tar_opts *o,
 			uint64_t *done, uint64_t total)
 {
-	uint64_t left = e->size;
 	struct dt_hash *h = NULL;
+	uint64_t pos = 0, data_end = e->size; /* [pos, data_end) is known to hold data */
 	char name[4200];
-	int fd, rc = 0;
+	struct stat st;
+	int fd, rc = 0, holes = 0;
 
 	if (e->data)
 		return copy_data(e, w, a, o, done, total);
@@ -129,10 +346,40 @@ static int copy_content(const struct pk_tree *t, const struct pk_entry *e, struc
 		return fd;
 	}
 	pk_tree_source_name(t, e, name, sizeof(name));
-	while (left > 0) {
+	if (!e->from_fd) { /* (lseek moves the offset of a descriptor that is the caller's) */
+		off_t hole = lseek(fd, 0, SEEK_HOLE);
+		if (hole >= 0 && (uint64_t)hole < e->size)
+			holes = 1, data_end = 0;
+	}
+	while (pos < e->size) {
+		if (holes && pos == data_end) {
+			/* at a hole, or at data whose end is not known yet */
+			off_t d = lseek(fd, (off_t)pos, SEEK_DATA);
+			uint64_t next = d < 0 ? e->size : (uint64_t)d; /* ENXIO: a hole to the end */
+			if (d < 0 && errno != ENXIO) {
+				rc = dt_err_sys(w->err, errno, "cannot read '%s'", name);
+				goto out;
+			}
+			if (next > e->size)
+				next = e->size;
+			while (pos < next) {
+				size_t z = next - pos < READ_CHUNK ? (size_t)(next - pos) : READ_CHUNK;
+				if (h)
+					dt_hash_update(h, zeros, z);
+				if ((rc = write_bytes(w, a, name, zeros, z, o, done, total)) < 0)
+					goto out;
+				pos += z;
+			}
+			if (pos >= e->size)
+				break;
+			off_t hend = lseek(fd, (off_t)pos, SEEK_HOLE);
+			data_end = hend < 0 || (uint64_t)hend > e->size ? e->size : (uint64_t)hend;
+			if (data_end <= pos)
+				data_end = e->size;
+		}
+		uint64_t left = data_end - pos;
 		size_t want = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
-		ssize_t n = e->from_fd ? pread(fd, buf, want, (off_t)(e->size - left))
-				       : read(fd, buf, want);
+		ssize_t n = pread(fd, buf, want, (off_t)pos);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -146,23 +393,21 @@ static int copy_content(const struct pk_tree *t, const struct pk_entry *e, struc
 		}
 		if (h)
 			dt_hash_update(h, buf, (size_t)n);
-		if (archive_write_data(a, buf, (size_t)n) != n) {
-			rc = la_fail(w, a, name);
+		if ((rc = write_bytes(w, a, name, buf, (size_t)n, o, done, total)) < 0)
 			goto out;
-		}
-		left -= (uint64_t)n;
-		*done += (uint64_t)n;
-		if (o->progress)
-			o->progress(o->progress_ctx, NULL, *done, total);
+		pos += (uint64_t)n;
 	}
-	{
-		ssize_t n = e->from_fd ? pread(fd, buf, 1, (off_t)e->size) : read(fd, buf, 1);
-		if (n > 0)
-			rc = dt_err_set(w->err, DT_ECHANGED,
-					"'%s' grew while distill was reading it", name);
+	if (pread(fd, buf, 1, (off_t)e->size) > 0)
+		rc = dt_err_set(w->err, DT_ECHANGED, "'%s' grew while distill was reading it", name);
+	else if (holes && (fstat(fd, &st) < 0 || (uint64_t)st.st_size != e->size))
+		/* a hole read as zeros past a new end */
+		rc = dt_err_set(w->err, DT_ECHANGED, "'%s' shrank while distill was reading it",
+				name);
+	if (rc == 0 && h) {
+		unsigned char md[DT_SHA256_LEN];
+		dt_hash_final(h, md);
+		rc = check_sha256(e, md, w->err);
 	}
-	if (rc == 0 && h)
-		rc = check_sha256(e, h, w->err);
 out:
 	dt_hash_free(h);
 	if (!e->from_fd)
@@ -208,6 +453,7 @@ int pk_tar_write(const struct pk_tree *t, int fd, const char *out_name,
 	struct archive_entry *ae = NULL;
 	locale_t loc, old = (locale_t)0;
 	uint64_t done = 0, total = pk_tree_content_bytes(t);
+	struct prefetch *pf = NULL;
 	char *buf = NULL;
 	int rc = 0;
 
@@ -238,6 +484,7 @@ int pk_tar_write(const struct pk_tree *t, int fd, const char *out_name,
 		rc = la_fail(&w, a, "cannot start tar stream");
 		goto out;
 	}
+	pf = pf_new(t);
 	for (size_t i = 0; i < pk_tree_count(t); i++) {
 		const struct pk_entry *e = pk_tree_entry(t, i);
 		set_entry(ae, e);
@@ -247,14 +494,28 @@ int pk_tar_write(const struct pk_tree *t, int fd, const char *out_name,
 			rc = la_fail(&w, a, e->path);
 			goto out;
 		}
-		if (e->type == PK_REG && e->size > 0 &&
-		    (rc = copy_content(t, e, &w, a, buf, opts, &done, total)) < 0)
+		if (pf && prefetched(e)) {
+			struct pf_slot *s = pf_get(pf, i);
+			if (s->rc < 0) {
+				if (err)
+					*err = s->err;
+				rc = s->rc;
+				goto out;
+			}
+			rc = write_bytes(&w, a, e->path, s->buf, (size_t)e->size, opts, &done, total);
+			if (rc < 0)
+				goto out;
+		} else if (e->type == PK_REG && e->size > 0 &&
+			   (rc = copy_content(t, e, &w, a, buf, opts, &done, total)) < 0) {
 			goto out;
+		}
 		if (archive_write_finish_entry(a) < ARCHIVE_WARN) {
 			rc = la_fail(&w, a, e->path);
 			goto out;
 		}
 		res->entries++;
+		if (pf && prefetched(e))
+			pf_consumed(pf, i + 1);
 	}
 	if (archive_write_close(a) != ARCHIVE_OK) {
 		rc = la_fail(&w, a, out_name);
@@ -272,6 +533,7 @@ int pk_tar_write(const struct pk_tree *t, int fd, const char *out_name,
 out:
 	if (rc < 0)
 		w.failed = 1; /* nothing more reaches @fd */
+	pf_free(pf); /* first: its workers read the tree */
 	archive_entry_free(ae);
 	archive_write_free(a); /* after a failure: closes without flushing more */
 	pk_compressor_free(w.z);

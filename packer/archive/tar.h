@@ -31,6 +31,10 @@ struct pk_tar_result {
 /* Writes the normalized tree @t to @fd. @out_name names @fd in errors. Entries are written
  * in tree order with uid/gid, mode and whole-second mtime from the tree, empty user/group
  * names, no atime/ctime; the locale is pinned to C.UTF-8 while libarchive runs.
+ * Files of up to 32 KiB are read whole by worker threads a little ahead of their place in
+ * the stream (each is written as it was read, checked then); larger ones are read in
+ * chunks as they are written, with the holes of a sparse file found by SEEK_DATA and
+ * written as zeros without being read.
  * @return 0, or a negative code with @err set (then @fd holds a partial stream). */
 int pk_tar_write(const struct pk_tree *t, int fd, const char *out_name,
 		   const struct pk_tar_opts *opts, struct pk_tar_result *res,

@@ -283,6 +283,23 @@ static int check_alternatives(const struct pk_image *img, const struct deps_root
 	return rc;
 }
 
+/* A regular file from the host root that is no package's and not the project's: the lock
+ * names it as unowned, which the apt indexes are read to tell. */
+static int unowned_candidate(const struct pk_plan_entry *e)
+{
+	return e->type == PK_PLAN_REG && !e->pkg && e->root == 0 &&
+	       strncmp(e->source, "host:", 5) == 0 && strncmp(e->source, "host:./", 7) != 0 &&
+	       strncmp(e->source, "host:../", 8) != 0;
+}
+
+static int unowned_candidates(const struct pk_image *img)
+{
+	for (size_t i = 0; i < img->n; i++)
+		if (unowned_candidate(&img->v[i]))
+			return 1;
+	return 0;
+}
+
 int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 			   const struct pk_pin_opts *o, struct pk_pin_result *res,
 			   struct dt_err *err)
@@ -321,6 +338,11 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 			res->no_sources = want > 0;
 			goto out; /* nothing to pin from: the lock says so by having no "installed" */
 		}
+		if (!want && !unowned_candidates(img)) {
+			/* nothing to look up: the indexes (tens of MB) are not read */
+			l->pinned = 1;
+			goto out;
+		}
 		if ((rc = deb_apt_index_open(&root, &src, &ao, &idx, err)) < 0)
 			goto out;
 	}
@@ -333,9 +355,7 @@ int pk_image_pin_installed(const struct pk_image *img, struct mf_lock *l,
 	for (size_t i = 0; i < img->n && rc == 0; i++) {
 		const struct pk_plan_entry *e = &img->v[i];
 		char **v;
-		if (e->type != PK_PLAN_REG || e->pkg || e->root != 0 ||
-		    strncmp(e->source, "host:", 5) != 0 || strncmp(e->source, "host:./", 7) == 0 ||
-		    strncmp(e->source, "host:../", 8) == 0)
+		if (!unowned_candidate(e))
 			continue;
 		if (!(v = realloc(res->unowned, (res->nunowned + 1) * sizeof(*v))) ||
 		    !(v[res->nunowned] = strdup(e->source + 5))) {

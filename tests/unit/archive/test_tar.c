@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of packer/archive/tar: every header and content read back with libarchive, the
  * digests and sizes for each compression, the three content sources, locked sha256 checks,
- * progress, and identical bytes for the same tree. */
+ * progress, identical bytes for the same tree, files read ahead, sparse files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -538,6 +538,151 @@ static void test_fd_size_changed(void **state)
 	close(out);
 }
 
+/* Reads back a tar of the directory @dir's files (no compression) and compares each file's
+ * content with the file itself. @return the files compared. */
+static size_t check_against_dir(const char *dir, const char *tarpath)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	size_t files = 0, cap = 8u << 20;
+	char *got = malloc(cap), *want = malloc(cap), p[4096];
+
+	assert_non_null(a);
+	assert_non_null(got);
+	assert_non_null(want);
+	assert_int_equal(archive_read_support_format_tar(a), ARCHIVE_OK);
+	assert_int_equal(archive_read_open_filename(a, tarpath, 65536), ARCHIVE_OK);
+	while (archive_read_next_header(a, &ae) == ARCHIVE_OK) {
+		size_t n = 0;
+		la_ssize_t r;
+		FILE *fp;
+		if (archive_entry_filetype(ae) != AE_IFREG)
+			continue;
+		while ((r = archive_read_data(a, got + n, cap - n)) > 0)
+			n += (size_t)r;
+		assert_int_equal(r, 0);
+		assert_non_null(fp = fopen(tl_path(p, dir, archive_entry_pathname(ae)), "rb"));
+		assert_int_equal(fread(want, 1, cap, fp), n);
+		fclose(fp);
+		assert_memory_equal(got, want, n);
+		files++;
+	}
+	archive_read_free(a);
+	free(got);
+	free(want);
+	return files;
+}
+
+/* Many files, small ones read ahead by the workers and larger ones by the writer: every
+ * content as the file has it; a change to two files after the scan is reported for the first
+ * of them in the tree's order, as a reading one by one would. */
+static void test_read_ahead(void **state)
+{
+	struct fixture *f = *state;
+	struct pk_tar_opts o = { .compression = DT_COMP_NONE };
+	struct pk_norm norm = { .epoch = 1 };
+	struct pk_scan_opts so = { 0 };
+	struct pk_tar_result r;
+	struct dt_err err;
+	struct pk_tree *t;
+	char dir[4096], rel[64], p[4096], msg[4200], *buf = malloc(40000);
+
+	assert_non_null(buf);
+	tl_path(dir, f->dir, "many");
+	for (int i = 0; i < 300; i++) {
+		size_t len = (size_t)(i * 137) % 40000;
+		for (size_t k = 0; k < len; k++)
+			buf[k] = (char)('a' + (i + k) % 26);
+		snprintf(rel, sizeof(rel), "many/d%d/f%03d", i % 3, i);
+		tl_write(f->dir, rel, buf, len, 0644);
+	}
+	t = pk_tree_new();
+	assert_int_equal(pk_tree_add_dir(t, dir, &so, &err), 0);
+	assert_int_equal(pk_tree_normalize(t, &norm, &err), 0);
+	assert_int_equal(write_to(f, t, "many.tar", &o, &r, &err), 0);
+	assert_int_equal(r.entries, 303);
+	assert_int_equal(check_against_dir(dir, tl_path(p, f->dir, "many.tar")), 300);
+
+	/* d0/f003 (411 bytes) and d2/f299 grow after the scan: d0/f003 comes first */
+	tl_write(f->dir, "many/d2/f299", "longer than it was\n", (size_t)-1, 0644);
+	tl_write(f->dir, "many/d0/f003", "x", 1, 0644);
+	assert_int_equal(write_to(f, t, "many.tar", &o, &r, &err), -DT_ECHANGED);
+	snprintf(msg, sizeof(msg), "'%s/d0/f003' changed while distill was reading it", dir);
+	assert_string_equal(err.msg, msg);
+	pk_tree_free(t);
+	free(buf);
+}
+
+/* A sparse file: its holes are written as zeros without being read, so the archive holds
+ * the bytes a read gives; a locked sha256 is checked over holes and data alike. */
+static void test_sparse(void **state)
+{
+	struct fixture *f = *state;
+	struct pk_tar_opts o = { .compression = DT_COMP_NONE };
+	struct pk_norm norm = { .epoch = 1 };
+	struct pk_scan_opts so = { 0 };
+	struct pk_tar_result r, r2;
+	struct dt_err err;
+	struct pk_tree *t;
+	char dir[4096], p[4096];
+	int fd;
+
+	tl_path(dir, f->dir, "sparse");
+	tl_write(f->dir, "sparse/s", "", 0, 0644);
+	fd = open(tl_path(p, dir, "s"), O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "middle", 6, 3u << 20), 6);
+	assert_int_equal(ftruncate(fd, (8u << 20) + 5), 0); /* a hole to the end */
+	close(fd);
+	tl_write(f->dir, "sparse/t", "", 0, 0644);
+	fd = open(tl_path(p, dir, "t"), O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "end", 3, 1u << 20), 3); /* data at the end */
+	close(fd);
+	t = pk_tree_new();
+	assert_int_equal(pk_tree_add_dir(t, dir, &so, &err), 0);
+	assert_int_equal(pk_tree_normalize(t, &norm, &err), 0);
+	assert_int_equal(write_to(f, t, "sparse.tar", &o, &r, &err), 0);
+	assert_int_equal(check_against_dir(dir, tl_path(p, f->dir, "sparse.tar")), 2);
+	assert_int_equal(r.tar_size, 512 + (8u << 20) + 512 + 512 + (1u << 20) + 512 + 1024);
+	pk_tree_free(t);
+
+	/* the same bytes as a copy of the files without holes */
+	{
+		char cmd[8192];
+		snprintf(cmd, sizeof(cmd), "cp --sparse=never -r '%s' '%s/dense'", dir, f->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	t = pk_tree_new();
+	assert_int_equal(pk_tree_add_dir(t, tl_path(p, f->dir, "dense"), &so, &err), 0);
+	assert_int_equal(pk_tree_normalize(t, &norm, &err), 0);
+	assert_int_equal(write_to(f, t, "dense.tar", &o, &r2, &err), 0);
+	assert_string_equal(r.diff_id, r2.diff_id);
+	pk_tree_free(t);
+
+	/* a locked sha256 over the holes */
+	for (int wrong = 0; wrong < 2; wrong++) {
+		struct pk_entry e = { .type = PK_REG, .root = 0, .fixed = 1, .has_sha256 = 1 };
+		struct stat st;
+		unsigned char *all = calloc(1, (8u << 20) + 5);
+		assert_non_null(all);
+		memcpy(all + (3u << 20), wrong ? "midd1e" : "middle", 6);
+		dt_sha256(all, (8u << 20) + 5, e.sha256);
+		free(all);
+		assert_int_equal(stat(tl_path(p, dir, "s"), &st), 0);
+		e.dev = st.st_dev, e.ino = st.st_ino, e.size = (uint64_t)st.st_size;
+		t = pk_tree_new();
+		assert_int_equal(pk_tree_add_root(t, dir, &err), 0);
+		add(t, e, "s", NULL, "s", NULL);
+		assert_int_equal(pk_tree_normalize(t, &norm, &err), 0);
+		assert_int_equal(write_to(f, t, "locked.tar", &o, &r2, &err),
+				 wrong ? -DT_ECHANGED : 0);
+		if (wrong)
+			assert_non_null(strstr(err.msg, "/s: changed since it was locked"));
+		pk_tree_free(t);
+	}
+}
+
 /* A write error names the output. */
 static void test_write_error(void **state)
 {
@@ -566,6 +711,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locked_sha256, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_size_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sparse, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -192,17 +192,25 @@ static void remove_x(void *ctx, const char *label, uint64_t done, uint64_t total
 	unlink(p);
 }
 
-/* A file that vanishes after the scan, while earlier content is being written. */
+/* A file that vanishes after the scan, while earlier content is being written. x is made
+ * larger than the files read ahead of the writer (32 KiB), which are read by then. */
 static void test_layer_vanished(void **state)
 {
 	struct pk_norm n = { .epoch = 1700000000 };
 	struct pk_tar_opts lo = { .compression = DT_COMP_ZSTD, .level = 3,
 				    .progress = remove_x, .progress_ctx = root };
 	struct pk_tar_result r;
-	struct pk_tree *t = scan(NULL, &n);
+	struct pk_tree *t;
 	struct dt_err err;
+	char *big = malloc(40001);
 	int fd = open("/dev/null", O_WRONLY);
 	(void)state;
+	assert_non_null(big);
+	memset(big, 'x', 40000);
+	big[40000] = '\0';
+	put("x", big, 0700, 1600000000);
+	free(big);
+	t = scan(NULL, &n);
 	assert_int_equal(pk_tar_write(t, fd, "out", &lo, &r, &err), -DT_ECHANGED);
 	assert_non_null(strstr(err.msg, "/x' vanished or was replaced while distill was reading it"));
 	close(fd);
