@@ -196,8 +196,8 @@ static void *pf_worker(void *arg)
 		s->rc = read_small(p->t, pk_tree_entry(p->t, i), s->buf, &s->err);
 		pthread_mutex_lock(&p->lock);
 		s->state = PF_DONE;
-		if (p->writer_waiting)
-			pthread_cond_signal(&p->done);
+		if (p->writer_waiting) /* broadcast: see gz_submit in compress.c (glibc bug 25847) */
+			pthread_cond_broadcast(&p->done);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
